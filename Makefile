@@ -1,0 +1,57 @@
+# Honorloop — every target sets up what it needs by itself.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ECONOMY ?= economies/koc_community.toml
+
+.DEFAULT_GOAL := help
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: help
+help: ## List the targets with what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install Honorloop with its dev tools (pinned)
+
+.PHONY: run
+run: $(STAMP) ## Start the API on SQLite with the sample economy (http://127.0.0.1:8000/graphql)
+	$(BIN)/honorloop serve --economy $(ECONOMY)
+
+.PHONY: guide
+guide: $(STAMP) ## Print the contribution-value guide of the sample economy
+	$(BIN)/honorloop economy guide $(ECONOMY)
+
+.PHONY: test
+test: $(STAMP) ## Run lint, types, import layers and the whole test suite
+	$(MAKE) --no-print-directory lint typecheck
+	$(BIN)/python -m pytest -q
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint + format check) and import-linter (layers)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+.PHONY: typecheck
+typecheck: $(STAMP) ## mypy --strict over every package
+	$(BIN)/mypy
+
+.PHONY: format
+format: $(STAMP) ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: lock
+lock: $(STAMP) ## Re-pin constraints.txt from the current environment
+	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Pinned versions of every dependency (pip install -c constraints.txt). Regenerate with `make lock`.' > constraints.txt
+
+.PHONY: clean
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

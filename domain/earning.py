@@ -1,0 +1,201 @@
+"""Earning rules: match an activity, apply limits, caps, cooldowns, subjects and streaks.
+
+`evaluate` is the single evaluation used both to award (services.record_activity) and to
+explain (services.explain_activity); `apply` writes a plan into the member's progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.calendar import bucket, day_number, epoch_seconds, month_index
+from domain.economy import Economy, Rule
+from domain.errors import InvalidInput
+from domain.model import Attributes, AwardLine, Evaluation, LimitStatus, Progress
+
+SubjectCheck = Callable[[str, str], bool]  # (rule id, subject id) -> already rewarded?
+DAILY_CAP = "daily_cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    """A rule that fired (even for 0 points after a cap): its counters move."""
+
+    rule: Rule
+    points: int
+    streak_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    day: int
+    at_seconds: int
+    evaluation: Evaluation
+    fires: tuple[Fire, ...]
+
+
+def counter_key(rule_id: str, period: str) -> str:
+    return f"{rule_id}|{period}"
+
+
+def _used(progress: Progress, rule_id: str, period: str, current: int) -> tuple[int, int]:
+    stored = progress.counters.get(counter_key(rule_id, period))
+    if stored is None or stored[0] != current:
+        return 0, 0
+    return stored[1], stored[2]
+
+
+def _chosen_rules(economy: Economy, kind: str, attributes: Attributes) -> list[Rule]:
+    """The first matching rule of each exclusive group, in file order."""
+    seen: set[str] = set()
+    chosen: list[Rule] = []
+    for rule in economy.rules_by_kind.get(kind, ()):
+        if rule.group in seen or not rule.matches(kind, attributes):
+            continue
+        seen.add(rule.group)
+        chosen.append(rule)
+    return chosen
+
+
+def check_activity(
+    economy: Economy, kind: str, subject_id: str | None, attributes: Attributes
+) -> None:
+    """Reject activities no rule could ever understand, naming the field."""
+    if kind not in economy.activity_kinds:
+        known = ", ".join(sorted(economy.activity_kinds))
+        raise InvalidInput("kind", f"unknown activity kind {kind!r} (known: {known})")
+    for name, value in attributes.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInput(f"attributes.{name}", f"must be a number, got {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidInput(f"attributes.{name}", "must be a finite number")
+    if subject_id is not None and not (0 < len(subject_id) <= 200):
+        raise InvalidInput("subjectId", "must be 1 to 200 characters")
+    for rule in economy.rules_by_kind.get(kind, ()):
+        if rule.once_per_subject and subject_id is None and rule.matches(kind, attributes):
+            raise InvalidInput(
+                "subjectId", f"rule {rule.id!r} pays once per subject, so subjectId is required"
+            )
+
+
+def evaluate(
+    economy: Economy,
+    progress: Progress,
+    kind: str,
+    occurred_at: datetime,
+    subject_id: str | None,
+    attributes: Attributes,
+    already_rewarded: SubjectCheck,
+) -> Plan:
+    day = day_number(occurred_at, economy.timezone)
+    now_s = epoch_seconds(occurred_at)
+    cap_day, cap_used = progress.daily_total
+    if cap_day != day:
+        cap_used = 0
+    cap_left = None if economy.daily_cap is None else max(economy.daily_cap - cap_used, 0)
+    lines: list[AwardLine] = []
+    limits: list[LimitStatus] = []
+    fires: list[Fire] = []
+    for rule in _chosen_rules(economy, kind, attributes):
+        base = rule.base_points(attributes)
+        blocked: str | None = None
+        if rule.once_per_subject and subject_id is not None:
+            if already_rewarded(rule.id, subject_id):
+                blocked = f"already rewarded for subject {subject_id!r}"
+        last = progress.last_award.get(rule.id)
+        if blocked is None and rule.cooldown_seconds and last is not None:
+            wait = rule.cooldown_seconds - (now_s - last)
+            if wait > 0:
+                blocked = f"cooldown: {wait} s left"
+        points = base
+        reasons: list[str] = []
+        for limit in rule.limits:
+            current = bucket(limit.period, day)
+            n, pts = _used(progress, rule.id, limit.period, current)
+            limits.append(
+                LimitStatus(rule.id, limit.period, limit.max_count, limit.max_points, n, pts)
+            )
+            if blocked is None and limit.max_count is not None and n >= limit.max_count:
+                blocked = f"{limit.period} limit of {limit.max_count} reached"
+            if limit.max_points is not None and points > limit.max_points - pts:
+                points = max(limit.max_points - pts, 0)
+                reasons.append(f"clipped by the {limit.period} limit of {limit.max_points} points")
+        if blocked is not None:
+            lines.append(AwardLine(rule.id, base, 0, 0, blocked))
+            continue
+        streak_length, bonus = 0, 0
+        if rule.streak is not None:
+            length, last_day = progress.streaks.get(rule.id, (0, 0))
+            if last_day == day:
+                streak_length = length
+            else:
+                streak_length = length + 1 if last_day == day - 1 else 1
+                bonus = rule.streak.bonus_for(streak_length)
+            points += bonus
+            for limit in rule.limits:  # the bonus is clipped by point limits too
+                if limit.max_points is not None:
+                    _, pts = _used(progress, rule.id, limit.period, bucket(limit.period, day))
+                    points = min(points, max(limit.max_points - pts, 0))
+        if not rule.exempt_from_daily_cap and cap_left is not None:
+            if points > cap_left:
+                points = cap_left
+                reasons.append(f"clipped by the daily cap of {economy.daily_cap} points")
+            cap_left -= points
+        reason = "; ".join(reasons) or "awarded"
+        lines.append(AwardLine(rule.id, base, bonus, points, reason, streak_length))
+        fires.append(Fire(rule, points, streak_length))
+    if economy.daily_cap is not None:
+        limits.append(LimitStatus(DAILY_CAP, "day", None, economy.daily_cap, 0, cap_used))
+    return Plan(day, now_s, Evaluation(tuple(lines), tuple(limits)), tuple(fires))
+
+
+def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
+    """Move the member's counters as the plan says. Pure bookkeeping, no decisions."""
+    day = plan.day
+    progress.kind_counts[kind] = progress.kind_counts.get(kind, 0) + 1
+    progress.last_active_day = max(progress.last_active_day, day)
+    capped = 0
+    for fire in plan.fires:
+        rule = fire.rule
+        for limit in rule.limits:
+            current = bucket(limit.period, day)
+            n, pts = _used(progress, rule.id, limit.period, current)
+            progress.counters[counter_key(rule.id, limit.period)] = (
+                current,
+                n + 1,
+                pts + fire.points,
+            )
+        progress.last_award[rule.id] = plan.at_seconds
+        if rule.streak is not None:
+            progress.streaks[rule.id] = (fire.streak_length, day)
+            best = progress.best_streaks.get(rule.id, 0)
+            progress.best_streaks[rule.id] = max(best, fire.streak_length)
+        if not rule.exempt_from_daily_cap:
+            capped += fire.points
+    if capped:
+        cap_day, cap_used = progress.daily_total
+        progress.daily_total = (day, (cap_used if cap_day == day else 0) + capped)
+    earned = plan.evaluation.points
+    if earned:
+        record_earning(economy, progress, day, earned)
+
+
+def record_earning(economy: Economy, progress: Progress, day: int, points: int) -> None:
+    """Count earned points toward lifetime, the review window and the expiry horizon."""
+    progress.lifetime_earned += points
+    progress.earned_by_day[day] = progress.earned_by_day.get(day, 0) + points
+    horizon = day - economy.level_review.window_days
+    if len(progress.earned_by_day) > economy.level_review.window_days:
+        for old in [d for d in progress.earned_by_day if d <= horizon]:
+            del progress.earned_by_day[old]
+    if economy.expiry is not None:
+        month = month_index(day)
+        progress.earned_by_month[month] = progress.earned_by_month.get(month, 0) + points
+
+
+def window_points(economy: Economy, progress: Progress, day: int) -> int:
+    """Points earned in the review window ending on local day `day` (inclusive)."""
+    start = day - economy.level_review.window_days
+    return sum(p for d, p in progress.earned_by_day.items() if start < d <= day)

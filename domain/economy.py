@@ -1,0 +1,782 @@
+"""The economy: one declarative file (TOML) holding rules, limits, levels, honors and rewards.
+
+`parse_economy(text, source)` turns the text into frozen, validated objects or raises
+`EconomyInvalid` listing every problem with the file, table, field and (where it can be
+found) line. Reading the file is the caller's business: the domain does no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import EconomyInvalid, EconomyIssue
+
+Period = Literal["day", "week", "month", "lifetime"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "lifetime")
+Operator = Literal[">=", ">", "<=", "<", "==", "!="]
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+CONDITION_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
+HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
+points_max = 1_000_000_000
+rules_max = 500
+levels_max = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    attribute: str
+    operator: str
+    value: float
+
+    def holds(self, attributes: Mapping[str, float]) -> bool:
+        actual = attributes.get(self.attribute)
+        if actual is None:
+            return False
+        return OPERATORS[self.operator](actual, self.value)
+
+    def __str__(self) -> str:
+        value = int(self.value) if self.value == int(self.value) else self.value
+        return f"{self.attribute} {self.operator} {value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    period: Period
+    max_count: int | None = None
+    max_points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PerUnit:
+    """Points per whole unit of an attribute: floor(value / size) * points, capped."""
+
+    attribute: str
+    size: int
+    points: int
+    max_units: int | None = None
+
+    def points_for(self, attributes: Mapping[str, float]) -> int:
+        units = int(attributes.get(self.attribute, 0) // self.size)
+        if self.max_units is not None:
+            units = min(units, self.max_units)
+        return max(units, 0) * self.points
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    """Consecutive local days on which the rule awarded; bonus grows then stops at max."""
+
+    bonus_per_day: int = 0
+    max_bonus: int = 0
+    milestones: tuple[tuple[int, int], ...] = ()  # (day of streak, one-off bonus)
+
+    def bonus_for(self, length: int) -> int:
+        growing = min((length - 1) * self.bonus_per_day, self.max_bonus)
+        milestone = sum(points for day, points in self.milestones if day == length)
+        return growing + milestone
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    description: str
+    kind: str
+    points: int
+    conditions: tuple[Condition, ...] = ()
+    per_unit: PerUnit | None = None
+    limits: tuple[Limit, ...] = ()
+    once_per_subject: bool = False
+    cooldown_seconds: int = 0
+    exempt_from_daily_cap: bool = False
+    group: str = ""
+    streak: Streak | None = None
+
+    def matches(self, kind: str, attributes: Mapping[str, float]) -> bool:
+        return kind == self.kind and all(c.holds(attributes) for c in self.conditions)
+
+    def base_points(self, attributes: Mapping[str, float]) -> int:
+        extra = self.per_unit.points_for(attributes) if self.per_unit else 0
+        return self.points + extra
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    id: str
+    rank: int
+    title: str
+    threshold: int
+    keep: int
+    privileges: tuple[str, ...]
+    name_colour: str | None
+    hall_of_fame: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LevelReview:
+    window_days: int = 90
+    grace_days: int = 30
+    floor: str | None = None  # never demoted below this level
+
+
+@dataclass(frozen=True, slots=True)
+class KocTier:
+    id: str
+    rank: int
+    title: str
+    min_notes: int = 0
+    within_days: int | None = None
+    viral_interactions: int | None = None
+    privileges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KocProgram:
+    note_kinds: tuple[str, ...]
+    metrics_kind: str
+    interactions_attribute: str
+    tiers: tuple[KocTier, ...]
+    review_recent_notes: int = 3
+    review_min_interactions: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class HonorTier:
+    name: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Honor:
+    id: str
+    title: str
+    description: str
+    manual: bool
+    trigger: str | None = None
+    kinds: tuple[str, ...] = ()
+    rule: str | None = None
+    level: str | None = None
+    interactions: int | None = None
+    tiers: tuple[HonorTier, ...] = ()
+    hall_of_fame: bool = False
+    max_holders: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RewardTier:
+    id: str
+    rank: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    id: str
+    title: str
+    description: str
+    tier: str
+    price: int
+    stock: int | None  # None: unlimited
+    per_member_limit: int | None
+    min_level: str | None
+    available_from: datetime | None
+    available_until: datetime | None
+    fulfilment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    after_months: int  # points earned in month M expire when month M + after_months ends
+
+
+@dataclass(frozen=True)
+class Economy:
+    id: str
+    name: str
+    description: str
+    currency: str
+    timezone: ZoneInfo
+    daily_cap: int | None
+    rules: tuple[Rule, ...]
+    levels: tuple[Level, ...]
+    level_review: LevelReview
+    koc: KocProgram | None
+    honors: tuple[Honor, ...]
+    reward_tiers: tuple[RewardTier, ...]
+    rewards: tuple[Reward, ...]
+    expiry: Expiry | None
+    rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_kind.setdefault(rule.kind, []).append(rule)
+        self.rules_by_kind.update({k: tuple(v) for k, v in by_kind.items()})
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def level(self, level_id: str) -> Level | None:
+        return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def honor(self, honor_id: str) -> Honor | None:
+        return next((h for h in self.honors if h.id == honor_id), None)
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return next((r for r in self.rewards if r.id == reward_id), None)
+
+    def reward_tier(self, tier_id: str) -> RewardTier | None:
+        return next((t for t in self.reward_tiers if t.id == tier_id), None)
+
+    def koc_tier(self, tier_id: str) -> KocTier | None:
+        return next((t for t in self.koc.tiers if t.id == tier_id), None) if self.koc else None
+
+    @property
+    def activity_kinds(self) -> tuple[str, ...]:
+        kinds = list(self.rules_by_kind)
+        if self.koc:
+            kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
+        return tuple(kinds)
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+
+
+class _Reader:
+    """Collects issues while reading typed values out of nested TOML tables."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+        self.issues: list[EconomyIssue] = []
+
+    def line_of(self, table: str, key: str | None = None) -> int | None:
+        """Best-effort line number of `key` inside `[table]` (or of the table header)."""
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?\s*(#.*)?$")
+        start: int | None = None
+        for number, line in enumerate(self.lines, start=1):
+            if start is None and header.match(line):
+                start = number
+                if key is None:
+                    return number
+            elif start is not None and re.match(r"^\s*\[", line):
+                break
+            elif start is not None and key and re.match(rf"^\s*{re.escape(key)}\s*=", line):
+                return number
+        if key is not None:
+            head = table.rsplit(".", 1)
+            if len(head) == 2:
+                inline = re.compile(rf"^\s*{re.escape(head[1])}\s*=.*\b{re.escape(key)}\s*=")
+                for number, line in enumerate(self.lines, start=1):
+                    if inline.match(line):
+                        return number
+            flat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            hits = [n for n, line in enumerate(self.lines, start=1) if flat.match(line)]
+            if len(hits) == 1:
+                return hits[0]
+        return start
+
+    def problem(self, table: str, key: str, message: str) -> None:
+        self.issues.append(
+            EconomyIssue(self.source, table, key, message, self.line_of(table, key or None))
+        )
+
+    def table(self, data: Mapping[str, Any], table: str, key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(table, key, f"must be a table, got {type(value).__name__}")
+            return {}
+        return value
+
+    def known(self, data: Mapping[str, Any], table: str, allowed: set[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.problem(table, key, f"unknown field (expected one of: {hint})")
+
+    def string(
+        self, data: Mapping[str, Any], table: str, key: str, default: str | None = None
+    ) -> str:
+        value = data.get(key, default)
+        if value is None:
+            self.problem(table, key, "is required")
+            return ""
+        if not isinstance(value, str):
+            self.problem(table, key, f"must be a string, got {value!r}")
+            return ""
+        return value
+
+    def opt_string(self, data: Mapping[str, Any], table: str, key: str) -> str | None:
+        return self.string(data, table, key) if key in data else None
+
+    def integer(
+        self,
+        data: Mapping[str, Any],
+        table: str,
+        key: str,
+        default: int | None = None,
+        minimum: int = 0,
+        maximum: int = points_max,
+    ) -> int:
+        value = data.get(key, default)
+        if value is None:
+            self.problem(table, key, "is required")
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(table, key, f"must be a whole number, got {value!r}")
+            return minimum
+        if not minimum <= value <= maximum:
+            self.problem(table, key, f"must be between {minimum} and {maximum}, got {value}")
+            return minimum
+        return value
+
+    def opt_integer(
+        self, data: Mapping[str, Any], table: str, key: str, minimum: int = 0
+    ) -> int | None:
+        if key not in data:
+            return None
+        return self.integer(data, table, key, minimum=minimum)
+
+    def boolean(self, data: Mapping[str, Any], table: str, key: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(table, key, f"must be true or false, got {value!r}")
+            return default
+        return value
+
+    def strings(self, data: Mapping[str, Any], table: str, key: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(table, key, "must be a list of strings")
+            return ()
+        return tuple(value)
+
+    def ident(self, table: str, key: str, ident: str) -> None:
+        if not IDENT_RE.match(ident):
+            self.problem(table, key, f"{ident!r} must be lower_snake_case (a-z, 0-9, _)")
+
+    def when(self, data: Mapping[str, Any], table: str, key: str) -> datetime | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            self.problem(table, key, "must be a date-time with an offset, e.g. 2027-01-01T00:00:00+08:00")
+            return None
+        return value
+
+
+def parse_economy(text: str, source: str = "<economy>") -> Economy:
+    """Parse and validate an economy file's text. Raises `EconomyInvalid` with every issue."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line_match = re.search(r"line (\d+)", str(exc))
+        line = int(line_match.group(1)) if line_match else None
+        raise EconomyInvalid([EconomyIssue(source, "", "", f"not valid TOML: {exc}", line)]) from exc
+    reader = _Reader(text, source)
+    economy = _build(reader, data)
+    if reader.issues:
+        raise EconomyInvalid(reader.issues)
+    assert economy is not None
+    return economy
+
+
+TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
+             "reward_tiers", "rewards"}  # fmt: skip
+
+
+def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
+    r.known(data, "", TOP_LEVEL)
+    head = r.table(data, "", "economy")
+    if "economy" not in data:
+        r.problem("economy", "", "the [economy] table is required")
+    r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap"})
+    eco_id = r.string(head, "economy", "id")
+    r.ident("economy", "id", eco_id)
+    tz_name = r.string(head, "economy", "timezone", "UTC")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problem("economy", "timezone", f"unknown time zone {tz_name!r} (use an IANA name)")
+        tz = ZoneInfo("UTC")
+    daily_cap = r.opt_integer(head, "economy", "daily_cap", minimum=1)
+
+    expiry_data = r.table(data, "", "expiry")
+    r.known(expiry_data, "expiry", {"after_months"})
+    expiry = (
+        Expiry(r.integer(expiry_data, "expiry", "after_months", minimum=1, maximum=120))
+        if expiry_data
+        else None
+    )
+    rules = _rules(r, r.table(data, "", "rules"))
+    levels = _levels(r, data.get("levels", []))
+    review_data = r.table(data, "", "level_review")
+    r.known(review_data, "level_review", {"window_days", "grace_days", "floor"})
+    review = LevelReview(
+        window_days=r.integer(review_data, "level_review", "window_days", 90, 1, 3660),
+        grace_days=r.integer(review_data, "level_review", "grace_days", 30, 0, 3660),
+        floor=r.opt_string(review_data, "level_review", "floor"),
+    )
+    level_ids = {lv.id for lv in levels}
+    if review.floor is not None and review.floor not in level_ids:
+        r.problem("level_review", "floor", f"names unknown level {review.floor!r}")
+    koc = _koc(r, r.table(data, "", "koc")) if "koc" in data else None
+    honors = _honors(r, r.table(data, "", "honors"), {x.id for x in rules}, level_ids)
+    tiers = _reward_tiers(r, r.table(data, "", "reward_tiers"))
+    rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
+    if r.issues:
+        return None
+    return Economy(
+        id=eco_id,
+        name=r.string(head, "economy", "name", eco_id),
+        description=r.string(head, "economy", "description", ""),
+        currency=r.string(head, "economy", "currency", "points"),
+        timezone=tz,
+        daily_cap=daily_cap,
+        rules=rules,
+        levels=levels,
+        level_review=review,
+        koc=koc,
+        honors=honors,
+        reward_tiers=tiers,
+        rewards=rewards,
+        expiry=expiry,
+    )
+
+
+RULE_FIELDS = {"title", "description", "kind", "points", "when", "per_unit", "limits",
+               "once_per_subject", "cooldown_seconds", "exempt_from_daily_cap", "group",
+               "streak"}  # fmt: skip
+
+
+def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
+    if not data:
+        r.problem("rules", "", "at least one earning rule is required")
+    if len(data) > rules_max:
+        r.problem("rules", "", f"at most {rules_max} rules are allowed")
+    out: list[Rule] = []
+    for rule_id, raw in data.items():
+        table = f"rules.{rule_id}"
+        r.ident(table, "", rule_id)
+        if not isinstance(raw, dict):
+            r.problem("rules", rule_id, "must be a table")
+            continue
+        r.known(raw, table, RULE_FIELDS)
+        conditions: list[Condition] = []
+        for text in r.strings(raw, table, "when"):
+            match = CONDITION_RE.match(text)
+            if not match:
+                r.problem(table, "when", f"{text!r} is not a condition like 'photos >= 1'")
+                continue
+            conditions.append(Condition(match[1], match[2], float(match[3])))
+        per_unit = None
+        if "per_unit" in raw:
+            pu = r.table(raw, table, "per_unit")
+            pt = f"{table}.per_unit"
+            r.known(pu, pt, {"attribute", "size", "points", "max_units"})
+            per_unit = PerUnit(
+                attribute=r.string(pu, pt, "attribute"),
+                size=r.integer(pu, pt, "size", 1, minimum=1),
+                points=r.integer(pu, pt, "points", minimum=1),
+                max_units=r.opt_integer(pu, pt, "max_units", minimum=1),
+            )
+        limits: list[Limit] = []
+        raw_limits = raw.get("limits", [])
+        if not isinstance(raw_limits, list):
+            r.problem(table, "limits", "must be a list of tables")
+            raw_limits = []
+        for item in raw_limits:
+            if not isinstance(item, dict):
+                r.problem(table, "limits", "each limit must be a table")
+                continue
+            r.known(item, table, {"period", "max_count", "max_points"})
+            period = r.string(item, table, "period")
+            if period not in PERIODS:
+                r.problem(table, "period", f"{period!r} must be one of {', '.join(PERIODS)}")
+                continue
+            limit = Limit(
+                cast(Period, period),
+                r.opt_integer(item, table, "max_count", minimum=1),
+                r.opt_integer(item, table, "max_points", minimum=1),
+            )
+            if limit.max_count is None and limit.max_points is None:
+                r.problem(table, "limits", "a limit needs max_count, max_points or both")
+            limits.append(limit)
+        streak = None
+        if "streak" in raw:
+            sd = r.table(raw, table, "streak")
+            st = f"{table}.streak"
+            r.known(sd, st, {"bonus_per_day", "max_bonus", "milestones"})
+            milestones_raw = r.table(sd, st, "milestones")
+            milestones: list[tuple[int, int]] = []
+            for day, pts in milestones_raw.items():
+                if not day.isdigit() or int(day) < 1:
+                    r.problem(st, "milestones", f"{day!r} must be a streak length in days")
+                    continue
+                milestones.append((int(day), r.integer(milestones_raw, st, day, minimum=1)))
+            streak = Streak(
+                bonus_per_day=r.integer(sd, st, "bonus_per_day", 0),
+                max_bonus=r.integer(sd, st, "max_bonus", 0),
+                milestones=tuple(sorted(milestones)),
+            )
+        kind = r.string(raw, table, "kind")
+        r.ident(table, "kind", kind)
+        once = r.boolean(raw, table, "once_per_subject", False)
+        rule = Rule(
+            id=rule_id,
+            title=r.string(raw, table, "title", rule_id.replace("_", " ").capitalize()),
+            description=r.string(raw, table, "description", ""),
+            kind=kind,
+            points=r.integer(raw, table, "points", 0 if per_unit else None),
+            conditions=tuple(conditions),
+            per_unit=per_unit,
+            limits=tuple(limits),
+            once_per_subject=once,
+            cooldown_seconds=r.integer(raw, table, "cooldown_seconds", 0, maximum=31_622_400),
+            exempt_from_daily_cap=r.boolean(raw, table, "exempt_from_daily_cap", False),
+            group=r.string(raw, table, "group", kind),
+            streak=streak,
+        )
+        if rule.points == 0 and rule.per_unit is None:
+            r.problem(table, "points", "a rule must award points (points or per_unit)")
+        out.append(rule)
+    return tuple(out)
+
+
+LEVEL_FIELDS = {"id", "title", "threshold", "keep", "privileges", "name_colour", "hall_of_fame"}
+
+
+def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
+    if not isinstance(raw, list) or not raw:
+        r.problem("levels", "", "at least one [[levels]] entry is required")
+        return ()
+    if len(raw) > levels_max:
+        r.problem("levels", "", f"at most {levels_max} levels are allowed")
+    out: list[Level] = []
+    for rank, item in enumerate(raw):
+        table = "levels"
+        if not isinstance(item, dict):
+            r.problem(table, "", "each level must be a table")
+            continue
+        r.known(item, table, LEVEL_FIELDS)
+        level_id = r.string(item, table, "id")
+        r.ident(table, "id", level_id)
+        threshold = r.integer(item, table, "threshold")
+        level = Level(
+            id=level_id,
+            rank=rank,
+            title=r.string(item, table, "title", level_id),
+            threshold=threshold,
+            keep=r.integer(item, table, "keep", 0),
+            privileges=r.strings(item, table, "privileges"),
+            name_colour=r.opt_string(item, table, "name_colour"),
+            hall_of_fame=r.boolean(item, table, "hall_of_fame", False),
+        )
+        if out and level.threshold <= out[-1].threshold:
+            r.problem(table, "threshold", f"level {level_id!r} must need more points than "
+                      f"{out[-1].id!r} ({out[-1].threshold})")  # fmt: skip
+        if level.keep > level.threshold:
+            r.problem(table, "keep", f"level {level_id!r}: keep ({level.keep}) cannot exceed "
+                      f"its threshold ({level.threshold})")  # fmt: skip
+        out.append(level)
+    if out and out[0].threshold != 0:
+        r.problem("levels", "threshold", "the first level must have threshold = 0")
+    if len({lv.id for lv in out}) != len(out):
+        r.problem("levels", "id", "level ids must be unique")
+    return tuple(out)
+
+
+def _koc(r: _Reader, data: dict[str, Any]) -> KocProgram | None:
+    table = "koc"
+    r.known(data, table, {"note_kinds", "metrics_kind", "interactions_attribute", "tiers",
+                          "review_recent_notes", "review_min_interactions"})  # fmt: skip
+    tiers: list[KocTier] = []
+    raw_tiers = data.get("tiers", [])
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        r.problem(table, "tiers", "at least one [[koc.tiers]] entry is required")
+        raw_tiers = []
+    for rank, item in enumerate(raw_tiers):
+        tt = "koc.tiers"
+        if not isinstance(item, dict):
+            r.problem(tt, "", "each tier must be a table")
+            continue
+        r.known(item, tt, {"id", "title", "min_notes", "within_days", "viral_interactions",
+                           "privileges"})  # fmt: skip
+        tier_id = r.string(item, tt, "id")
+        r.ident(tt, "id", tier_id)
+        tiers.append(
+            KocTier(
+                id=tier_id,
+                rank=rank,
+                title=r.string(item, tt, "title", tier_id),
+                min_notes=r.integer(item, tt, "min_notes", 0),
+                within_days=r.opt_integer(item, tt, "within_days", minimum=1),
+                viral_interactions=r.opt_integer(item, tt, "viral_interactions", minimum=1),
+                privileges=r.strings(item, tt, "privileges"),
+            )
+        )
+    note_kinds = r.strings(data, table, "note_kinds")
+    if not note_kinds:
+        r.problem(table, "note_kinds", "name at least one activity kind that publishes a note")
+    return KocProgram(
+        note_kinds=note_kinds,
+        metrics_kind=r.string(data, table, "metrics_kind", "note_metrics"),
+        interactions_attribute=r.string(data, table, "interactions_attribute", "interactions"),
+        tiers=tuple(tiers),
+        review_recent_notes=r.integer(data, table, "review_recent_notes", 3, 1, 100),
+        review_min_interactions=r.integer(data, table, "review_min_interactions", 100),
+    )
+
+
+HONOR_FIELDS = {"title", "description", "manual", "trigger", "kinds", "rule", "level",
+                "interactions", "tiers", "hall_of_fame", "max_holders"}  # fmt: skip
+
+
+def _honors(
+    r: _Reader, data: dict[str, Any], rule_ids: set[str], level_ids: set[str]
+) -> tuple[Honor, ...]:
+    out: list[Honor] = []
+    for honor_id, raw in data.items():
+        table = f"honors.{honor_id}"
+        r.ident(table, "", honor_id)
+        if not isinstance(raw, dict):
+            r.problem("honors", honor_id, "must be a table")
+            continue
+        r.known(raw, table, HONOR_FIELDS)
+        manual = r.boolean(raw, table, "manual", False)
+        trigger = r.opt_string(raw, table, "trigger")
+        tiers: list[HonorTier] = []
+        raw_tiers = raw.get("tiers", [])
+        if not isinstance(raw_tiers, list):
+            r.problem(table, "tiers", "must be a list of {name, at} tables")
+            raw_tiers = []
+        for item in raw_tiers:
+            if not isinstance(item, dict):
+                r.problem(table, "tiers", "each tier must be a table like {name='gold', at=100}")
+                continue
+            tiers.append(HonorTier(r.string(item, table, "name"), r.integer(item, table, "at",
+                                                                             minimum=1)))  # fmt: skip
+        honor = Honor(
+            id=honor_id,
+            title=r.string(raw, table, "title", honor_id),
+            description=r.string(raw, table, "description", ""),
+            manual=manual,
+            trigger=trigger,
+            kinds=r.strings(raw, table, "kinds"),
+            rule=r.opt_string(raw, table, "rule"),
+            level=r.opt_string(raw, table, "level"),
+            interactions=r.opt_integer(raw, table, "interactions", minimum=1),
+            tiers=tuple(tiers),
+            hall_of_fame=r.boolean(raw, table, "hall_of_fame", False),
+            max_holders=r.opt_integer(raw, table, "max_holders", minimum=1),
+        )
+        _check_honor(r, table, honor, rule_ids, level_ids)
+        out.append(honor)
+    return tuple(out)
+
+
+def _check_honor(
+    r: _Reader, table: str, h: Honor, rule_ids: set[str], level_ids: set[str]
+) -> None:
+    if h.manual:
+        if h.trigger is not None:
+            r.problem(table, "trigger", "a manual honor has no trigger")
+        return
+    if h.trigger not in HONOR_TRIGGERS:
+        r.problem(table, "trigger", f"must be one of {', '.join(HONOR_TRIGGERS)} "
+                  "(or set manual = true)")  # fmt: skip
+        return
+    ats = [t.at for t in h.tiers]
+    if h.trigger != "level_reached" and (not ats or ats != sorted(set(ats))):
+        r.problem(table, "tiers", "needs at least one tier, with strictly increasing 'at'")
+    if h.trigger == "activity_count" and not h.kinds:
+        r.problem(table, "kinds", "an activity_count honor must name the kinds it counts")
+    if h.trigger == "streak" and h.rule not in rule_ids:
+        r.problem(table, "rule", f"must name an earning rule with a streak, got {h.rule!r}")
+    if h.trigger == "level_reached" and h.level not in level_ids:
+        r.problem(table, "level", f"must name a level, got {h.level!r}")
+    if h.trigger == "viral_note" and h.interactions is None:
+        r.problem(table, "interactions", "a viral_note honor needs the interactions threshold")
+
+
+def _reward_tiers(r: _Reader, data: dict[str, Any]) -> tuple[RewardTier, ...]:
+    out: list[RewardTier] = []
+    for rank, (tier_id, raw) in enumerate(data.items()):
+        table = f"reward_tiers.{tier_id}"
+        r.ident(table, "", tier_id)
+        if not isinstance(raw, dict):
+            r.problem("reward_tiers", tier_id, "must be a table")
+            continue
+        r.known(raw, table, {"title", "description"})
+        out.append(RewardTier(tier_id, rank, r.string(raw, table, "title", tier_id),
+                              r.string(raw, table, "description", "")))  # fmt: skip
+    return tuple(out)
+
+
+REWARD_FIELDS = {"title", "description", "tier", "price", "stock", "per_member_limit",
+                 "min_level", "available_from", "available_until", "fulfilment"}  # fmt: skip
+
+
+def _rewards(
+    r: _Reader, data: dict[str, Any], tier_ids: set[str], level_ids: set[str]
+) -> tuple[Reward, ...]:
+    out: list[Reward] = []
+    for reward_id, raw in data.items():
+        table = f"rewards.{reward_id}"
+        r.ident(table, "", reward_id)
+        if not isinstance(raw, dict):
+            r.problem("rewards", reward_id, "must be a table")
+            continue
+        r.known(raw, table, REWARD_FIELDS)
+        tier = r.string(raw, table, "tier")
+        if tier and tier not in tier_ids:
+            r.problem(table, "tier", f"names unknown reward tier {tier!r}")
+        stock: int | None
+        if raw.get("stock", "unlimited") == "unlimited":
+            stock = None
+        else:
+            stock = r.integer(raw, table, "stock")
+        min_level = r.opt_string(raw, table, "min_level")
+        if min_level is not None and min_level not in level_ids:
+            r.problem(table, "min_level", f"names unknown level {min_level!r}")
+        fulfilment = r.string(raw, table, "fulfilment", "manual")
+        if fulfilment not in FULFILMENTS:
+            r.problem(table, "fulfilment", f"must be one of {', '.join(FULFILMENTS)}")
+        reward = Reward(
+            id=reward_id,
+            title=r.string(raw, table, "title", reward_id),
+            description=r.string(raw, table, "description", ""),
+            tier=tier,
+            price=r.integer(raw, table, "price", minimum=1),
+            stock=stock,
+            per_member_limit=r.opt_integer(raw, table, "per_member_limit", minimum=1),
+            min_level=min_level,
+            available_from=r.when(raw, table, "available_from"),
+            available_until=r.when(raw, table, "available_until"),
+            fulfilment=fulfilment,
+        )
+        if (
+            reward.available_from
+            and reward.available_until
+            and reward.available_until <= reward.available_from
+        ):
+            r.problem(table, "available_until", "must be later than available_from")
+        out.append(reward)
+    return tuple(out)

@@ -1,0 +1,164 @@
+"""Typed domain errors: every state a user can cause, with the data a client needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DomainError(Exception):
+    """A state a user (member, operator, designer) can cause. Never a bug of ours."""
+
+    code: str = "DOMAIN_ERROR"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} does not exist")
+        self.kind = kind
+        self.ident = ident
+
+
+class AlreadyExists(DomainError):
+    code = "ALREADY_EXISTS"
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} already exists")
+        self.kind = kind
+        self.ident = ident
+
+
+class InvalidInput(DomainError):
+    """A command whose values cannot be accepted; `field` names the offending input."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+class InsufficientPoints(DomainError):
+    code = "INSUFFICIENT_POINTS"
+
+    def __init__(self, balance: int, required: int) -> None:
+        super().__init__(f"needs {required} points but only {balance} are available")
+        self.balance = balance
+        self.required = required
+
+
+class OutOfStock(DomainError):
+    code = "OUT_OF_STOCK"
+
+    def __init__(self, reward_id: str, available: int, requested: int) -> None:
+        super().__init__(f"reward {reward_id!r} has {available} left, {requested} requested")
+        self.reward_id = reward_id
+        self.available = available
+        self.requested = requested
+
+
+class RedemptionLimitReached(DomainError):
+    code = "LIMIT_REACHED"
+
+    def __init__(self, reward_id: str, limit: int, already: int) -> None:
+        super().__init__(
+            f"reward {reward_id!r} allows {limit} per member; {already} already redeemed"
+        )
+        self.reward_id = reward_id
+        self.limit = limit
+        self.already = already
+
+
+class NotEligible(DomainError):
+    code = "NOT_ELIGIBLE"
+
+    def __init__(self, reason: str, required_level: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.required_level = required_level
+
+
+class RewardUnavailable(DomainError):
+    code = "REWARD_UNAVAILABLE"
+
+    def __init__(self, reward_id: str, reason: str) -> None:
+        super().__init__(f"reward {reward_id!r} is not available: {reason}")
+        self.reward_id = reward_id
+        self.reason = reason
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used with a different payload")
+        self.key = key
+
+
+class InvalidTransition(DomainError):
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, kind: str, ident: str, state: str, action: str) -> None:
+        super().__init__(f"{kind} {ident!r} is {state}; cannot {action}")
+        self.kind = kind
+        self.ident = ident
+        self.state = state
+        self.action = action
+
+
+class CouponPoolEmpty(DomainError):
+    code = "COUPON_POOL_EMPTY"
+
+    def __init__(self, reward_id: str) -> None:
+        super().__init__(f"reward {reward_id!r} has no coupon codes left to hand out")
+        self.reward_id = reward_id
+
+
+class HonorNotManual(DomainError):
+    code = "NOT_MANUAL"
+
+    def __init__(self, honor_id: str) -> None:
+        super().__init__(f"honor {honor_id!r} is awarded automatically, not by an operator")
+        self.honor_id = honor_id
+
+
+class HonorCapacityReached(DomainError):
+    code = "LIMIT_REACHED"
+
+    def __init__(self, honor_id: str, max_holders: int) -> None:
+        super().__init__(f"honor {honor_id!r} is limited to {max_holders} holders")
+        self.honor_id = honor_id
+        self.max_holders = max_holders
+
+
+@dataclass(frozen=True, slots=True)
+class EconomyIssue:
+    """One problem in an economy file, located as precisely as the file allows."""
+
+    source: str
+    table: str
+    field: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        location = f"[{self.table}] {self.field}" if self.table else self.field
+        return f"{where}: {location}: {self.message}"
+
+
+@dataclass(eq=False)
+class EconomyInvalid(DomainError):
+    """The economy file cannot be used; `issues` lists every problem found."""
+
+    issues: list[EconomyIssue] = field(default_factory=list)
+    code = "ECONOMY_INVALID"
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, "\n".join(str(i) for i in self.issues))

@@ -1,0 +1,1 @@
+"""Implementations of the domain's unit-of-work port: in memory and SQL."""

@@ -1,0 +1,406 @@
+"""The in-process store: real production code for the simulator and the unit tests.
+
+Transactions are copy-on-write at the level of the objects the domain mutates: a unit
+of work stages its writes and applies them only on commit, so a rolled-back use case
+leaves nothing behind. Single-threaded by design (one simulator run, one test)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from domain.model import (
+    ISSUANCE,
+    ActivityRecord,
+    AuditEntry,
+    Event,
+    HonorAward,
+    IdempotencyRecord,
+    LedgerEntry,
+    Member,
+    Redemption,
+    RedemptionStatus,
+    Transfer,
+    TransferKind,
+    available_account,
+    held_account,
+    is_member_account,
+)
+
+
+@dataclass
+class MemoryState:
+    """Everything committed. Shared by every unit of work made from one store."""
+
+    members: dict[str, Member] = field(default_factory=dict)
+    handles: dict[str, str] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+    transfers: list[Transfer] = field(default_factory=list)
+    entries: list[LedgerEntry] = field(default_factory=list)
+    entries_by_member: dict[str, list[LedgerEntry]] = field(default_factory=dict)
+    activities: dict[str, ActivityRecord] = field(default_factory=dict)
+    subjects: set[tuple[str, str, str]] = field(default_factory=set)
+    stock: dict[str, int | None] = field(default_factory=dict)
+    codes: dict[str, list[str]] = field(default_factory=dict)
+    claimed_codes: dict[str, str] = field(default_factory=dict)
+    redemptions: dict[str, Redemption] = field(default_factory=dict)
+    honors: dict[str, HonorAward] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+
+class _Staged:
+    """The writes of one unit of work, applied to the state on commit."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self.state = state
+        self.members: dict[str, Member] = {}
+        self.balances: dict[str, int] = {}
+        self.transfers: list[Transfer] = []
+        self.activities: dict[str, ActivityRecord] = {}
+        self.subjects: set[tuple[str, str, str]] = set()
+        self.stock: dict[str, int | None] = {}
+        self.codes_added: dict[str, list[str]] = {}
+        self.claims: dict[str, tuple[str, str]] = {}  # redemption -> (reward, code)
+        self.redemptions: dict[str, Redemption] = {}
+        self.honors: dict[str, HonorAward] = {}
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.audit: list[AuditEntry] = []
+
+    def balance(self, account: str) -> int:
+        if account in self.balances:
+            return self.balances[account]
+        return self.state.balances.get(account, 0)
+
+    def stock_of(self, reward_id: str) -> int | None:
+        if reward_id in self.stock:
+            return self.stock[reward_id]
+        return self.state.stock.get(reward_id)
+
+    def apply(self) -> None:
+        s = self.state
+        for member in self.members.values():
+            s.members[member.id] = member
+            s.handles[member.handle] = member.id
+        s.balances.update(self.balances)
+        for transfer in self.transfers:
+            s.transfers.append(transfer)
+            for posting in transfer.postings:
+                entry = LedgerEntry(
+                    len(s.entries) + 1,
+                    transfer.id,
+                    transfer.kind,
+                    posting.account,
+                    posting.amount,
+                    transfer.at,
+                    transfer.reference,
+                    transfer.memo,
+                )
+                s.entries.append(entry)
+                if is_member_account(posting.account):
+                    s.entries_by_member.setdefault(transfer.member_id, []).append(entry)
+        s.activities.update(self.activities)
+        s.subjects |= self.subjects
+        s.stock.update(self.stock)
+        for reward_id, codes in self.codes_added.items():
+            s.codes.setdefault(reward_id, []).extend(codes)
+        for redemption_id, (reward_id, code) in self.claims.items():
+            s.codes[reward_id].remove(code)
+            s.claimed_codes[redemption_id] = code
+        s.redemptions.update(self.redemptions)
+        s.honors.update(self.honors)
+        s.idempotency.update(self.idempotency)
+        s.audit.extend(self.audit)
+
+
+class MemoryStore:
+    """Factory of units of work over one shared in-memory state."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.state)
+
+
+class MemoryUnitOfWork:
+    def __init__(self, state: MemoryState) -> None:
+        self.state = state
+        self._staged = _Staged(state)
+        self.events: list[Event] = []
+        self.members = _Members(self)
+        self.ledger = _Ledger(self)
+        self.activities = _Activities(self)
+        self.stock = _Stock(self)
+        self.redemptions = _Redemptions(self)
+        self.honors = _Honors(self)
+        self.idempotency = _Idempotency(self)
+        self.audit = _Audit(self)
+
+    @property
+    def staged(self) -> _Staged:
+        return self._staged
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self.state.ids):08d}"
+
+    def __enter__(self) -> Self:
+        self._staged = _Staged(self.state)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        self._staged.apply()
+        self._staged = _Staged(self.state)
+
+    def rollback(self) -> None:
+        self._staged = _Staged(self.state)
+
+
+class _Repo:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def state(self) -> MemoryState:
+        return self.uow.state
+
+    @property
+    def staged(self) -> _Staged:
+        return self.uow.staged
+
+
+class _Members(_Repo):
+    def add(self, member: Member) -> None:
+        self.staged.members[member.id] = member
+
+    def get(self, member_id: str) -> Member | None:
+        staged = self.staged.members.get(member_id)
+        if staged is not None:
+            return staged
+        found = self.state.members.get(member_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def get_for_update(self, member_id: str) -> Member | None:
+        member = self.get(member_id)
+        if member is not None:
+            self.staged.members[member_id] = member
+        return member
+
+    def get_many(self, member_ids: Sequence[str]) -> list[Member]:
+        return [m for m in (self.get(i) for i in member_ids) if m is not None]
+
+    def get_by_handle(self, handle: str) -> Member | None:
+        for member in self.staged.members.values():
+            if member.handle == handle:
+                return member
+        member_id = self.state.handles.get(handle)
+        return self.get(member_id) if member_id else None
+
+    def save(self, member: Member) -> None:
+        member.version += 1
+        self.staged.members[member.id] = member
+
+    def at_levels(self, level_ids: Sequence[str], limit: int) -> list[Member]:
+        wanted = set(level_ids)
+        found = [m for m in self.state.members.values() if m.level_id in wanted]
+        return [copy.deepcopy(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
+
+
+class _Ledger(_Repo):
+    def post(self, transfer: Transfer) -> bool:
+        staged = self.staged
+        after = {p.account: staged.balance(p.account) + p.amount for p in transfer.postings}
+        if any(is_member_account(a) and v < 0 for a, v in after.items()):
+            return False
+        staged.balances.update(after)
+        staged.transfers.append(transfer)
+        return True
+
+    def balance(self, account: str) -> int:
+        return self.staged.balance(account)
+
+    def balances(self, accounts: Sequence[str]) -> dict[str, int]:
+        return {a: self.staged.balance(a) for a in accounts}
+
+    def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
+        entries = self.state.entries_by_member.get(member_id, [])
+        newest_first = [e for e in reversed(entries) if after_seq is None or e.seq < after_seq]
+        return newest_first[:limit]
+
+    def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
+        totals: dict[str, int] = {}
+        for transfer in self.state.transfers:
+            if transfer.kind is TransferKind.EARN and (since is None or transfer.at >= since):
+                totals[transfer.member_id] = totals.get(transfer.member_id, 0) + transfer.amount
+        return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+class _Activities(_Repo):
+    def add(self, record: ActivityRecord) -> None:
+        self.staged.activities[record.id] = record
+
+    def get(self, activity_id: str) -> ActivityRecord | None:
+        return self.staged.activities.get(activity_id) or self.state.activities.get(activity_id)
+
+    def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool:
+        key = (member_id, rule_id, subject_id)
+        return key in self.staged.subjects or key in self.state.subjects
+
+    def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
+        self.staged.subjects.add((member_id, rule_id, subject_id))
+
+
+class _Stock(_Repo):
+    def ensure(self, reward_id: str, stock: int | None) -> None:
+        if reward_id not in self.state.stock and reward_id not in self.staged.stock:
+            self.staged.stock[reward_id] = stock
+
+    def remaining(self, reward_id: str) -> int | None:
+        return self.staged.stock_of(reward_id)
+
+    def take(self, reward_id: str, quantity: int) -> bool:
+        left = self.staged.stock_of(reward_id)
+        if left is None:
+            return reward_id in self.state.stock or reward_id in self.staged.stock
+        if left < quantity:
+            return False
+        self.staged.stock[reward_id] = left - quantity
+        return True
+
+    def put_back(self, reward_id: str, quantity: int) -> None:
+        left = self.staged.stock_of(reward_id)
+        if left is not None:
+            self.staged.stock[reward_id] = left + quantity
+
+    def restock(self, reward_id: str, quantity: int) -> None:
+        self.put_back(reward_id, quantity)
+
+    def _available_codes(self, reward_id: str) -> list[str]:
+        claimed = {code for r, code in self.staged.claims.values() if r == reward_id}
+        pool = self.state.codes.get(reward_id, []) + self.staged.codes_added.get(reward_id, [])
+        return [c for c in pool if c not in claimed]
+
+    def add_codes(self, reward_id: str, codes: Sequence[str]) -> int:
+        known = set(self.state.codes.get(reward_id, [])) | set(self.state.claimed_codes.values())
+        fresh = [c for c in codes if c not in known]
+        self.staged.codes_added.setdefault(reward_id, []).extend(fresh)
+        return len(fresh)
+
+    def claim_code(self, reward_id: str, redemption_id: str) -> str | None:
+        available = self._available_codes(reward_id)
+        if not available:
+            return None
+        self.staged.claims[redemption_id] = (reward_id, available[0])
+        return available[0]
+
+    def codes_left(self, reward_id: str) -> int:
+        return len(self._available_codes(reward_id))
+
+
+class _Redemptions(_Repo):
+    def add(self, redemption: Redemption) -> None:
+        self.staged.redemptions[redemption.id] = redemption
+
+    def get(self, redemption_id: str) -> Redemption | None:
+        return self.staged.redemptions.get(redemption_id) or self.state.redemptions.get(
+            redemption_id
+        )
+
+    def save(self, redemption: Redemption) -> None:
+        self.staged.redemptions[redemption.id] = redemption
+
+    def _all(self) -> dict[str, Redemption]:
+        return {**self.state.redemptions, **self.staged.redemptions}
+
+    def active_quantity(self, member_id: str, reward_id: str) -> int:
+        return sum(
+            r.quantity
+            for r in self._all().values()
+            if r.member_id == member_id
+            and r.reward_id == reward_id
+            and r.status is not RedemptionStatus.CANCELLED
+        )
+
+    def list_for_member(self, member_id: str, after_id: str | None, limit: int) -> list[Redemption]:
+        mine = sorted(
+            (r for r in self._all().values() if r.member_id == member_id),
+            key=lambda r: r.id,
+            reverse=True,
+        )
+        return [r for r in mine if after_id is None or r.id < after_id][:limit]
+
+
+class _Honors(_Repo):
+    def _all(self) -> dict[str, HonorAward]:
+        return {**self.state.honors, **self.staged.honors}
+
+    def add(self, award: HonorAward) -> None:
+        self.staged.honors[award.id] = award
+
+    def save(self, award: HonorAward) -> None:
+        self.staged.honors[award.id] = award
+
+    def active(self, member_id: str, honor_id: str) -> HonorAward | None:
+        return next(
+            (
+                a
+                for a in self._all().values()
+                if a.member_id == member_id and a.honor_id == honor_id and a.active
+            ),
+            None,
+        )
+
+    def list_for_member(self, member_id: str) -> list[HonorAward]:
+        return sorted((a for a in self._all().values() if a.member_id == member_id),
+                      key=lambda a: a.id)  # fmt: skip
+
+    def holders(self, honor_id: str) -> int:
+        return len({a.member_id for a in self._all().values() if a.honor_id == honor_id and a.active})
+
+    def active_for_honors(self, honor_ids: Sequence[str], limit: int) -> list[HonorAward]:
+        wanted = set(honor_ids)
+        found = [a for a in self._all().values() if a.honor_id in wanted and a.active]
+        return sorted(found, key=lambda a: (a.granted_at, a.id))[:limit]
+
+
+class _Idempotency(_Repo):
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        return self.staged.idempotency.get((scope, key)) or self.state.idempotency.get((scope, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        assert self.get(record.scope, record.key) is None, "idempotency keys are unique"
+        self.staged.idempotency[(record.scope, record.key)] = record
+
+
+class _Audit(_Repo):
+    def add(self, entry: AuditEntry) -> None:
+        self.staged.audit.append(entry)
+
+    def list(self, target: str | None, limit: int) -> list[AuditEntry]:
+        found = [e for e in reversed(self.state.audit) if target is None or e.target == target]
+        return found[:limit]
+
+
+def member_balances(state: MemoryState, member_id: str) -> tuple[int, int]:
+    return (
+        state.balances.get(available_account(member_id), 0),
+        state.balances.get(held_account(member_id), 0),
+    )
+
+
+def issued_total(state: MemoryState) -> int:
+    return -state.balances.get(ISSUANCE, 0)
