@@ -101,9 +101,12 @@ def evaluate(
     for rule in _chosen_rules(economy, kind, attributes):
         base = rule.base_points(attributes)
         blocked: str | None = None
-        if rule.once_per_subject and subject_id is not None:
-            if already_rewarded(rule.id, subject_id):
-                blocked = f"already rewarded for subject {subject_id!r}"
+        if (
+            rule.once_per_subject
+            and subject_id is not None
+            and already_rewarded(rule.id, subject_id)
+        ):
+            blocked = f"already rewarded for subject {subject_id!r}"
         last = progress.last_award.get(rule.id)
         if blocked is None and rule.cooldown_seconds and last is not None:
             wait = rule.cooldown_seconds - (now_s - last)

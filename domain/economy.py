@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import EconomyInvalid, EconomyIssue
@@ -377,7 +377,9 @@ class _Reader:
         if value is None:
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
-            self.problem(table, key, "must be a date-time with an offset, e.g. 2027-01-01T00:00:00+08:00")
+            self.problem(
+                table, key, "must be a date-time with an offset, e.g. 2027-01-01T00:00:00+08:00"
+            )
             return None
         return value
 
@@ -389,7 +391,9 @@ def parse_economy(text: str, source: str = "<economy>") -> Economy:
     except tomllib.TOMLDecodeError as exc:
         line_match = re.search(r"line (\d+)", str(exc))
         line = int(line_match.group(1)) if line_match else None
-        raise EconomyInvalid([EconomyIssue(source, "", "", f"not valid TOML: {exc}", line)]) from exc
+        raise EconomyInvalid(
+            [EconomyIssue(source, "", "", f"not valid TOML: {exc}", line)]
+        ) from exc
     reader = _Reader(text, source)
     economy = _build(reader, data)
     if reader.issues:
@@ -512,7 +516,7 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
                 r.problem(table, "period", f"{period!r} must be one of {', '.join(PERIODS)}")
                 continue
             limit = Limit(
-                cast(Period, period),
+                period,
                 r.opt_integer(item, table, "max_count", minimum=1),
                 r.opt_integer(item, table, "max_points", minimum=1),
             )
@@ -526,7 +530,7 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
             r.known(sd, st, {"bonus_per_day", "max_bonus", "milestones"})
             milestones_raw = r.table(sd, st, "milestones")
             milestones: list[tuple[int, int]] = []
-            for day, pts in milestones_raw.items():
+            for day, _pts in milestones_raw.items():
                 if not day.isdigit() or int(day) < 1:
                     r.problem(st, "milestones", f"{day!r} must be a streak length in days")
                     continue
@@ -671,8 +675,8 @@ def _honors(
             if not isinstance(item, dict):
                 r.problem(table, "tiers", "each tier must be a table like {name='gold', at=100}")
                 continue
-            tiers.append(HonorTier(r.string(item, table, "name"), r.integer(item, table, "at",
-                                                                             minimum=1)))  # fmt: skip
+            name = r.string(item, table, "name")
+            tiers.append(HonorTier(name, r.integer(item, table, "at", minimum=1)))
         honor = Honor(
             id=honor_id,
             title=r.string(raw, table, "title", honor_id),
@@ -692,9 +696,7 @@ def _honors(
     return tuple(out)
 
 
-def _check_honor(
-    r: _Reader, table: str, h: Honor, rule_ids: set[str], level_ids: set[str]
-) -> None:
+def _check_honor(r: _Reader, table: str, h: Honor, rule_ids: set[str], level_ids: set[str]) -> None:
     if h.manual:
         if h.trigger is not None:
             r.problem(table, "trigger", "a manual honor has no trigger")

@@ -10,6 +10,7 @@ from domain.economy import Economy, KocProgram, KocTier
 from domain.model import KocTierChanged, Member
 
 notes_kept_max = 50
+measured_kept_max = 200
 
 
 def _count_tier_met(tier: KocTier, notes: list[tuple[int, str]], total: int, day: int) -> bool:
@@ -25,7 +26,9 @@ def _rank(koc: KocProgram, tier_id: str | None) -> int:
     return next((t.rank for t in koc.tiers if t.id == tier_id), -1)
 
 
-def _set(member: Member, koc: KocProgram, tier: KocTier | None, at: datetime) -> list[KocTierChanged]:
+def _set(
+    member: Member, koc: KocProgram, tier: KocTier | None, at: datetime
+) -> list[KocTierChanged]:
     new = tier.id if tier else None
     if new == member.koc_tier:
         return []
@@ -43,10 +46,7 @@ def note_published(
     progress = member.progress
     progress.notes.append((day, note_id))
     if len(progress.notes) > notes_kept_max:
-        dropped = progress.notes[: len(progress.notes) - notes_kept_max]
-        del progress.notes[: len(dropped)]
-        for _, old_id in dropped:
-            progress.note_interactions.pop(old_id, None)
+        del progress.notes[: len(progress.notes) - notes_kept_max]
     total = sum(progress.kind_counts.get(kind, 0) for kind in koc.note_kinds)
     current = _rank(koc, member.koc_tier)
     best = None
@@ -65,15 +65,15 @@ def note_measured(
     if koc is None:
         return []
     progress = member.progress
-    if note_id in progress.note_interactions or any(n == note_id for _, n in progress.notes):
-        progress.note_interactions[note_id] = max(
-            progress.note_interactions.get(note_id, 0), interactions
-        )
+    best = max(progress.note_interactions.pop(note_id, 0), interactions)
+    progress.note_interactions[note_id] = best  # re-inserted: the dict keeps recency order
+    while len(progress.note_interactions) > measured_kept_max:
+        del progress.note_interactions[next(iter(progress.note_interactions))]
     current = _rank(koc, member.koc_tier)
-    for tier in reversed(koc.tiers):
-        viral = tier.viral_interactions
-        if viral is not None and interactions >= viral and tier.rank > current:
-            return _set(member, koc, tier, at)
+    for candidate in reversed(koc.tiers):
+        viral = candidate.viral_interactions
+        if viral is not None and interactions >= viral and candidate.rank > current:
+            return _set(member, koc, candidate, at)
     tier = economy.koc_tier(member.koc_tier) if member.koc_tier else None
     if tier is None or tier.viral_interactions is None:
         return []
@@ -85,8 +85,6 @@ def note_measured(
     fallback = None
     total = sum(progress.kind_counts.get(kind, 0) for kind in koc.note_kinds)
     for lower in koc.tiers[: tier.rank]:
-        if lower.viral_interactions is None and (
-            lower.min_notes == 0 or total >= lower.min_notes
-        ):
+        if lower.viral_interactions is None and (lower.min_notes == 0 or total >= lower.min_notes):
             fallback = lower
     return _set(member, koc, fallback, at)

@@ -60,9 +60,7 @@ def earn(economy: Economy, member: Member, points: int, at: datetime) -> list[Le
     return [LevelChanged(member.id, current.id, target.id, at, "promoted")]
 
 
-def review(
-    economy: Economy, member: Member, as_of: datetime
-) -> list[LevelChanged | LevelWarning]:
+def review(economy: Economy, member: Member, as_of: datetime) -> list[LevelChanged | LevelWarning]:
     """Demotion review over the rolling window; call it as often as you like (idempotent)."""
     if member.level_locked:
         return []

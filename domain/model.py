@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 Attributes = dict[str, float]
@@ -31,7 +31,7 @@ def is_member_account(account: str) -> bool:
     return account.startswith("member:")
 
 
-class TransferKind(str, Enum):
+class TransferKind(StrEnum):
     EARN = "earn"
     HOLD = "hold"  # available -> held (redemption reserved)
     SPEND = "spend"  # held -> redemption (fulfilled)
@@ -159,7 +159,7 @@ class Progress:
         return progress
 
 
-class LevelState(str, Enum):
+class LevelState(StrEnum):
     ACTIVE = "active"
     WARNING = "warning"  # below the keep mark; demoted when the grace period ends
 
@@ -265,7 +265,7 @@ class HonorAward:
         return self.revoked_at is None
 
 
-class RedemptionStatus(str, Enum):
+class RedemptionStatus(StrEnum):
     RESERVED = "reserved"
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"

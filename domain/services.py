@@ -156,7 +156,9 @@ def _check_reason(reason: str) -> None:
         raise InvalidInput("reason", f"must be at most {reason_length_max} characters")
 
 
-def _audit(uow: UnitOfWork, actor: str, action: str, target: str, at: datetime, detail: str) -> None:
+def _audit(
+    uow: UnitOfWork, actor: str, action: str, target: str, at: datetime, detail: str
+) -> None:
     uow.audit.add(AuditEntry(uow.next_id("aud"), actor, action, target, at, detail))
 
 
@@ -329,11 +331,11 @@ def _koc_and_viral(economy: Economy, member: Member, cmd: RecordActivity, day: i
         value = int(cmd.attributes.get(program.interactions_attribute, 0))
         before = member.progress.note_interactions.get(cmd.subject_id, 0)
         for honor in economy.honors:
-            if honor.trigger == "viral_note" and honor.interactions is not None:
-                if before < honor.interactions <= value:
-                    counter = honors.viral_counter(honor.interactions)
-                    counts = member.progress.kind_counts
-                    counts[counter] = counts.get(counter, 0) + 1
+            threshold = honor.interactions
+            if honor.trigger == "viral_note" and threshold and before < threshold <= value:
+                counter = honors.viral_counter(threshold)
+                counts = member.progress.kind_counts
+                counts[counter] = counts.get(counter, 0) + 1
         return list(koc.note_measured(economy, member, cmd.subject_id, value, cmd.occurred_at))
     return []
 
@@ -434,7 +436,10 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
             uow.next_id("trf"),
             TransferKind.HOLD,
             member.id,
-            (Posting(available_account(member.id), -price), Posting(held_account(member.id), price)),
+            (
+                Posting(available_account(member.id), -price),
+                Posting(held_account(member.id), price),
+            ),
             cmd.at,
             redemption.id,
             reward.id,
@@ -477,8 +482,10 @@ def fulfill_redemption(cmd: FulfillRedemption, uow: UnitOfWork, economy: Economy
             uow.next_id("trf"),
             TransferKind.SPEND,
             member.id,
-            (Posting(held_account(member.id), -redemption.points),
-             Posting(REDEMPTION, redemption.points)),  # fmt: skip
+            (
+                Posting(held_account(member.id), -redemption.points),
+                Posting(REDEMPTION, redemption.points),
+            ),
             cmd.at,
             redemption.id,
             reward.id,
@@ -516,8 +523,10 @@ def cancel_redemption(cmd: CancelRedemption, uow: UnitOfWork, economy: Economy) 
             uow.next_id("trf"),
             TransferKind.RELEASE,
             member.id,
-            (Posting(held_account(member.id), -redemption.points),
-             Posting(available_account(member.id), redemption.points)),  # fmt: skip
+            (
+                Posting(held_account(member.id), -redemption.points),
+                Posting(available_account(member.id), redemption.points),
+            ),
             cmd.at,
             redemption.id,
             reward.id,
@@ -661,9 +670,7 @@ def revoke_honor(cmd: RevokeHonor, uow: UnitOfWork, economy: Economy) -> HonorAw
         award = uow.honors.active(member.id, honor.id)
         if award is None:
             raise NotFound("honor award", f"{honor.id} for {member.id}")
-        revoked = replace(
-            award, revoked_at=cmd.at, revoked_by=cmd.actor, revoke_reason=cmd.reason
-        )
+        revoked = replace(award, revoked_at=cmd.at, revoked_by=cmd.actor, revoke_reason=cmd.reason)
         uow.honors.save(revoked)
         _audit(uow, cmd.actor, "revoke_honor", member.id, cmd.at, f"{honor.id}: {cmd.reason}")
         uow.events.append(HonorRevoked(member.id, honor.id, cmd.at))
@@ -722,7 +729,7 @@ def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[
                 (Posting(account, -expiring), Posting(EXPIRY, expiring)),
                 cmd.as_of,
                 "expiry",
-                f"points earned before month {cmd.as_of:%Y-%m} minus {economy.expiry.after_months if economy.expiry else 0}",
+                "points past the expiry horizon",
             )
             assert uow.ledger.post(transfer), "expiry never takes more than is available"
             member.progress.consumed += expiring

@@ -369,7 +369,9 @@ class _Honors(_Repo):
                       key=lambda a: a.id)  # fmt: skip
 
     def holders(self, honor_id: str) -> int:
-        return len({a.member_id for a in self._all().values() if a.honor_id == honor_id and a.active})
+        return len(
+            {a.member_id for a in self._all().values() if a.honor_id == honor_id and a.active}
+        )
 
     def active_for_honors(self, honor_ids: Sequence[str], limit: int) -> list[HonorAward]:
         wanted = set(honor_ids)

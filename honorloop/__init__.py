@@ -1,0 +1,1 @@
+"""The `honorloop` console command: the composition root that wires the layers."""

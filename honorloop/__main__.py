@@ -1,0 +1,5 @@
+import sys
+
+from honorloop.cli import main
+
+sys.exit(main())

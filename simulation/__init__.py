@@ -1,0 +1,1 @@
+"""The SimPy simulation harness."""
