@@ -28,6 +28,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
 }
+_HEADER_RE = re.compile(r"^\s*\[\[?\s*[\w\"'. \-]+\s*\]\]?\s*(#.*)?$")
 IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CONDITION_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
@@ -268,30 +269,66 @@ class _Reader:
         self.issues: list[EconomyIssue] = []
 
     def line_of(self, table: str, key: str | None = None) -> int | None:
-        """Best-effort line number of `key` inside `[table]` (or of the table header)."""
-        header = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?\s*(#.*)?$")
-        start: int | None = None
-        for number, line in enumerate(self.lines, start=1):
-            if start is None and header.match(line):
-                start = number
-                if key is None:
-                    return number
-            elif start is not None and re.match(r"^\s*\[", line):
-                break
-            elif start is not None and key and re.match(rf"^\s*{re.escape(key)}\s*=", line):
-                return number
-        if key is not None:
-            head = table.rsplit(".", 1)
-            if len(head) == 2:
-                inline = re.compile(rf"^\s*{re.escape(head[1])}\s*=.*\b{re.escape(key)}\s*=")
-                for number, line in enumerate(self.lines, start=1):
-                    if inline.match(line):
-                        return number
-            flat = re.compile(rf"^\s*{re.escape(key)}\s*=")
-            hits = [n for n, line in enumerate(self.lines, start=1) if flat.match(line)]
-            if len(hits) == 1:
-                return hits[0]
+        """Best-effort line of `key` inside `table` (or of the table itself).
+
+        `table` is a dotted path; a `[n]` suffix names the n-th entry (0-based) of an array
+        of tables, written either as `[[table]]` headers or inline (`limits = [{...}]`).
+        """
+        span = self._span(table)
+        if span is None:
+            return self._unique(rf"^\s*{re.escape(key)}\s*=") if key else None
+        start, end, occurrence = span
+        if not key:
+            return start
+        quoted = rf"""["']?{re.escape(key)}["']?"""
+        exact = self._find(rf"^\s*{quoted}\s*=(?!=)", start, end)
+        if exact and occurrence == 0:
+            return exact[0]
+        inline = self._find(rf"(?<![\w.\-]){quoted}\s*=(?!=)", start, end)
+        if inline:
+            return inline[min(occurrence, len(inline) - 1)]
+        if not table:  # a top-level table named by a header: [key] or [key.sub]
+            header = self._find(rf"^\s*\[\[?\s*{re.escape(key)}\s*[.\]]", 1, len(self.lines))
+            return header[0] if header else None
         return start
+
+    def _find(self, pattern: str, start: int, end: int) -> list[int]:
+        regex = re.compile(pattern)
+        return [n for n in range(start, end + 1) if regex.search(self.lines[n - 1])]
+
+    def _unique(self, pattern: str) -> int | None:
+        hits = self._find(pattern, 1, len(self.lines))
+        return hits[0] if len(hits) == 1 else None
+
+    def _span(self, table: str) -> tuple[int, int, int] | None:
+        """(first line, last line, which inline entry) of a table path, or None."""
+        if not table:
+            first_header = next(iter(self._find(_HEADER_RE.pattern, 1, len(self.lines))), None)
+            return 1, (first_header or len(self.lines) + 1) - 1, 0
+        name, entry = table, None
+        indexed = re.fullmatch(r"(.+)\[(\d+)\]", table)
+        if indexed:
+            name, entry = indexed[1], int(indexed[2])
+        headers = self._find(_HEADER_RE.pattern, 1, len(self.lines))
+        own = re.compile(r"^\s*\[\[?\s*" + re.escape(name) + r"\s*\]\]?\s*(#.*)?$")
+        mine = [n for n in headers if own.match(self.lines[n - 1])]
+        if mine:
+            start = mine[min(entry or 0, len(mine) - 1)]
+            later = [n for n in headers if n > start]
+            return start, (later[0] - 1 if later else len(self.lines)), 0
+        parent, _, child = name.rpartition(".")
+        outer = self._span(parent)
+        if outer is None:
+            return None
+        quoted = rf"""["']?{re.escape(child)}["']?"""
+        hits = self._find(rf"^\s*{quoted}\s*=", outer[0], outer[1]) or self._find(
+            rf"(?<![\w.\-]){quoted}\s*=", outer[0], outer[1]
+        )
+        if not hits:
+            return None
+        start = hits[0]
+        following = self._find(r"^\s*[\w\"'.\-]+\s*=", start + 1, outer[1])
+        return start, (following[0] - 1 if following else outer[1]), entry or 0
 
     def problem(self, table: str, key: str, message: str) -> None:
         self.issues.append(
@@ -369,7 +406,7 @@ class _Reader:
         return tuple(value)
 
     def ident(self, table: str, key: str, ident: str) -> None:
-        if not IDENT_RE.match(ident):
+        if ident and not IDENT_RE.match(ident):  # a missing one is reported where it is read
             self.problem(table, key, f"{ident!r} must be lower_snake_case (a-z, 0-9, _)")
 
     def when(self, data: Mapping[str, Any], table: str, key: str) -> datetime | None:
@@ -392,7 +429,7 @@ def parse_economy(text: str, source: str = "<economy>") -> Economy:
         line_match = re.search(r"line (\d+)", str(exc))
         line = int(line_match.group(1)) if line_match else None
         raise EconomyInvalid(
-            [EconomyIssue(source, "", "", f"not valid TOML: {exc}", line)]
+            [EconomyIssue(source, _table_at(text, line), "", f"not valid TOML: {exc}", line)]
         ) from exc
     reader = _Reader(text, source)
     economy = _build(reader, data)
@@ -400,6 +437,16 @@ def parse_economy(text: str, source: str = "<economy>") -> Economy:
         raise EconomyInvalid(reader.issues)
     assert economy is not None
     return economy
+
+
+def _table_at(text: str, line: int | None) -> str:
+    """The table whose header precedes `line` (for locating TOML syntax errors)."""
+    table = ""
+    for current in text.splitlines()[: (line or 0)]:
+        header = _HEADER_RE.match(current)
+        if header:
+            table = current.split("#", 1)[0].strip().strip("[]").strip()
+    return table
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
@@ -442,7 +489,9 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     if review.floor is not None and review.floor not in level_ids:
         r.problem("level_review", "floor", f"names unknown level {review.floor!r}")
     koc = _koc(r, r.table(data, "", "koc")) if "koc" in data else None
-    honors = _honors(r, r.table(data, "", "honors"), {x.id for x in rules}, level_ids)
+    streak_rules = {x.id for x in rules if x.streak is not None}
+    honors = _honors(r, r.table(data, "", "honors"), streak_rules, level_ids)
+    _check_kinds(r, rules, koc, honors)
     tiers = _reward_tiers(r, r.table(data, "", "reward_tiers"))
     rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
     if r.issues:
@@ -506,22 +555,24 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
         if not isinstance(raw_limits, list):
             r.problem(table, "limits", "must be a list of tables")
             raw_limits = []
-        for item in raw_limits:
+        for index, item in enumerate(raw_limits):
+            lt = f"{table}.limits[{index}]"
             if not isinstance(item, dict):
-                r.problem(table, "limits", "each limit must be a table")
+                r.problem(lt, "", "each limit must be a table like {period='day', max_count=1}")
                 continue
-            r.known(item, table, {"period", "max_count", "max_points"})
-            period = r.string(item, table, "period")
+            r.known(item, lt, {"period", "max_count", "max_points"})
+            period = r.string(item, lt, "period")
             if period not in PERIODS:
-                r.problem(table, "period", f"{period!r} must be one of {', '.join(PERIODS)}")
+                if period:
+                    r.problem(lt, "period", f"{period!r} must be one of {', '.join(PERIODS)}")
                 continue
             limit = Limit(
                 period,
-                r.opt_integer(item, table, "max_count", minimum=1),
-                r.opt_integer(item, table, "max_points", minimum=1),
+                r.opt_integer(item, lt, "max_count", minimum=1),
+                r.opt_integer(item, lt, "max_points", minimum=1),
             )
             if limit.max_count is None and limit.max_points is None:
-                r.problem(table, "limits", "a limit needs max_count, max_points or both")
+                r.problem(lt, "", "a limit needs max_count, max_points or both")
             limits.append(limit)
         streak = None
         if "streak" in raw:
@@ -561,7 +612,37 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
         if rule.points == 0 and rule.per_unit is None:
             r.problem(table, "points", "a rule must award points (points or per_unit)")
         out.append(rule)
+    _check_shadowed(r, tuple(out), data)
     return tuple(out)
+
+
+def _check_shadowed(r: _Reader, rules: tuple[Rule, ...], data: dict[str, Any]) -> None:
+    """A rule without conditions wins every match in its group: later rules never fire."""
+    catch_all: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        earlier = catch_all.get((rule.kind, rule.group))
+        if earlier is not None:
+            message = (
+                f"can never fire: rule {earlier!r} (same kind and group, no conditions) "
+                "comes first; list the more specific rule first"
+            )
+            r.problem(f"rules.{rule.id}", "", message)
+        elif not data[rule.id].get("when"):  # written conditions count, even unparsable ones
+            catch_all[(rule.kind, rule.group)] = rule.id
+
+
+def _check_kinds(
+    r: _Reader, rules: tuple[Rule, ...], koc: KocProgram | None, honors: tuple[Honor, ...]
+) -> None:
+    """Honors and KOC tiers count activity kinds; a kind nothing records is a typo."""
+    kinds = {rule.kind for rule in rules}
+    if koc is not None:
+        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    for honor in honors:
+        for kind in honor.kinds:
+            if kind not in kinds:
+                r.problem(f"honors.{honor.id}", "kinds", f"names activity kind {kind!r}, which no "
+                          "rule or KOC setting uses")  # fmt: skip
 
 
 LEVEL_FIELDS = {"id", "title", "threshold", "keep", "privileges", "name_colour", "hall_of_fame"}
@@ -575,7 +656,7 @@ def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
         r.problem("levels", "", f"at most {levels_max} levels are allowed")
     out: list[Level] = []
     for rank, item in enumerate(raw):
-        table = "levels"
+        table = f"levels[{rank}]"
         if not isinstance(item, dict):
             r.problem(table, "", "each level must be a table")
             continue
@@ -601,7 +682,7 @@ def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
                       f"its threshold ({level.threshold})")  # fmt: skip
         out.append(level)
     if out and out[0].threshold != 0:
-        r.problem("levels", "threshold", "the first level must have threshold = 0")
+        r.problem("levels[0]", "threshold", "the first level must have threshold = 0")
     if len({lv.id for lv in out}) != len(out):
         r.problem("levels", "id", "level ids must be unique")
     return tuple(out)
@@ -617,7 +698,7 @@ def _koc(r: _Reader, data: dict[str, Any]) -> KocProgram | None:
         r.problem(table, "tiers", "at least one [[koc.tiers]] entry is required")
         raw_tiers = []
     for rank, item in enumerate(raw_tiers):
-        tt = "koc.tiers"
+        tt = f"koc.tiers[{rank}]"
         if not isinstance(item, dict):
             r.problem(tt, "", "each tier must be a table")
             continue
@@ -636,6 +717,13 @@ def _koc(r: _Reader, data: dict[str, Any]) -> KocProgram | None:
                 privileges=r.strings(item, tt, "privileges"),
             )
         )
+        if not tiers[-1].min_notes and tiers[-1].viral_interactions is None:
+            r.problem(tt, "min_notes", f"tier {tier_id!r} needs min_notes or viral_interactions")
+        elif tiers[-1].viral_interactions is not None and tiers[-1].min_notes:
+            r.problem(tt, "min_notes", f"tier {tier_id!r}: a viral tier is reached by one note "
+                      "with viral_interactions; drop min_notes")  # fmt: skip
+    if len({t.id for t in tiers}) != len(tiers):
+        r.problem(table, "tiers", "KOC tier ids must be unique")
     note_kinds = r.strings(data, table, "note_kinds")
     if not note_kinds:
         r.problem(table, "note_kinds", "name at least one activity kind that publishes a note")
@@ -671,12 +759,14 @@ def _honors(
         if not isinstance(raw_tiers, list):
             r.problem(table, "tiers", "must be a list of {name, at} tables")
             raw_tiers = []
-        for item in raw_tiers:
+        for index, item in enumerate(raw_tiers):
+            ht = f"{table}.tiers[{index}]"
             if not isinstance(item, dict):
-                r.problem(table, "tiers", "each tier must be a table like {name='gold', at=100}")
+                r.problem(ht, "", "each tier must be a table like {name='gold', at=100}")
                 continue
-            name = r.string(item, table, "name")
-            tiers.append(HonorTier(name, r.integer(item, table, "at", minimum=1)))
+            r.known(item, ht, {"name", "at"})
+            name = r.string(item, ht, "name")
+            tiers.append(HonorTier(name, r.integer(item, ht, "at", minimum=1)))
         honor = Honor(
             id=honor_id,
             title=r.string(raw, table, "title", honor_id),
@@ -710,7 +800,7 @@ def _check_honor(r: _Reader, table: str, h: Honor, rule_ids: set[str], level_ids
         r.problem(table, "tiers", "needs at least one tier, with strictly increasing 'at'")
     if h.trigger == "activity_count" and not h.kinds:
         r.problem(table, "kinds", "an activity_count honor must name the kinds it counts")
-    if h.trigger == "streak" and h.rule not in rule_ids:
+    if h.trigger == "streak" and h.rule not in rule_ids:  # rule_ids: rules with a streak
         r.problem(table, "rule", f"must name an earning rule with a streak, got {h.rule!r}")
     if h.trigger == "level_reached" and h.level not in level_ids:
         r.problem(table, "level", f"must name a level, got {h.level!r}")
@@ -752,6 +842,11 @@ def _rewards(
             r.problem(table, "tier", f"names unknown reward tier {tier!r}")
         stock: int | None
         if raw.get("stock", "unlimited") == "unlimited":
+            stock = None
+        elif isinstance(raw["stock"], str):
+            r.problem(
+                table, "stock", f'must be a whole number or "unlimited", got {raw["stock"]!r}'
+            )
             stock = None
         else:
             stock = r.integer(raw, table, "stock")

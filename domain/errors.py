@@ -149,8 +149,8 @@ class EconomyIssue:
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
-        location = f"[{self.table}] {self.field}" if self.table else self.field
-        return f"{where}: {location}: {self.message}"
+        location = " ".join(p for p in (f"[{self.table}]" if self.table else "", self.field) if p)
+        return f"{where}: {location}: {self.message}" if location else f"{where}: {self.message}"
 
 
 @dataclass(eq=False)
