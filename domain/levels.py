@@ -66,7 +66,9 @@ def review(economy: Economy, member: Member, as_of: datetime) -> list[LevelChang
         return []
     level = current_level(economy, member)
     earned = window_points(economy, member.progress, day_number(as_of, economy.timezone))
-    if earned >= level.keep:
+    floor = economy.level(economy.level_review.floor) if economy.level_review.floor else None
+    at_floor = floor is not None and floor.id == level.id  # nowhere lower to go: no warning
+    if earned >= level.keep or at_floor:
         member.level_state = LevelState.ACTIVE
         member.demotion_due = None
         return []
@@ -78,7 +80,6 @@ def review(economy: Economy, member: Member, as_of: datetime) -> list[LevelChang
     assert member.demotion_due is not None, "a warned member has a demotion date"
     if as_of < member.demotion_due:
         return []
-    floor = economy.level(economy.level_review.floor) if economy.level_review.floor else None
     lowest = floor.rank if floor is not None and floor.rank < level.rank else 0
     target = economy.levels[lowest]
     for candidate in economy.levels[lowest : level.rank]:
