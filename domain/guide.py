@@ -1,0 +1,786 @@
+"""The public contribution-value guide: what each contribution earns and within which
+limits, the level ladder, KOC tiers, honors and the points mall — as data.
+
+`build_guide(economy)` returns frozen values that the CLI prints (`render_text`,
+`render_markdown`, `guide_data` for JSON) and the GraphQL `economy` query exposes. Each
+item carries its structured fields plus a short English `summary` a client can show as is.
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.economy import Economy, Honor, KocProgram, KocTier, Level, Limit, Reward, Rule, Streak
+
+PERIOD_WORDS = {"day": "a day", "week": "a week", "month": "a month", "lifetime": "in total"}
+FULFILMENT_WORDS = {
+    "shipping": "shipped to your address",
+    "coupon_code": "a coupon code, shown once fulfilled",
+    "digital": "delivered digitally",
+    "manual": "arranged with you by the community team",
+}
+text_width = 88
+
+
+# ---------------------------------------------------------------------------------------
+# The guide as data
+
+
+@dataclass(frozen=True, slots=True)
+class GuideLimit:
+    period: str  # day | week | month | lifetime
+    max_count: int | None
+    max_points: int | None
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuidePerUnit:
+    attribute: str
+    size: int  # one unit is this much of the attribute
+    points: int  # per whole unit
+    max_units: int | None
+    max_points: int | None  # points * max_units, None when unbounded
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideMilestone:
+    day: int  # length of the streak, in consecutive days
+    points: int  # one-off bonus on that day
+
+
+@dataclass(frozen=True, slots=True)
+class GuideStreak:
+    bonus_per_day: int
+    max_bonus: int
+    max_bonus_from_day: int | None  # first streak day that earns max_bonus
+    milestones: tuple[GuideMilestone, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideRule:
+    id: str
+    title: str
+    description: str
+    kind: str  # the activity kind it matches
+    group: str  # exclusive group: one rule per group and activity, the first that matches
+    points: int  # fixed points for a match
+    conditions: tuple[str, ...]  # all must hold, e.g. "photos >= 1"
+    per_unit: GuidePerUnit | None
+    streak: GuideStreak | None
+    limits: tuple[GuideLimit, ...]
+    cooldown_seconds: int
+    once_per_subject: bool
+    exempt_from_daily_cap: bool
+    exclusive_with: tuple[str, ...]  # other rules of the same kind and group, file order
+    max_points_per_activity: int | None  # before limits and the daily cap; None: unbounded
+    earns: str  # e.g. "50 points + 10 per 500 words (up to +100)"
+    restrictions: tuple[str, ...]  # conditions, limits, cooldown, ... in words
+
+
+@dataclass(frozen=True, slots=True)
+class GuideDailyCap:
+    points: int | None  # None: no cap
+    exempt_rules: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideLevel:
+    id: str
+    rank: int  # 0 is the entry level
+    title: str
+    threshold: int  # lifetime earned points that reach it
+    keep: int  # points to earn per review window to keep it; 0: kept for good
+    next_threshold: int | None
+    privileges: tuple[str, ...]
+    name_colour: str | None
+    hall_of_fame: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GuideLevelReview:
+    window_days: int
+    grace_days: int
+    floor: str | None  # level id nobody above it is demoted below
+    floor_title: str | None
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideKocTier:
+    id: str
+    rank: int
+    title: str
+    min_notes: int
+    within_days: int | None
+    viral_interactions: int | None
+    privileges: tuple[str, ...]
+    criteria: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideKoc:
+    note_kinds: tuple[str, ...]
+    metrics_kind: str
+    interactions_attribute: str
+    review_recent_notes: int
+    review_min_interactions: int
+    tiers: tuple[GuideKocTier, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideHonorTier:
+    name: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class GuideHonor:
+    id: str
+    title: str
+    description: str
+    manual: bool
+    trigger: str | None  # activity_count | streak | viral_note | level_reached; None if manual
+    kinds: tuple[str, ...]
+    rule: str | None
+    level: str | None
+    interactions: int | None
+    tiers: tuple[GuideHonorTier, ...]
+    hall_of_fame: bool
+    max_holders: int | None
+    criteria: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideReward:
+    id: str
+    title: str
+    description: str
+    tier: str
+    price: int
+    stock: int | None  # stock at launch (restocks add to it); None: unlimited
+    per_member_limit: int | None
+    min_level: str | None
+    min_level_title: str | None
+    available_from: datetime | None
+    available_until: datetime | None
+    fulfilment: str
+    fulfilment_summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideRewardTier:
+    id: str
+    rank: int
+    title: str
+    description: str
+    rewards: tuple[GuideReward, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GuideExpiry:
+    after_months: int
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Guide:
+    economy_id: str
+    name: str
+    description: str
+    currency: str
+    timezone: str
+    calendar: str  # how days, weeks and months are counted
+    daily_cap: GuideDailyCap
+    rules: tuple[GuideRule, ...]
+    levels: tuple[GuideLevel, ...]
+    level_review: GuideLevelReview
+    koc: GuideKoc | None
+    honors: tuple[GuideHonor, ...]
+    reward_tiers: tuple[GuideRewardTier, ...]
+    expiry: GuideExpiry | None
+
+
+def build_guide(economy: Economy) -> Guide:
+    currency = economy.currency
+    exempt = tuple(r.id for r in economy.rules if r.exempt_from_daily_cap)
+    if economy.daily_cap is None:
+        cap_summary = "No daily cap."
+    else:
+        cap_summary = f"At most {_points(economy.daily_cap, currency)} a day from all rules"
+        titles = [r.title for r in economy.rules if r.exempt_from_daily_cap]
+        cap_summary += f" except {_join(titles)}." if titles else "."
+    tz = economy.timezone.key
+    return Guide(
+        economy_id=economy.id,
+        name=economy.name,
+        description=economy.description,
+        currency=currency,
+        timezone=tz,
+        calendar=(
+            f"Days, weeks (Monday to Sunday) and months follow the {tz} calendar: "
+            "a new day starts at local midnight."
+        ),
+        daily_cap=GuideDailyCap(economy.daily_cap, exempt, cap_summary),
+        rules=tuple(_rule(economy, rule) for rule in economy.rules),
+        levels=tuple(_level(economy, level) for level in economy.levels),
+        level_review=_review(economy),
+        koc=_koc(economy.koc) if economy.koc else None,
+        honors=tuple(_honor(economy, honor) for honor in economy.honors),
+        reward_tiers=tuple(
+            GuideRewardTier(
+                tier.id,
+                tier.rank,
+                tier.title,
+                tier.description,
+                tuple(_reward(economy, r) for r in economy.rewards if r.tier == tier.id),
+            )
+            for tier in economy.reward_tiers
+        ),
+        expiry=_expiry(economy.expiry.after_months) if economy.expiry else None,
+    )
+
+
+def _rule(economy: Economy, rule: Rule) -> GuideRule:
+    currency = economy.currency
+    per_unit = None
+    if rule.per_unit is not None:
+        pu = rule.per_unit
+        cap = pu.points * pu.max_units if pu.max_units is not None else None
+        unit = pu.attribute if pu.size == 1 else f"{_n(pu.size)} {pu.attribute}"
+        pu_text = f"{_n(pu.points)} per {unit}"
+        pu_text += f" (up to +{_n(cap)})" if cap is not None else ""
+        per_unit = GuidePerUnit(pu.attribute, pu.size, pu.points, pu.max_units, cap, pu_text)
+    streak = None
+    if rule.streak is not None:
+        st = rule.streak
+        from_day = None
+        if st.bonus_per_day and st.max_bonus:
+            from_day = 1 + math.ceil(st.max_bonus / st.bonus_per_day)
+        milestones = tuple(GuideMilestone(day, pts) for day, pts in st.milestones)
+        streak = GuideStreak(
+            st.bonus_per_day, st.max_bonus, from_day, milestones, _streak_text(st, from_day)
+        )
+    earns = _points(rule.points, currency) if rule.points else ""
+    if per_unit is not None:
+        earns = f"{earns} + {per_unit.summary}" if earns else f"{per_unit.summary} {currency}"
+    if streak is not None and (streak.max_bonus or streak.milestones):
+        earns += ", plus a streak bonus"
+    best: int | None = rule.points
+    if per_unit is not None:
+        best = None if per_unit.max_points is None else rule.points + per_unit.max_points
+    if best is not None and rule.streak is not None:
+        best += rule.streak.max_bonus + max((p for _, p in rule.streak.milestones), default=0)
+    exclusive = tuple(
+        other.id
+        for other in economy.rules_by_kind.get(rule.kind, ())
+        if other.group == rule.group and other.id != rule.id
+    )
+    return GuideRule(
+        id=rule.id,
+        title=rule.title,
+        description=rule.description,
+        kind=rule.kind,
+        group=rule.group,
+        points=rule.points,
+        conditions=tuple(str(c) for c in rule.conditions),
+        per_unit=per_unit,
+        streak=streak,
+        limits=tuple(_limit(limit, currency) for limit in rule.limits),
+        cooldown_seconds=rule.cooldown_seconds,
+        once_per_subject=rule.once_per_subject,
+        exempt_from_daily_cap=rule.exempt_from_daily_cap,
+        exclusive_with=exclusive,
+        max_points_per_activity=best,
+        earns=earns,
+        restrictions=_restrictions(economy, rule, exclusive),
+    )
+
+
+def _streak_text(streak: Streak, from_day: int | None) -> str:
+    parts: list[str] = []
+    if from_day is not None:
+        parts.append(
+            f"+{_n(streak.bonus_per_day)} for each consecutive day after the first, "
+            f"up to +{_n(streak.max_bonus)} (from day {from_day})"
+        )
+    parts.extend(f"+{_n(pts)} once on day {day} in a row" for day, pts in streak.milestones)
+    if not parts:
+        return "Consecutive days are counted (for honors), no bonus."
+    return "Streak bonus: " + "; ".join(parts) + ". Missing a day starts again at day 1."
+
+
+def _limit(limit: Limit, currency: str) -> GuideLimit:
+    per = PERIOD_WORDS[limit.period]
+    if limit.max_count is not None and limit.max_points is not None:
+        text = f"at most {_times(limit.max_count)} and {_points(limit.max_points, currency)} {per}"
+    elif limit.max_count is not None:
+        text = (
+            f"{_times(limit.max_count)} {per}"
+            if limit.max_count == 1
+            else (f"at most {_times(limit.max_count)} {per}")
+        )
+    else:
+        assert limit.max_points is not None, "a limit has max_count or max_points"
+        text = f"up to {_points(limit.max_points, currency)} {per}"
+    return GuideLimit(limit.period, limit.max_count, limit.max_points, text)
+
+
+def _restrictions(economy: Economy, rule: Rule, exclusive: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    if rule.conditions:
+        out.append("Only when " + " and ".join(str(c) for c in rule.conditions) + ".")
+    limits = [_limit(limit, economy.currency).summary for limit in rule.limits]
+    if limits:
+        out.append("Limit: " + "; ".join(limits) + ".")
+    if rule.once_per_subject:
+        out.append("Once per piece of content (subject).")
+    if rule.cooldown_seconds:
+        out.append(f"Wait {_duration(rule.cooldown_seconds)} between awards.")
+    if economy.daily_cap is not None and rule.exempt_from_daily_cap:
+        out.append("Not counted toward the daily cap.")
+    if exclusive:
+        titles = [r.title for r in economy.rules_by_kind[rule.kind] if r.group == rule.group]
+        out.append(f"Only one of {_join(titles, 'or')} pays per activity: the first that applies.")
+    return tuple(out)
+
+
+def _level(economy: Economy, level: Level) -> GuideLevel:
+    following = economy.levels[level.rank + 1] if level.rank + 1 < len(economy.levels) else None
+    return GuideLevel(
+        id=level.id,
+        rank=level.rank,
+        title=level.title,
+        threshold=level.threshold,
+        keep=level.keep,
+        next_threshold=following.threshold if following else None,
+        privileges=level.privileges,
+        name_colour=level.name_colour,
+        hall_of_fame=level.hall_of_fame,
+    )
+
+
+def _review(economy: Economy) -> GuideLevelReview:
+    review = economy.level_review
+    floor = economy.level(review.floor) if review.floor else None
+    text = (
+        f"Levels follow lifetime earned {economy.currency}: spending never lowers a level, and "
+        "a new level applies at once. A level with a keep mark is reviewed over the last "
+        f"{review.window_days} days: earn at least the keep mark to hold it. Below it you are "
+        f"warned, and after {review.grace_days} days of grace you move down to the highest "
+        "level whose keep mark you met."
+    )
+    if floor is not None:
+        text += f" Nobody who has passed {floor.title} falls below it."
+    return GuideLevelReview(
+        review.window_days,
+        review.grace_days,
+        floor.id if floor else None,
+        floor.title if floor else None,
+        text,
+    )
+
+
+def _koc_criteria(tier: KocTier, koc: KocProgram) -> str:
+    if tier.viral_interactions is not None:
+        return f"A note reaching {_n(tier.viral_interactions)}+ interactions."
+    notes = "1 note" if tier.min_notes == 1 else f"{_n(tier.min_notes)} notes"
+    if tier.within_days is not None:
+        return f"{notes} published within {_n(tier.within_days)} days."
+    return f"{notes} published."
+
+
+def _koc(koc: KocProgram) -> GuideKoc:
+    tiers = tuple(
+        GuideKocTier(
+            t.id,
+            t.rank,
+            t.title,
+            t.min_notes,
+            t.within_days,
+            t.viral_interactions,
+            t.privileges,
+            _koc_criteria(t, koc),
+        )
+        for t in koc.tiers
+    )
+    text = f"Notes are activities of kind {_join(koc.note_kinds, 'or')}."
+    viral = [t for t in koc.tiers if t.viral_interactions is not None]
+    if viral:
+        text += (
+            f" A {_join([t.title for t in viral], 'or')} whose last {koc.review_recent_notes} "
+            f"measured notes all stay under {_n(koc.review_min_interactions)} interactions "
+            "moves back to the highest other tier they qualify for."
+        )
+    return GuideKoc(
+        koc.note_kinds,
+        koc.metrics_kind,
+        koc.interactions_attribute,
+        koc.review_recent_notes,
+        koc.review_min_interactions,
+        tiers,
+        text,
+    )
+
+
+def _honor(economy: Economy, honor: Honor) -> GuideHonor:
+    tiers = tuple(GuideHonorTier(t.name, t.at) for t in honor.tiers)
+    steps = ", ".join(f"{t.name} at {_n(t.at)}" for t in honor.tiers)
+    if honor.manual:
+        criteria = "Granted by the community team"
+        if honor.max_holders is not None:
+            criteria += f" to at most {_n(honor.max_holders)} members"
+        criteria += "."
+    elif honor.trigger == "activity_count":
+        criteria = f"Counts your {_join(honor.kinds, 'and')} activities: {steps}."
+    elif honor.trigger == "streak":
+        rule = economy.rule(honor.rule or "")
+        title = rule.title if rule else honor.rule
+        criteria = f"Longest run of consecutive days of {title}: {steps}."
+    elif honor.trigger == "viral_note":
+        criteria = f"Notes reaching {_n(honor.interactions or 0)}+ interactions: {steps}."
+    else:
+        level = economy.level(honor.level or "")
+        criteria = f"Reaching the {level.title if level else honor.level} level."
+    if honor.hall_of_fame:
+        criteria += " Listed in the Hall of Fame."
+    return GuideHonor(
+        id=honor.id,
+        title=honor.title,
+        description=honor.description,
+        manual=honor.manual,
+        trigger=honor.trigger,
+        kinds=honor.kinds,
+        rule=honor.rule,
+        level=honor.level,
+        interactions=honor.interactions,
+        tiers=tiers,
+        hall_of_fame=honor.hall_of_fame,
+        max_holders=honor.max_holders,
+        criteria=criteria,
+    )
+
+
+def _reward(economy: Economy, reward: Reward) -> GuideReward:
+    gate = economy.level(reward.min_level) if reward.min_level else None
+    return GuideReward(
+        id=reward.id,
+        title=reward.title,
+        description=reward.description,
+        tier=reward.tier,
+        price=reward.price,
+        stock=reward.stock,
+        per_member_limit=reward.per_member_limit,
+        min_level=reward.min_level,
+        min_level_title=gate.title if gate else None,
+        available_from=reward.available_from,
+        available_until=reward.available_until,
+        fulfilment=reward.fulfilment,
+        fulfilment_summary=FULFILMENT_WORDS.get(reward.fulfilment, reward.fulfilment),
+    )
+
+
+def _expiry(after_months: int) -> GuideExpiry:
+    months = "month" if after_months == 1 else f"{after_months} months"
+    return GuideExpiry(
+        after_months,
+        f"Points expire {months} after the month they were earned, when that month ends "
+        "(earned in March, with 12 months: gone after next March). Spending and expiry "
+        "use the oldest points first.",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# JSON-ready data
+
+
+def guide_data(guide: Guide) -> dict[str, Any]:
+    """The guide as plain JSON values (datetimes as ISO 8601 text)."""
+    data = _plain(guide)
+    assert isinstance(data, dict)
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# Text for a terminal
+
+
+def render_text(guide: Guide, width: int = text_width) -> str:
+    title = f"{guide.name} — contribution value guide"
+    out: list[str] = [title, "=" * len(title)]
+    if guide.description:
+        out += _wrap(guide.description, width)
+    out.append("")
+    for line in (guide.calendar, guide.daily_cap.summary):
+        out += _wrap(line, width)
+    if guide.expiry:
+        out += _wrap(guide.expiry.summary, width)
+    sections = [("How to earn", _text_rules(guide, width)), ("Levels", _text_levels(guide, width))]
+    if guide.koc is not None:
+        sections.append(("KOC tiers", _text_koc(guide.koc, width)))
+    sections.append(("Honors", _text_honors(guide, width)))
+    sections.append(("Rewards", _text_rewards(guide, width)))
+    for heading, lines in sections:
+        while out and not out[-1].strip():
+            out.pop()
+        out += ["", "", heading.upper(), "-" * len(heading), "", *lines]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _text_rules(guide: Guide, width: int) -> list[str]:
+    out: list[str] = []
+    for rule in guide.rules:
+        head = f"  {rule.title} "
+        tail = f" {rule.earns}"
+        out.append(head + "." * max(width - len(head) - len(tail), 3) + tail)
+        if rule.description:
+            out += _wrap(rule.description, width, indent=4)
+        if rule.streak is not None:
+            out += _wrap(rule.streak.summary, width, indent=4)
+        for line in rule.restrictions:
+            out += _wrap(line, width, indent=4)
+        out.append("")
+    return out
+
+
+def _text_levels(guide: Guide, width: int) -> list[str]:
+    out = [*_wrap(guide.level_review.summary, width), ""]
+    rows = [["", "Level", "Reach at", f"Keep ({guide.level_review.window_days} d)", "Colour"]]
+    rows += [
+        [
+            str(level.rank + 1),
+            level.title,
+            _n(level.threshold),
+            _n(level.keep) if level.keep else "—",
+            level.name_colour or "—",
+        ]
+        for level in guide.levels
+    ]
+    table = _columns(rows, "rlrrl")
+    out.append("  " + table[0])
+    for level, line in zip(guide.levels, table[1:], strict=True):
+        out.append("  " + line)
+        perks = _level_perks(level)
+        if perks:
+            out += _wrap("; ".join(perks), width, indent=7)
+    return out
+
+
+def _text_koc(koc: GuideKoc, width: int) -> list[str]:
+    out = _wrap(koc.summary, width)
+    for tier in koc.tiers:
+        out += ["", f"  {tier.title}: {tier.criteria}"]
+        if tier.privileges:
+            out += _wrap("; ".join(tier.privileges), width, indent=4)
+    return out
+
+
+def _text_honors(guide: Guide, width: int) -> list[str]:
+    out: list[str] = []
+    for honor in guide.honors:
+        out.append(f"  {honor.title}" + ("  (granted by the team)" if honor.manual else ""))
+        if honor.description:
+            out += _wrap(honor.description, width, indent=4)
+        out += _wrap(honor.criteria, width, indent=4)
+        out.append("")
+    return out
+
+
+def _text_rewards(guide: Guide, width: int) -> list[str]:
+    out: list[str] = []
+    every = [r for tier in guide.reward_tiers for r in tier.rewards]
+    rows = [[r.title, _points(r.price, guide.currency), *_reward_cells(r)[:2]] for r in every]
+    lines = dict(zip((r.id for r in every), _columns(rows, "lrll"), strict=True))
+    for tier in guide.reward_tiers:
+        out.append(f"  {tier.title}" + (f" — {tier.description}" if tier.description else ""))
+        for reward in tier.rewards:
+            out.append("    " + lines[reward.id])
+            if reward.description:
+                out += _wrap(reward.description, width, indent=6)
+            details = [_reward_cells(reward)[2], reward.fulfilment_summary]
+            window = _window(reward, guide.timezone)
+            if window:
+                details.append(window)
+            out += _wrap(" · ".join(details), width, indent=6)
+        out.append("")
+    return out
+
+
+def _level_perks(level: GuideLevel) -> list[str]:
+    perks = list(level.privileges)
+    if level.hall_of_fame and not any("hall of fame" in p.lower() for p in perks):
+        perks.append("Listed in the Hall of Fame")
+    return perks
+
+
+def _reward_cells(reward: GuideReward) -> list[str]:
+    stock = "unlimited stock" if reward.stock is None else f"{_n(reward.stock)} in stock"
+    limit = f"max {reward.per_member_limit} per member" if reward.per_member_limit else "no limit"
+    gate = f"{reward.min_level_title} and up" if reward.min_level_title else "every level"
+    return [stock, limit, gate]
+
+
+def _window(reward: GuideReward, timezone: str) -> str:
+    zone = ZoneInfo(timezone)
+
+    def local(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    if reward.available_from and reward.available_until:
+        return f"available {local(reward.available_from)} to {local(reward.available_until)}"
+    if reward.available_from:
+        return f"available from {local(reward.available_from)}"
+    if reward.available_until:
+        return f"available until {local(reward.available_until)}"
+    return ""
+
+
+def _heading(text: str) -> list[str]:
+    return ["", text.upper(), "-" * len(text), ""]
+
+
+def _wrap(text: str, width: int, indent: int = 0) -> list[str]:
+    pad = " " * indent
+    return textwrap.wrap(text, width, initial_indent=pad, subsequent_indent=pad) or [pad]
+
+
+def _columns(rows: Sequence[Sequence[str]], aligns: str) -> list[str]:
+    """Rows as aligned columns; `aligns` has one 'l' or 'r' per column."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if align == "r" else cell.ljust(w)
+            for cell, w, align in zip(row, widths, aligns, strict=True)
+        ]
+        lines.append("   ".join(cells).rstrip())
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# Markdown for docs and wikis
+
+
+def render_markdown(guide: Guide) -> str:
+    out: list[str] = [f"# {_md(guide.name)} — contribution value guide", ""]
+    if guide.description:
+        out += [_md(guide.description), ""]
+    out += [f"- {_md(guide.calendar)}", f"- {_md(guide.daily_cap.summary)}"]
+    if guide.expiry:
+        out.append(f"- {_md(guide.expiry.summary)}")
+
+    out += ["", "## How to earn", ""]
+    out += ["| Contribution | Earns | Conditions and limits |", "|---|---|---|"]
+    for rule in guide.rules:
+        what = f"**{_md(rule.title)}**" + (
+            f"<br>{_md(rule.description)}" if rule.description else ""
+        )
+        earns = _md(rule.earns) + (f"<br>{_md(rule.streak.summary)}" if rule.streak else "")
+        out.append(f"| {what} | {earns} | {'<br>'.join(_md(x) for x in rule.restrictions)} |")
+
+    out += ["", "## Levels", "", _md(guide.level_review.summary), ""]
+    keep = f"Keep ({guide.level_review.window_days} days)"
+    out += [
+        f"| # | Level | Reach at | {keep} | Name colour | Privileges |",
+        "|---:|---|---:|---:|---|---|",
+    ]
+    for lv in guide.levels:
+        perks = _level_perks(lv)
+        out.append(
+            f"| {lv.rank + 1} | {_md(lv.title)} | {_n(lv.threshold)} | "
+            f"{_n(lv.keep) if lv.keep else '—'} | {_md(lv.name_colour or '—')} | "
+            f"{'<br>'.join(_md(p) for p in perks)} |"
+        )
+
+    if guide.koc is not None:
+        out += ["", "## KOC tiers", "", _md(guide.koc.summary), ""]
+        out += ["| Tier | Reached by | Privileges |", "|---|---|---|"]
+        for koc_tier in guide.koc.tiers:
+            koc_perks = "<br>".join(_md(p) for p in koc_tier.privileges)
+            out.append(f"| {_md(koc_tier.title)} | {_md(koc_tier.criteria)} | {koc_perks} |")
+
+    out += ["", "## Honors", "", "| Honor | How | |", "|---|---|---|"]
+    for honor in guide.honors:
+        how = "granted by the team" if honor.manual else "automatic"
+        text = _md(honor.description) + ("<br>" if honor.description else "") + _md(honor.criteria)
+        out.append(f"| **{_md(honor.title)}** | {how} | {text} |")
+
+    out += ["", "## Rewards", ""]
+    for tier in guide.reward_tiers:
+        out += [f"### {_md(tier.title)}", ""]
+        if tier.description:
+            out += [_md(tier.description), ""]
+        out += [
+            "| Reward | Price | Stock | Per member | Level | Delivery |",
+            "|---|---:|---|---|---|---|",
+        ]
+        for r in tier.rewards:
+            stock, limit, gate = _reward_cells(r)
+            window = _window(r, guide.timezone)
+            name = f"**{_md(r.title)}**" + (f"<br>{_md(r.description)}" if r.description else "")
+            name += f"<br>{window}" if window else ""
+            out.append(
+                f"| {name} | {_points(r.price, guide.currency)} | {stock} | {limit} | "
+                f"{_md(gate)} | {_md(r.fulfilment_summary)} |"
+            )
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+# ---------------------------------------------------------------------------------------
+# Small words
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _points(value: int, currency: str) -> str:
+    unit = currency[:-1] if value == 1 and currency.endswith("s") else currency
+    return f"{_n(value)} {unit}"
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{_n(count)} times")
+
+
+def _join(items: Iterable[str], word: str = "and") -> str:
+    names = list(items)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def _duration(seconds: int) -> str:
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{seconds} seconds"
