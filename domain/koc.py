@@ -44,6 +44,8 @@ def note_published(
     if koc is None:
         return []
     progress = member.progress
+    if any(known == note_id for _, known in progress.notes):
+        return []  # the same note published again (an edit, a repost) is not another note
     progress.notes.append((day, note_id))
     if len(progress.notes) > notes_kept_max:
         del progress.notes[: len(progress.notes) - notes_kept_max]
