@@ -121,10 +121,11 @@ class Restock:
 
 
 def fingerprint(command: object) -> str:
-    """A stable digest of a command's payload, without its idempotency key."""
+    """A stable digest of a command's payload, without its idempotency key and without `at`
+    (the moment the request arrived, stamped by the caller: a retry arrives later)."""
     parts = [type(command).__name__]
     for f in fields(command):  # type: ignore[arg-type]
-        if f.name == "idempotency_key":
+        if f.name in ("idempotency_key", "at"):
             continue
         value = getattr(command, f.name)
         if isinstance(value, dict):
