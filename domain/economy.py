@@ -609,7 +609,7 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
             group=r.string(raw, table, "group", kind),
             streak=streak,
         )
-        if rule.points == 0 and rule.per_unit is None:
+        if rule.per_unit is None and type(raw.get("points")) is int and rule.points == 0:
             r.problem(table, "points", "a rule must award points (points or per_unit)")
         out.append(rule)
     _check_shadowed(r, tuple(out), data)

@@ -618,11 +618,11 @@ def _text_rewards(guide: Guide, width: int) -> list[str]:
             out.append("    " + lines[reward.id])
             if reward.description:
                 out += _wrap(reward.description, width, indent=6)
-            details = [_reward_cells(reward)[2], reward.fulfilment_summary]
+            details = f"{_reward_cells(reward)[2]} · {reward.fulfilment_summary}"
+            out += _wrap(details, width, indent=6)
             window = _window(reward, guide.timezone)
             if window:
-                details.append(window)
-            out += _wrap(" · ".join(details), width, indent=6)
+                out += _wrap(window, width, indent=6)
         out.append("")
     return out
 
