@@ -48,8 +48,8 @@ def test_check_accepts_the_shipped_economy_and_counts_what_it_holds(
 def test_check_of_a_broken_copy_fails_naming_file_line_table_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = broken_copy(tmp_path, "threshold = 4000", "threshold = 400")
-    line = path.read_text(encoding="utf-8").splitlines().index("threshold = 400") + 1
+    path = broken_copy(tmp_path, "threshold = 4000", "threshold = 900")
+    line = path.read_text(encoding="utf-8").splitlines().index("threshold = 900") + 1
 
     code = main(["economy", "check", str(path)])
 
