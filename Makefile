@@ -55,3 +55,7 @@ lock: $(STAMP) ## Re-pin constraints.txt from the current environment
 .PHONY: clean
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+.PHONY: migrate
+migrate: $(STAMP) ## Create or upgrade the database schema at DATABASE_URL (default sqlite:///honorloop.db)
+	$(BIN)/python -m persistence.sql

@@ -1,0 +1,284 @@
+"""Explicit mapping between domain objects and table rows (column name -> value).
+
+Domain objects are never ORM objects: the store writes `*_to_row` dictionaries and
+rebuilds domain objects with `*_from_row`, re-checking their invariants on the way in
+(a failed assert here means the database holds something our code never writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.model import (
+    ActivityRecord,
+    AuditEntry,
+    AwardLine,
+    HonorAward,
+    IdempotencyRecord,
+    LedgerEntry,
+    LevelState,
+    Member,
+    Progress,
+    Redemption,
+    RedemptionStatus,
+    Transfer,
+    TransferKind,
+    is_member_account,
+)
+
+Row = Mapping[Any, Any]  # a dict, or a SQLAlchemy RowMapping
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+def member_to_row(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "handle": member.handle,
+        "display_name": member.display_name,
+        "joined_at": member.joined_at,
+        "level_id": member.level_id,
+        "qualifying_points": member.qualifying_points,
+        "level_locked": member.level_locked,
+        "level_state": member.level_state.value,
+        "demotion_due": member.demotion_due,
+        "koc_tier": member.koc_tier,
+        "progress": member.progress.to_primitives(),
+        "version": member.version,
+    }
+
+
+def member_from_row(row: Row) -> Member:
+    member = Member(
+        id=row["id"],
+        handle=row["handle"],
+        display_name=row["display_name"],
+        joined_at=row["joined_at"],
+        level_id=row["level_id"],
+        qualifying_points=row["qualifying_points"],
+        level_locked=bool(row["level_locked"]),
+        level_state=LevelState(row["level_state"]),
+        demotion_due=row["demotion_due"],
+        koc_tier=row["koc_tier"],
+        progress=Progress.from_primitives(row["progress"]),
+        version=row["version"],
+    )
+    assert member.id and member.handle and member.level_id, f"member row incomplete: {row}"
+    assert member.qualifying_points >= 0, f"member {member.id} has negative qualifying points"
+    assert member.version >= 0, f"member {member.id} has a negative version"
+    assert (member.level_state is LevelState.WARNING) == (member.demotion_due is not None), (
+        f"member {member.id}: a warning state and a demotion date go together"
+    )
+    return member
+
+
+# --- ledger ---------------------------------------------------------------------------------
+
+
+def transfer_to_rows(transfer: Transfer) -> list[dict[str, Any]]:
+    """One append-only row per posting, in posting order (seq is assigned by the database)."""
+    return [
+        {
+            "transfer_id": transfer.id,
+            "kind": transfer.kind.value,
+            "member_id": transfer.member_id,
+            "account": posting.account,
+            "amount": posting.amount,
+            "at": transfer.at,
+            "reference": transfer.reference,
+            "memo": transfer.memo,
+        }
+        for posting in transfer.postings
+    ]
+
+
+def entry_from_row(row: Row) -> LedgerEntry:
+    entry = LedgerEntry(
+        seq=row["seq"],
+        transfer_id=row["transfer_id"],
+        kind=TransferKind(row["kind"]),
+        account=row["account"],
+        amount=row["amount"],
+        at=row["at"],
+        reference=row["reference"],
+        memo=row["memo"],
+    )
+    assert entry.seq > 0 and entry.amount != 0, f"malformed ledger entry {entry}"
+    return entry
+
+
+def balance_from_row(account: str, balance: int) -> int:
+    assert not is_member_account(account) or balance >= 0, f"{account} is negative: {balance}"
+    return balance
+
+
+# --- activities -----------------------------------------------------------------------------
+
+
+def _line_to_primitives(line: AwardLine) -> dict[str, Any]:
+    return {
+        "rule_id": line.rule_id,
+        "base_points": line.base_points,
+        "streak_bonus": line.streak_bonus,
+        "points": line.points,
+        "reason": line.reason,
+        "streak_length": line.streak_length,
+    }
+
+
+def _line_from_primitives(data: Mapping[str, Any]) -> AwardLine:
+    return AwardLine(
+        rule_id=data["rule_id"],
+        base_points=data["base_points"],
+        streak_bonus=data["streak_bonus"],
+        points=data["points"],
+        reason=data["reason"],
+        streak_length=data["streak_length"],
+    )
+
+
+def activity_to_row(record: ActivityRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "member_id": record.member_id,
+        "kind": record.kind,
+        "occurred_at": record.occurred_at,
+        "subject_id": record.subject_id,
+        "attributes": dict(record.attributes),
+        "points": record.points,
+        "lines": [_line_to_primitives(line) for line in record.lines],
+        "transfer_id": record.transfer_id,
+    }
+
+
+def activity_from_row(row: Row) -> ActivityRecord:
+    record = ActivityRecord(
+        id=row["id"],
+        member_id=row["member_id"],
+        kind=row["kind"],
+        occurred_at=row["occurred_at"],
+        subject_id=row["subject_id"],
+        attributes=dict(row["attributes"]),
+        points=row["points"],
+        lines=tuple(_line_from_primitives(line) for line in row["lines"]),
+        transfer_id=row["transfer_id"],
+    )
+    assert record.points >= 0, f"activity {record.id} has negative points"
+    assert (record.points > 0) == (record.transfer_id is not None), (
+        f"activity {record.id}: points are paid by exactly one transfer"
+    )
+    return record
+
+
+# --- redemptions, honors, idempotency, audit ------------------------------------------------
+
+
+def redemption_to_row(redemption: Redemption) -> dict[str, Any]:
+    return {
+        "id": redemption.id,
+        "member_id": redemption.member_id,
+        "reward_id": redemption.reward_id,
+        "quantity": redemption.quantity,
+        "points": redemption.points,
+        "status": redemption.status.value,
+        "created_at": redemption.created_at,
+        "updated_at": redemption.updated_at,
+        "coupon_code": redemption.coupon_code,
+        "note": redemption.note,
+    }
+
+
+def redemption_from_row(row: Row) -> Redemption:
+    redemption = Redemption(
+        id=row["id"],
+        member_id=row["member_id"],
+        reward_id=row["reward_id"],
+        quantity=row["quantity"],
+        points=row["points"],
+        status=RedemptionStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        coupon_code=row["coupon_code"],
+        note=row["note"],
+    )
+    assert redemption.quantity > 0 and redemption.points >= 0, f"bad redemption {redemption}"
+    return redemption
+
+
+def honor_to_row(award: HonorAward) -> dict[str, Any]:
+    return {
+        "id": award.id,
+        "member_id": award.member_id,
+        "honor_id": award.honor_id,
+        "tier": award.tier,
+        "granted_at": award.granted_at,
+        "granted_by": award.granted_by,
+        "reason": award.reason,
+        "revoked_at": award.revoked_at,
+        "revoked_by": award.revoked_by,
+        "revoke_reason": award.revoke_reason,
+    }
+
+
+def honor_from_row(row: Row) -> HonorAward:
+    award = HonorAward(
+        id=row["id"],
+        member_id=row["member_id"],
+        honor_id=row["honor_id"],
+        tier=row["tier"],
+        granted_at=row["granted_at"],
+        granted_by=row["granted_by"],
+        reason=row["reason"],
+        revoked_at=row["revoked_at"],
+        revoked_by=row["revoked_by"],
+        revoke_reason=row["revoke_reason"],
+    )
+    assert award.revoked_at is not None or award.revoked_by is None, (
+        f"honor award {award.id} names a revoker but was never revoked"
+    )
+    return award
+
+
+def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "scope": record.scope,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "result_kind": record.result_kind,
+        "result_id": record.result_id,
+    }
+
+
+def idempotency_from_row(row: Row) -> IdempotencyRecord:
+    record = IdempotencyRecord(
+        scope=row["scope"],
+        key=row["key"],
+        fingerprint=row["fingerprint"],
+        result_kind=row["result_kind"],
+        result_id=row["result_id"],
+    )
+    assert record.fingerprint and record.result_id, f"incomplete idempotency record {record}"
+    return record
+
+
+def audit_to_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "at": entry.at,
+        "detail": entry.detail,
+    }
+
+
+def audit_from_row(row: Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        actor=row["actor"],
+        action=row["action"],
+        target=row["target"],
+        at=row["at"],
+        detail=row["detail"],
+    )

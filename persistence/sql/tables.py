@@ -1,0 +1,241 @@
+"""The SQL schema as SQLModel table classes. Rows are not domain objects: `mapping`
+converts between the two explicitly. The migration in `persistence/migrations` creates
+exactly these tables (a test compares them).
+
+Ledger tables are append-only (`ledger_entries`) plus one cached balance per member
+account (`accounts`); system accounts (issuance, redemption, ...) have no cached row —
+their balance is the sum of their entries, so no transaction updates a shared hot row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from persistence.sql.types import UtcDateTime, big_id
+
+FREE_CODE = sa.text("redemption_id IS NULL")
+
+
+def _text(*, primary_key: bool = False, nullable: bool = False, **kw: Any) -> Any:
+    return Field(sa_column=sa.Column(sa.String(), primary_key=primary_key, nullable=nullable, **kw))
+
+
+def _instant(*, nullable: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UtcDateTime(), nullable=nullable))
+
+
+def _int(*, nullable: bool = False, big: bool = True) -> Any:
+    kind = sa.BigInteger() if big else sa.Integer()
+    return Field(sa_column=sa.Column(kind, nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+def _member_ref(*, primary_key: bool = False) -> Any:
+    return Field(
+        sa_column=sa.Column(
+            sa.String(), sa.ForeignKey("members.id"), primary_key=primary_key, nullable=False
+        )
+    )
+
+
+class MemberRow(SQLModel, table=True):
+    __tablename__ = "members"
+    __table_args__ = (
+        sa.UniqueConstraint("handle", name="uq_members_handle"),
+        sa.Index("ix_members_level", "level_id", "id"),
+        sa.CheckConstraint("qualifying_points >= 0", name="ck_members_qualifying_points"),
+    )
+
+    id: str = _text(primary_key=True)
+    handle: str = _text()
+    display_name: str = _text()
+    joined_at: datetime = _instant()
+    level_id: str = _text()
+    qualifying_points: int = _int()
+    level_locked: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    level_state: str = _text()
+    demotion_due: datetime | None = _instant(nullable=True)
+    koc_tier: str | None = _text(nullable=True)
+    progress: dict[str, Any] = _json()
+    version: int = _int(big=False)
+
+
+class AccountRow(SQLModel, table=True):
+    """Cached balance of one member account, moved only by conditional updates."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (sa.CheckConstraint("balance >= 0", name="ck_accounts_balance"),)
+
+    account: str = _text(primary_key=True)
+    balance: int = _int()
+
+
+class LedgerEntryRow(SQLModel, table=True):
+    """One posting. Append-only: never updated, never deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.Index("ix_ledger_entries_account", "account", "seq"),
+        sa.Index("ix_ledger_entries_kind_at", "kind", "at"),
+        sa.CheckConstraint("amount <> 0", name="ck_ledger_entries_amount"),
+    )
+
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(big_id(), primary_key=True, autoincrement=True)
+    )
+    transfer_id: str = _text()
+    kind: str = _text()
+    member_id: str = _member_ref()
+    account: str = _text()
+    amount: int = _int()
+    at: datetime = _instant()
+    reference: str = _text()
+    memo: str = _text()
+
+
+class ActivityRow(SQLModel, table=True):
+    __tablename__ = "activities"
+
+    id: str = _text(primary_key=True)
+    member_id: str = _member_ref()
+    kind: str = _text()
+    occurred_at: datetime = _instant()
+    subject_id: str | None = _text(nullable=True)
+    attributes: dict[str, Any] = _json()
+    points: int = _int()
+    lines: list[Any] = _json()
+    transfer_id: str | None = _text(nullable=True)
+
+
+class RewardedSubjectRow(SQLModel, table=True):
+    """A (member, rule, subject) that a once-per-subject rule has already paid."""
+
+    __tablename__ = "rewarded_subjects"
+
+    member_id: str = _member_ref(primary_key=True)
+    rule_id: str = _text(primary_key=True)
+    subject_id: str = _text(primary_key=True)
+
+
+class StockRow(SQLModel, table=True):
+    """Remaining stock of a reward (NULL: unlimited), moved only by conditional updates."""
+
+    __tablename__ = "stock"
+    __table_args__ = (sa.CheckConstraint("remaining >= 0", name="ck_stock_remaining"),)
+
+    reward_id: str = _text(primary_key=True)
+    remaining: int | None = _int(nullable=True)
+
+
+class CouponCodeRow(SQLModel, table=True):
+    __tablename__ = "coupon_codes"
+    __table_args__ = (
+        sa.UniqueConstraint("reward_id", "code", name="uq_coupon_codes_reward_code"),
+        sa.UniqueConstraint("redemption_id", name="uq_coupon_codes_redemption"),
+        sa.Index(
+            "ix_coupon_codes_free",
+            "reward_id",
+            "id",
+            sqlite_where=FREE_CODE,
+            postgresql_where=FREE_CODE,
+        ),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(big_id(), primary_key=True, autoincrement=True)
+    )
+    reward_id: str = _text()
+    code: str = _text()
+    redemption_id: str | None = _text(nullable=True)
+
+
+class RedemptionRow(SQLModel, table=True):
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        sa.Index("ix_redemptions_member", "member_id", "id"),
+        sa.Index("ix_redemptions_member_reward", "member_id", "reward_id"),
+        sa.CheckConstraint("quantity > 0", name="ck_redemptions_quantity"),
+        sa.CheckConstraint("points >= 0", name="ck_redemptions_points"),
+    )
+
+    id: str = _text(primary_key=True)
+    member_id: str = _member_ref()
+    reward_id: str = _text()
+    quantity: int = _int(big=False)
+    points: int = _int()
+    status: str = _text()
+    created_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    coupon_code: str | None = _text(nullable=True)
+    note: str = _text()
+
+
+class HonorAwardRow(SQLModel, table=True):
+    __tablename__ = "honor_awards"
+    __table_args__ = (
+        sa.Index("ix_honor_awards_member", "member_id", "honor_id"),
+        sa.Index("ix_honor_awards_honor", "honor_id", "granted_at"),
+    )
+
+    id: str = _text(primary_key=True)
+    member_id: str = _member_ref()
+    honor_id: str = _text()
+    tier: str | None = _text(nullable=True)
+    granted_at: datetime = _instant()
+    granted_by: str | None = _text(nullable=True)
+    reason: str = _text()
+    revoked_at: datetime | None = _instant(nullable=True)
+    revoked_by: str | None = _text(nullable=True)
+    revoke_reason: str | None = _text(nullable=True)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """First result of an idempotency key; the primary key makes the key unique."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: str = _text(primary_key=True)
+    key: str = _text(primary_key=True)
+    fingerprint: str = _text()
+    result_kind: str = _text()
+    result_id: str = _text()
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("id", name="uq_audit_entries_id"),
+        sa.Index("ix_audit_entries_target", "target", "seq"),
+    )
+
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(big_id(), primary_key=True, autoincrement=True)
+    )
+    id: str = _text()
+    actor: str = _text()
+    action: str = _text()
+    target: str = _text()
+    at: datetime = _instant()
+    detail: str = _text()
+
+
+metadata = SQLModel.metadata
+
+members = metadata.tables["members"]
+accounts = metadata.tables["accounts"]
+ledger_entries = metadata.tables["ledger_entries"]
+activities = metadata.tables["activities"]
+rewarded_subjects = metadata.tables["rewarded_subjects"]
+stock = metadata.tables["stock"]
+coupon_codes = metadata.tables["coupon_codes"]
+redemptions = metadata.tables["redemptions"]
+honor_awards = metadata.tables["honor_awards"]
+idempotency_keys = metadata.tables["idempotency_keys"]
+audit_entries = metadata.tables["audit_entries"]
