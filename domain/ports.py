@@ -102,16 +102,28 @@ class AuditRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Rolls back on exit unless `commit()` was called."""
+    """One transaction. Rolls back on exit unless `commit()` was called.
 
-    members: MemberRepository
-    ledger: LedgerRepository
-    activities: ActivityRepository
-    stock: StockRepository
-    redemptions: RedemptionRepository
-    honors: HonorRepository
-    idempotency: IdempotencyRepository
-    audit: AuditRepository
+    The repositories are read-only members so that an implementation may hold its own
+    repository classes (a mutable protocol attribute would demand the exact type)."""
+
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def activities(self) -> ActivityRepository: ...
+    @property
+    def stock(self) -> StockRepository: ...
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
+    @property
+    def honors(self) -> HonorRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+
     events: list[Event]
 
     def next_id(self, prefix: str) -> str: ...
