@@ -59,3 +59,7 @@ clean: ## Remove the virtual environment and caches
 .PHONY: migrate
 migrate: $(STAMP) ## Create or upgrade the database schema at DATABASE_URL (default sqlite:///honorloop.db)
 	$(BIN)/python -m persistence.sql
+
+.PHONY: schema
+schema: $(STAMP) ## Regenerate schema.graphql from the code (a test fails when it drifts)
+	$(BIN)/python -m api.schema > schema.graphql

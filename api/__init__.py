@@ -1,1 +1,1 @@
-"""The GraphQL edge."""
+"""The GraphQL edge: settings, app factory, auth, permissions, loaders, types, resolvers."""

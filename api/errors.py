@@ -1,0 +1,245 @@
+"""Errors at the edge, in two families.
+
+Expected failures a client handles are part of the schema: each mutation returns a union of
+its payload and its own error types, and `user_error` maps every `domain.errors` exception
+to its GraphQL type in this one place.
+
+Everything else is a GraphQL error with `extensions.code`: `ApiError` for auth and limits
+(raised by permissions and input checks), codes for parse, validation and limit failures,
+and a mask over unexpected exceptions (`ErrorPolicy`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain import errors as de
+
+log = logging.getLogger("honorloop.api")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+masked_message = "Unexpected error."
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error we raise on purpose; it carries `extensions.code` and is never masked."""
+
+    def __init__(self, message: str, code: str, **extra: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extra})
+
+
+def unauthenticated(message: str = "sign in: send 'Authorization: Bearer <token>'") -> ApiError:
+    return ApiError(message, UNAUTHENTICATED)
+
+
+def forbidden(message: str = "your role may not do this") -> ApiError:
+    return ApiError(message, FORBIDDEN)
+
+
+def bad_input(field: str, message: str) -> ApiError:
+    return ApiError(f"{field}: {message}", BAD_USER_INPUT, field=field)
+
+
+# --- expected failures, as schema types -------------------------------------------------
+
+
+@strawberry.interface(description="An expected failure the client can show or act on.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="The balance does not cover the price.")
+class InsufficientPoints(UserError):
+    balance: int
+    required: int
+
+
+@strawberry.type(description="Fewer items are left than were requested.")
+class OutOfStock(UserError):
+    reward_id: strawberry.ID
+    available: int
+    requested: int
+
+
+@strawberry.type(description="A per-member or per-honor limit is reached.")
+class LimitReached(UserError):
+    limit: int
+    already: int
+
+
+@strawberry.type(description="The member does not meet a requirement, e.g. a level gate.")
+class NotEligible(UserError):
+    reason: str
+    required_level: strawberry.ID | None
+
+
+@strawberry.type(description="The reward is outside its availability window.")
+class RewardUnavailable(UserError):
+    reward_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type(description="The idempotency key was used before with a different payload.")
+class IdempotencyKeyReused(UserError):
+    key: str
+
+
+@strawberry.type(description="Nothing with this id exists (or it is not yours to see).")
+class NotFound(UserError):
+    kind: str
+    id: strawberry.ID
+
+
+@strawberry.type(description="Something with this id or handle already exists.")
+class AlreadyExists(UserError):
+    kind: str
+    id: strawberry.ID
+
+
+@strawberry.type(description="An input value cannot be accepted; `field` names it.")
+class InvalidInput(UserError):
+    field: str
+    reason: str
+
+
+@strawberry.type(description="The object is in a state that does not allow this action.")
+class InvalidTransition(UserError):
+    state: str
+    action: str
+
+
+@strawberry.type(description="No coupon codes are left to hand out for this reward.")
+class CouponPoolEmpty(UserError):
+    reward_id: strawberry.ID
+
+
+@strawberry.type(description="The honor is awarded automatically, not by an operator.")
+class NotManual(UserError):
+    honor_id: strawberry.ID
+
+
+AnyUserError = (
+    InsufficientPoints
+    | OutOfStock
+    | LimitReached
+    | NotEligible
+    | RewardUnavailable
+    | IdempotencyKeyReused
+    | NotFound
+    | AlreadyExists
+    | InvalidInput
+    | InvalidTransition
+    | CouponPoolEmpty
+    | NotManual
+)
+
+
+def user_error(error: de.DomainError) -> AnyUserError:
+    """The one mapping from domain exceptions to schema error types."""
+    message = error.message
+    match error:
+        case de.InsufficientPoints():
+            return InsufficientPoints(
+                message=message, balance=error.balance, required=error.required
+            )
+        case de.OutOfStock():
+            return OutOfStock(
+                message=message,
+                reward_id=strawberry.ID(error.reward_id),
+                available=error.available,
+                requested=error.requested,
+            )
+        case de.RedemptionLimitReached():
+            return LimitReached(message=message, limit=error.limit, already=error.already)
+        case de.HonorCapacityReached():
+            return LimitReached(message=message, limit=error.max_holders, already=error.max_holders)
+        case de.NotEligible():
+            level = strawberry.ID(error.required_level) if error.required_level else None
+            return NotEligible(message=message, reason=error.reason, required_level=level)
+        case de.RewardUnavailable():
+            return RewardUnavailable(
+                message=message, reward_id=strawberry.ID(error.reward_id), reason=error.reason
+            )
+        case de.IdempotencyKeyReused():
+            return IdempotencyKeyReused(message=message, key=error.key)
+        case de.NotFound():
+            return NotFound(message=message, kind=error.kind, id=strawberry.ID(error.ident))
+        case de.AlreadyExists():
+            return AlreadyExists(message=message, kind=error.kind, id=strawberry.ID(error.ident))
+        case de.InvalidInput():
+            return InvalidInput(message=message, field=error.field, reason=error.reason)
+        case de.InvalidTransition():
+            return InvalidTransition(message=message, state=error.state, action=error.action)
+        case de.CouponPoolEmpty():
+            return CouponPoolEmpty(message=message, reward_id=strawberry.ID(error.reward_id))
+        case de.HonorNotManual():
+            return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
+    raise AssertionError(f"domain error {type(error).__name__} has no schema type")
+
+
+def invalid_input(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(message=f"{field}: {reason}", field=field, reason=reason)
+
+
+# --- unexpected failures and codes ------------------------------------------------------
+
+_LIMIT_MARKS = ("exceeds maximum operation depth", "token", "aliases found")
+
+
+def _code_for(error: GraphQLError) -> str:
+    if error.original_error is not None:
+        return INTERNAL
+    text = error.message.lower()
+    if any(mark in text for mark in _LIMIT_MARKS):
+        return LIMIT_EXCEEDED
+    if text.startswith("syntax error"):
+        return PARSE_FAILED
+    return VALIDATION_FAILED
+
+
+class ErrorPolicy(SchemaExtension):
+    """Give every error an `extensions.code`; mask unexpected exceptions (and log them)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        result.errors = [self._process(e) for e in errors]  # type: ignore[union-attr]
+
+    @staticmethod
+    def _process(error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        code = _code_for(error)
+        if code == INTERNAL:
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+            return GraphQLError(
+                masked_message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": INTERNAL},
+            )
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": code},
+        )

@@ -1,0 +1,140 @@
+"""Member events as GraphQL types: what `memberEvents` streams and mutations echo back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from api.types import RedemptionStatus
+from domain import model
+
+
+@strawberry.type
+class PointsAwarded:
+    activity_id: strawberry.ID
+    points: int
+    at: datetime
+
+
+@strawberry.type
+class PointsAdjusted:
+    amount: int
+    reason: str
+    at: datetime
+
+
+@strawberry.type
+class PointsExpired:
+    points: int
+    at: datetime
+
+
+@strawberry.type
+class LevelChanged:
+    from_level: strawberry.ID
+    to_level: strawberry.ID
+    reason: str = strawberry.field(description="promoted, demoted, locked or unlocked")
+    at: datetime
+
+
+@strawberry.type
+class LevelWarning:
+    level_id: strawberry.ID
+    demotion_due: datetime
+    at: datetime
+
+
+@strawberry.type
+class KocTierChanged:
+    from_tier: strawberry.ID | None
+    to_tier: strawberry.ID | None
+    at: datetime
+
+
+@strawberry.type
+class HonorGranted:
+    honor_id: strawberry.ID
+    tier: str | None
+    at: datetime
+
+
+@strawberry.type
+class HonorRevoked:
+    honor_id: strawberry.ID
+    at: datetime
+
+
+@strawberry.type
+class RedemptionUpdated:
+    redemption_id: relay.GlobalID
+    status: RedemptionStatus
+    at: datetime
+
+
+MemberEvent = Annotated[
+    PointsAwarded
+    | PointsAdjusted
+    | PointsExpired
+    | LevelChanged
+    | LevelWarning
+    | KocTierChanged
+    | HonorGranted
+    | HonorRevoked
+    | RedemptionUpdated,
+    strawberry.union("MemberEvent", description="Something that happened to a member."),
+]
+
+
+def event_type(
+    event: model.Event,
+) -> (
+    PointsAwarded
+    | PointsAdjusted
+    | PointsExpired
+    | LevelChanged
+    | LevelWarning
+    | KocTierChanged
+    | HonorGranted
+    | HonorRevoked
+    | RedemptionUpdated
+):
+    ID = strawberry.ID  # noqa: N806
+    match event:
+        case model.PointsAwarded():
+            return PointsAwarded(
+                activity_id=ID(event.activity_id), points=event.points, at=event.at
+            )
+        case model.PointsAdjusted():
+            return PointsAdjusted(amount=event.amount, reason=event.reason, at=event.at)
+        case model.PointsExpired():
+            return PointsExpired(points=event.points, at=event.at)
+        case model.LevelChanged():
+            return LevelChanged(
+                from_level=ID(event.from_level),
+                to_level=ID(event.to_level),
+                reason=event.reason,
+                at=event.at,
+            )
+        case model.LevelWarning():
+            return LevelWarning(
+                level_id=ID(event.level_id), demotion_due=event.demotion_due, at=event.at
+            )
+        case model.KocTierChanged():
+            return KocTierChanged(
+                from_tier=ID(event.from_tier) if event.from_tier else None,
+                to_tier=ID(event.to_tier) if event.to_tier else None,
+                at=event.at,
+            )
+        case model.HonorGranted():
+            return HonorGranted(honor_id=ID(event.honor_id), tier=event.tier, at=event.at)
+        case model.HonorRevoked():
+            return HonorRevoked(honor_id=ID(event.honor_id), at=event.at)
+        case model.RedemptionUpdated():
+            return RedemptionUpdated(
+                redemption_id=relay.GlobalID("Redemption", event.redemption_id),
+                status=RedemptionStatus(event.status.value),
+                at=event.at,
+            )

@@ -1,0 +1,454 @@
+"""Mutation root. Each resolver only translates: input -> domain command (time from the
+edge) -> `domain.services` use case in a worker thread -> payload. Expected failures come
+back as the mutation's own error types (mapped in `api.errors.user_error`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar, cast
+
+import strawberry
+from strawberry import relay
+
+from api import ids
+from api import inputs as i
+from api.auth import utc_now
+from api.context import Info
+from api.errors import (
+    AlreadyExists,
+    CouponPoolEmpty,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidInput,
+    InvalidTransition,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    NotManual,
+    OutOfStock,
+    RewardUnavailable,
+    user_error,
+)
+from api.event_types import MemberEvent, event_type
+from api.fields import mutation
+from api.loaders import Loaders
+from api.permissions import (
+    IsMember,
+    IsMemberOrOperator,
+    IsOperator,
+    IsService,
+    IsServiceOrOperator,
+)
+from api.queries import AwardLine
+from api.types import HonorAward, Member, Redemption
+from domain import commands as c
+from domain import services
+from domain.errors import DomainError
+from domain.services import ActivityResult
+
+P = TypeVar("P")
+
+
+async def _attempt(info: Info, act: Callable[[], Awaitable[P]]) -> Any:
+    """Run one command; a domain error becomes its schema type. Loaders are renewed so the
+    payload reads what the command wrote."""
+    try:
+        result = await act()
+    except DomainError as error:
+        return user_error(error)
+    finally:
+        info.context.loaders = Loaders.create(info.context.runtime)
+    return result
+
+
+def _viewer_member(info: Info) -> str:
+    viewer = info.context.viewer
+    assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+    return viewer.member_id
+
+
+def _actor(info: Info) -> str:
+    viewer = info.context.viewer
+    assert viewer is not None, "guarded by a role permission"
+    return viewer.actor
+
+
+async def _member(info: Info, member_id: str) -> Member:
+    found = await info.context.loaders.members.load(member_id)
+    assert found is not None, f"member {member_id} vanished after a command"
+    return Member.of(found)
+
+
+# --- payloads -----------------------------------------------------------------------------
+
+
+@strawberry.type
+class RegisterMemberPayload:
+    member: Member
+
+
+@strawberry.type(description="A recorded activity and what it earned.")
+class Activity:
+    id: strawberry.ID
+    kind: str
+    occurred_at: str
+    subject_id: str | None
+    points: int
+    lines: list[AwardLine]
+
+
+@strawberry.type
+class RecordActivityPayload:
+    activity: Activity
+    replayed: bool = strawberry.field(
+        description="True when this idempotency key was seen before: nothing was written."
+    )
+    events: list[MemberEvent]
+    member_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        return await _member(info, self.member_id)
+
+
+@strawberry.type
+class RedeemRewardPayload:
+    redemption: Redemption
+    replayed: bool
+
+
+@strawberry.type
+class RedemptionPayload:
+    redemption: Redemption
+
+
+@strawberry.type
+class HonorPayload:
+    award: HonorAward
+    member_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        return await _member(info, self.member_id)
+
+
+@strawberry.type
+class AdjustPointsPayload:
+    transfer_id: strawberry.ID
+    amount: int
+    balance: int = strawberry.field(description="The member's available points afterwards.")
+    replayed: bool
+    member_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        return await _member(info, self.member_id)
+
+
+@strawberry.type
+class LockLevelPayload:
+    member: Member
+
+
+RegisterMemberResult = Annotated[
+    RegisterMemberPayload | InvalidInput | AlreadyExists,
+    strawberry.union("RegisterMemberResult"),
+]
+RecordActivityResult = Annotated[
+    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused,
+    strawberry.union("RecordActivityResult"),
+]
+
+
+@strawberry.type
+class RecordActivitiesPayload:
+    results: list[RecordActivityResult] = strawberry.field(
+        description="One result per activity, in input order; each succeeds or fails alone."
+    )
+
+
+RecordActivitiesResult = Annotated[
+    RecordActivitiesPayload | InvalidInput, strawberry.union("RecordActivitiesResult")
+]
+RedeemRewardResult = Annotated[
+    RedeemRewardPayload
+    | InsufficientPoints
+    | OutOfStock
+    | LimitReached
+    | NotEligible
+    | RewardUnavailable
+    | IdempotencyKeyReused
+    | NotFound
+    | InvalidInput,
+    strawberry.union("RedeemRewardResult"),
+]
+FulfillRedemptionResult = Annotated[
+    RedemptionPayload | NotFound | InvalidTransition | CouponPoolEmpty | InvalidInput,
+    strawberry.union("FulfillRedemptionResult"),
+]
+CancelRedemptionResult = Annotated[
+    RedemptionPayload | NotFound | InvalidTransition | InvalidInput,
+    strawberry.union("CancelRedemptionResult"),
+]
+GrantHonorResult = Annotated[
+    HonorPayload | NotFound | NotManual | AlreadyExists | LimitReached | InvalidInput,
+    strawberry.union("GrantHonorResult"),
+]
+RevokeHonorResult = Annotated[
+    HonorPayload | NotFound | NotManual | InvalidInput, strawberry.union("RevokeHonorResult")
+]
+AdjustPointsResult = Annotated[
+    AdjustPointsPayload | InsufficientPoints | NotFound | IdempotencyKeyReused | InvalidInput,
+    strawberry.union("AdjustPointsResult"),
+]
+LockLevelResult = Annotated[
+    LockLevelPayload | NotFound | InvalidInput, strawberry.union("LockLevelResult")
+]
+
+
+def _activity_payload(result: ActivityResult) -> RecordActivityPayload:
+    record = result.record
+    return RecordActivityPayload(
+        activity=Activity(
+            id=strawberry.ID(record.id),
+            kind=record.kind,
+            occurred_at=record.occurred_at.isoformat(),
+            subject_id=record.subject_id,
+            points=record.points,
+            lines=[
+                AwardLine(
+                    rule_id=strawberry.ID(line.rule_id),
+                    base_points=line.base_points,
+                    streak_bonus=line.streak_bonus,
+                    points=line.points,
+                    reason=line.reason,
+                    streak_length=line.streak_length,
+                )
+                for line in record.lines
+            ],
+        ),
+        replayed=result.replayed,
+        events=[event_type(e) for e in result.events],
+        member_id=record.member_id,
+    )
+
+
+def _award(award_id: str, honor_id: str, info: Info, **fields: Any) -> HonorAward:
+    from api.economy_types import honor_type
+
+    honor = info.context.runtime.economy.honor(honor_id)
+    assert honor is not None, f"award {award_id} of unknown honor {honor_id}"
+    return HonorAward(id=strawberry.ID(award_id), honor=honor_type(honor), **fields)
+
+
+@strawberry.type
+class Mutation:
+    @mutation(permissions=[IsServiceOrOperator])
+    async def register_member(
+        self, info: Info, input: i.RegisterMemberInput
+    ) -> RegisterMemberResult:
+        async def act() -> RegisterMemberPayload:
+            cmd = c.RegisterMember(input.handle, input.display_name, utc_now(), input.external_id)
+            member = await info.context.runtime.command(services.register_member, cmd)
+            return RegisterMemberPayload(member=Member.of(member))
+
+        return cast(RegisterMemberResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsService],
+        description="Record one activity; a replayed idempotency key returns the first result.",
+    )
+    async def record_activity(
+        self, info: Info, input: i.RecordActivityInput
+    ) -> RecordActivityResult:
+        async def act() -> RecordActivityPayload:
+            cmd = i.record_activity(input, utc_now())
+            result = await info.context.runtime.command(services.record_activity, cmd)
+            return _activity_payload(result)
+
+        return cast(RecordActivityResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsService],
+        description=f"Record up to {c.batch_size_max} activities in one transaction.",
+    )
+    async def record_activities(
+        self, info: Info, input: list[i.RecordActivityInput]
+    ) -> RecordActivitiesResult:
+        async def act() -> RecordActivitiesPayload:
+            now = utc_now()
+            commands: list[c.RecordActivity | DomainError] = []
+            for index, item in enumerate(input):
+                try:
+                    commands.append(i.record_activity(item, now, f"input[{index}]"))
+                except DomainError as error:
+                    commands.append(error)
+            valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
+            done = iter(await info.context.runtime.command(services.record_activities, valid))
+            results: list[RecordActivityResult] = []
+            for cmd in commands:
+                outcome = cmd if isinstance(cmd, DomainError) else next(done)
+                results.append(
+                    cast(
+                        RecordActivityResult,
+                        user_error(outcome)
+                        if isinstance(outcome, DomainError)
+                        else _activity_payload(outcome),
+                    )
+                )
+            return RecordActivitiesPayload(results=results)
+
+        return cast(RecordActivitiesResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsMember],
+        description="Redeem a reward as the viewer: points and stock are held until fulfilment.",
+    )
+    async def redeem_reward(self, info: Info, input: i.RedeemRewardInput) -> RedeemRewardResult:
+        async def act() -> RedeemRewardPayload:
+            cmd = c.RedeemReward(
+                member_id=_viewer_member(info),
+                reward_id=ids.node_id(input.reward_id, "Reward", "rewardId"),
+                quantity=input.quantity,
+                idempotency_key=input.idempotency_key,
+                at=utc_now(),
+            )
+            result = await info.context.runtime.command(services.redeem_reward, cmd)
+            return RedeemRewardPayload(
+                redemption=Redemption.of(result.redemption), replayed=result.replayed
+            )
+
+        return cast(RedeemRewardResult, await _attempt(info, act))
+
+    @mutation(permissions=[IsOperator])
+    async def fulfill_redemption(
+        self, info: Info, input: i.FulfillRedemptionInput
+    ) -> FulfillRedemptionResult:
+        async def act() -> RedemptionPayload:
+            cmd = c.FulfillRedemption(
+                redemption_id=ids.node_id(input.redemption_id, "Redemption", "redemptionId"),
+                actor=_actor(info),
+                at=utc_now(),
+                note=input.note,
+            )
+            done = await info.context.runtime.command(services.fulfill_redemption, cmd)
+            return RedemptionPayload(redemption=Redemption.of(done))
+
+        return cast(FulfillRedemptionResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsMemberOrOperator],
+        description="Cancel a reserved redemption: points and stock come back.",
+    )
+    async def cancel_redemption(
+        self, info: Info, input: i.CancelRedemptionInput
+    ) -> CancelRedemptionResult:
+        async def act() -> RedemptionPayload:
+            viewer = info.context.viewer
+            assert viewer is not None, "guarded by IsMemberOrOperator"
+            cmd = c.CancelRedemption(
+                redemption_id=ids.node_id(input.redemption_id, "Redemption", "redemptionId"),
+                actor=viewer.actor,
+                at=utc_now(),
+                reason=input.reason,
+                member_id=viewer.member_id,  # a member cancels only its own
+            )
+            done = await info.context.runtime.command(services.cancel_redemption, cmd)
+            return RedemptionPayload(redemption=Redemption.of(done))
+
+        return cast(CancelRedemptionResult, await _attempt(info, act))
+
+    @mutation(permissions=[IsOperator])
+    async def grant_honor(self, info: Info, input: i.HonorInput) -> GrantHonorResult:
+        async def act() -> HonorPayload:
+            cmd = c.GrantHonor(
+                member_id=ids.node_id(input.member_id, "Member", "memberId"),
+                honor_id=input.honor_id,
+                reason=input.reason,
+                actor=_actor(info),
+                at=utc_now(),
+            )
+            award = await info.context.runtime.command(services.grant_honor, cmd)
+            return HonorPayload(
+                award=_award(
+                    award.id,
+                    award.honor_id,
+                    info,
+                    tier=award.tier,
+                    granted_at=award.granted_at,
+                    revoked_at=award.revoked_at,
+                    active=award.active,
+                ),
+                member_id=award.member_id,
+            )
+
+        return cast(GrantHonorResult, await _attempt(info, act))
+
+    @mutation(permissions=[IsOperator])
+    async def revoke_honor(self, info: Info, input: i.HonorInput) -> RevokeHonorResult:
+        async def act() -> HonorPayload:
+            cmd = c.RevokeHonor(
+                member_id=ids.node_id(input.member_id, "Member", "memberId"),
+                honor_id=input.honor_id,
+                reason=input.reason,
+                actor=_actor(info),
+                at=utc_now(),
+            )
+            award = await info.context.runtime.command(services.revoke_honor, cmd)
+            return HonorPayload(
+                award=_award(
+                    award.id,
+                    award.honor_id,
+                    info,
+                    tier=award.tier,
+                    granted_at=award.granted_at,
+                    revoked_at=award.revoked_at,
+                    active=award.active,
+                ),
+                member_id=award.member_id,
+            )
+
+        return cast(RevokeHonorResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsOperator],
+        description="Add (positive) or remove (negative) points, with a reason; audited.",
+    )
+    async def adjust_points(self, info: Info, input: i.AdjustPointsInput) -> AdjustPointsResult:
+        async def act() -> AdjustPointsPayload:
+            cmd = c.AdjustPoints(
+                member_id=ids.node_id(input.member_id, "Member", "memberId"),
+                amount=input.amount,
+                reason=input.reason,
+                actor=_actor(info),
+                idempotency_key=input.idempotency_key,
+                at=utc_now(),
+            )
+            result = await info.context.runtime.command(services.adjust_points, cmd)
+            return AdjustPointsPayload(
+                transfer_id=strawberry.ID(result.transfer_id),
+                amount=result.amount,
+                balance=result.balance,
+                replayed=result.replayed,
+                member_id=result.member_id,
+            )
+
+        return cast(AdjustPointsResult, await _attempt(info, act))
+
+    @mutation(permissions=[IsOperator])
+    async def lock_level(self, info: Info, input: i.LockLevelInput) -> LockLevelResult:
+        async def act() -> LockLevelPayload:
+            cmd = c.LockLevel(
+                member_id=ids.node_id(input.member_id, "Member", "memberId"),
+                level_id=input.level_id,
+                reason=input.reason,
+                actor=_actor(info),
+                at=utc_now(),
+            )
+            member = await info.context.runtime.command(services.lock_level, cmd)
+            return LockLevelPayload(member=Member.of(member))
+
+        return cast(LockLevelResult, await _attempt(info, act))
+
+
+__all__ = ["Mutation", "relay"]

@@ -1,0 +1,236 @@
+"""Query root: translate arguments, call a read (service or loader), shape the result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from api import ids
+from api.auth import utc_now
+from api.connections import Connection, Edge, connection, page_size
+from api.context import Info
+from api.economy_types import EconomyGuide, Honor, Level, guide, honor_type, level_type
+from api.errors import InvalidInput, NotFound, bad_input, invalid_input, user_error
+from api.fields import field
+from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
+from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
+from api.settings import page_size_max
+from api.types import HonorAward, Member, Reward
+from domain import services
+from domain.commands import RecordActivity
+from domain.economy import Economy
+from domain.errors import DomainError
+from domain.model import Evaluation
+
+hall_of_fame_size_max = 100
+
+
+@strawberry.type
+class LeaderboardEntry:
+    rank: int
+    points: int
+    member: Member
+
+
+@strawberry.type
+class HallOfFameEntry:
+    member: Member
+    level: Level
+    honors: list[HonorAward]
+
+
+@strawberry.type
+class AwardLine:
+    rule_id: strawberry.ID
+    base_points: int
+    streak_bonus: int
+    points: int
+    reason: str
+    streak_length: int
+
+
+@strawberry.type
+class LimitStatus:
+    scope: str = strawberry.field(description="A rule id, or 'daily_cap'.")
+    period: str
+    max_count: int | None
+    max_points: int | None
+    used_count: int
+    used_points: int
+    remaining_count: int | None
+    remaining_points: int | None
+
+
+@strawberry.type(description="What an activity would earn and why, and the limits left.")
+class ActivityExplanation:
+    points: int
+    explanation: str
+    lines: list[AwardLine]
+    limits: list[LimitStatus]
+
+
+ExplainActivityResult = Annotated[
+    ActivityExplanation | NotFound | InvalidInput,
+    strawberry.union("ExplainActivityResult"),
+]
+
+
+def _explanation(evaluation: Evaluation) -> ActivityExplanation:
+    return ActivityExplanation(
+        points=evaluation.points,
+        explanation=evaluation.explanation,
+        lines=[
+            AwardLine(
+                rule_id=strawberry.ID(line.rule_id),
+                base_points=line.base_points,
+                streak_bonus=line.streak_bonus,
+                points=line.points,
+                reason=line.reason,
+                streak_length=line.streak_length,
+            )
+            for line in evaluation.lines
+        ],
+        limits=[
+            LimitStatus(
+                scope=lim.scope,
+                period=lim.period,
+                max_count=lim.max_count,
+                max_points=lim.max_points,
+                used_count=lim.used_count,
+                used_points=lim.used_points,
+                remaining_count=lim.remaining_count,
+                remaining_points=lim.remaining_points,
+            )
+            for lim in evaluation.limits
+        ],
+    )
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(
+        permission_classes=[IsAuthenticated],
+        description="Any object by global id; others' private objects read as null.",
+    )
+
+    @field(permissions=[IsMember], description="The member the token names.")
+    async def viewer(self, info: Info) -> Member | None:
+        member_id = info.context.viewer.member_id if info.context.viewer else None
+        found = await info.context.loaders.members.load(member_id or "")
+        return Member.of(found) if found else None
+
+    @field(permissions=[IsOperator], description="Any member (operators).")
+    async def member(self, info: Info, id: relay.GlobalID) -> Member | None:
+        if id.type_name != "Member":
+            raise bad_input("id", "must be the global id of a Member")
+        found = await info.context.loaders.members.load(id.node_id)
+        return Member.of(found) if found else None
+
+    @field(description="The public contribution-value guide.")
+    def economy(self, info: Info) -> EconomyGuide:
+        return guide(info.context.runtime.economy)
+
+    @field(description="The points mall, in catalogue order, with stock left.")
+    def rewards(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        tier: strawberry.ID | None = None,
+    ) -> Connection[Reward]:
+        limit = page_size(first)
+        economy = info.context.runtime.economy
+        start = ids.decode_int_cursor("reward", after)
+        position = -1 if start is None else start
+        listed = [
+            (index, reward)
+            for index, reward in enumerate(economy.rewards)
+            if index > position and (tier is None or reward.tier == tier)
+        ]
+        edges = [
+            Edge(cursor=ids.encode_cursor("reward", index), node=Reward.of(economy, reward))
+            for index, reward in listed[:limit]
+        ]
+        return connection(edges, len(listed) > limit, after)
+
+    @field(description="Top earners from rules in the current local period.")
+    async def leaderboard(
+        self, info: Info, period: LeaderboardPeriod = LeaderboardPeriod.WEEK, first: int = 10
+    ) -> list[LeaderboardEntry]:
+        if not 0 <= first <= page_size_max:
+            raise bad_input("first", f"must be between 0 and {page_size_max}")
+        runtime = info.context.runtime
+        now = utc_now()
+        rows = await runtime.read(
+            lambda uow: services.leaderboard(uow, runtime.economy, period.value, now, first)
+        )
+        return [
+            LeaderboardEntry(rank=rank, points=points, member=Member.of(member))
+            for rank, (member, points) in enumerate(rows, start=1)
+        ]
+
+    @field(description="Members holding a hall-of-fame honor or level.")
+    async def hall_of_fame(self, info: Info, first: int = 100) -> list[HallOfFameEntry]:
+        if not 0 <= first <= hall_of_fame_size_max:
+            raise bad_input("first", f"must be between 0 and {hall_of_fame_size_max}")
+        runtime = info.context.runtime
+        economy = runtime.economy
+        rows = await runtime.read(lambda uow: services.hall_of_fame(uow, economy, first))
+        found: list[HallOfFameEntry] = []
+        for row in rows:
+            level = economy.level(row.level_id)
+            assert level is not None, f"member {row.member.id} at unknown level {row.level_id}"
+            honors = [
+                HonorAward(
+                    id=strawberry.ID(a.id),
+                    honor=_honor(economy, a.honor_id),
+                    tier=a.tier,
+                    granted_at=a.granted_at,
+                    revoked_at=a.revoked_at,
+                    active=a.active,
+                )
+                for a in row.honors
+            ]
+            found.append(
+                HallOfFameEntry(
+                    member=Member.of(row.member), level=level_type(level), honors=honors
+                )
+            )
+        return found
+
+    @field(
+        permissions=[ActsForOwnMember],
+        description="What an activity would earn now and the limits left; writes nothing.",
+    )
+    async def explain_activity(
+        self, info: Info, input: ExplainActivityInput
+    ) -> ExplainActivityResult:
+        viewer = info.context.viewer
+        runtime = info.context.runtime
+        try:
+            named = ids.node_id(input.member_id, "Member", "memberId") if input.member_id else None
+            member_id = named or (viewer.member_id if viewer else None)
+            if member_id is None:
+                return invalid_input("memberId", "name the member to explain for")
+            cmd = RecordActivity(
+                member_id=member_id,
+                kind=input.kind,
+                occurred_at=input.occurred_at or utc_now(),
+                idempotency_key="explain",
+                subject_id=input.subject_id,
+                attributes=attributes(input.attributes),
+            )
+            evaluation = await runtime.read(
+                lambda uow: services.explain_activity(cmd, uow, runtime.economy)
+            )
+        except DomainError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return _explanation(evaluation)
+
+
+def _honor(economy: Economy, honor_id: str) -> Honor:
+    honor = economy.honor(honor_id)
+    assert honor is not None, f"unknown honor {honor_id}"
+    return honor_type(honor)

@@ -1,0 +1,61 @@
+"""The schema: roots plus the extensions that keep it fast and bounded.
+
+`python -m api.schema` prints the SDL (what `make schema` writes to `schema.graphql`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from api.errors import ErrorPolicy
+from api.mutations import Mutation
+from api.queries import Query
+from api.settings import Settings
+from api.subscriptions import Subscription
+
+documents_cached_max = 1024  # distinct operation texts kept parsed and validated
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    tokens, depth, aliases = (
+        settings.query_tokens_max,
+        settings.query_depth_max,
+        settings.query_aliases_max,
+    )
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        ErrorPolicy,
+        lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
+        lambda: ValidationCache(maxsize=documents_cached_max),
+        lambda: MaxTokensLimiter(max_token_count=tokens),
+        lambda: QueryDepthLimiter(max_depth=depth),
+        lambda: MaxAliasesLimiter(max_alias_count=aliases),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def sdl() -> str:
+    """The schema's SDL, independent of settings (extensions do not change it)."""
+    return build_schema(Settings()).as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

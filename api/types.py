@@ -1,0 +1,368 @@
+"""The member-facing object types: Member (a Relay node) and what hangs off it, Reward
+and Redemption nodes, ledger entries. Relations go through the request's loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from api import ids
+from api.connections import Connection, Edge, connection, page_size, page_size_default
+from api.context import Info
+from api.economy_types import (
+    Honor,
+    KocTier,
+    Level,
+    RewardTier,
+    honor_type,
+    koc_tier_type,
+    level_type,
+    reward_tier_type,
+)
+from api.fields import field
+from api.permissions import IsSelfOrOperator, can_see
+from domain import levels as domain_levels
+from domain import model
+from domain.economy import Economy
+from domain.economy import Reward as DomainReward
+
+
+@strawberry.enum
+class LevelState(Enum):
+    ACTIVE = "active"
+    WARNING = "warning"
+
+
+@strawberry.type(description="A member's standing on the level ladder.")
+class MemberLevel:
+    id: strawberry.ID
+    title: str
+    rank: int
+    privileges: list[str]
+    name_colour: str | None
+    progress_to_next: float = strawberry.field(
+        description="Fraction (0..1) of the way from this level's threshold to the next."
+    )
+    next_level: Level | None
+    locked: bool
+    owner_id: strawberry.Private[str]
+    _state: strawberry.Private[model.LevelState]
+    _demotion_due: strawberry.Private[datetime | None]
+
+    @field(permissions=[IsSelfOrOperator])
+    def state(self) -> LevelState | None:
+        return LevelState(self._state.value)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="When a warned member is demoted unless they earn enough before.",
+    )
+    def demotion_due(self) -> datetime | None:
+        return self._demotion_due
+
+
+@strawberry.type
+class Points:
+    available: int
+    reserved: int
+    lifetime_earned: int
+
+
+@strawberry.type(description="Consecutive local days on which a streak rule awarded.")
+class Streak:
+    rule_id: strawberry.ID
+    title: str
+    length: int
+    best: int
+    last_day: date
+
+
+@strawberry.type(description="An honor a member holds (or held, if revoked).")
+class HonorAward:
+    id: strawberry.ID
+    honor: Honor
+    tier: str | None
+    granted_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+@strawberry.enum
+class TransferKind(Enum):
+    EARN = "earn"
+    HOLD = "hold"
+    SPEND = "spend"
+    RELEASE = "release"
+    EXPIRE = "expire"
+    ADJUST = "adjust"
+
+
+@strawberry.enum
+class BalanceKind(Enum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+
+
+@strawberry.type(description="One posting on one of the member's accounts.")
+class LedgerEntry:
+    seq: int
+    transfer_id: strawberry.ID
+    kind: TransferKind
+    balance: BalanceKind
+    amount: int
+    at: datetime
+    reference: str
+    memo: str
+
+
+@strawberry.enum
+class RedemptionStatus(Enum):
+    RESERVED = "reserved"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type(description="A reward in the points mall.")
+class Reward(relay.Node):
+    id: relay.NodeID[str]
+    title: str
+    description: str
+    tier: RewardTier
+    price: int
+    stock: int | None = strawberry.field(description="Initial stock; null means unlimited.")
+    per_member_limit: int | None
+    min_level: Level | None
+    available_from: datetime | None
+    available_until: datetime | None
+    fulfilment: str
+
+    @field(description="Items left now; null means unlimited.")
+    async def remaining(self, info: Info) -> int | None:
+        return await info.context.loaders.stock.load(self.id)
+
+    @classmethod
+    def of(cls, economy: Economy, reward: DomainReward) -> Reward:
+        tier = economy.reward_tier(reward.tier)
+        gate = economy.level(reward.min_level) if reward.min_level else None
+        assert tier is not None, f"reward {reward.id} is in unknown tier {reward.tier}"
+        return cls(
+            id=reward.id,
+            title=reward.title,
+            description=reward.description,
+            tier=reward_tier_type(tier),
+            price=reward.price,
+            stock=reward.stock,
+            per_member_limit=reward.per_member_limit,
+            min_level=level_type(gate) if gate else None,
+            available_from=reward.available_from,
+            available_until=reward.available_until,
+            fulfilment=reward.fulfilment,
+        )
+
+    @classmethod
+    def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        economy = info.context.runtime.economy
+        found = [economy.reward(i) for i in node_ids]
+        return [cls.of(economy, r) if r else None for r in found]  # type: ignore[misc]
+
+
+@strawberry.type(description="A member's redemption: reserved, then fulfilled or cancelled.")
+class Redemption(relay.Node):
+    id: relay.NodeID[str]
+    quantity: int
+    points: int
+    status: RedemptionStatus
+    created_at: datetime
+    updated_at: datetime
+    coupon_code: str | None
+    note: str
+    owner_id: strawberry.Private[str]
+    reward_id: strawberry.Private[str]
+
+    @strawberry.field
+    def reward(self, info: Info) -> Reward:
+        economy = info.context.runtime.economy
+        reward = economy.reward(self.reward_id)
+        assert reward is not None, f"redemption {self.id} of unknown reward {self.reward_id}"
+        return Reward.of(economy, reward)
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        found = await info.context.loaders.members.load(self.owner_id)
+        assert found is not None, f"redemption {self.id} of unknown member {self.owner_id}"
+        return Member.of(found)
+
+    @classmethod
+    def of(cls, r: model.Redemption) -> Redemption:
+        return cls(
+            id=r.id,
+            quantity=r.quantity,
+            points=r.points,
+            status=RedemptionStatus(r.status.value),
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            coupon_code=r.coupon_code,
+            note=r.note,
+            owner_id=r.member_id,
+            reward_id=r.reward_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        found = await info.context.loaders.redemptions.load_many(list(node_ids))
+        viewer = info.context.viewer
+        return [
+            cls.of(r) if r is not None and can_see(viewer, r.member_id) else None  # type: ignore[misc]
+            for r in found
+        ]
+
+
+@strawberry.type(description="A community member: public profile, private points and history.")
+class Member(relay.Node):
+    id: relay.NodeID[str]
+    handle: str
+    display_name: str
+    joined_at: datetime
+    owner_id: strawberry.Private[str]
+    _member: strawberry.Private[model.Member]
+
+    @classmethod
+    def of(cls, member: model.Member) -> Member:
+        return cls(
+            id=member.id,
+            handle=member.handle,
+            display_name=member.display_name,
+            joined_at=member.joined_at,
+            owner_id=member.id,
+            _member=member,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        found = await info.context.loaders.members.load_many(list(node_ids))
+        return [cls.of(m) if m is not None else None for m in found]  # type: ignore[misc]
+
+    @strawberry.field
+    def level(self, info: Info) -> MemberLevel:
+        economy = info.context.runtime.economy
+        member = self._member
+        level = domain_levels.current_level(economy, member)
+        upcoming = domain_levels.next_level(economy, level)
+        return MemberLevel(
+            id=strawberry.ID(level.id),
+            title=level.title,
+            rank=level.rank,
+            privileges=list(level.privileges),
+            name_colour=level.name_colour,
+            progress_to_next=domain_levels.progress_to_next(economy, member),
+            next_level=level_type(upcoming) if upcoming else None,
+            locked=member.level_locked,
+            owner_id=member.id,
+            _state=member.level_state,
+            _demotion_due=member.demotion_due,
+        )
+
+    @strawberry.field
+    def koc_tier(self, info: Info) -> KocTier | None:
+        tier_id = self._member.koc_tier
+        tier = info.context.runtime.economy.koc_tier(tier_id) if tier_id else None
+        return koc_tier_type(tier) if tier else None
+
+    @field(description="Honors held now (revoked ones are left out).")
+    async def honors(self, info: Info) -> list[HonorAward]:
+        economy = info.context.runtime.economy
+        awards = await info.context.loaders.honors.load(self.owner_id)
+        found: list[HonorAward] = []
+        for award in awards:
+            honor = economy.honor(award.honor_id)
+            if honor is None or not award.active:
+                continue
+            found.append(
+                HonorAward(
+                    id=strawberry.ID(award.id),
+                    honor=honor_type(honor),
+                    tier=award.tier,
+                    granted_at=award.granted_at,
+                    revoked_at=award.revoked_at,
+                    active=award.active,
+                )
+            )
+        return found
+
+    @field(permissions=[IsSelfOrOperator])
+    async def points(self, info: Info) -> Points | None:
+        available, reserved = await info.context.loaders.balances.load(self.owner_id)
+        return Points(
+            available=available,
+            reserved=reserved,
+            lifetime_earned=self._member.progress.lifetime_earned,
+        )
+
+    @field(permissions=[IsSelfOrOperator])
+    def streaks(self, info: Info) -> list[Streak] | None:
+        economy = info.context.runtime.economy
+        progress = self._member.progress
+        found: list[Streak] = []
+        for rule_id, (length, day) in sorted(progress.streaks.items()):
+            rule = economy.rule(rule_id)
+            found.append(
+                Streak(
+                    rule_id=strawberry.ID(rule_id),
+                    title=rule.title if rule else rule_id,
+                    length=length,
+                    best=max(progress.best_streaks.get(rule_id, 0), length),
+                    last_day=date.fromordinal(day),
+                )
+            )
+        return found
+
+    @field(permissions=[IsSelfOrOperator], description="Newest first; keyset pagination.")
+    async def ledger_entries(
+        self, info: Info, first: int = page_size_default, after: str | None = None
+    ) -> Connection[LedgerEntry] | None:
+        limit = page_size(first)
+        after_seq = ids.decode_int_cursor("ledger", after)
+        rows = await info.context.loaders.ledger_pages.load((self.owner_id, after_seq, limit + 1))
+        page = rows[:limit]
+        edges = [Edge(cursor=ids.encode_cursor("ledger", e.seq), node=_entry(e)) for e in page]
+        return connection(edges, len(rows) > limit, after)
+
+    @field(permissions=[IsSelfOrOperator], description="Newest first; keyset pagination.")
+    async def redemptions(
+        self, info: Info, first: int = page_size_default, after: str | None = None
+    ) -> Connection[Redemption] | None:
+        limit = page_size(first)
+        after_id = ids.decode_cursor("redemption", after)
+        rows = await info.context.loaders.redemption_pages.load(
+            (self.owner_id, after_id, limit + 1)
+        )
+        page = rows[:limit]
+        edges = [
+            Edge(cursor=ids.encode_cursor("redemption", r.id), node=Redemption.of(r)) for r in page
+        ]
+        return connection(edges, len(rows) > limit, after)
+
+
+def _entry(entry: model.LedgerEntry) -> LedgerEntry:
+    held = entry.account.endswith(":held")
+    return LedgerEntry(
+        seq=entry.seq,
+        transfer_id=strawberry.ID(entry.transfer_id),
+        kind=TransferKind(entry.kind.value),
+        balance=BalanceKind.RESERVED if held else BalanceKind.AVAILABLE,
+        amount=entry.amount,
+        at=entry.at,
+        reference=entry.reference,
+        memo=entry.memo,
+    )
