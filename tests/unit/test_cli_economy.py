@@ -41,7 +41,7 @@ def test_check_accepts_the_shipped_economy_and_counts_what_it_holds(
     out, err = capsys.readouterr()
     assert code == 0
     assert out.startswith(f"OK: {SAMPLE_ECONOMY}: ")
-    assert "11 rules, 5 levels, 3 KOC tiers" in out
+    assert "12 rules, 5 levels, 3 KOC tiers" in out
     assert err == ""
 
 
