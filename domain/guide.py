@@ -258,9 +258,13 @@ def _rule(economy: Economy, rule: Rule) -> GuideRule:
     if rule.per_unit is not None:
         pu = rule.per_unit
         cap = pu.points * pu.max_units if pu.max_units is not None else None
-        unit = pu.attribute if pu.size == 1 else f"{_n(pu.size)} {pu.attribute}"
-        pu_text = f"{_n(pu.points)} per {unit}"
-        pu_text += f" (up to +{_n(cap)})" if cap is not None else ""
+        unit = f"unit of {pu.attribute}" if pu.size == 1 else f"{_n(pu.size)} {pu.attribute}"
+        if rule.points:
+            pu_text = f"{_n(pu.points)} per {unit}"
+            pu_text += f" (up to +{_n(cap)})" if cap is not None else ""
+        else:
+            pu_text = f"{_points(pu.points, currency)} per {unit}"
+            pu_text += f" (up to {_n(cap)})" if cap is not None else ""
         per_unit = GuidePerUnit(pu.attribute, pu.size, pu.points, pu.max_units, cap, pu_text)
     streak = None
     if rule.streak is not None:
@@ -274,7 +278,7 @@ def _rule(economy: Economy, rule: Rule) -> GuideRule:
         )
     earns = _points(rule.points, currency) if rule.points else ""
     if per_unit is not None:
-        earns = f"{earns} + {per_unit.summary}" if earns else f"{per_unit.summary} {currency}"
+        earns = f"{earns} + {per_unit.summary}" if earns else per_unit.summary
     if streak is not None and (streak.max_bonus or streak.milestones):
         earns += ", plus a streak bonus"
     best: int | None = rule.points

@@ -516,3 +516,29 @@ def test_markdown_guide_escapes_pipes_in_designer_text() -> None:
     assert "**Post \\| text**" in markdown
     row = next(line for line in markdown.splitlines() if "Post \\| text" in line)
     assert row.replace("\\|", "").count("|") == 4  # three columns, unbroken
+
+
+def test_guide_of_a_rule_paying_only_per_unit_reads_naturally() -> None:
+    text = small_economy(
+        '[rules.review]\nkind = "review"\npoints = 0\n'
+        'per_unit = { attribute = "stars", points = 2, max_units = 5 }\n'
+        "cooldown_seconds = 3600\n"
+    )
+
+    review = next(r for r in build_guide(parse_economy(text, SOURCE)).rules if r.id == "review")
+
+    assert review.earns == "2 points per unit of stars (up to 10)"
+    assert review.max_points_per_activity == 10
+    assert "Wait 1 hour between awards." in review.restrictions
+
+
+def test_guide_of_a_minimal_economy_renders_in_every_format() -> None:
+    guide = build_guide(parse_economy(small_economy(), SOURCE))
+
+    text, markdown = render_text(guide), render_markdown(guide)
+
+    assert guide.koc is None and guide.expiry is None
+    assert guide.daily_cap.summary == "No daily cap."
+    assert "KOC TIERS" not in text
+    assert "## KOC tiers" not in markdown
+    assert json.loads(json.dumps(guide_data(guide)))["rules"][0]["id"] == "post"
