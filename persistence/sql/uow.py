@@ -301,7 +301,7 @@ class _Ledger(_Repo):
             rows = conn.execute(
                 sa.select(_acc.account, _acc.balance).where(_acc.account.in_(members))
             )
-            for account, balance in rows.tuples():
+            for account, balance in rows:
                 found[account] = mapping.balance_from_row(account, balance)
         for account in (a for a in found if not is_member_account(a)):
             # System accounts have no cached row (it would be one hot row for every
@@ -341,7 +341,7 @@ class _Ledger(_Repo):
         statement = (
             statement.group_by(_ent.member_id).order_by(total.desc(), _ent.member_id).limit(limit)
         )
-        rows = self.uow.read().execute(statement).tuples()
+        rows = self.uow.read().execute(statement)
         return [(member_id, int(points)) for member_id, points in rows]
 
 
