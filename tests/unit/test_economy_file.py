@@ -542,3 +542,21 @@ def test_guide_of_a_minimal_economy_renders_in_every_format() -> None:
     assert "KOC TIERS" not in text
     assert "## KOC tiers" not in markdown
     assert json.loads(json.dumps(guide_data(guide)))["rules"][0]["id"] == "post"
+
+
+@pytest.mark.parametrize("wrong_value", ['"text"', "-1", "[]", "{ a = 1 }"])
+def test_a_wrong_value_anywhere_is_reported_with_a_line_never_a_crash(wrong_value: str) -> None:
+    lines = sample_text().splitlines()
+    assignments = [n for n, line in enumerate(lines) if "=" in line and not line.startswith("#")]
+    reported = 0
+
+    for n in assignments[::8]:  # a spread of fields over every table of the file
+        key = lines[n].split("=", 1)[0]
+        mutated = [*lines[:n], f"{key}= {wrong_value}", *lines[n + 1 :]]
+        try:
+            parse_economy("\n".join(mutated), SOURCE)
+        except EconomyInvalid as invalid:
+            reported += 1
+            assert all(issue.line is not None for issue in invalid.issues), invalid
+
+    assert reported > len(assignments[::8]) // 2
