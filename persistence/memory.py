@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -23,6 +23,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Progress,
     Redemption,
     RedemptionStatus,
     Transfer,
@@ -183,6 +184,65 @@ class _Repo:
         return self.uow.staged
 
 
+_MEMBER_FIELDS = tuple(f.name for f in fields(Member))
+_PROGRESS_FIELDS = tuple(f.name for f in fields(Progress))
+_KNOWN_PROGRESS = ("counters", "daily_total", "last_award", "streaks", "best_streaks",
+                   "kind_counts", "earned_by_day", "earned_by_month", "lifetime_earned",
+                   "consumed", "expired", "notes", "note_interactions", "viral_notes",
+                   "honor_tiers", "last_active_day")  # fmt: skip
+_KNOWN_MEMBER = ("id", "handle", "display_name", "joined_at", "level_id", "qualifying_points",
+                 "level_locked", "level_state", "demotion_due", "koc_tier", "progress",
+                 "version")  # fmt: skip
+_FAST_CLONE = _PROGRESS_FIELDS == _KNOWN_PROGRESS and _MEMBER_FIELDS == _KNOWN_MEMBER
+
+
+def _clone_known(member: Member) -> Member:
+    """The fast path for the fields this module knows: every container in `Progress`
+    holds immutable values (ints, strings, tuples of ints), so shallow copies isolate."""
+    p = member.progress
+    progress = Progress(
+        dict(p.counters),
+        p.daily_total,
+        dict(p.last_award),
+        dict(p.streaks),
+        dict(p.best_streaks),
+        dict(p.kind_counts),
+        dict(p.earned_by_day),
+        dict(p.earned_by_month),
+        p.lifetime_earned,
+        p.consumed,
+        p.expired,
+        list(p.notes),
+        dict(p.note_interactions),
+        p.viral_notes,
+        dict(p.honor_tiers),
+        p.last_active_day,
+    )
+    return Member(
+        member.id,
+        member.handle,
+        member.display_name,
+        member.joined_at,
+        member.level_id,
+        member.qualifying_points,
+        member.level_locked,
+        member.level_state,
+        member.demotion_due,
+        member.koc_tier,
+        progress,
+        member.version,
+    )
+
+
+def clone_member(member: Member) -> Member:
+    """An independent copy of a member: what `copy.deepcopy` gives, several times faster.
+    If `Member` or `Progress` gain fields this module does not know, it falls back to
+    `copy.deepcopy`, so a new field is never shared between units of work."""
+    if _FAST_CLONE:
+        return _clone_known(member)
+    return copy.deepcopy(member)
+
+
 class _Members(_Repo):
     def add(self, member: Member) -> None:
         self.staged.members[member.id] = member
@@ -192,7 +252,7 @@ class _Members(_Repo):
         if staged is not None:
             return staged
         found = self.state.members.get(member_id)
-        return copy.deepcopy(found) if found is not None else None
+        return clone_member(found) if found is not None else None
 
     def get_for_update(self, member_id: str) -> Member | None:
         member = self.get(member_id)
@@ -217,7 +277,7 @@ class _Members(_Repo):
     def at_levels(self, level_ids: Sequence[str], limit: int) -> list[Member]:
         wanted = set(level_ids)
         found = [m for m in self.state.members.values() if m.level_id in wanted]
-        return [copy.deepcopy(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
+        return [clone_member(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
 
 
 class _Ledger(_Repo):

@@ -1,0 +1,158 @@
+"""Designers' assertions: expectations written in the population file, checked over the
+replications of a run. Three sentence forms (see docs/simulation.md):
+
+    <metric> at day <N> between <A> and <B>        (or: <metric> at day <N> >= <X>, ...)
+    no [<tier>] reward runs out before day <N>
+    median time to level '<level>' between <A> and <B> days   (or: ... <= <X> days)
+
+A numeric assertion is checked on the mean over the replications; a stock-out assertion
+must hold in every replication.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.economy import Economy
+from simulation.engine import Run
+from simulation.stats import fmt, mean_ci, median
+
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_RANGE = rf"(?:between\s+{_NUM}\s+and\s+{_NUM}|(>=|<=|>|<)\s*{_NUM})"
+METRIC_RE = re.compile(rf"^\s*([a-z][a-z0-9_]*)\s+at\s+day\s+(\d+)\s+{_RANGE}\s*$")
+STOCKOUT_RE = re.compile(
+    r"^\s*no\s+(?:([a-z][a-z0-9_]*)\s+)?reward\s+runs\s+out\s+before\s+day\s+(\d+)\s*$"
+)
+LEVEL_RE = re.compile(
+    rf"^\s*median\s+time\s+to\s+level\s+'([a-z][a-z0-9_]*)'\s+{_RANGE}\s+days?\s*$"
+)
+
+
+class AssertionInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    low: float | None
+    high: float | None
+    strict_low: bool = False
+    strict_high: bool = False
+
+    def holds(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.strict_low else value < self.low):
+            return False
+        return not (
+            self.high is not None
+            and (value >= self.high if self.strict_high else value > self.high)
+        )
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"between {fmt(self.low)} and {fmt(self.high)}"
+        if self.low is not None:
+            return f"{'>' if self.strict_low else '>='} {fmt(self.low)}"
+        return f"{'<' if self.strict_high else '<='} {fmt(self.high)}"
+
+
+def _bounds(
+    between_low: str | None, between_high: str | None, op: str | None, x: str | None
+) -> Bounds:
+    if between_low is not None and between_high is not None:
+        low, high = float(between_low), float(between_high)
+        if high < low:
+            raise AssertionInvalid(f"the range {low:g}..{high:g} is empty")
+        return Bounds(low, high)
+    assert op is not None and x is not None
+    value = float(x)
+    if op in (">=", ">"):
+        return Bounds(value, None, strict_low=op == ">")
+    return Bounds(None, value, strict_high=op == "<")
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    text: str
+    form: str  # "metric" | "stockout" | "level"
+    name: str = ""  # metric, tier ("" = any) or level id
+    day: int = 0
+    bounds: Bounds = Bounds(None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    text: str
+    passed: bool
+    detail: str
+
+
+def parse_assertion(text: str, economy: Economy, metrics: Sequence[str]) -> Assertion:
+    """Parse one sentence, checking the names it uses against the economy and metrics."""
+    if match := METRIC_RE.match(text):
+        metric, day = match[1], int(match[2])
+        if metric not in metrics:
+            raise AssertionInvalid(
+                f"{text!r}: unknown metric {metric!r} (known: {', '.join(sorted(metrics))})"
+            )
+        if day < 1:
+            raise AssertionInvalid(f"{text!r}: days count from 1")
+        return Assertion(text, "metric", metric, day, _bounds(*match.groups()[2:]))
+    if match := STOCKOUT_RE.match(text):
+        tier = match[1] or ""
+        if tier and economy.reward_tier(tier) is None:
+            known = ", ".join(t.id for t in economy.reward_tiers)
+            raise AssertionInvalid(f"{text!r}: unknown reward tier {tier!r} (known: {known})")
+        return Assertion(text, "stockout", tier, int(match[2]))
+    if match := LEVEL_RE.match(text):
+        level = match[1]
+        if economy.level(level) is None:
+            known = ", ".join(lv.id for lv in economy.levels)
+            raise AssertionInvalid(f"{text!r}: unknown level {level!r} (known: {known})")
+        return Assertion(text, "level", level, 0, _bounds(*match.groups()[1:]))
+    raise AssertionInvalid(
+        f"{text!r} is not an assertion; write e.g. 'breakage at day 365 between 0.15 and 0.3', "
+        "'no ultimate reward runs out before day 60' or "
+        "\"median time to level 'seasoned' between 30 and 90 days\""
+    )
+
+
+def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcome:
+    text = assertion.text
+    if assertion.form == "metric":
+        days = runs[0].days
+        if assertion.day > days:
+            return Outcome(text, False, f"the run lasts {days} days, fewer than {assertion.day}")
+        values = [run.daily[assertion.name][assertion.day - 1] for run in runs]
+        mean, low, high = mean_ci(values)
+        ok = assertion.bounds.holds(mean)
+        return Outcome(
+            text,
+            ok,
+            f"mean {fmt(mean)} (95% CI {fmt(low)}..{fmt(high)}), wanted {assertion.bounds}",
+        )
+    if assertion.form == "stockout":
+        rewards = [r for r in economy.rewards if not assertion.name or r.tier == assertion.name]
+        early: list[str] = []
+        for i, run in enumerate(runs, start=1):
+            for reward in rewards:
+                day = run.stockout_day.get(reward.id)
+                if day is not None and day + 1 < assertion.day:
+                    early.append(f"{reward.id} on day {day + 1} (replication {i})")
+        if early:
+            return Outcome(text, False, "ran out: " + ", ".join(early[:10]))
+        return Outcome(text, True, f"no stock-out before day {assertion.day} in {len(runs)} runs")
+    medians: list[float] = []
+    for i, run in enumerate(runs, start=1):
+        value = median(run.days_to_level.get(assertion.name, []))
+        if value is None:
+            return Outcome(text, False, f"no member reached {assertion.name!r} in replication {i}")
+        medians.append(value)
+    mean, low, high = mean_ci(medians)
+    ok = assertion.bounds.holds(mean)
+    return Outcome(
+        text,
+        ok,
+        f"median {fmt(mean)} days (95% CI {fmt(low)}..{fmt(high)}), wanted {assertion.bounds}",
+    )

@@ -1,0 +1,785 @@
+"""One replication: a SimPy calendar driving bulk-sampled member behaviour through the
+same `domain.services` the API runs, over `persistence.memory`.
+
+SimPy schedules the sparse calendar — the day's activity, note measurements, redemption
+fulfilment, level reviews and point expiry, restocks, the end-of-day metrics. It never
+runs one process per member: each day the whole population's visits, activity counts and
+attributes are drawn in bulk with numpy, then fed to `services.record_activities` in
+batches. The simulator decides only what members *do*; what they *earn*, whether they
+may redeem, level changes, honors, KOC tiers and expiry are decided by the services.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import simpy
+
+from domain import services
+from domain.calendar import day_number, month_index
+from domain.commands import (
+    AddCouponCodes,
+    CancelRedemption,
+    FulfillRedemption,
+    RecordActivity,
+    RedeemReward,
+    RegisterMember,
+    Restock,
+    ReviewMember,
+    batch_size_max,
+)
+from domain.economy import Economy, Reward
+from domain.errors import DomainError
+from domain.model import (
+    EXPIRY,
+    ISSUANCE,
+    REDEMPTION,
+    Attributes,
+    Event,
+    HonorGranted,
+    KocTierChanged,
+    LevelChanged,
+    PointsExpired,
+)
+from persistence.memory import MemoryStore
+from simulation.population import Archetype, Population
+from simulation.rng import Streams
+
+# Fractions of a simulated day at which each scheduled process runs (SimPy time unit: day).
+AT_RESTOCK = 0.01
+AT_MEASURE = 0.02
+AT_ACTIVITY = 0.05
+AT_FULFIL = 0.96
+AT_REVIEW = 0.98
+AT_METRICS = 0.99
+ACTIVITY_FIRST_S = 3_600  # members act between 01:00 and 22:00 local time
+ACTIVITY_LAST_S = 79_200
+MAU_WINDOW_DAYS = 30
+COHORT_DAYS = 30
+coupon_codes_max = 10_000
+inactivity_window_max_days = 3_660
+
+LogEntry = tuple[str, Any]
+Progress = Callable[[int, int], None]  # (day done, days) -> None
+
+
+@dataclass
+class Run:
+    """What one replication produced: daily metric series and per-run results."""
+
+    days: int
+    daily: dict[str, list[float]]
+    stockout_day: dict[str, int | None]
+    days_to_level: dict[str, list[int]]  # level id -> days from joining, per member
+    honors_awarded: dict[str, int]
+    redemptions_by_reward: dict[str, int]
+    cohort_active: list[list[int]]  # [cohort][age in months] members active
+    cohort_size: list[int]
+    errors: dict[str, int]
+    member_days: int
+    activities: int
+    log: list[LogEntry] = field(default_factory=list)
+
+
+class _Members:
+    """Per-member behavioural state in numpy arrays (grown by doubling)."""
+
+    def __init__(self, capacity: int, levels: int, months: int, tiers: int) -> None:
+        self.n = 0
+        self.arch = np.zeros(capacity, np.int16)
+        self.join_day = np.zeros(capacity, np.int32)
+        self.alive = np.zeros(capacity, bool)
+        self.last_visit = np.zeros(capacity, np.int32)
+        self.last_active = np.full(capacity, -(10**6), np.int32)
+        self.recognition = np.ones(capacity)
+        self.available = np.zeros(capacity, np.int64)
+        self.held = np.zeros(capacity, np.int64)
+        self.earned = np.zeros(capacity, np.int64)
+        self.rank = np.zeros(capacity, np.int16)
+        self.koc = np.full(capacity, -1, np.int16)
+        self.goal = np.full(capacity, -1, np.int32)
+        self.first_reach = np.full((capacity, levels), -1, np.int32)
+        self.active_month = np.zeros((capacity, months), bool)
+        self.redeemed_tier = np.zeros((capacity, tiers), np.int32)
+
+    def grow(self, needed: int) -> None:
+        capacity = len(self.arch)
+        if needed <= capacity:
+            return
+        new = max(needed, capacity * 2)
+        for name, value in list(vars(self).items()):
+            if isinstance(value, np.ndarray):
+                shape = (new, *value.shape[1:])
+                fill = {"last_active": -(10**6), "koc": -1, "goal": -1, "first_reach": -1}
+                grown = np.full(shape, fill.get(name, 0), value.dtype)
+                if name == "recognition":
+                    grown[:] = 1.0
+                grown[:capacity] = value
+                setattr(self, name, grown)
+
+
+def member_id(index: int) -> str:
+    return f"m{index:07d}"
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal, 1: one holds everything)."""
+    if len(values) == 0:
+        return 0.0
+    total = float(values.sum())
+    if total <= 0:
+        return 0.0
+    ordered = np.sort(values).astype(np.float64)
+    n = len(ordered)
+    ranks = np.arange(1, n + 1, dtype=np.float64)
+    return float((2.0 * (ranks * ordered).sum()) / (n * total) - (n + 1) / n)
+
+
+class Simulation:
+    """One replication of one economy with one population. Call `run()` once."""
+
+    def __init__(
+        self,
+        economy: Economy,
+        population: Population,
+        streams: Streams,
+        *,
+        members: int | None = None,
+        days: int | None = None,
+        keep_log: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        self.economy = economy
+        self.pop = population
+        self.rng = streams
+        self.initial = members if members is not None else population.members
+        self.days = days if days is not None else population.days
+        self.keep_log = keep_log
+        self.log: list[LogEntry] = []
+        self.progress = progress
+        self.store = MemoryStore()
+        self.tz = economy.timezone
+        self.level_rank = {lv.id: lv.rank for lv in economy.levels}
+        self.keep_by_rank = np.array([lv.keep for lv in economy.levels], np.int64)
+        self.koc_rank = {t.id: t.rank for t in economy.koc.tiers} if economy.koc else {}
+        self.tier_index = {t.id: i for i, t in enumerate(economy.reward_tiers)}
+        self.rewards: tuple[Reward, ...] = economy.rewards
+        self.reward_index = {r.id: i for i, r in enumerate(self.rewards)}
+        self.reward_gate = np.array(
+            [self.level_rank[r.min_level] if r.min_level else 0 for r in self.rewards], np.int16
+        )
+        self.reward_price = np.array([r.price for r in self.rewards], np.int64)
+        self.archetypes: tuple[Archetype, ...] = population.archetypes
+        self.arch_visit = np.array([a.visit_probability_per_day for a in self.archetypes])
+        self.arch_boost = np.array([a.novelty_boost for a in self.archetypes])
+        self.arch_churn = np.array([a.churn_per_day for a in self.archetypes])
+        self.arch_redeem_p = np.array([a.redeem_probability_per_visit for a in self.archetypes])
+        self.arch_style = [a.redeem for a in self.archetypes]
+        self.arch_share = np.array([a.share for a in self.archetypes])
+        self.arch_median = np.array([a.interactions_median for a in self.archetypes])
+        self.arch_sigma = np.array([a.interactions_sigma for a in self.archetypes])
+        kinds: list[str] = []
+        for arch in self.archetypes:
+            kinds += [k for k, _ in arch.rates_per_visit if k not in kinds]
+        self.kinds = kinds
+        self.rates = np.zeros((len(self.archetypes), len(kinds)))
+        for a, arch in enumerate(self.archetypes):
+            for kind, rate in arch.rates_per_visit:
+                self.rates[a, kinds.index(kind)] = rate
+        self.kind_specs = [population.kind(k) for k in kinds]
+        months = self.days // COHORT_DAYS + 2
+        expected = self.initial + int(population.daily_arrivals * self.initial * self.days * 1.2)
+        self.m = _Members(expected + 16, len(economy.levels), months, len(economy.reward_tiers))
+        self.seq = 0
+        self.pending_notes: dict[int, list[tuple[int, str, int]]] = {}
+        self.pending_fulfil: deque[tuple[int, str, int, int]] = deque()
+        self.reward_counts: dict[tuple[int, int], int] = {}
+        self.stockout: dict[str, int | None] = {
+            r.id: None for r in self.rewards if r.stock is not None
+        }
+        self.honors_awarded: dict[str, int] = {h.id: 0 for h in economy.honors}
+        self.redemptions_by_reward: dict[str, int] = {r.id: 0 for r in self.rewards}
+        self.errors: dict[str, int] = {}
+        self.daily: dict[str, list[float]] = {}
+        self.member_days = 0
+        self.activity_count = 0
+        self.today_active: set[int] = set()
+        first = population.start_date.toordinal()
+        self.month_of_day = np.array([month_index(first + d) for d in range(self.days + 1)])
+
+    # --- time ---------------------------------------------------------------------------
+
+    def at(self, day: int, seconds: int) -> datetime:
+        start = datetime.combine(self.pop.start_date + timedelta(days=day), time(), self.tz)
+        return start + timedelta(seconds=seconds)
+
+    def next_key(self, prefix: str) -> str:
+        self.seq += 1
+        return f"{prefix}{self.seq}"
+
+    def _log(self, kind: str, payload: Any) -> None:
+        if self.keep_log:
+            self.log.append((kind, payload))
+
+    # --- the run ------------------------------------------------------------------------
+
+    def run(self) -> Run:
+        uow = self.store
+        services.sync_rewards(uow(), self.economy)
+        self._log("sync_rewards", None)
+        for reward in self.rewards:
+            if reward.fulfilment == "coupon_code":
+                self._add_codes(reward, reward.stock or coupon_codes_max, 0)
+        env = simpy.Environment()
+        env.process(self._days(env))
+        for restock in self.pop.operations.restocks:
+            env.process(self._restocks(env, restock.reward, restock.every_days, restock.quantity))
+        env.process(self._reviews(env))
+        env.run(until=self.days)
+        cohorts = self._cohorts()
+        return Run(
+            days=self.days,
+            daily=self.daily,
+            stockout_day=self.stockout,
+            days_to_level=self._days_to_level(),
+            honors_awarded=self.honors_awarded,
+            redemptions_by_reward=self.redemptions_by_reward,
+            cohort_active=cohorts[0],
+            cohort_size=cohorts[1],
+            errors=dict(sorted(self.errors.items())),
+            member_days=self.member_days,
+            activities=self.activity_count,
+            log=self.log,
+        )
+
+    def _days(self, env: simpy.Environment) -> Any:
+        """The daily cycle: arrivals and activity, redemptions, fulfilment, churn, metrics."""
+        for day in range(self.days):
+            yield env.timeout(day + AT_MEASURE - env.now)
+            self._measure_notes(day)
+            yield env.timeout(day + AT_ACTIVITY - env.now)
+            self._arrivals(day)
+            visitors = self._visitors(day)
+            self._activities(day, visitors)
+            self._redemptions(day, visitors)
+            yield env.timeout(day + AT_FULFIL - env.now)
+            self._fulfil(day)
+            yield env.timeout(day + AT_METRICS - env.now)
+            self._churn(day, visitors)
+            self._metrics(day)
+            if self.progress is not None:
+                self.progress(day + 1, self.days)
+
+    def _restocks(self, env: simpy.Environment, reward_id: str, every: int, qty: int) -> Any:
+        """An operator restocks a reward every `every` days."""
+        day = every
+        while day < self.days:
+            yield env.timeout(day + AT_RESTOCK - env.now)
+            cmd = Restock(reward_id, qty, "simulator", self.at(day, 900))
+            services.restock(cmd, self.store(), self.economy)
+            self._log("restock", cmd)
+            reward = self.economy.reward(reward_id)
+            assert reward is not None
+            if reward.fulfilment == "coupon_code":
+                self._add_codes(reward, qty, day)
+            day += every
+
+    def _reviews(self, env: simpy.Environment) -> Any:
+        """Scheduled upkeep: level reviews for members whose level has a keep mark, and
+        point expiry for members holding points old enough to expire."""
+        every = self.pop.operations.review_every_days
+        day = every - 1
+        while day < self.days:
+            yield env.timeout(day + AT_REVIEW - env.now)
+            self._review(day)
+            day += every
+
+    # --- steps --------------------------------------------------------------------------
+
+    def _add_codes(self, reward: Reward, count: int, day: int) -> None:
+        count = min(count, coupon_codes_max)
+        start = self.seq
+        self.seq += count
+        codes = tuple(f"{reward.id}-{start + i:08d}" for i in range(count))
+        cmd = AddCouponCodes(reward.id, codes, "simulator", self.at(day, 0))
+        services.add_coupon_codes(cmd, self.store(), self.economy)
+        self._log("add_codes", cmd)
+
+    def _arrivals(self, day: int) -> None:
+        rng = self.rng.arrivals
+        if day == 0:
+            count = self.initial
+        else:
+            count = int(rng.poisson(self.pop.daily_arrivals * self.initial))
+        if count == 0:
+            return
+        m = self.m
+        start = m.n
+        m.grow(start + count)
+        archs = rng.choice(len(self.archetypes), size=count, p=self.arch_share)
+        m.arch[start : start + count] = archs
+        m.join_day[start : start + count] = day
+        m.alive[start : start + count] = True
+        m.last_visit[start : start + count] = day
+        m.first_reach[start : start + count, 0] = day
+        at = self.at(day, 0)
+        for offset in range(count):
+            index = start + offset
+            ident = member_id(index)
+            cmd = RegisterMember(ident, ident, at, ident)
+            services.register_member(cmd, self.store(), self.economy)
+            self._log("register", cmd)
+            arch = self.archetypes[int(archs[offset])]
+            if arch.redeem == "goal":
+                m.goal[index] = self._choose_goal(arch.goal_tier, index, rng)
+        m.n = start + count
+
+    def _choose_goal(self, tier: str | None, index: int, rng: np.random.Generator) -> int:
+        """A goal saver picks a reward of its tier it can still get; else one tier lower."""
+        tiers = [t.id for t in self.economy.reward_tiers]
+        position = tiers.index(tier) if tier in tiers else len(tiers) - 1
+        for tier_id in reversed(tiers[: position + 1]):
+            options = [
+                i
+                for i, r in enumerate(self.rewards)
+                if r.tier == tier_id
+                and self.stockout.get(r.id) is None
+                and self.reward_counts.get((index, i), 0) < (r.per_member_limit or 10**9)
+            ]
+            if options:
+                return int(options[int(rng.integers(len(options)))])
+        return -1
+
+    def _visitors(self, day: int) -> np.ndarray:
+        m = self.m
+        n = m.n
+        age = day - m.join_day[:n]
+        novelty = np.exp(-age / self.pop.churn.novelty_days)
+        arch = m.arch[:n]
+        p = self.arch_visit[arch] * (1.0 + self.arch_boost[arch] * novelty)
+        draw = self.rng.visits.random(n)
+        visiting = (draw < np.minimum(p, 1.0)) & m.alive[:n]
+        idx = np.flatnonzero(visiting)
+        m.last_visit[idx] = day
+        return idx
+
+    def _activities(self, day: int, visitors: np.ndarray) -> None:
+        """Sample each visitor's activities in bulk and record them through the services."""
+        if len(visitors) == 0:
+            return
+        rng = self.rng.activities
+        arch = self.m.arch[visitors]
+        counts = rng.poisson(self.rates[arch])  # visitors x kinds
+        per_kind_total = counts.sum(axis=0)
+        members_rep: list[np.ndarray] = []
+        kinds_rep: list[np.ndarray] = []
+        for k in range(len(self.kinds)):
+            if per_kind_total[k]:
+                members_rep.append(np.repeat(visitors, counts[:, k]))
+                kinds_rep.append(np.full(int(per_kind_total[k]), k, np.int16))
+        if not members_rep:
+            return
+        who = np.concatenate(members_rep)
+        kind_of = np.concatenate(kinds_rep)
+        seconds = rng.integers(ACTIVITY_FIRST_S, ACTIVITY_LAST_S, size=len(who))
+        order = np.lexsort((seconds, who))
+        who, kind_of, seconds = who[order], kind_of[order], seconds[order]
+        attrs = self._attributes(kind_of)
+        base = self.at(day, 0)
+        cmds: list[RecordActivity] = []
+        members: list[int] = []
+        kinds = self.kinds
+        specs = self.kind_specs
+        subject_draw = self.rng.attributes.random(len(who))
+        notes: list[tuple[int, int]] = []  # (command position, member)
+        for i, (mi, ki, sec) in enumerate(
+            zip(who.tolist(), kind_of.tolist(), seconds.tolist(), strict=True)
+        ):
+            spec = specs[ki]
+            self.seq += 1
+            subject: str | None = None
+            if spec.subject == "note":
+                subject = f"n{self.seq}"
+                notes.append((i, mi))
+            elif spec.subject == "unique":
+                subject = f"u{self.seq}"
+            elif spec.subject == "pool":
+                subject = f"{spec.kind}:{int(subject_draw[i] * spec.pool_size)}"
+            cmds.append(
+                RecordActivity(
+                    member_id(mi),
+                    kinds[ki],
+                    base + timedelta(seconds=sec),
+                    f"a{self.seq}",
+                    subject,
+                    attrs[i],
+                )
+            )
+            members.append(mi)
+        self._record(cmds, members, day)
+        if notes:
+            self._schedule_notes(day, cmds, notes)
+
+    def _attributes(self, kind_of: np.ndarray) -> list[Attributes]:
+        rng = self.rng.attributes
+        out: list[Attributes] = [{} for _ in range(len(kind_of))]
+        for k, spec in enumerate(self.kind_specs):
+            if not spec.attributes:
+                continue
+            positions = np.flatnonzero(kind_of == k)
+            if len(positions) == 0:
+                continue
+            for name, a in spec.attributes:
+                size = len(positions)
+                if a.dist == "constant":
+                    values = np.full(size, a.value)
+                elif a.dist == "bernoulli":
+                    values = (rng.random(size) < a.p).astype(np.float64)
+                elif a.dist == "lognormal":
+                    values = np.round(a.median * np.exp(a.sigma * rng.standard_normal(size)))
+                else:
+                    values = np.round(rng.uniform(a.low, a.high, size))
+                for pos, value in zip(positions.tolist(), values.tolist(), strict=True):
+                    out[pos][name] = int(value)
+        return out
+
+    def _schedule_notes(
+        self, day: int, cmds: list[RecordActivity], notes: list[tuple[int, int]]
+    ) -> None:
+        """Draw each new note's eventual performance (heavy-tailed) to measure it later."""
+        rng = self.rng.content
+        members = np.array([mi for _, mi in notes])
+        arch = self.m.arch[members]
+        draw = self.arch_median[arch] * np.exp(
+            self.arch_sigma[arch] * rng.standard_normal(len(notes))
+        )
+        due = day + self.pop.notes.measure_after_days
+        bucket = self.pending_notes.setdefault(due, [])
+        for (pos, mi), value in zip(notes, draw.tolist(), strict=True):
+            subject = cmds[pos].subject_id
+            assert subject is not None
+            bucket.append((mi, subject, int(value)))
+
+    def _measure_notes(self, day: int) -> None:
+        """Note metrics arrive for the notes published `measure_after_days` ago; the brand
+        features the notes that did best."""
+        due = self.pending_notes.pop(day, [])
+        notes = self.pop.notes
+        if not due or notes.metrics_kind is None:
+            return
+        base = self.at(day, 1_800)
+        cmds: list[RecordActivity] = []
+        members: list[int] = []
+        for mi, subject, value in sorted(due):
+            self.seq += 1
+            cmds.append(
+                RecordActivity(
+                    member_id(mi),
+                    notes.metrics_kind,
+                    base,
+                    f"a{self.seq}",
+                    subject,
+                    {notes.attribute: value},
+                )
+            )
+            members.append(mi)
+            if notes.featured_kind is not None and value >= notes.featured_at_interactions:
+                self.seq += 1
+                cmds.append(
+                    RecordActivity(
+                        member_id(mi), notes.featured_kind, base, f"a{self.seq}", subject, {}
+                    )
+                )
+                members.append(mi)
+        self._record(cmds, members, day)
+
+    def _record(self, cmds: list[RecordActivity], members: list[int], day: int) -> None:
+        m = self.m
+        economy = self.economy
+        for start in range(0, len(cmds), batch_size_max):
+            batch = cmds[start : start + batch_size_max]
+            results = services.record_activities(batch, self.store(), economy)
+            self._log("activities", batch)
+            for mi, result in zip(members[start : start + batch_size_max], results, strict=True):
+                if isinstance(result, DomainError):
+                    self.errors[result.code] = self.errors.get(result.code, 0) + 1
+                    continue
+                self.activity_count += 1
+                self.today_active.add(mi)
+                points = result.record.points
+                if points:
+                    m.available[mi] += points
+                    m.earned[mi] += points
+                if result.events:
+                    self._events(mi, result.events, day)
+
+    def _events(self, mi: int, events: tuple[Event, ...] | list[Event], day: int) -> None:
+        m = self.m
+        churn = self.pop.churn
+        for event in events:
+            if isinstance(event, LevelChanged):
+                rank = self.level_rank[event.to_level]
+                old = int(m.rank[mi])
+                m.rank[mi] = rank
+                if rank > old:
+                    reach = m.first_reach[mi]
+                    for r in range(old + 1, rank + 1):
+                        if reach[r] < 0:
+                            reach[r] = day
+                    m.recognition[mi] = max(
+                        m.recognition[mi] * churn.recognition_factor, churn.recognition_floor
+                    )
+            elif isinstance(event, HonorGranted):
+                self.honors_awarded[event.honor_id] += 1
+                m.recognition[mi] = max(
+                    m.recognition[mi] * churn.recognition_factor, churn.recognition_floor
+                )
+            elif isinstance(event, KocTierChanged):
+                m.koc[mi] = -1 if event.to_tier is None else self.koc_rank[event.to_tier]
+            elif isinstance(event, PointsExpired):
+                m.available[mi] -= event.points
+
+    def _redemptions(self, day: int, visitors: np.ndarray) -> None:
+        """Visitors who shop: deal hunters take the dearest reward they can afford at once;
+        goal savers wait until their goal is affordable (and choose again if it is gone)."""
+        if len(visitors) == 0:
+            return
+        m = self.m
+        rng = self.rng.redemptions
+        arch = m.arch[visitors]
+        shopping = visitors[rng.random(len(visitors)) < self.arch_redeem_p[arch]]
+        cheapest = int(self.reward_price.min()) if len(self.reward_price) else 0
+        shopping = shopping[m.available[shopping] >= cheapest]
+        at = self.at(day, 81_000)
+        for mi in shopping.tolist():
+            style = self.arch_style[int(m.arch[mi])]
+            choice = -1
+            if style == "at_once":
+                choice = self._best_affordable(mi)
+            elif style == "goal":
+                goal = int(m.goal[mi])
+                if goal >= 0 and not self._can_try(mi, goal):
+                    goal = self._choose_goal(self.archetypes[int(m.arch[mi])].goal_tier, mi, rng)
+                    m.goal[mi] = goal
+                if (
+                    goal >= 0
+                    and m.available[mi] >= self.reward_price[goal]
+                    and (m.rank[mi] >= self.reward_gate[goal])
+                ):
+                    choice = goal
+            if choice >= 0:
+                self._redeem(mi, choice, day, at)
+
+    def _can_try(self, mi: int, r: int) -> bool:
+        reward = self.rewards[r]
+        if reward.stock is not None and (self.store.state.stock.get(reward.id) or 0) <= 0:
+            return False
+        limit = reward.per_member_limit
+        return limit is None or self.reward_counts.get((mi, r), 0) < limit
+
+    def _best_affordable(self, mi: int) -> int:
+        m = self.m
+        ok = (self.reward_price <= m.available[mi]) & (self.reward_gate <= m.rank[mi])
+        candidates = [r for r in np.flatnonzero(ok).tolist() if self._can_try(mi, r)]
+        if not candidates:
+            return -1
+        return max(candidates, key=lambda r: (int(self.reward_price[r]), -r))
+
+    def _redeem(self, mi: int, r: int, day: int, at: datetime) -> None:
+        reward = self.rewards[r]
+        cmd = RedeemReward(member_id(mi), reward.id, 1, self.next_key("r"), at)
+        self._log("redeem", cmd)
+        try:
+            result = services.redeem_reward(cmd, self.store(), self.economy)
+        except DomainError as error:
+            self.errors[error.code] = self.errors.get(error.code, 0) + 1
+            return
+        m = self.m
+        price = result.redemption.points
+        m.available[mi] -= price
+        m.held[mi] += price
+        self.reward_counts[(mi, r)] = self.reward_counts.get((mi, r), 0) + 1
+        m.redeemed_tier[mi, self.tier_index[reward.tier]] += 1
+        self.redemptions_by_reward[reward.id] += 1
+        self.pending_fulfil.append((day, result.redemption.id, mi, r))
+        self._check_stock(reward, day)
+
+    def _check_stock(self, reward: Reward, day: int) -> None:
+        if reward.stock is None or self.stockout[reward.id] is not None:
+            return
+        if self.store.state.stock.get(reward.id) == 0:
+            self.stockout[reward.id] = day
+
+    def _fulfil(self, day: int) -> None:
+        """The operator fulfils redemptions after `fulfil_after_days`; a share fails and is
+        cancelled (points and stock come back)."""
+        due = day - self.pop.operations.fulfil_after_days
+        rng = self.rng.fulfilment
+        m = self.m
+        at = self.at(day, 82_800)
+        while self.pending_fulfil and self.pending_fulfil[0][0] <= due:
+            _, redemption_id, mi, r = self.pending_fulfil.popleft()
+            price = int(self.reward_price[r])
+            fails = rng.random() < self.pop.operations.fulfilment_failure
+            if not fails:
+                cmd = FulfillRedemption(redemption_id, "simulator", at)
+                self._log("fulfil", cmd)
+                try:
+                    services.fulfill_redemption(cmd, self.store(), self.economy)
+                    m.held[mi] -= price
+                    continue
+                except DomainError as error:
+                    self.errors[error.code] = self.errors.get(error.code, 0) + 1
+            cancel = CancelRedemption(redemption_id, "simulator", at, "fulfilment failed")
+            self._log("cancel", cancel)
+            services.cancel_redemption(cancel, self.store(), self.economy)
+            m.held[mi] -= price
+            m.available[mi] += price
+            self.reward_counts[(mi, r)] -= 1
+            reward = self.rewards[r]
+            m.redeemed_tier[mi, self.tier_index[reward.tier]] -= 1
+            self.redemptions_by_reward[reward.id] -= 1
+
+    def _review(self, day: int) -> None:
+        m = self.m
+        n = m.n
+        as_of = self.at(day, 84_600)
+        candidates = np.flatnonzero(self.keep_by_rank[m.rank[:n]] > 0)
+        expiry = self.economy.expiry
+        chosen = set(candidates.tolist())
+        if expiry is not None:
+            horizon = month_index(day_number(as_of, self.tz)) - expiry.after_months
+            joined_month = self.month_of_day[m.join_day[:n]]
+            holders = np.flatnonzero((m.available[:n] > 0) & (joined_month < horizon))
+            state = self.store.state.members
+            for mi in holders.tolist():
+                if mi in chosen:
+                    continue
+                member = state[member_id(mi)]
+                if services.expirable_points(self.economy, member, int(m.available[mi]), as_of):
+                    chosen.add(mi)
+        for mi in sorted(chosen):
+            cmd = ReviewMember(member_id(mi), as_of)
+            self._log("review", cmd)
+            events = services.review_member(cmd, self.store(), self.economy)
+            if events:
+                self._events(mi, events, day)
+
+    def _churn(self, day: int, visitors: np.ndarray) -> None:
+        """Members leave for good with a daily hazard: the archetype's base, shielded by
+        novelty early on, lowered by recognition (level-ups, honors), raised by weeks
+        without a visit and by a goal out of reach."""
+        m = self.m
+        n = m.n
+        c = self.pop.churn
+        alive = np.flatnonzero(m.alive[:n])
+        if len(alive) == 0:
+            return
+        arch = m.arch[alive]
+        age = day - m.join_day[alive]
+        hazard = self.arch_churn[arch] * (1.0 - c.novelty_shield * np.exp(-age / c.novelty_days))
+        hazard = hazard * m.recognition[alive]
+        idle_weeks = np.minimum((day - m.last_visit[alive]) / 7.0, c.inactivity_weeks_max)
+        hazard = hazard * (1.0 + c.inactivity_weight_per_week * idle_weeks)
+        goals = m.goal[alive]
+        has_goal = goals >= 0
+        if has_goal.any() and c.unreachable_factor != 1.0:
+            price = np.where(has_goal, self.reward_price[np.maximum(goals, 0)], 0)
+            gate = np.where(has_goal, self.reward_gate[np.maximum(goals, 0)], 0)
+            threshold = np.array([lv.threshold for lv in self.economy.levels])[gate]
+            need = np.maximum(price - m.available[alive], threshold - m.earned[alive])
+            rate = m.earned[alive] / np.maximum(age, 7)
+            days_needed = np.where(rate > 0, need / np.maximum(rate, 1e-9), math.inf)
+            unreachable = has_goal & (need > 0) & (days_needed > c.goal_patience_days)
+            hazard = np.where(unreachable, hazard * c.unreachable_factor, hazard)
+        leaving = alive[self.rng.churn.random(len(alive)) < hazard]
+        m.alive[leaving] = False
+
+    def _metrics(self, day: int) -> None:
+        m = self.m
+        n = m.n
+        self.member_days += n
+        active = np.fromiter(self.today_active, np.int64, len(self.today_active))
+        self.today_active = set()
+        m.last_active[active] = day
+        month = (day - m.join_day[active]) // COHORT_DAYS
+        m.active_month[active, month] = True
+        balances = self.store.state.balances
+        issued = -balances.get(ISSUANCE, 0)
+        spent = balances.get(REDEMPTION, 0)
+        expired = balances.get(EXPIRY, 0)
+        held = int(m.held[:n].sum())
+        outstanding = issued - spent - expired
+        churned = ~m.alive[:n]
+        stranded = int((m.available[:n][churned]).sum() + m.held[:n][churned].sum())
+        previous = self.daily.get("issued", [0.0])[-1] if self.daily else 0.0
+        prev_spent = self.daily.get("spent", [0.0])[-1] if self.daily else 0.0
+        prev_expired = self.daily.get("expired", [0.0])[-1] if self.daily else 0.0
+        mau = int((m.last_active[:n] > day - MAU_WINDOW_DAYS).sum())
+        row: dict[str, float] = {
+            "day": day + 1,
+            "members": n,
+            "alive": int(m.alive[:n].sum()),
+            "dau": len(active),
+            "mau": mau,
+            "dau_mau": len(active) / mau if mau else 0.0,
+            "issued": issued,
+            "spent": spent,
+            "expired": expired,
+            "held": held,
+            "outstanding": outstanding,
+            "issued_today": issued - previous,
+            "spent_today": spent - prev_spent,
+            "expired_today": expired - prev_expired,
+            "earn_to_burn": issued / spent if spent else 0.0,
+            "breakage": (expired + stranded) / issued if issued else 0.0,
+            "gini": gini(m.available[:n] + m.held[:n]),
+            "honors_awarded": sum(self.honors_awarded.values()),
+        }
+        ranks = np.bincount(m.rank[:n], minlength=len(self.economy.levels))
+        for level, count in zip(self.economy.levels, ranks.tolist(), strict=True):
+            row[f"level_{level.id}"] = count
+        if self.economy.koc is not None:
+            tiers = np.bincount(m.koc[:n] + 1, minlength=len(self.economy.koc.tiers) + 1)
+            row["koc_none"] = int(tiers[0])
+            for koc_tier, count in zip(self.economy.koc.tiers, tiers[1:].tolist(), strict=True):
+                row[f"koc_{koc_tier.id}"] = count
+        for t, tier in enumerate(self.economy.reward_tiers):
+            redeemed = m.redeemed_tier[:n, t]
+            row[f"redemptions_{tier.id}"] = int(redeemed.sum())
+            row[f"redemption_rate_{tier.id}"] = float((redeemed > 0).sum()) / n if n else 0.0
+        for key, value in row.items():
+            self.daily.setdefault(key, []).append(float(value))
+
+    # --- end of run ---------------------------------------------------------------------
+
+    def _days_to_level(self) -> dict[str, list[int]]:
+        m = self.m
+        n = m.n
+        out: dict[str, list[int]] = {}
+        for level in self.economy.levels:
+            reached = m.first_reach[:n, level.rank]
+            mask = reached >= 0
+            out[level.id] = (reached[mask] - m.join_day[:n][mask]).tolist()
+        return out
+
+    def _cohorts(self) -> tuple[list[list[int]], list[int]]:
+        m = self.m
+        n = m.n
+        cohort = m.join_day[:n] // COHORT_DAYS
+        months = m.active_month.shape[1]
+        active: list[list[int]] = []
+        sizes: list[int] = []
+        for c in range(int(cohort.max()) + 1 if n else 0):
+            mask = cohort == c
+            sizes.append(int(mask.sum()))
+            ages = (self.days - 1 - c * COHORT_DAYS) // COHORT_DAYS + 1
+            row = m.active_month[:n][mask].sum(axis=0).tolist()[: min(ages, months)]
+            active.append([int(x) for x in row])
+        return active, sizes

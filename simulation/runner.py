@@ -1,0 +1,281 @@
+"""Replications of one experiment, their summary, and the files a run writes.
+
+An experiment is an economy, a population, a seed and a size. Replication `i` uses the
+`i`-th child of `SeedSequence(seed)`; within it each random purpose has its own stream.
+Outputs carry no timestamps and format every number the same way, so the same inputs
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domain.economy import Economy, parse_economy
+from simulation.assertions import Outcome, check, parse_assertion
+from simulation.engine import Run, Simulation
+from simulation.population import Population, check_against, parse_population
+from simulation.rng import replication_seeds, streams_for
+from simulation.stats import fmt, mean_ci, median, rounded
+
+DEFAULT_POPULATION = Path(__file__).parent / "populations" / "default.toml"
+member_days_max = 2_000_000_000  # a limit on one run's size (members x days)
+
+ProgressFn = Callable[[int, int, int, int], None]  # (replication, replications, day, days)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """Everything a run depends on, as plain data (picklable for worker processes)."""
+
+    economy_text: str
+    economy_source: str
+    population_data: Mapping[str, Any]
+    population_source: str
+    seed: int = 1
+    replications: int = 3
+    members: int | None = None
+    days: int | None = None
+
+    def economy(self) -> Economy:
+        return parse_economy(self.economy_text, self.economy_source)
+
+    def population(self) -> Population:
+        return parse_population(self.population_data, self.population_source)
+
+
+def load_population(path: Path | None) -> tuple[dict[str, Any], str]:
+    chosen = path or DEFAULT_POPULATION
+    return tomllib.loads(chosen.read_text(encoding="utf-8")), str(chosen)
+
+
+def validate(experiment: Experiment) -> tuple[Economy, Population]:
+    economy = experiment.economy()
+    population = experiment.population()
+    check_against(population, economy)
+    members = experiment.members or population.members
+    days = experiment.days or population.days
+    assert experiment.replications >= 1, "at least one replication"
+    if members * days > member_days_max:
+        raise ValueError(f"{members} members x {days} days exceeds {member_days_max} member-days")
+    return economy, population
+
+
+def run_one(experiment: Experiment, index: int, progress: ProgressFn | None = None) -> Run:
+    """Replication `index` (0-based) of the experiment."""
+    economy, population = validate(experiment)
+    seeds = replication_seeds(experiment.seed, experiment.replications)
+    total = experiment.replications
+
+    def day_done(day: int, days: int) -> None:
+        if progress is not None:
+            progress(index + 1, total, day, days)
+
+    sim = Simulation(
+        economy,
+        population,
+        streams_for(seeds[index]),
+        members=experiment.members,
+        days=experiment.days,
+        progress=day_done,
+    )
+    return sim.run()
+
+
+def _run_index(args: tuple[Experiment, int]) -> Run:
+    return run_one(args[0], args[1])
+
+
+def run_all(experiment: Experiment, progress: ProgressFn | None = None, jobs: int = 1) -> list[Run]:
+    validate(experiment)
+    indices = range(experiment.replications)
+    if jobs <= 1 or experiment.replications == 1:
+        return [run_one(experiment, i, progress) for i in indices]
+    runs: list[Run] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for i, run in enumerate(pool.map(_run_index, [(experiment, i) for i in indices])):
+            runs.append(run)
+            if progress is not None:
+                progress(i + 1, experiment.replications, run.days, run.days)
+    return runs
+
+
+def check_assertions(
+    runs: Sequence[Run], economy: Economy, population: Population
+) -> list[Outcome]:
+    metrics = list(runs[0].daily) if runs else []
+    return [
+        check(parse_assertion(text, economy, metrics), runs, economy)
+        for text in population.assertions
+    ]
+
+
+# --- summary ------------------------------------------------------------------------------
+
+
+def daily_bands(runs: Sequence[Run]) -> dict[str, list[tuple[float, float, float]]]:
+    """Per metric and day: (mean, low, high) over the replications."""
+    out: dict[str, list[tuple[float, float, float]]] = {}
+    for name in runs[0].daily:
+        series = [run.daily[name] for run in runs]
+        out[name] = [mean_ci(values) for values in zip(*series, strict=True)]
+    return out
+
+
+HEADLINE = (
+    "members",
+    "alive",
+    "dau",
+    "mau",
+    "dau_mau",
+    "issued",
+    "spent",
+    "expired",
+    "outstanding",
+    "earn_to_burn",
+    "breakage",
+    "gini",
+    "honors_awarded",
+)
+
+
+def summarize(
+    experiment: Experiment,
+    runs: Sequence[Run],
+    economy: Economy,
+    population: Population,
+    outcomes: Sequence[Outcome],
+) -> dict[str, Any]:
+    """The summary of a run as JSON-ready data (stable numbers, no timestamps)."""
+
+    def band(values: Sequence[float]) -> dict[str, Any]:
+        mean, low, high = mean_ci(values)
+        return {"mean": rounded(mean), "ci95": [rounded(low), rounded(high)]}
+
+    final = {name: band([run.daily[name][-1] for run in runs]) for name in runs[0].daily}
+    levels: dict[str, Any] = {}
+    for level in economy.levels:
+        medians = [median(run.days_to_level[level.id]) for run in runs]
+        reached = [len(run.days_to_level[level.id]) / run.daily["members"][-1] for run in runs]
+        known = [m for m in medians if m is not None]
+        levels[level.id] = {
+            "median_days_to_reach": band(known) if known else None,
+            "share_reached": band(reached),
+        }
+    stockouts: dict[str, Any] = {}
+    for reward in economy.rewards:
+        if reward.stock is None:
+            continue
+        days = [run.stockout_day[reward.id] for run in runs]
+        out = [d + 1 for d in days if d is not None]
+        stockouts[reward.id] = {
+            "tier": reward.tier,
+            "runs_out_in": f"{len(out)} of {len(runs)} replications",
+            "day": band(out) if out else None,
+            "days": [None if d is None else d + 1 for d in days],
+        }
+    honors = {h: band([run.honors_awarded[h] for run in runs]) for h in runs[0].honors_awarded}
+    redemptions = {
+        r: band([run.redemptions_by_reward[r] for run in runs])
+        for r in runs[0].redemptions_by_reward
+    }
+    errors: dict[str, int] = {}
+    for run in runs:
+        for code, count in run.errors.items():
+            errors[code] = errors.get(code, 0) + count
+    return {
+        "economy": economy.id,
+        "economy_file": experiment.economy_source,
+        "population_file": experiment.population_source,
+        "seed": experiment.seed,
+        "replications": len(runs),
+        "members_initial": experiment.members or population.members,
+        "days": runs[0].days,
+        "member_days": sum(run.member_days for run in runs),
+        "activities": sum(run.activities for run in runs),
+        "final_day": final,
+        "levels": levels,
+        "stockouts": stockouts,
+        "honors_awarded": honors,
+        "redemptions_by_reward": redemptions,
+        "retention_by_cohort": retention(runs),
+        "rejected_commands": dict(sorted(errors.items())),
+        "assertions": [{"text": o.text, "passed": o.passed, "detail": o.detail} for o in outcomes],
+    }
+
+
+def retention(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Per 30-day join cohort: the mean share active in each 30-day month of membership."""
+    cohorts = min(len(run.cohort_size) for run in runs)
+    out: list[dict[str, Any]] = []
+    for c in range(cohorts):
+        ages = min(len(run.cohort_active[c]) for run in runs)
+        shares = []
+        for a in range(ages):
+            values = [
+                run.cohort_active[c][a] / run.cohort_size[c] if run.cohort_size[c] else 0.0
+                for run in runs
+            ]
+            shares.append(rounded(mean_ci(values)[0]))
+        size = mean_ci([float(run.cohort_size[c]) for run in runs])[0]
+        out.append(
+            {
+                "cohort": c,
+                "joined_days": [c * 30 + 1, c * 30 + 30],
+                "size": rounded(size),
+                "active_share_by_month": shares,
+            }
+        )
+    return out
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def daily_csv(bands: Mapping[str, list[tuple[float, float, float]]]) -> str:
+    """One row per day: each metric's mean with its 95% band (`_lo`, `_hi`)."""
+    names = [n for n in bands if n != "day"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["day"]
+    for name in names:
+        header += [name, f"{name}_lo", f"{name}_hi"]
+    writer.writerow(header)
+    for i, (day, _, _) in enumerate(bands["day"]):
+        row = [fmt(day)]
+        for name in names:
+            mean, low, high = bands[name][i]
+            row += [fmt(mean), fmt(low), fmt(high)]
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def summary_table(summary: Mapping[str, Any]) -> str:
+    """The plain-text table `simulate` prints: final-day headline metrics."""
+    lines = [f"{'metric':<22} {'mean':>14} {'95% CI':>27}"]
+    final = summary["final_day"]
+    for name in HEADLINE:
+        if name in final:
+            entry = final[name]
+            low, high = entry["ci95"]
+            lines.append(f"{name:<22} {fmt(entry['mean']):>14} {fmt(low):>13}..{fmt(high):<13}")
+    for level, info in summary["levels"].items():
+        med = info["median_days_to_reach"]
+        text = fmt(med["mean"]) if med else "-"
+        lines.append(f"{'days to ' + level:<22} {text:>14}")
+    for reward, info in summary["stockouts"].items():
+        day = info["day"]
+        text = fmt(day["mean"]) if day else "never"
+        lines.append(f"{'stock-out ' + reward:<22} {text:>14}   {info['runs_out_in']}")
+    return "\n".join(lines)
