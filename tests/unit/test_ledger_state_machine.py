@@ -1,0 +1,485 @@
+"""A Hypothesis state machine drives random sequences of activities, redemptions,
+fulfilments, cancellations, adjustments, expiry reviews, restocks and replays through
+the real services and the real in-memory store, and checks the books after every step:
+
+- the entries of every transfer sum to zero, and entries are never changed or removed;
+- each cached balance equals the sum of its account's entries;
+- no member account is ever below zero; held points are exactly the reserved redemptions;
+- stock is never below zero, and stock left + active quantity = initial + restocked;
+- issued − spent − expired + adjusted = what members hold (available + held);
+- lifetime earned points are exactly the member's earning entries.
+"""
+
+import itertools
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from domain import services
+from domain.commands import AdjustPoints, RecordActivity, RedeemReward, Restock
+from domain.errors import (
+    CouponPoolEmpty,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidInput,
+    InvalidTransition,
+    NotEligible,
+    OutOfStock,
+    RedemptionLimitReached,
+)
+from domain.model import (
+    ADJUSTMENT,
+    EXPIRY,
+    ISSUANCE,
+    REDEMPTION,
+    RedemptionStatus,
+    TransferKind,
+    available_account,
+    held_account,
+)
+from tests.unit.builders import World, economy_from, local
+
+ECONOMY = economy_from(
+    """
+[rules.check_in]
+kind = "check_in"
+points = 5
+limits = [{ period = "day", max_count = 1 }]
+streak = { bonus_per_day = 1, max_bonus = 3, milestones = { 3 = 5 } }
+
+[rules.post_with_photos]
+kind = "post"
+points = 20
+when = ["photos >= 1"]
+once_per_subject = true
+cooldown_seconds = 600
+
+[rules.post]
+kind = "post"
+points = 8
+once_per_subject = true
+cooldown_seconds = 600
+
+[rules.like]
+kind = "like"
+points = 1
+limits = [{ period = "day", max_count = 5 }]
+
+[rules.article]
+kind = "article"
+points = 30
+when = ["words >= 500"]
+per_unit = { attribute = "words", size = 500, points = 5, max_units = 4 }
+limits = [{ period = "week", max_count = 2 }]
+exempt_from_daily_cap = true
+
+[rules.featured]
+kind = "featured"
+points = 50
+once_per_subject = true
+exempt_from_daily_cap = true
+limits = [{ period = "month", max_points = 120 }]
+
+[rules.viral]
+kind = "note_metrics"
+points = 60
+when = ["interactions >= 1000"]
+once_per_subject = true
+exempt_from_daily_cap = true
+
+[level_review]
+window_days = 30
+grace_days = 7
+
+[koc]
+note_kinds = ["post", "article"]
+
+[[koc.tiers]]
+id = "junior"
+min_notes = 1
+
+[[koc.tiers]]
+id = "senior"
+viral_interactions = 1000
+
+[honors.writer]
+trigger = "activity_count"
+kinds = ["post", "article"]
+tiers = [{ name = "bronze", at = 2 }, { name = "silver", at = 6 }]
+
+[reward_tiers.merch]
+
+[rewards.pin]
+tier = "merch"
+price = 15
+per_member_limit = 4
+
+[rewards.mug]
+tier = "merch"
+price = 40
+stock = 3
+per_member_limit = 2
+
+[rewards.coupon]
+tier = "merch"
+price = 25
+stock = 4
+fulfilment = "coupon_code"
+
+[rewards.vip]
+tier = "merch"
+price = 60
+stock = 2
+min_level = "seasoned"
+""",
+    daily_cap=60,
+    expiry_months=1,
+    levels="""
+[[levels]]
+id = "newcomer"
+threshold = 0
+
+[[levels]]
+id = "regular"
+threshold = 80
+
+[[levels]]
+id = "seasoned"
+threshold = 150
+keep = 40
+""",
+)
+MEMBERS = ("alice", "bob", "carol")
+KINDS = ("check_in", "post", "like", "article", "featured", "note_metrics")
+SUBJECTS = ("s1", "s2", "s3", "s4")
+FINITE = {r.id: r.stock for r in ECONOMY.rewards if r.stock is not None}
+REFUSALS = (InsufficientPoints, OutOfStock, RedemptionLimitReached, NotEligible)
+
+attributes = st.dictionaries(
+    st.sampled_from(["photos", "words", "interactions"]),
+    st.sampled_from([0, 1, 499, 500, 1000, 2600, 5000]),
+    max_size=2,
+)
+activity = st.tuples(
+    st.sampled_from(range(len(MEMBERS))),
+    st.sampled_from(KINDS),
+    st.sampled_from((None, *SUBJECTS)),
+    attributes,
+    st.sampled_from([0, 0, 0, 1, 30]),
+)
+step_hours = st.one_of(st.integers(0, 30), st.sampled_from([24 * 9, 24 * 33]))
+backdate_hours = st.sampled_from([0, 0, 0, 1, 30])
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World(ECONOMY)
+        self.members = [self.world.join(handle) for handle in MEMBERS]
+        self.now = local(2026, 1, 5, 9)
+        self.keys = itertools.count(1)
+        self.activities: list[tuple[RecordActivity, str]] = []
+        self.redemptions: list[tuple[RedeemReward, str]] = []
+        self.adjustments: list[tuple[AdjustPoints, str]] = []
+        self.restocked: dict[str, int] = defaultdict(int)
+        self.entries_seen: list[object] = []
+        self.world.add_codes("coupon", "C-1", "C-2")
+        for member_id in self.members:  # an opening grant, so that rewards are in reach
+            cmd = AdjustPoints(member_id, 100, "welcome", "operator", self.key(), self.now)
+            result = services.adjust_points(cmd, self.world.store(), ECONOMY)
+            self.adjustments.append((cmd, result.transfer_id))
+
+    def key(self) -> str:
+        return f"k{next(self.keys)}"
+
+    def at(self, backdate: int) -> datetime:
+        return self.now - timedelta(hours=backdate)
+
+    # --- time ----------------------------------------------------------------------------
+
+    @rule(hours=step_hours)
+    def time_passes(self, hours: int) -> None:
+        self.now += timedelta(hours=hours, minutes=7)
+
+    # --- activities ----------------------------------------------------------------------
+
+    @rule(
+        member=st.sampled_from(range(len(MEMBERS))),
+        kind=st.sampled_from(KINDS),
+        subject=st.sampled_from((None, *SUBJECTS)),
+        attrs=attributes,
+        backdate=backdate_hours,
+    )
+    def record_activity(
+        self, member: int, kind: str, subject: str | None, attrs: dict[str, int], backdate: int
+    ) -> None:
+        cmd = RecordActivity(
+            self.members[member], kind, self.at(backdate), self.key(), subject, dict(attrs)
+        )
+        try:
+            result = services.record_activity(cmd, self.world.store(), ECONOMY)
+        except InvalidInput as error:
+            assert error.field == "subjectId"  # the only input this machine gets wrong
+            event("activity: subjectId required")
+            return
+        event(f"activity: {'earned' if result.points else 'earned nothing'}")
+        assert not result.replayed
+        assert result.points >= 0
+        self.activities.append((cmd, result.record.id))
+
+    @rule(items=st.lists(activity, min_size=1, max_size=8))
+    def record_a_batch(self, items: list[tuple[int, str, str | None, dict[str, int], int]]) -> None:
+        cmds = [
+            RecordActivity(self.members[m], kind, self.at(back), self.key(), subject, dict(attrs))
+            for m, kind, subject, attrs, back in items
+        ]
+
+        results = services.record_activities(cmds, self.world.store(), ECONOMY)
+
+        for cmd, result in zip(cmds, results, strict=True):
+            if isinstance(result, InvalidInput):
+                assert result.field == "subjectId"
+                continue
+            assert isinstance(result, services.ActivityResult)
+            assert not result.replayed
+            self.activities.append((cmd, result.record.id))
+        event("batch: recorded")
+
+    @precondition(lambda self: self.activities)
+    @rule(data=st.data())
+    def replay_activity(self, data: st.DataObject) -> None:
+        cmd, record_id = data.draw(st.sampled_from(self.activities))
+        writes = self.world.write_count()
+
+        result = services.record_activity(cmd, self.world.store(), ECONOMY)
+
+        assert result.replayed
+        assert result.record.id == record_id
+        assert self.world.write_count() == writes
+
+    @precondition(lambda self: self.activities)
+    @rule(data=st.data())
+    def reuse_an_activity_key_for_another_payload(self, data: st.DataObject) -> None:
+        cmd, _ = data.draw(st.sampled_from(self.activities))
+        other = RecordActivity(
+            cmd.member_id,
+            "like",
+            cmd.occurred_at + timedelta(seconds=1),
+            cmd.idempotency_key,
+        )
+        writes = self.world.write_count()
+
+        try:
+            services.record_activity(other, self.world.store(), ECONOMY)
+        except IdempotencyKeyReused:
+            pass
+        else:
+            raise AssertionError("a reused key with another payload was accepted")
+        assert self.world.write_count() == writes
+
+    # --- rewards -------------------------------------------------------------------------
+
+    @rule(
+        member=st.sampled_from(range(len(MEMBERS))),
+        reward=st.sampled_from([r.id for r in ECONOMY.rewards]),
+        quantity=st.sampled_from([1, 1, 2, 3]),
+    )
+    def redeem(self, member: int, reward: str, quantity: int) -> None:
+        member_id = self.members[member]
+        cmd = RedeemReward(member_id, reward, quantity, self.key(), self.now)
+        available = self.world.available(member_id)
+        try:
+            result = services.redeem_reward(cmd, self.world.store(), ECONOMY)
+        except REFUSALS as error:
+            event(f"redeem: {type(error).__name__}")
+            if isinstance(error, InsufficientPoints):
+                assert error.balance == available < error.required
+            if isinstance(error, OutOfStock):
+                assert error.available == self.world.stock(reward) < quantity
+            return
+        event("redeem: reserved")
+        assert result.redemption.status is RedemptionStatus.RESERVED
+        self.redemptions.append((cmd, result.redemption.id))
+
+    @precondition(lambda self: self.redemptions)
+    @rule(data=st.data())
+    def replay_redemption(self, data: st.DataObject) -> None:
+        cmd, redemption_id = data.draw(st.sampled_from(self.redemptions))
+        writes = self.world.write_count()
+
+        result = services.redeem_reward(cmd, self.world.store(), ECONOMY)
+
+        assert result.replayed
+        assert result.redemption.id == redemption_id
+        assert self.world.write_count() == writes
+
+    @precondition(lambda self: self.redemptions)
+    @rule(data=st.data())
+    def fulfil(self, data: st.DataObject) -> None:
+        _, redemption_id = data.draw(st.sampled_from(self.redemptions))
+        try:
+            done = self.world.fulfil(redemption_id, self.now)
+        except (InvalidTransition, CouponPoolEmpty) as error:
+            event(f"fulfil: {type(error).__name__}")
+            return
+        event("fulfil: fulfilled")
+        assert done.status is RedemptionStatus.FULFILLED
+
+    @precondition(lambda self: self.redemptions)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        _, redemption_id = data.draw(st.sampled_from(self.redemptions))
+        try:
+            done = self.world.cancel(redemption_id, self.now)
+        except InvalidTransition as error:
+            assert error.state == "fulfilled"
+            event("cancel: InvalidTransition")
+            return
+        event("cancel: cancelled")
+        assert done.status is RedemptionStatus.CANCELLED
+
+    @rule(reward=st.sampled_from(sorted(FINITE)), quantity=st.integers(1, 2))
+    def restock(self, reward: str, quantity: int) -> None:
+        services.restock(
+            Restock(reward, quantity, "operator", self.now), self.world.store(), ECONOMY
+        )
+        self.restocked[reward] += quantity
+
+    @rule()
+    def add_a_coupon_code(self) -> None:
+        assert self.world.add_codes("coupon", f"C-{self.key()}") == 1
+
+    # --- operators and upkeep ------------------------------------------------------------
+
+    @rule(
+        member=st.sampled_from(range(len(MEMBERS))),
+        amount=st.sampled_from([-80, -25, -5, 5, 25, 80]),
+    )
+    def adjust(self, member: int, amount: int) -> None:
+        member_id = self.members[member]
+        cmd = AdjustPoints(member_id, amount, "correction", "operator", self.key(), self.now)
+        try:
+            result = services.adjust_points(cmd, self.world.store(), ECONOMY)
+        except InsufficientPoints as error:
+            assert amount < 0
+            assert error.balance < error.required == -amount
+            event("adjust: InsufficientPoints")
+            return
+        event("adjust: applied")
+        self.adjustments.append((cmd, result.transfer_id))
+
+    @precondition(lambda self: self.adjustments)
+    @rule(data=st.data())
+    def replay_adjustment(self, data: st.DataObject) -> None:
+        cmd, transfer_id = data.draw(st.sampled_from(self.adjustments))
+        writes = self.world.write_count()
+
+        result = services.adjust_points(cmd, self.world.store(), ECONOMY)
+
+        assert result.replayed
+        assert result.transfer_id == transfer_id
+        assert self.world.write_count() == writes
+
+    @rule(member=st.sampled_from(range(len(MEMBERS))))
+    def review(self, member: int) -> None:
+        events = self.world.review(self.members[member], self.now)
+        for happened in events:
+            event(f"review: {type(happened).__name__}")
+
+    # --- the books, after every step -----------------------------------------------------
+
+    @invariant()
+    def entries_of_every_transfer_sum_to_zero(self) -> None:
+        state = self.world.store.state
+        totals: dict[str, int] = defaultdict(int)
+        for entry in state.entries:
+            totals[entry.transfer_id] += entry.amount
+        assert set(totals) == {t.id for t in state.transfers}
+        assert all(total == 0 for total in totals.values()), totals
+
+    @invariant()
+    def entries_are_append_only(self) -> None:
+        entries = self.world.store.state.entries
+        assert entries[: len(self.entries_seen)] == self.entries_seen
+        self.entries_seen = list(entries)
+
+    @invariant()
+    def cached_balances_equal_the_sum_of_entries(self) -> None:
+        state = self.world.store.state
+        totals: dict[str, int] = defaultdict(int)
+        for entry in state.entries:
+            totals[entry.account] += entry.amount
+        for account in set(totals) | set(state.balances):
+            assert state.balances.get(account, 0) == totals.get(account, 0), account
+
+    @invariant()
+    def no_member_balance_is_below_zero(self) -> None:
+        balances = self.world.store.state.balances
+        for member_id in self.members:
+            assert balances.get(available_account(member_id), 0) >= 0
+            assert balances.get(held_account(member_id), 0) >= 0
+
+    @invariant()
+    def held_points_are_exactly_the_reserved_redemptions(self) -> None:
+        state = self.world.store.state
+        reserved: dict[str, int] = defaultdict(int)
+        for redemption in state.redemptions.values():
+            if redemption.status is RedemptionStatus.RESERVED:
+                reserved[redemption.member_id] += redemption.points
+        for member_id in self.members:
+            assert state.balances.get(held_account(member_id), 0) == reserved[member_id]
+
+    @invariant()
+    def stock_is_conserved_and_never_below_zero(self) -> None:
+        state = self.world.store.state
+        for reward_id, initial in FINITE.items():
+            left = state.stock[reward_id]
+            assert left is not None
+            assert left >= 0
+            out = sum(
+                r.quantity
+                for r in state.redemptions.values()
+                if r.reward_id == reward_id and r.status is not RedemptionStatus.CANCELLED
+            )
+            assert left + out == initial + self.restocked[reward_id]
+        assert state.stock["pin"] is None
+
+    @invariant()
+    def issued_less_spent_less_expired_is_what_members_hold(self) -> None:
+        books = self.world.store.state.balances
+        issued = -books.get(ISSUANCE, 0)
+        spent = books.get(REDEMPTION, 0)
+        expired = books.get(EXPIRY, 0)
+        adjusted = -books.get(ADJUSTMENT, 0)
+        held = sum(
+            books.get(available_account(m), 0) + books.get(held_account(m), 0) for m in self.members
+        )
+        assert issued - spent - expired + adjusted == held
+        assert issued >= 0 and spent >= 0 and expired >= 0
+
+    @invariant()
+    def lifetime_earned_is_the_sum_of_earning_entries(self) -> None:
+        state = self.world.store.state
+        earned: dict[str, int] = defaultdict(int)
+        for entry in state.entries:
+            if entry.kind is TransferKind.EARN and entry.amount > 0:
+                earned[entry.account] += entry.amount
+        for member_id in self.members:
+            lifetime = state.members[member_id].progress.lifetime_earned
+            assert lifetime == earned[available_account(member_id)]
+
+    @invariant()
+    def every_coupon_code_is_handed_out_once(self) -> None:
+        codes = [
+            r.coupon_code
+            for r in self.world.store.state.redemptions.values()
+            if r.coupon_code is not None
+        ]
+        assert len(codes) == len(set(codes))
+
+
+LedgerMachine.TestCase.settings = settings(max_examples=80, stateful_step_count=50)
+TestLedgerStateMachine = LedgerMachine.TestCase
