@@ -110,10 +110,13 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(
-        permission_classes=[IsAuthenticated],
-        description="Any object by global id; others' private objects read as null.",
+    @field(
+        permissions=[IsAuthenticated],
+        description="Any object by global id; another member's private objects read as null.",
     )
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        found: relay.Node | None = await id.resolve_node(info, required=False)
+        return found
 
     @field(permissions=[IsMember], description="The member the token names.")
     async def viewer(self, info: Info) -> Member | None:

@@ -1,0 +1,344 @@
+"""End-to-end fixtures: a real uvicorn server on a free loopback port, one per test module
+and database (SQLite always; PostgreSQL when HONORLOOP_TEST_POSTGRES_URL is set, skipped
+with a message otherwise, and failed instead of skipped when HONORLOOP_REQUIRE_SERVICES=1),
+and a small GraphQL client over httpx."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from api.app import create_app, load_economy
+from api.auth import Role, mint_token, utc_now
+from api.settings import Settings
+from domain.economy import Economy
+
+POSTGRES_ENV = "HONORLOOP_TEST_POSTGRES_URL"
+REQUIRE_ENV = "HONORLOOP_REQUIRE_SERVICES"
+SAMPLE_ECONOMY = Path(__file__).resolve().parents[2] / "economies" / "koc_community.toml"
+SECRET = "e2e-secret-" + "x" * 40
+startup_timeout_s = 20.0
+
+# The sample economy plus rewards that make every redemption outcome reachable.
+E2E_REWARDS = """
+[rewards.e2e_scarce]
+title = "Scarce test reward"
+tier = "merch"
+price = 10
+stock = 10
+fulfilment = "shipping"
+
+[rewards.e2e_closed]
+title = "Closed test reward"
+tier = "merch"
+price = 10
+stock = "unlimited"
+available_until = 2020-01-01T00:00:00+00:00
+fulfilment = "shipping"
+"""
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 forbids skipping", pytrace=False)
+    pytest.skip(reason)
+
+
+@contextmanager
+def postgres_database_url() -> Iterator[str]:
+    """A URL into a new, empty PostgreSQL schema (via search_path), dropped afterwards."""
+    base = os.environ.get(POSTGRES_ENV, "")
+    if not base:
+        _unavailable(f"e2e tests on PostgreSQL need {POSTGRES_ENV}")
+    schema = f"hl_e2e_{secrets.token_hex(5)}"
+    admin = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool
+    )
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        _unavailable(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error.orig}")
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@dataclass
+class LiveServer:
+    """uvicorn serving `create_app(settings)` in a thread, on a port the OS picked."""
+
+    settings: Settings
+    base_url: str = ""
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=0, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + startup_timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the e2e server did not start")
+            time.sleep(0.02)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+class GraphQLFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Api:
+    """A GraphQL client for one live server, with tokens for every role."""
+
+    base_url: str
+    client: httpx.Client
+    handles: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    def token(self, subject: str, role: Role) -> str:
+        return mint_token(SECRET, subject, role, timedelta(hours=1), utc_now())
+
+    def member_token(self, member: Member) -> str:
+        return self.token(member.raw_id, Role.MEMBER)
+
+    @property
+    def operator(self) -> str:
+        return self.token("ops-1", Role.OPERATOR)
+
+    @property
+    def service(self) -> str:
+        return self.token("ingest", Role.SERVICE)
+
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The whole response body (data and errors)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.client.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The data of a response that must have no errors."""
+        body = self.post(query, variables, token)
+        if body.get("errors"):
+            raise GraphQLFailed(body["errors"])
+        result: dict[str, Any] = body["data"]
+        return result
+
+    # --- builders ------------------------------------------------------------------------
+
+    def register(self, prefix: str = "m") -> Member:
+        handle = f"{prefix}{next(self.handles)}_{secrets.token_hex(3)}"
+        result = self.data(
+            REGISTER, {"input": {"handle": handle, "displayName": handle}}, self.service
+        )
+        payload = result["registerMember"]
+        assert payload["__typename"] == "RegisterMemberPayload", payload
+        return Member(payload["member"]["id"], raw_id(payload["member"]["id"]), handle)
+
+    def give(self, member: Member, points: int) -> None:
+        result = self.data(
+            ADJUST,
+            {
+                "input": {
+                    "memberId": member.id,
+                    "amount": points,
+                    "reason": "e2e setup",
+                    "idempotencyKey": secrets.token_hex(8),
+                }
+            },
+            self.operator,
+        )
+        assert result["adjustPoints"]["__typename"] == "AdjustPointsPayload", result
+
+    def record(self, member: Member, kind: str, **extra: Any) -> dict[str, Any]:
+        item = {"memberId": member.id, "kind": kind, "idempotencyKey": secrets.token_hex(8)}
+        item.update(extra)
+        result: dict[str, Any] = self.data(RECORD, {"input": item}, self.service)["recordActivity"]
+        return result
+
+    def redeem(self, member: Member, reward: str, key: str, quantity: int = 1) -> dict[str, Any]:
+        result: dict[str, Any] = self.data(
+            REDEEM,
+            {"input": {"rewardId": reward_id(reward), "quantity": quantity, "idempotencyKey": key}},
+            self.member_token(member),
+        )["redeemReward"]
+        return result
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str  # Relay global id
+    raw_id: str
+    handle: str
+
+
+def global_id(type_name: str, node_id: str) -> str:
+    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
+
+
+def raw_id(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().partition(":")[2]
+
+
+def reward_id(reward: str) -> str:
+    return global_id("Reward", reward)
+
+
+REGISTER = """
+mutation Register($input: RegisterMemberInput!) {
+  registerMember(input: $input) {
+    __typename
+    ... on RegisterMemberPayload { member { id handle } }
+    ... on UserError { message }
+  }
+}
+"""
+
+ADJUST = """
+mutation Adjust($input: AdjustPointsInput!) {
+  adjustPoints(input: $input) {
+    __typename
+    ... on AdjustPointsPayload { balance replayed transferId }
+    ... on UserError { message }
+    ... on InsufficientPoints { balance required }
+  }
+}
+"""
+
+RECORD = """
+mutation Record($input: RecordActivityInput!) {
+  recordActivity(input: $input) {
+    __typename
+    ... on RecordActivityPayload {
+      replayed
+      activity { id kind points lines { ruleId points reason } }
+      events { __typename ... on PointsAwarded { points } ... on HonorGranted { honorId } }
+      member { id handle }
+    }
+    ... on UserError { message }
+    ... on InvalidInput { field }
+  }
+}
+"""
+
+REDEEM = """
+mutation Redeem($input: RedeemRewardInput!) {
+  redeemReward(input: $input) {
+    __typename
+    ... on RedeemRewardPayload { replayed redemption { id status points quantity } }
+    ... on UserError { message }
+    ... on InsufficientPoints { balance required }
+    ... on OutOfStock { available requested }
+    ... on LimitReached { limit already }
+    ... on NotEligible { requiredLevel }
+    ... on RewardUnavailable { reason }
+    ... on IdempotencyKeyReused { key }
+    ... on NotFound { kind id }
+    ... on InvalidInput { field }
+  }
+}
+"""
+
+
+def e2e_economy_file(directory: Path) -> Path:
+    path = directory / "economy.toml"
+    path.write_text(SAMPLE_ECONOMY.read_text(encoding="utf-8") + E2E_REWARDS, encoding="utf-8")
+    return path
+
+
+def e2e_settings(directory: Path, database_url: str, **changes: Any) -> Settings:
+    return Settings(
+        economy_path=str(e2e_economy_file(directory)),
+        database_url=database_url,
+        jwt_secret=SECRET,
+        **changes,
+    ).validated()
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def database_url(kind: str, directory: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'e2e.db'}"
+        return
+    with postgres_database_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """One live server per test module and database, migrated at startup."""
+    directory = tmp_path_factory.mktemp("e2e")
+    with (
+        database_url(request.param, directory) as url,
+        live_server(e2e_settings(directory, url)) as live,
+    ):
+        yield live
+
+
+@pytest.fixture(scope="module")
+def api(server: LiveServer) -> Iterator[Api]:
+    with httpx.Client(timeout=30) as client:
+        yield Api(server.base_url, client)
+
+
+@pytest.fixture(scope="module")
+def economy(server: LiveServer) -> Economy:
+    """The economy the server runs (the sample plus the e2e rewards)."""
+    return load_economy(server.settings.economy_path)
