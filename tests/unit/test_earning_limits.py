@@ -39,6 +39,12 @@ limits = [{ period = "lifetime", max_count = 1 }]
 [rules.comment]
 kind = "comment"
 points = 20
+
+[rules.long_comment_bonus]
+kind = "comment"
+points = 15
+when = ["words >= 100"]
+group = "long"
 """,
     daily_cap=50,
 )
@@ -157,6 +163,20 @@ def test_a_capped_award_says_the_daily_cap_clipped_it(world: World, alice: str) 
     third = world.record(alice, "comment", MONDAY)
 
     assert third.record.lines[0].reason == "clipped by the daily cap of 50 points"
+
+
+def test_rules_firing_on_one_activity_share_what_is_left_of_the_daily_cap(
+    world: World, alice: str
+) -> None:
+    world.earn(alice, "comment", MONDAY)
+    world.earn(alice, "comment", MONDAY, words=10)
+
+    result = world.record(alice, "comment", MONDAY, words=150)
+
+    assert [(line.rule_id, line.points) for line in result.record.lines] == [
+        ("comment", 10),
+        ("long_comment_bonus", 0),
+    ]
 
 
 def test_an_exempt_rule_ignores_a_reached_daily_cap(world: World, alice: str) -> None:

@@ -5,6 +5,8 @@ from collections import defaultdict
 
 import pytest
 
+from domain import services
+from domain.commands import RecordActivity
 from domain.errors import IdempotencyKeyReused, InsufficientPoints, InvalidInput
 from domain.model import (
     ADJUSTMENT,
@@ -14,7 +16,7 @@ from domain.model import (
     available_account,
     held_account,
 )
-from tests.unit.builders import World, economy_from, local
+from tests.unit.builders import UTC, World, economy_from, local
 
 ECONOMY = economy_from(
     """
@@ -325,3 +327,46 @@ def test_the_same_adjustment_key_with_another_amount_is_rejected(world: World) -
 
     assert world.write_count() == writes
     assert world.available(alice) == 25
+
+
+# --- what counts as the same payload ---------------------------------------------------
+
+
+def test_the_same_moment_written_in_another_offset_is_the_same_payload(world: World) -> None:
+    alice = world.join("alice")
+    first = world.record(alice, "post", DAY, "n1", key="post-1")
+
+    replay = world.record(alice, "post", DAY.astimezone(UTC), "n1", key="post-1")
+
+    assert replay.replayed
+    assert replay.record.id == first.record.id
+
+
+def test_attributes_in_another_order_or_as_floats_are_the_same_payload(world: World) -> None:
+    alice = world.join("alice")
+    cmd = RecordActivity(alice, "post", DAY, "k", "n1", {"photos": 1, "words": 300})
+    same = RecordActivity(alice, "post", DAY, "k", "n1", {"words": 300.0, "photos": 1.0})
+    services.record_activity(cmd, world.store(), ECONOMY)
+
+    assert services.record_activity(same, world.store(), ECONOMY).replayed
+
+
+def test_an_activity_key_reused_for_a_redemption_is_rejected(world: World) -> None:
+    alice = world.join("alice")
+    world.record(alice, "post", DAY, "n1", key="k")
+
+    with pytest.raises(IdempotencyKeyReused):
+        world.redeem(alice, "poster", DAY, key="k")
+
+    assert world.balances(alice).reserved == 0
+
+
+def test_a_failed_command_does_not_use_up_its_key(world: World) -> None:
+    alice = world.join("alice")
+    with pytest.raises(InsufficientPoints):
+        world.redeem(alice, "mug", DAY, key="buy")
+    world.earn(alice, "post", DAY, "n1")
+
+    redemption = world.redeem(alice, "mug", DAY, key="buy")
+
+    assert redemption.points == 30

@@ -7,7 +7,8 @@ the real services and the real in-memory store, and checks the books after every
 - no member account is ever below zero; held points are exactly the reserved redemptions;
 - stock is never below zero, and stock left + active quantity = initial + restocked;
 - issued − spent − expired + adjusted = what members hold (available + held);
-- lifetime earned points are exactly the member's earning entries.
+- lifetime earned points are exactly the member's earning entries;
+and explaining an activity always predicts exactly what recording it then awards.
 """
 
 import itertools
@@ -220,6 +221,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.members[member], kind, self.at(backdate), self.key(), subject, dict(attrs)
         )
         try:
+            explained = services.explain_activity(cmd, self.world.store(), ECONOMY)
             result = services.record_activity(cmd, self.world.store(), ECONOMY)
         except InvalidInput as error:
             assert error.field == "subjectId"  # the only input this machine gets wrong
@@ -227,7 +229,8 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         event(f"activity: {'earned' if result.points else 'earned nothing'}")
         assert not result.replayed
-        assert result.points >= 0
+        assert result.record.lines == explained.lines  # explain is the real evaluation
+        assert result.points == explained.points >= 0
         self.activities.append((cmd, result.record.id))
 
     @rule(items=st.lists(activity, min_size=1, max_size=8))
