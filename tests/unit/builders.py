@@ -146,7 +146,7 @@ class World:
         **attributes: float,
     ) -> int:
         """Points the activity earned."""
-        return self.record(member_id, kind, at, subject, **attributes).points
+        return self.record(member_id, kind, at, subject, None, **attributes).points
 
     def explain(
         self,

@@ -2,6 +2,8 @@
 M + after_months ends (in the economy's time zone), oldest first, after what was already
 spent, expired or deducted; the books always balance."""
 
+from collections.abc import Sequence
+
 import pytest
 
 from domain.model import ADJUSTMENT, EXPIRY, ISSUANCE, REDEMPTION, PointsExpired
@@ -37,7 +39,7 @@ def alice(world: World) -> str:
     return world.join("alice", at=local(2026, 1, 1))
 
 
-def expired(events: list[object]) -> int:
+def expired(events: Sequence[object]) -> int:
     return sum(e.points for e in events if isinstance(e, PointsExpired))
 
 

@@ -301,7 +301,9 @@ class LedgerMachine(RuleBasedStateMachine):
             if isinstance(error, InsufficientPoints):
                 assert error.balance == available < error.required
             if isinstance(error, OutOfStock):
-                assert error.available == self.world.stock(reward) < quantity
+                left = self.world.stock(reward)
+                assert left is not None
+                assert error.available == left < quantity
             return
         event("redeem: reserved")
         assert result.redemption.status is RedemptionStatus.RESERVED
