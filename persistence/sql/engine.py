@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from domain.errors import InvalidInput
 
-busy_timeout_ms = 30_000
+busy_timeout_ms = 10_000
 pool_size = 8
 pool_overflow_max = 32
 pool_timeout_s = 60

@@ -4,6 +4,7 @@ needed in the working directory), and report whether a database is ready to serv
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from persistence.sql.engine import BEGIN_KEY, make_engine, normalize_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_LOCK_KEY = 0x486F6E6F72  # "Honor": PostgreSQL advisory lock held while migrating
+_in_process = threading.Lock()  # Alembic's `context` is process-global: one migration at a time
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -34,7 +36,13 @@ def head_revisions() -> frozenset[str]:
 
 def migrate(url: str) -> None:
     """Bring the schema to head. Safe to run from several processes at once: PostgreSQL
-    serializes them on an advisory lock, SQLite on its write lock (BEGIN IMMEDIATE)."""
+    serializes them on an advisory lock, SQLite on its write lock (BEGIN IMMEDIATE); threads
+    of one process take turns (Alembic keeps its migration context in a global)."""
+    with _in_process:
+        _migrate(url)
+
+
+def _migrate(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
