@@ -46,8 +46,11 @@ from domain.model import (
     KocTierChanged,
     LevelChanged,
     PointsExpired,
+    available_account,
+    held_account,
 )
 from persistence.memory import MemoryStore
+from simulation.invariants import ledger_problems
 from simulation.population import Archetype, Population
 from simulation.rng import Streams
 
@@ -154,6 +157,7 @@ class Simulation:
         days: int | None = None,
         keep_log: bool = False,
         progress: Progress | None = None,
+        verify: bool = True,
     ) -> None:
         self.economy = economy
         self.pop = population
@@ -161,6 +165,7 @@ class Simulation:
         self.initial = members if members is not None else population.members
         self.days = days if days is not None else population.days
         self.keep_log = keep_log
+        self.verify = verify
         self.log: list[LogEntry] = []
         self.progress = progress
         self.store = MemoryStore()
@@ -242,6 +247,8 @@ class Simulation:
             env.process(self._restocks(env, restock.reward, restock.every_days, restock.quantity))
         env.process(self._reviews(env))
         env.run(until=self.days)
+        if self.verify:
+            self.check()
         cohorts = self._cohorts()
         return Run(
             days=self.days,
@@ -594,12 +601,13 @@ class Simulation:
     def _redeem(self, mi: int, r: int, day: int, at: datetime) -> None:
         reward = self.rewards[r]
         cmd = RedeemReward(member_id(mi), reward.id, 1, self.next_key("r"), at)
-        self._log("redeem", cmd)
         try:
             result = services.redeem_reward(cmd, self.store(), self.economy)
         except DomainError as error:
             self.errors[error.code] = self.errors.get(error.code, 0) + 1
+            self._log("redeem", (cmd, None))
             return
+        self._log("redeem", (cmd, result.redemption.id))
         m = self.m
         price = result.redemption.points
         m.available[mi] -= price
@@ -758,6 +766,22 @@ class Simulation:
             self.daily.setdefault(key, []).append(float(value))
 
     # --- end of run ---------------------------------------------------------------------
+
+    def check(self) -> None:
+        """The ledger's invariants, and the simulator's view of each balance agreeing
+        with the store's (a disagreement is a bug of ours, hence `assert`)."""
+        problems = ledger_problems(self.store.state)
+        assert not problems, "ledger invariants broken: " + "; ".join(problems)
+        m = self.m
+        balances = self.store.state.balances
+        for mi in range(m.n):
+            ident = member_id(mi)
+            available = balances.get(available_account(ident), 0)
+            held = balances.get(held_account(ident), 0)
+            assert (available, held) == (int(m.available[mi]), int(m.held[mi])), (
+                f"simulator lost track of {ident}: store {available}/{held}, "
+                f"simulator {int(m.available[mi])}/{int(m.held[mi])}"
+            )
 
     def _days_to_level(self) -> dict[str, list[int]]:
         m = self.m

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
 
+from domain.errors import EconomyInvalid
 from simulation.population import TOP_LEVEL as POPULATION_TABLES
 from simulation.runner import (
     HEADLINE,
@@ -192,7 +193,7 @@ def variants(base: Experiment, settings: Sequence[Setting]) -> list[Variant]:
         )
         try:
             validate(experiment)
-        except ValueError as error:  # EconomyInvalid and PopulationInvalid are ValueErrors
+        except (EconomyInvalid, ValueError) as error:  # PopulationInvalid is a ValueError
             raise SweepInvalid(f"variant {label}: {error}") from error
         out.append(Variant(label, tuple(chosen), experiment))
     return out

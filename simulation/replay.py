@@ -1,0 +1,120 @@
+"""Replay a simulated run's command stream through any unit of work (the SQL store, for
+instance) and read back the state that must match: balances, levels, KOC tiers, honors
+and stock. This is how we show that what a designer tunes is what ships."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from domain import services
+from domain.commands import (
+    AddCouponCodes,
+    CancelRedemption,
+    FulfillRedemption,
+    RecordActivity,
+    RedeemReward,
+    RegisterMember,
+    Restock,
+    ReviewMember,
+)
+from domain.economy import Economy
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from simulation.engine import LogEntry
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    available: int
+    reserved: int
+    lifetime_earned: int
+    level_id: str
+    koc_tier: str | None
+    honors: tuple[tuple[str, str | None], ...]  # active (honor, tier), sorted
+
+
+@dataclass(frozen=True, slots=True)
+class FinalState:
+    members: dict[str, MemberState]
+    stock: dict[str, int | None]
+
+
+def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
+    """Issue the logged commands, in order, through the services over `uow`.
+
+    Redemption ids are the store's own, so later fulfilments and cancellations are
+    mapped from the simulated run's ids to the replay's."""
+    redemption_ids: dict[str, str] = {}
+    for kind, payload in log:
+        if kind == "sync_rewards":
+            services.sync_rewards(uow(), economy)
+        elif kind == "add_codes":
+            assert isinstance(payload, AddCouponCodes)
+            services.add_coupon_codes(payload, uow(), economy)
+        elif kind == "register":
+            assert isinstance(payload, RegisterMember)
+            services.register_member(payload, uow(), economy)
+        elif kind == "activities":
+            batch: list[RecordActivity] = list(payload)
+            services.record_activities(batch, uow(), economy)
+        elif kind == "redeem":
+            cmd, simulated_id = payload
+            assert isinstance(cmd, RedeemReward)
+            try:
+                result = services.redeem_reward(cmd, uow(), economy)
+            except DomainError:
+                continue
+            if simulated_id is not None:
+                redemption_ids[simulated_id] = result.redemption.id
+        elif kind in ("fulfil", "cancel"):
+            assert isinstance(payload, FulfillRedemption | CancelRedemption)
+            mapped = redemption_ids[payload.redemption_id]
+            if isinstance(payload, FulfillRedemption):
+                fulfil = FulfillRedemption(mapped, payload.actor, payload.at, payload.note)
+                try:
+                    services.fulfill_redemption(fulfil, uow(), economy)
+                except DomainError:
+                    continue
+            else:
+                cancel = CancelRedemption(
+                    mapped, payload.actor, payload.at, payload.reason, payload.member_id
+                )
+                services.cancel_redemption(cancel, uow(), economy)
+        elif kind == "review":
+            assert isinstance(payload, ReviewMember)
+            services.review_member(payload, uow(), economy)
+        elif kind == "restock":
+            assert isinstance(payload, Restock)
+            services.restock(payload, uow(), economy)
+        else:
+            raise AssertionError(f"unknown log entry {kind!r}")
+
+
+def final_state(member_ids: Sequence[str], uow: UowFactory, economy: Economy) -> FinalState:
+    """What a member and the shelf look like at the end, read through the services."""
+    members: dict[str, MemberState] = {}
+    for member_id in member_ids:
+        member = services.get_member(member_id, uow())
+        points = services.balances(member_id, uow())
+        honors = tuple(
+            sorted(
+                ((a.honor_id, a.tier) for a in services.honors_of(member_id, uow()) if a.active),
+                key=lambda pair: (pair[0], pair[1] or ""),
+            )
+        )
+        members[member_id] = MemberState(
+            points.available,
+            points.reserved,
+            points.lifetime_earned,
+            member.level_id,
+            member.koc_tier,
+            honors,
+        )
+    stock: dict[str, int | None] = {}
+    for reward in economy.rewards:
+        with uow() as unit:
+            stock[reward.id] = unit.stock.remaining(reward.id)
+    return FinalState(members, stock)

@@ -1,0 +1,62 @@
+"""The ledger's invariants hold at the end of every run, and the simulator's view of each
+member's points agrees with the store's."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulation.invariants import ledger_problems
+from tests.simulation.builders import busy_population, economy_text, experiment, simulation
+
+CASES = {
+    "sample economy, default population": (economy_text(), None),
+    "busy shoppers with cancellations": (economy_text(), busy_population()),
+    "points expire after one month": (economy_text(expiry__after_months=1), busy_population()),
+    "scarce stock": (
+        economy_text(
+            rewards__sticker_pack__stock=5,
+            rewards__sticker_pack__price=20,
+            rewards__key_ring__stock=3,
+        ),
+        busy_population(),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_ledger_invariants_hold_at_the_end_of_the_run(case: str) -> None:
+    # given a run (the engine itself also checks, and would fail with an AssertionError)
+    economy, population = CASES[case]
+    sim = simulation(experiment(economy, population, members=150, days=75))
+
+    # when it ends
+    run = sim.run()
+
+    # then entries sum to zero per transfer, balances equal their entries, nothing is
+    # negative, and issued - spent - expired = outstanding
+    assert ledger_problems(sim.store.state) == []
+    last = {name: series[-1] for name, series in run.daily.items()}
+    assert last["issued"] - last["spent"] - last["expired"] == last["outstanding"]
+    assert run.activities > 0
+
+
+def test_expiry_and_cancellations_actually_happen_in_the_busy_case() -> None:
+    # a guard that the invariant cases above exercise expiry, spending and cancellations
+    sim = simulation(
+        experiment(economy_text(expiry__after_months=1), busy_population(), members=150, days=75)
+    )
+    run = sim.run()
+    assert run.daily["expired"][-1] > 0
+    assert run.daily["spent"][-1] > 0
+    kinds = {t.kind.value for t in sim.store.state.transfers}
+    assert {"earn", "hold", "spend", "release", "expire"} <= kinds
+
+
+def test_scarce_stock_runs_out_and_never_goes_below_zero() -> None:
+    economy = economy_text(
+        rewards__sticker_pack__stock=5, rewards__sticker_pack__price=20, rewards__key_ring__stock=3
+    )
+    sim = simulation(experiment(economy, busy_population(), members=150, days=75))
+    run = sim.run()
+    assert run.stockout_day["sticker_pack"] is not None
+    assert sim.store.state.stock["sticker_pack"] == 0
