@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from domain.economy import parse_economy
@@ -27,7 +29,7 @@ def test_the_default_population_fits_the_sample_economy() -> None:
     ],
 )
 def test_a_bad_field_is_named(changes: dict[str, object], complaint: str) -> None:
-    with pytest.raises(PopulationInvalid, match=complaint.replace(".", r"\.")):
+    with pytest.raises(PopulationInvalid, match=re.escape(complaint)):
         parse_population(population_data(**changes), "pop.toml")
 
 
@@ -35,5 +37,5 @@ def test_an_activity_kind_the_economy_does_not_know_is_named() -> None:
     data = population_data()
     data["archetypes"]["lurker"]["rates_per_visit"]["dance"] = 1.0
     population = parse_population(data, "pop.toml")
-    with pytest.raises(PopulationInvalid, match="rates_per_visit.dance"):
+    with pytest.raises(PopulationInvalid, match=re.escape("rates_per_visit.dance")):
         check_against(population, parse_economy(SAMPLE_ECONOMY.read_text(), "koc"))

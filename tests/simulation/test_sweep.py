@@ -4,6 +4,7 @@ small grid runs in parallel worker processes."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def test_a_path_through_an_array_of_tables_picks_the_entry_by_id() -> None:
 
 
 def test_a_path_that_does_not_exist_is_rejected_naming_it() -> None:
-    with pytest.raises(SweepInvalid, match="no 'rules.nope'"):
+    with pytest.raises(SweepInvalid, match=re.escape("no 'rules.nope'")):
         apply_setting({"rules": {}}, ("rules", "nope", "points"), 1)
 
 
