@@ -6,22 +6,18 @@ to its GraphQL type in this one place.
 
 Everything else is a GraphQL error with `extensions.code`: `ApiError` for auth and limits
 (raised by permissions and input checks), codes for parse, validation and limit failures,
-and a mask over unexpected exceptions (`ErrorPolicy`).
+and a mask over unexpected exceptions (`classify`, applied by the schema to every error).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.relay.types import GlobalIDValueError
 
 from domain import errors as de
-
-log = logging.getLogger("honorloop.api")
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -199,47 +195,36 @@ _LIMIT_MARKS = ("exceeds maximum operation depth", "token", "aliases found")
 
 
 def _code_for(error: GraphQLError) -> str:
-    if error.original_error is not None:
+    if isinstance(error.original_error, GlobalIDValueError):  # a malformed ID argument
+        return BAD_USER_INPUT
+    if error.path is not None:  # raised while executing a field: ours, unless it said so
         return INTERNAL
-    text = error.message.lower()
+    text = error.message.lower()  # before execution: parse, validation, variables
     if any(mark in text for mark in _LIMIT_MARKS):
         return LIMIT_EXCEEDED
     if text.startswith("syntax error"):
         return PARSE_FAILED
+    if text.startswith("variable '$"):
+        return BAD_USER_INPUT
     return VALIDATION_FAILED
 
 
-class ErrorPolicy(SchemaExtension):
-    """Give every error an `extensions.code`; mask unexpected exceptions (and log them)."""
+def classify(error: GraphQLError) -> GraphQLError:
+    """Give the error an `extensions.code` in place; mask it when it is unexpected.
+    Returns the error; the caller logs unexpected ones before this (they lose detail)."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    code = _code_for(error)
+    error.extensions = {**(error.extensions or {}), "code": code}
+    if code == INTERNAL:
+        error.message = masked_message
+        error.original_error = None
+    return error
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        result.errors = [self._process(e) for e in errors]  # type: ignore[union-attr]
 
-    @staticmethod
-    def _process(error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        code = _code_for(error)
-        if code == INTERNAL:
-            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-            return GraphQLError(
-                masked_message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                extensions={"code": INTERNAL},
-            )
-        return GraphQLError(
-            error.message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": code},
-        )
+def is_unexpected(error: GraphQLError) -> bool:
+    """An exception of ours (a bug or an outage), not a client's mistake."""
+    original = error.original_error
+    return (
+        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
 
 from api import ids
 from api.auth import utc_now
@@ -115,7 +116,10 @@ class Query:
         description="Any object by global id; another member's private objects read as null.",
     )
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
-        found: relay.Node | None = await id.resolve_node(info, required=False)
+        try:
+            found: relay.Node | None = await id.resolve_node(info, required=False)
+        except GlobalIDValueError:
+            raise bad_input("id", "is not a global id of this API") from None
         return found
 
     @field(permissions=[IsMember], description="The member the token names.")

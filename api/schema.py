@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -17,14 +18,29 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
-from api.errors import ErrorPolicy
+from api.errors import classify, is_unexpected
 from api.mutations import Mutation
 from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
 
 documents_cached_max = 1024  # distinct operation texts kept parsed and validated
+
+
+class Schema(strawberry.Schema):
+    """Every error leaves with an `extensions.code`; unexpected exceptions are logged (only
+    they: expected errors are the client's business) and then masked."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                StrawberryLogger.error(error, execution_context)
+            classify(error)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -34,7 +50,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         settings.query_aliases_max,
     )
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        ErrorPolicy,
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
         lambda: ValidationCache(maxsize=documents_cached_max),
         lambda: MaxTokensLimiter(max_token_count=tokens),
@@ -43,7 +58,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

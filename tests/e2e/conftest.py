@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.engine import make_url
 
-from api.app import create_app, load_economy
+from api.app import Opened, create_app, load_economy, open_sql_store
 from api.auth import Role, mint_token, utc_now
 from api.settings import Settings
 from domain.economy import Economy
@@ -92,13 +92,17 @@ class LiveServer:
     """uvicorn serving `create_app(settings)` in a thread, on a port the OS picked."""
 
     settings: Settings
+    opener: Callable[[Settings, Economy], Opened] = open_sql_store
     base_url: str = ""
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
         config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=0, log_level="warning"
+            create_app(self.settings, opener=self.opener),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -301,8 +305,10 @@ def e2e_settings(directory: Path, database_url: str, **changes: Any) -> Settings
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[LiveServer]:
-    server = LiveServer(settings)
+def live_server(
+    settings: Settings, opener: Callable[[Settings, Economy], Opened] = open_sql_store
+) -> Iterator[LiveServer]:
+    server = LiveServer(settings, opener)
     server.start()
     try:
         yield server
