@@ -32,10 +32,11 @@ class RegisterMemberInput:
 class RecordActivityInput:
     member_id: relay.GlobalID
     kind: str
-    idempotency_key: str
-    occurred_at: datetime | None = strawberry.field(
-        default=None, description="When it happened; defaults to the time of the request."
+    occurred_at: datetime = strawberry.field(
+        description="When it happened (with an offset). Required, so that a retry with the "
+        "same idempotency key carries the same payload and replays."
     )
+    idempotency_key: str
     subject_id: str | None = None
     attributes: JSON | None = strawberry.field(
         default=None, description='Numeric facts about the activity, e.g. {"photos": 2}.'
@@ -120,12 +121,12 @@ def attributes(value: object, field: str = "attributes") -> Attributes:
     return found
 
 
-def record_activity(data: RecordActivityInput, now: datetime, field: str = "") -> RecordActivity:
+def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivity:
     prefix = f"{field}." if field else ""
     return RecordActivity(
         member_id=ids.node_id(data.member_id, "Member", f"{prefix}memberId"),
         kind=data.kind,
-        occurred_at=data.occurred_at or now,
+        occurred_at=data.occurred_at,
         idempotency_key=data.idempotency_key,
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),

@@ -262,7 +262,7 @@ class Mutation:
         self, info: Info, input: i.RecordActivityInput
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
-            cmd = i.record_activity(input, utc_now())
+            cmd = i.record_activity(input)
             result = await info.context.runtime.command(services.record_activity, cmd)
             return _activity_payload(result)
 
@@ -276,11 +276,10 @@ class Mutation:
         self, info: Info, input: list[i.RecordActivityInput]
     ) -> RecordActivitiesResult:
         async def act() -> RecordActivitiesPayload:
-            now = utc_now()
             commands: list[c.RecordActivity | DomainError] = []
             for index, item in enumerate(input):
                 try:
-                    commands.append(i.record_activity(item, now, f"input[{index}]"))
+                    commands.append(i.record_activity(item, f"input[{index}]"))
                 except DomainError as error:
                     commands.append(error)
             valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]

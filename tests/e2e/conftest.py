@@ -200,7 +200,12 @@ class Api:
         assert result["adjustPoints"]["__typename"] == "AdjustPointsPayload", result
 
     def record(self, member: Member, kind: str, **extra: Any) -> dict[str, Any]:
-        item = {"memberId": member.id, "kind": kind, "idempotencyKey": secrets.token_hex(8)}
+        item = {
+            "memberId": member.id,
+            "kind": kind,
+            "idempotencyKey": secrets.token_hex(8),
+            "occurredAt": utc_now().isoformat(),
+        }
         item.update(extra)
         result: dict[str, Any] = self.data(RECORD, {"input": item}, self.service)["recordActivity"]
         return result

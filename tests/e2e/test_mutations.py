@@ -200,9 +200,12 @@ def test_record_activity_with_a_bad_value_names_the_field(api: Api) -> None:
     assert (wrong_id["__typename"], wrong_id["field"]) == ("InvalidInput", "memberId")
 
 
+NOW = "2026-06-01T10:00:00+08:00"
+
+
 def test_record_activities_evaluates_a_batch_each_item_on_its_own(api: Api) -> None:
     eve = api.register("eve")
-    items: list[dict[str, Any]] = [
+    batch: list[dict[str, Any]] = [
         {"memberId": eve.id, "kind": "post", "subjectId": "a", "idempotencyKey": "b1"},
         {"memberId": eve.id, "kind": "teleport", "idempotencyKey": "b2"},
         {"memberId": global_id("Member", "mem_ghost"), "kind": "post", "subjectId": "c",
@@ -211,6 +214,7 @@ def test_record_activities_evaluates_a_batch_each_item_on_its_own(api: Api) -> N
         {"memberId": eve.id, "kind": "answer", "subjectId": "q", "idempotencyKey": "b4",
          "attributes": {"accepted": 1}},
     ]  # fmt: skip
+    items = [{**item, "occurredAt": NOW} for item in batch]
 
     result = api.data(RECORD_MANY, {"input": items}, api.service)["recordActivities"]
 
@@ -227,7 +231,8 @@ def test_record_activities_evaluates_a_batch_each_item_on_its_own(api: Api) -> N
 def test_record_activities_refuses_a_batch_over_the_limit(api: Api) -> None:
     fox = api.register("fox")
     items = [
-        {"memberId": fox.id, "kind": "check_in", "idempotencyKey": f"k{n}"} for n in range(101)
+        {"memberId": fox.id, "kind": "check_in", "idempotencyKey": f"k{n}", "occurredAt": NOW}
+        for n in range(101)
     ]
 
     result = api.data(RECORD_MANY, {"input": items}, api.service)["recordActivities"]

@@ -84,13 +84,15 @@ OPERATIONS: dict[str, tuple[str, Any, frozenset[str]]] = {
     ),
     "recordActivity": (
         "mutation($m: ID!, $k: String!) { recordActivity(input: {memberId: $m, "
-        'kind: "check_in", idempotencyKey: $k}) { __typename } }',
+        'kind: "check_in", occurredAt: "2026-01-01T00:00:00Z", idempotencyKey: $k}) '
+        "{ __typename } }",
         lambda w: {"m": w.owner.id, "k": _key()},
         frozenset({SERVICE}),
     ),
     "recordActivities": (
         "mutation($m: ID!, $k: String!) { recordActivities(input: [{memberId: $m, "
-        'kind: "check_in", idempotencyKey: $k}]) { __typename } }',
+        'kind: "check_in", occurredAt: "2026-01-01T00:00:00Z", idempotencyKey: $k}]) '
+        "{ __typename } }",
         lambda w: {"m": w.owner.id, "k": _key()},
         frozenset({SERVICE}),
     ),

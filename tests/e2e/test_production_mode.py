@@ -22,7 +22,8 @@ LEAK = "password=hunter2"
 class BrokenUnitOfWork:
     """Fails on entry like a database that went away, with a detail nobody should see."""
 
-    events: list[object] = []
+    def __init__(self) -> None:
+        self.events: list[object] = []
 
     def __enter__(self) -> BrokenUnitOfWork:
         raise ConnectionError(f"could not connect: {LEAK}")
