@@ -38,7 +38,8 @@ async def _fire(api: Api, requests: list[tuple[str, dict[str, Any], str]]) -> li
             )
             body: dict[str, Any] = response.json()
             assert not body.get("errors"), body
-            return body["data"]
+            data: dict[str, Any] = body["data"]
+            return data
 
         return await asyncio.gather(*(one(q, v, t) for q, v, t in requests))
 
