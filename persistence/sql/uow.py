@@ -2,6 +2,8 @@
 
 One unit of work is one short transaction on one pooled connection, opened lazily by the
 first repository call and handed back on exit (rolled back unless `commit()` was called).
+Queries are plain SQL on the driver's cursor (see `raw`); rows become domain objects only
+through `mapping`.
 
 Serialization. Every ledger-writing use case first calls `members.get_for_update(id)`:
 - PostgreSQL (READ COMMITTED): `SELECT ... FOR UPDATE` on the member row, so writers of
@@ -12,7 +14,7 @@ Serialization. Every ledger-writing use case first calls `members.get_for_update
   services re-read everything they rely on after taking the lock.
 Balances and stock move only through conditional updates; idempotency keys, handles and
 rewarded subjects are unique keys, so the database refuses a duplicate even if a caller
-skipped the lock.
+skipped the lock. Coupon codes are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists
@@ -47,8 +47,18 @@ from persistence.sql import mapping
 from persistence.sql import tables as t
 from persistence.sql.engine import BEGIN_KEY, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
+from persistence.sql.raw import (
+    POSTGRES,
+    SQLITE,
+    Dialect,
+    Params,
+    insert_sql,
+    select_list,
+    update_sql,
+)
 
 Mode = Literal["idle", "read", "write"]
+Row = dict[str, Any]
 
 
 class SqlStore:
@@ -69,9 +79,10 @@ class SqlStore:
 class SqlUnitOfWork:
     def __init__(self, engine: Engine, ids: IdGenerator) -> None:
         self.engine = engine
-        self.sqlite = is_sqlite(engine)
+        self.dialect: Dialect = SQLITE if is_sqlite(engine) else POSTGRES
         self._ids = ids
         self._conn: Connection | None = None
+        self._cursor: Any = None
         self._mode: Mode = "idle"
         self._entered = False
         self._committed_events = 0
@@ -91,29 +102,52 @@ class SqlUnitOfWork:
     def next_id(self, prefix: str) -> str:
         return self._ids(prefix)
 
-    def connection(self, write: bool) -> Connection:
-        """The connection, inside a transaction that may write if `write`."""
+    def _begin(self, write: bool) -> Any:
+        """The driver cursor, inside a transaction that may write if `write`."""
         assert self._entered, "use the unit of work inside `with uow:`"
         if self._conn is None:
             self._conn = self.engine.connect()
+            self._cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         if self._mode == "idle" or (write and self._mode == "read"):
             if self._conn.in_transaction():
                 self._conn.rollback()  # a read snapshot: nothing to keep
-            wanted: Mode = "write" if write else "read"
-            self._conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if wanted == "write" else "BEGIN"
-            self._mode = wanted
-        return self._conn
+            self._conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
+            self._conn.begin()
+            self._mode = "write" if write else "read"
+        return self._cursor
 
-    def read(self) -> Connection:
-        return self.connection(write=False)
+    def run(self, sql: str, params: Params | None = None, *, write: bool = False) -> Any:
+        cursor = self._begin(write)
+        cursor.execute(self.dialect.sql(sql), self.dialect.encode(params or {}))
+        return cursor
 
-    def write(self) -> Connection:
-        return self.connection(write=True)
+    def run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        cursor = self._begin(True)
+        cursor.executemany(self.dialect.sql(sql), [self.dialect.encode(r) for r in rows])
 
-    def insert(self, table: sa.Table) -> Any:
-        """An INSERT that supports ON CONFLICT on this database. (Use RETURNING, not
-        rowcount, to learn whether a row went in: psycopg reports -1 for these.)"""
-        return sqlite.insert(table) if self.sqlite else postgresql.insert(table)
+    def one(self, sql: str, params: Params | None = None, *, write: bool = False) -> Row | None:
+        cursor = self.run(sql, params, write=write)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return self.dialect.decode([d[0] for d in cursor.description], row)
+
+    def all(self, sql: str, params: Params | None = None) -> list[Row]:
+        cursor = self.run(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [self.dialect.decode(names, row) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        row = self.run(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def any_of(self, column: str, values: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        """`column` is one of `values`: a condition and its parameters."""
+        if not self.dialect.sqlite:
+            return f"{column} = ANY(:any_values)", {"any_values": list(values)}
+        names = [f"any_{i}" for i in range(len(values))]
+        placeholders = ", ".join(f":{n}" for n in names)
+        return f"{column} IN ({placeholders})", dict(zip(names, values, strict=True))
 
     def __enter__(self) -> Self:
         assert not self._entered, "a unit of work is not re-entrant"
@@ -130,8 +164,9 @@ class SqlUnitOfWork:
             self.rollback()
         finally:
             if self._conn is not None:
+                self._cursor.close()
                 self._conn.close()
-                self._conn = None
+                self._conn = self._cursor = None
             self._entered = False
 
     def commit(self) -> None:
@@ -158,12 +193,15 @@ class _Repo:
 
 # --- members ------------------------------------------------------------------------------
 
+MEMBER = f"SELECT {select_list(t.members)} FROM members"
+MEMBER_INSERT = insert_sql(t.members, tail=" ON CONFLICT DO NOTHING RETURNING id")
+MEMBER_UPDATE = update_sql(t.members, ["id"], where=" AND version = :expected")
+
 
 class _Members(_Repo):
     def add(self, member: Member) -> None:
         uow = self.uow
-        statement = uow.insert(t.members).on_conflict_do_nothing().returning(t.members.c.id)
-        inserted = uow.write().execute(statement, mapping.member_to_row(member)).first()
+        inserted = uow.run(MEMBER_INSERT, mapping.member_to_row(member), write=True).fetchone()
         if inserted is None:  # a concurrent registration won the race for the id or handle
             if self.get_by_handle(member.handle) is not None:
                 raise AlreadyExists("member handle", member.handle)
@@ -174,25 +212,17 @@ class _Members(_Repo):
         known = self.uow.identity.get(member_id)
         if known is not None:
             return known
-        row = (
-            self.uow.read()
-            .execute(sa.select(t.members).where(t.members.c.id == member_id))
-            .mappings()
-            .first()
-        )
+        row = self.uow.one(f"{MEMBER} WHERE id = :id", {"id": member_id})
         return mapping.member_from_row(row) if row is not None else None
 
     def get_for_update(self, member_id: str) -> Member | None:
         uow = self.uow
-        conn = uow.write()  # SQLite: ends a read snapshot and takes the write lock
+        uow._begin(write=True)  # SQLite: ends a read snapshot and takes the write lock
         known = uow.identity.get(member_id)
         if known is not None:
             return known
-        row = (
-            conn.execute(sa.select(t.members).where(t.members.c.id == member_id).with_for_update())
-            .mappings()
-            .first()
-        )
+        sql = f"{MEMBER} WHERE id = :id{uow.dialect.for_update}"
+        row = uow.one(sql, {"id": member_id}, write=True)
         if row is None:
             return None
         member = mapping.member_from_row(row)
@@ -200,14 +230,13 @@ class _Members(_Repo):
         return member
 
     def get_many(self, member_ids: Sequence[str]) -> list[Member]:
-        if not member_ids:
-            return []
         identity = self.uow.identity
         wanted = [i for i in dict.fromkeys(member_ids) if i not in identity]
         loaded: dict[str, Member] = {}
         if wanted:
-            rows = self.uow.read().execute(sa.select(t.members).where(t.members.c.id.in_(wanted)))
-            loaded = {r["id"]: mapping.member_from_row(r) for r in rows.mappings()}
+            condition, params = self.uow.any_of("id", wanted)
+            rows = self.uow.all(f"{MEMBER} WHERE {condition}", params)
+            loaded = {r["id"]: mapping.member_from_row(r) for r in rows}
         found = (identity.get(i) or loaded.get(i) for i in member_ids)
         return [m for m in found if m is not None]
 
@@ -215,189 +244,167 @@ class _Members(_Repo):
         for member in self.uow.identity.values():
             if member.handle == handle:
                 return member
-        row = (
-            self.uow.read()
-            .execute(sa.select(t.members).where(t.members.c.handle == handle))
-            .mappings()
-            .first()
-        )
+        row = self.uow.one(f"{MEMBER} WHERE handle = :handle", {"handle": handle})
         return mapping.member_from_row(row) if row is not None else None
 
     def save(self, member: Member) -> None:
         uow = self.uow
         member.version += 1
         values = mapping.member_to_row(member)
-        del values["id"]
-        statement = (
-            sa.update(t.members)
-            .where(t.members.c.id == member.id, t.members.c.version == member.version - 1)
-            .values(values)
-        )
-        updated = uow.write().execute(statement).rowcount
+        values["expected"] = member.version - 1
+        updated = uow.run(MEMBER_UPDATE, values, write=True).rowcount
         assert updated == 1, f"member {member.id} changed under us (saved without its lock?)"
         uow.identity[member.id] = member
 
     def at_levels(self, level_ids: Sequence[str], limit: int) -> list[Member]:
         if not level_ids or limit <= 0:
             return []
-        statement = (
-            sa.select(t.members)
-            .where(t.members.c.level_id.in_(list(level_ids)))
-            .order_by(t.members.c.id)
-            .limit(limit)
+        condition, params = self.uow.any_of("level_id", level_ids)
+        rows = self.uow.all(
+            f"{MEMBER} WHERE {condition} ORDER BY id LIMIT :limit", {**params, "limit": limit}
         )
-        rows = self.uow.read().execute(statement).mappings()
         return [mapping.member_from_row(r) for r in rows]
 
 
 # --- ledger -------------------------------------------------------------------------------
 
-_acc = t.accounts.c
-_ent = t.ledger_entries.c
+DEBIT = (
+    "UPDATE accounts SET balance = balance + :amount"
+    " WHERE account = :account AND balance + :amount >= 0"
+)
+UNDO_DEBIT = "UPDATE accounts SET balance = balance - :amount WHERE account = :account"
+CREDIT = (
+    "INSERT INTO accounts (account, balance) VALUES (:account, :amount)"
+    " ON CONFLICT (account) DO UPDATE SET balance = accounts.balance + excluded.balance"
+)
+ENTRY_INSERT = insert_sql(t.ledger_entries, skip=["seq"])
+ENTRIES = f"SELECT {select_list(t.ledger_entries)} FROM ledger_entries"
+SYSTEM_BALANCE = "SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE account = :account"
+TOP_EARNERS = (
+    "SELECT member_id, SUM(amount) AS total FROM ledger_entries"
+    " WHERE kind = :kind AND amount > 0{since}"
+    " GROUP BY member_id ORDER BY total DESC, member_id LIMIT :limit"
+)
 
 
 class _Ledger(_Repo):
     def post(self, transfer: Transfer) -> bool:
         uow = self.uow
-        conn = uow.write()
         member_postings = [p for p in transfer.postings if is_member_account(p.account)]
-        debits = [p for p in member_postings if p.amount < 0]
-        credits = [p for p in member_postings if p.amount > 0]
-        done: list[tuple[str, int]] = []
-        for posting in debits:
-            moved = conn.execute(
-                sa.update(t.accounts)
-                .where(_acc.account == posting.account, _acc.balance + posting.amount >= 0)
-                .values(balance=_acc.balance + posting.amount)
-            ).rowcount
-            if moved != 1:
-                for account, amount in done:  # undo this transfer's earlier debits
-                    conn.execute(
-                        sa.update(t.accounts)
-                        .where(_acc.account == account)
-                        .values(balance=_acc.balance - amount)
-                    )
+        done: list[dict[str, Any]] = []
+        for posting in (p for p in member_postings if p.amount < 0):
+            debit = {"account": posting.account, "amount": posting.amount}
+            if uow.run(DEBIT, debit, write=True).rowcount != 1:
+                for undo in done:  # put back this transfer's earlier debits: nothing written
+                    uow.run(UNDO_DEBIT, undo, write=True)
                 return False
-            done.append((posting.account, posting.amount))
-        for posting in credits:
-            upsert = uow.insert(t.accounts).values(account=posting.account, balance=posting.amount)
-            conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[_acc.account],
-                    set_={"balance": _acc.balance + upsert.excluded.balance},
-                )
-            )
-        conn.execute(sa.insert(t.ledger_entries), mapping.transfer_to_rows(transfer))
+            done.append(debit)
+        for posting in (p for p in member_postings if p.amount > 0):
+            uow.run(CREDIT, {"account": posting.account, "amount": posting.amount}, write=True)
+        uow.run_many(ENTRY_INSERT, mapping.transfer_to_rows(transfer))
         return True
 
     def balance(self, account: str) -> int:
         return self.balances([account])[account]
 
     def balances(self, accounts: Sequence[str]) -> dict[str, int]:
-        conn = self.uow.read()
+        uow = self.uow
         found = dict.fromkeys(accounts, 0)
         members = [a for a in found if is_member_account(a)]
         if members:
-            rows = conn.execute(
-                sa.select(_acc.account, _acc.balance).where(_acc.account.in_(members))
-            )
-            for account, balance in rows:
-                found[account] = mapping.balance_from_row(account, balance)
+            condition, params = uow.any_of("account", members)
+            for row in uow.all(f"SELECT account, balance FROM accounts WHERE {condition}", params):
+                found[row["account"]] = mapping.balance_from_row(row["account"], row["balance"])
         for account in (a for a in found if not is_member_account(a)):
             # System accounts have no cached row (it would be one hot row for every
             # transaction): their balance is derived from the entries when asked.
-            total = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(_ent.amount), 0)).where(
-                    _ent.account == account
-                )
-            ).scalar_one()
-            found[account] = int(total)
+            found[account] = int(uow.scalar(SYSTEM_BALANCE, {"account": account}))
         return found
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         """Newest first; keyset pagination on `seq`. One index range per member account."""
         if limit <= 0:
             return []
-        conn = self.uow.read()
-        rows: list[LedgerEntry] = []
+        before = "" if after_seq is None else " AND seq < :after"
+        sql = f"{ENTRIES} WHERE account = :account{before} ORDER BY seq DESC LIMIT :limit"
+        found: list[LedgerEntry] = []
         for account in (available_account(member_id), held_account(member_id)):
-            statement = sa.select(t.ledger_entries).where(_ent.account == account)
-            if after_seq is not None:
-                statement = statement.where(_ent.seq < after_seq)
-            statement = statement.order_by(_ent.seq.desc()).limit(limit)
-            rows.extend(mapping.entry_from_row(r) for r in conn.execute(statement).mappings())
-        rows.sort(key=lambda e: e.seq, reverse=True)
-        return rows[:limit]
+            rows = self.uow.all(sql, {"account": account, "after": after_seq, "limit": limit})
+            found.extend(mapping.entry_from_row(r) for r in rows)
+        found.sort(key=lambda e: e.seq, reverse=True)
+        return found[:limit]
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         if limit <= 0:
             return []
-        total = sa.func.sum(_ent.amount).label("total")
-        statement = sa.select(_ent.member_id, total).where(
-            _ent.kind == TransferKind.EARN.value, _ent.amount > 0
-        )
-        if since is not None:
-            statement = statement.where(_ent.at >= since)
-        statement = (
-            statement.group_by(_ent.member_id).order_by(total.desc(), _ent.member_id).limit(limit)
-        )
-        rows = self.uow.read().execute(statement)
-        return [(member_id, int(points)) for member_id, points in rows]
+        sql = TOP_EARNERS.format(since="" if since is None else " AND at >= :since")
+        params = {"kind": TransferKind.EARN.value, "limit": limit, "since": since}
+        return [(r["member_id"], int(r["total"])) for r in self.uow.all(sql, params)]
 
 
 # --- activities ---------------------------------------------------------------------------
 
-_sub = t.rewarded_subjects.c
+ACTIVITY_INSERT = insert_sql(t.activities)
+ACTIVITY = f"SELECT {select_list(t.activities)} FROM activities WHERE id = :id"
+SUBJECT = (
+    "SELECT 1 FROM rewarded_subjects"
+    " WHERE member_id = :member_id AND rule_id = :rule_id AND subject_id = :subject_id"
+)
+SUBJECT_INSERT = insert_sql(t.rewarded_subjects, tail=" ON CONFLICT DO NOTHING")
 
 
 class _Activities(_Repo):
     def add(self, record: ActivityRecord) -> None:
-        self.uow.write().execute(sa.insert(t.activities), mapping.activity_to_row(record))
+        self.uow.run(ACTIVITY_INSERT, mapping.activity_to_row(record), write=True)
 
     def get(self, activity_id: str) -> ActivityRecord | None:
-        row = (
-            self.uow.read()
-            .execute(sa.select(t.activities).where(t.activities.c.id == activity_id))
-            .mappings()
-            .first()
-        )
+        row = self.uow.one(ACTIVITY, {"id": activity_id})
         return mapping.activity_from_row(row) if row is not None else None
 
     def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool:
-        statement = sa.select(sa.literal(1)).where(
-            _sub.member_id == member_id, _sub.rule_id == rule_id, _sub.subject_id == subject_id
-        )
-        return self.uow.read().execute(statement).first() is not None
+        params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
+        return self.uow.one(SUBJECT, params) is not None
 
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
-        uow = self.uow
-        statement = uow.insert(t.rewarded_subjects).on_conflict_do_nothing()
-        uow.write().execute(
-            statement, {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
-        )
+        params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
+        self.uow.run(SUBJECT_INSERT, params, write=True)
 
 
 # --- stock and coupon codes ---------------------------------------------------------------
 
-_stk = t.stock.c
-_code = t.coupon_codes.c
+STOCK_INSERT = insert_sql(t.stock, tail=" ON CONFLICT DO NOTHING")
+STOCK = "SELECT remaining FROM stock WHERE reward_id = :reward_id"
+TAKE = (
+    "UPDATE stock SET remaining = remaining - :quantity"
+    " WHERE reward_id = :reward_id AND remaining >= :quantity"
+)
+PUT_BACK = (
+    "UPDATE stock SET remaining = remaining + :quantity"
+    " WHERE reward_id = :reward_id AND remaining IS NOT NULL"
+)
+CODE_INSERT = (
+    "INSERT INTO coupon_codes (reward_id, code) VALUES (:reward_id, :code)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+CLAIM = (
+    "UPDATE coupon_codes SET redemption_id = :redemption_id WHERE id = ("
+    " SELECT id FROM coupon_codes WHERE reward_id = :reward_id AND redemption_id IS NULL"
+    " ORDER BY id LIMIT 1{skip_locked}) RETURNING code"
+)
+CODES_LEFT = (
+    "SELECT COUNT(*) FROM coupon_codes WHERE reward_id = :reward_id AND redemption_id IS NULL"
+)
 
 
 class _Stock(_Repo):
     def ensure(self, reward_id: str, stock: int | None) -> None:
-        uow = self.uow
-        statement = uow.insert(t.stock).on_conflict_do_nothing()
-        uow.write().execute(statement, {"reward_id": reward_id, "remaining": stock})
+        self.uow.run(STOCK_INSERT, {"reward_id": reward_id, "remaining": stock}, write=True)
 
     def _row(self, reward_id: str) -> tuple[bool, int | None]:
-        row = (
-            self.uow.read()
-            .execute(sa.select(_stk.remaining).where(_stk.reward_id == reward_id))
-            .first()
-        )
+        row = self.uow.one(STOCK, {"reward_id": reward_id})
         if row is None:
             return False, None
-        remaining: int | None = row[0]
+        remaining: int | None = row["remaining"]
         assert remaining is None or remaining >= 0, f"stock of {reward_id} is negative"
         return True, remaining
 
@@ -406,180 +413,143 @@ class _Stock(_Repo):
 
     def take(self, reward_id: str, quantity: int) -> bool:
         assert quantity > 0
-        taken = (
-            self.uow.write()
-            .execute(
-                sa.update(t.stock)
-                .where(_stk.reward_id == reward_id, _stk.remaining >= quantity)
-                .values(remaining=_stk.remaining - quantity)
-            )
-            .rowcount
-        )
-        if taken == 1:
+        params = {"reward_id": reward_id, "quantity": quantity}
+        if self.uow.run(TAKE, params, write=True).rowcount == 1:
             return True
         exists, remaining = self._row(reward_id)
         return exists and remaining is None  # unlimited stock is never short
 
     def put_back(self, reward_id: str, quantity: int) -> None:
         assert quantity > 0
-        self.uow.write().execute(
-            sa.update(t.stock)
-            .where(_stk.reward_id == reward_id, _stk.remaining.is_not(None))
-            .values(remaining=_stk.remaining + quantity)
-        )
+        self.uow.run(PUT_BACK, {"reward_id": reward_id, "quantity": quantity}, write=True)
 
     def restock(self, reward_id: str, quantity: int) -> None:
         self.put_back(reward_id, quantity)
 
     def add_codes(self, reward_id: str, codes: Sequence[str]) -> int:
-        if not codes:
-            return 0
-        uow = self.uow
-        statement = uow.insert(t.coupon_codes).on_conflict_do_nothing().returning(_code.id)
-        rows = [{"reward_id": reward_id, "code": code, "redemption_id": None} for code in codes]
-        return len(uow.write().execute(statement, rows).all())
+        added = 0
+        for code in codes:  # one by one: each tells whether it was new
+            params = {"reward_id": reward_id, "code": code}
+            added += self.uow.run(CODE_INSERT, params, write=True).fetchone() is not None
+        return added
 
     def claim_code(self, reward_id: str, redemption_id: str) -> str | None:
-        first_free = (
-            sa.select(_code.id)
-            .where(_code.reward_id == reward_id, _code.redemption_id.is_(None))
-            .order_by(_code.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
-            .scalar_subquery()
-        )
-        statement = (
-            sa.update(t.coupon_codes)
-            .where(_code.id == first_free)
-            .values(redemption_id=redemption_id)
-            .returning(_code.code)
-        )
-        code: str | None = self.uow.write().execute(statement).scalar_one_or_none()
-        return code
+        uow = self.uow
+        sql = CLAIM.format(skip_locked=uow.dialect.skip_locked)
+        params = {"reward_id": reward_id, "redemption_id": redemption_id}
+        row = uow.run(sql, params, write=True).fetchone()
+        return None if row is None else str(row[0])
 
     def codes_left(self, reward_id: str) -> int:
-        statement = sa.select(sa.func.count()).where(
-            _code.reward_id == reward_id, _code.redemption_id.is_(None)
-        )
-        return int(self.uow.read().execute(statement).scalar_one())
+        return int(self.uow.scalar(CODES_LEFT, {"reward_id": reward_id}))
 
 
 # --- redemptions --------------------------------------------------------------------------
 
-_red = t.redemptions.c
+REDEMPTIONS = f"SELECT {select_list(t.redemptions)} FROM redemptions"
+REDEMPTION_INSERT = insert_sql(t.redemptions)
+REDEMPTION_UPDATE = update_sql(t.redemptions, ["id"])
+ACTIVE_QUANTITY = (
+    "SELECT COALESCE(SUM(quantity), 0) FROM redemptions"
+    " WHERE member_id = :member_id AND reward_id = :reward_id AND status <> :cancelled"
+)
 
 
 class _Redemptions(_Repo):
     def add(self, redemption: Redemption) -> None:
-        self.uow.write().execute(sa.insert(t.redemptions), mapping.redemption_to_row(redemption))
+        self.uow.run(REDEMPTION_INSERT, mapping.redemption_to_row(redemption), write=True)
 
     def get(self, redemption_id: str) -> Redemption | None:
-        row = (
-            self.uow.read()
-            .execute(sa.select(t.redemptions).where(_red.id == redemption_id))
-            .mappings()
-            .first()
-        )
+        row = self.uow.one(f"{REDEMPTIONS} WHERE id = :id", {"id": redemption_id})
         return mapping.redemption_from_row(row) if row is not None else None
 
     def save(self, redemption: Redemption) -> None:
-        values = mapping.redemption_to_row(redemption)
-        del values["id"]
-        updated = (
-            self.uow.write()
-            .execute(sa.update(t.redemptions).where(_red.id == redemption.id).values(values))
-            .rowcount
-        )
+        row = mapping.redemption_to_row(redemption)
+        updated = self.uow.run(REDEMPTION_UPDATE, row, write=True).rowcount
         assert updated == 1, f"redemption {redemption.id} was saved before it was added"
 
     def active_quantity(self, member_id: str, reward_id: str) -> int:
-        statement = sa.select(sa.func.coalesce(sa.func.sum(_red.quantity), 0)).where(
-            _red.member_id == member_id,
-            _red.reward_id == reward_id,
-            _red.status != RedemptionStatus.CANCELLED.value,
-        )
-        return int(self.uow.read().execute(statement).scalar_one())
+        params = {
+            "member_id": member_id,
+            "reward_id": reward_id,
+            "cancelled": RedemptionStatus.CANCELLED.value,
+        }
+        return int(self.uow.scalar(ACTIVE_QUANTITY, params))
 
     def list_for_member(self, member_id: str, after_id: str | None, limit: int) -> list[Redemption]:
         if limit <= 0:
             return []
-        statement = sa.select(t.redemptions).where(_red.member_id == member_id)
-        if after_id is not None:
-            statement = statement.where(_red.id < after_id)
-        statement = statement.order_by(_red.id.desc()).limit(limit)
-        rows = self.uow.read().execute(statement).mappings()
+        before = "" if after_id is None else " AND id < :after"
+        sql = f"{REDEMPTIONS} WHERE member_id = :member_id{before} ORDER BY id DESC LIMIT :limit"
+        rows = self.uow.all(sql, {"member_id": member_id, "after": after_id, "limit": limit})
         return [mapping.redemption_from_row(r) for r in rows]
 
 
 # --- honors -------------------------------------------------------------------------------
 
-_hon = t.honor_awards.c
+AWARDS = f"SELECT {select_list(t.honor_awards)} FROM honor_awards"
+AWARD_INSERT = insert_sql(t.honor_awards)
+AWARD_UPDATE = update_sql(t.honor_awards, ["id"])
+HOLDERS = (
+    "SELECT COUNT(DISTINCT member_id) FROM honor_awards"
+    " WHERE honor_id = :honor_id AND revoked_at IS NULL"
+)
 
 
 class _Honors(_Repo):
     def add(self, award: HonorAward) -> None:
-        self.uow.write().execute(sa.insert(t.honor_awards), mapping.honor_to_row(award))
+        self.uow.run(AWARD_INSERT, mapping.honor_to_row(award), write=True)
 
     def save(self, award: HonorAward) -> None:
-        values = mapping.honor_to_row(award)
-        del values["id"]
-        updated = (
-            self.uow.write()
-            .execute(sa.update(t.honor_awards).where(_hon.id == award.id).values(values))
-            .rowcount
-        )
+        updated = self.uow.run(AWARD_UPDATE, mapping.honor_to_row(award), write=True).rowcount
         assert updated == 1, f"honor award {award.id} was saved before it was added"
 
     def active(self, member_id: str, honor_id: str) -> HonorAward | None:
-        statement = (
-            sa.select(t.honor_awards)
-            .where(
-                _hon.member_id == member_id, _hon.honor_id == honor_id, _hon.revoked_at.is_(None)
-            )
-            .order_by(_hon.id)
-            .limit(1)
+        sql = (
+            f"{AWARDS} WHERE member_id = :member_id AND honor_id = :honor_id"
+            " AND revoked_at IS NULL ORDER BY id LIMIT 1"
         )
-        row = self.uow.read().execute(statement).mappings().first()
+        row = self.uow.one(sql, {"member_id": member_id, "honor_id": honor_id})
         return mapping.honor_from_row(row) if row is not None else None
 
     def list_for_member(self, member_id: str) -> list[HonorAward]:
-        statement = sa.select(t.honor_awards).where(_hon.member_id == member_id).order_by(_hon.id)
-        return [mapping.honor_from_row(r) for r in self.uow.read().execute(statement).mappings()]
+        rows = self.uow.all(f"{AWARDS} WHERE member_id = :member_id ORDER BY id", {
+            "member_id": member_id})  # fmt: skip
+        return [mapping.honor_from_row(r) for r in rows]
 
     def holders(self, honor_id: str) -> int:
-        statement = sa.select(sa.func.count(sa.distinct(_hon.member_id))).where(
-            _hon.honor_id == honor_id, _hon.revoked_at.is_(None)
-        )
-        return int(self.uow.read().execute(statement).scalar_one())
+        return int(self.uow.scalar(HOLDERS, {"honor_id": honor_id}))
 
     def active_for_honors(self, honor_ids: Sequence[str], limit: int) -> list[HonorAward]:
         if not honor_ids or limit <= 0:
             return []
-        statement = (
-            sa.select(t.honor_awards)
-            .where(_hon.honor_id.in_(list(honor_ids)), _hon.revoked_at.is_(None))
-            .order_by(_hon.granted_at, _hon.id)
-            .limit(limit)
+        condition, params = self.uow.any_of("honor_id", honor_ids)
+        sql = (
+            f"{AWARDS} WHERE {condition} AND revoked_at IS NULL"
+            " ORDER BY granted_at, id LIMIT :limit"
         )
-        return [mapping.honor_from_row(r) for r in self.uow.read().execute(statement).mappings()]
+        return [mapping.honor_from_row(r) for r in self.uow.all(sql, {**params, "limit": limit})]
 
 
 # --- idempotency and audit ----------------------------------------------------------------
 
-_idem = t.idempotency_keys.c
-_aud = t.audit_entries.c
+KEY = (
+    f"SELECT {select_list(t.idempotency_keys)} FROM idempotency_keys"
+    " WHERE scope = :scope AND key = :key"
+)
+KEY_INSERT = insert_sql(t.idempotency_keys, tail=" ON CONFLICT DO NOTHING RETURNING key")
+AUDIT = f"SELECT {select_list(t.audit_entries)} FROM audit_entries"
+AUDIT_INSERT = insert_sql(t.audit_entries, skip=["seq"])
 
 
 class _Idempotency(_Repo):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        statement = sa.select(t.idempotency_keys).where(_idem.scope == scope, _idem.key == key)
-        row = self.uow.read().execute(statement).mappings().first()
+        row = self.uow.one(KEY, {"scope": scope, "key": key})
         return mapping.idempotency_from_row(row) if row is not None else None
 
     def add(self, record: IdempotencyRecord) -> None:
-        uow = self.uow
-        statement = uow.insert(t.idempotency_keys).on_conflict_do_nothing().returning(_idem.key)
-        inserted = uow.write().execute(statement, mapping.idempotency_to_row(record)).first()
+        row = mapping.idempotency_to_row(record)
+        inserted = self.uow.run(KEY_INSERT, row, write=True).fetchone()
         # The member lock serializes every use of a member's keys, so a duplicate here is
         # a bug of ours; the unit of work rolls back and nothing is written twice.
         assert inserted is not None, f"idempotency key {record.scope}/{record.key} inserted twice"
@@ -587,13 +557,12 @@ class _Idempotency(_Repo):
 
 class _Audit(_Repo):
     def add(self, entry: AuditEntry) -> None:
-        self.uow.write().execute(sa.insert(t.audit_entries), mapping.audit_to_row(entry))
+        self.uow.run(AUDIT_INSERT, mapping.audit_to_row(entry), write=True)
 
     def list(self, target: str | None, limit: int) -> list[AuditEntry]:
         if limit <= 0:
             return []
-        statement = sa.select(t.audit_entries)
-        if target is not None:
-            statement = statement.where(_aud.target == target)
-        statement = statement.order_by(_aud.seq.desc()).limit(limit)
-        return [mapping.audit_from_row(r) for r in self.uow.read().execute(statement).mappings()]
+        where = "" if target is None else " WHERE target = :target"
+        sql = f"{AUDIT}{where} ORDER BY seq DESC LIMIT :limit"
+        rows = self.uow.all(sql, {"target": target, "limit": limit})
+        return [mapping.audit_from_row(r) for r in rows]

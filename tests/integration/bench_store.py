@@ -1,0 +1,106 @@
+"""Benchmark: `record_activity` through the SQL store, single thread, one transaction per
+activity (the API's hot path). Prints figures; asserts nothing.
+
+    python -m tests.integration.bench_store [--database URL] [--activities N] [--runs R]
+
+Without --database it uses a fresh SQLite file in a temporary directory. For PostgreSQL
+pass a URL; the benchmark works in a schema of its own and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from domain import services
+from domain.commands import RecordActivity, RegisterMember
+from persistence.sql import SqlStore, migrate
+from persistence.sql.engine import normalize_url
+from tests.integration.checks import violations
+from tests.integration.shop import DEFAULT_AT
+from tests.unit.builders import economy_from
+
+ECONOMY = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 10
+"""
+)
+members_count = 100
+
+
+def one_run(url: str, activities: int) -> float:
+    """Activities per second for one fresh store."""
+    migrate(url)
+    store = SqlStore(url)
+    try:
+        members = [
+            services.register_member(RegisterMember(f"b{i}", "Bench", DEFAULT_AT), store(),
+                                     ECONOMY).id
+            for i in range(members_count)
+        ]  # fmt: skip
+        commands = [
+            RecordActivity(members[i % members_count], "post",
+                           DEFAULT_AT + timedelta(seconds=i), f"bench-{i}")
+            for i in range(activities)
+        ]  # fmt: skip
+        started = time.perf_counter()
+        for cmd in commands:
+            services.record_activity(cmd, store(), ECONOMY)
+        elapsed = time.perf_counter() - started
+        assert violations(store) == {}, "the benchmark broke the ledger"
+    finally:
+        store.dispose()
+    return activities / elapsed
+
+
+def sqlite_run(activities: int) -> float:
+    with tempfile.TemporaryDirectory() as directory:
+        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities)
+
+
+def postgres_run(base: str, activities: int) -> float:
+    schema = f"hl_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(normalize_url(base), poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        return one_run(url.render_as_string(hide_password=False), activities)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
+    parser.add_argument("--activities", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rates = []
+    for _ in range(args.runs):
+        if args.database and make_url(args.database).get_backend_name() != "sqlite":
+            rates.append(postgres_run(args.database, args.activities))
+        else:
+            rates.append(sqlite_run(args.activities))
+    kind = "postgresql" if args.database else "sqlite"
+    runs = ", ".join(f"{r:,.0f}" for r in rates)
+    print(
+        f"record_activity on {kind}, 1 thread, {args.activities} activities x {args.runs} runs: "
+        f"median {statistics.median(rates):,.0f}/s (runs: {runs})"
+    )
+
+
+if __name__ == "__main__":
+    main()
