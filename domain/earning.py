@@ -47,6 +47,13 @@ def _used(progress: Progress, rule_id: str, period: str, current: int) -> tuple[
     return stored[1], stored[2]
 
 
+def _closed(progress: Progress, rule_id: str, period: str, current: int) -> bool:
+    """True when the rule has already counted a later bucket of `period`: the activity
+    arrived late, and its own bucket's usage is no longer known (only one is kept)."""
+    stored = progress.counters.get(counter_key(rule_id, period))
+    return stored is not None and stored[0] > current
+
+
 def _chosen_rules(economy: Economy, kind: str, attributes: Attributes) -> list[Rule]:
     """The first matching rule of each exclusive group, in file order."""
     seen: set[str] = set()
@@ -63,7 +70,8 @@ def check_activity(
     economy: Economy, kind: str, subject_id: str | None, attributes: Attributes
 ) -> None:
     """Reject activities no rule could ever understand, naming the field."""
-    if kind not in economy.activity_kinds:
+    # rules_by_kind holds most kinds; activity_kinds (built per call) adds the KOC kinds
+    if kind not in economy.rules_by_kind and kind not in economy.activity_kinds:
         known = ", ".join(sorted(economy.activity_kinds))
         raise InvalidInput("kind", f"unknown activity kind {kind!r} (known: {known})")
     for name, value in attributes.items():
@@ -94,6 +102,8 @@ def evaluate(
     cap_day, cap_used = progress.daily_total
     if cap_day != day:
         cap_used = 0
+    if cap_day > day and economy.daily_cap is not None:
+        cap_used = economy.daily_cap  # a late activity: its day's usage is no longer known
     cap_left = None if economy.daily_cap is None else max(economy.daily_cap - cap_used, 0)
     lines: list[AwardLine] = []
     limits: list[LimitStatus] = []
@@ -117,9 +127,14 @@ def evaluate(
         for limit in rule.limits:
             current = bucket(limit.period, day)
             n, pts = _used(progress, rule.id, limit.period, current)
+            closed = _closed(progress, rule.id, limit.period, current)
+            if closed:  # its usage is no longer known: report it used up, and refuse
+                n, pts = limit.max_count or n, limit.max_points or pts
             limits.append(
                 LimitStatus(rule.id, limit.period, limit.max_count, limit.max_points, n, pts)
             )
+            if blocked is None and closed:
+                blocked = f"arrived late: a later {limit.period} is already counted"
             if blocked is None and limit.max_count is not None and n >= limit.max_count:
                 blocked = f"{limit.period} limit of {limit.max_count} reached"
             if limit.max_points is not None and points > limit.max_points - pts:
@@ -131,7 +146,7 @@ def evaluate(
         streak_length, bonus = 0, 0
         if rule.streak is not None:
             length, last_day = progress.streaks.get(rule.id, (0, 0))
-            if last_day == day:
+            if last_day >= day:  # the same day, or a late activity: the streak stands
                 streak_length = length
             else:
                 streak_length = length + 1 if last_day == day - 1 else 1
@@ -171,7 +186,7 @@ def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
                 pts + fire.points,
             )
         progress.last_award[rule.id] = plan.at_seconds
-        if rule.streak is not None:
+        if rule.streak is not None and day >= progress.streaks.get(rule.id, (0, 0))[1]:
             progress.streaks[rule.id] = (fire.streak_length, day)
             best = progress.best_streaks.get(rule.id, 0)
             progress.best_streaks[rule.id] = max(best, fire.streak_length)

@@ -86,15 +86,17 @@ class _Staged:
 
     def apply(self) -> None:
         s = self.state
+        members, handles = s.members, s.handles
         for member in self.members.values():
-            s.members[member.id] = member
-            s.handles[member.handle] = member.id
+            members[member.id] = member
+            handles[member.handle] = member.id
         s.balances.update(self.balances)
+        entries, by_member = s.entries, s.entries_by_member
+        s.transfers.extend(self.transfers)
         for transfer in self.transfers:
-            s.transfers.append(transfer)
             for posting in transfer.postings:
                 entry = LedgerEntry(
-                    len(s.entries) + 1,
+                    len(entries) + 1,
                     transfer.id,
                     transfer.kind,
                     posting.account,
@@ -103,11 +105,16 @@ class _Staged:
                     transfer.reference,
                     transfer.memo,
                 )
-                s.entries.append(entry)
+                entries.append(entry)
                 if is_member_account(posting.account):
-                    s.entries_by_member.setdefault(transfer.member_id, []).append(entry)
+                    mine = by_member.get(transfer.member_id)
+                    if mine is None:
+                        by_member[transfer.member_id] = [entry]
+                    else:
+                        mine.append(entry)
         s.activities.update(self.activities)
-        s.subjects |= self.subjects
+        if self.subjects:
+            s.subjects |= self.subjects
         s.stock.update(self.stock)
         for reward_id, codes in self.codes_added.items():
             s.codes.setdefault(reward_id, []).extend(codes)
@@ -174,14 +181,11 @@ class MemoryUnitOfWork:
 class _Repo:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self.uow = uow
-
-    @property
-    def state(self) -> MemoryState:
-        return self.uow.state
+        self.state: MemoryState = uow.state  # one store's state for the uow's whole life
 
     @property
     def staged(self) -> _Staged:
-        return self.uow.staged
+        return self.uow._staged  # the current transaction's writes (renewed on enter/commit)
 
 
 _MEMBER_FIELDS = tuple(f.name for f in fields(Member))
@@ -283,9 +287,12 @@ class _Members(_Repo):
 class _Ledger(_Repo):
     def post(self, transfer: Transfer) -> bool:
         staged = self.staged
-        after = {p.account: staged.balance(p.account) + p.amount for p in transfer.postings}
-        if any(is_member_account(a) and v < 0 for a, v in after.items()):
-            return False
+        after: dict[str, int] = {}
+        for posting in transfer.postings:
+            after[posting.account] = staged.balance(posting.account) + posting.amount
+        for account, value in after.items():
+            if value < 0 and is_member_account(account):
+                return False
         staged.balances.update(after)
         staged.transfers.append(transfer)
         return True
