@@ -23,6 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import InvalidToken, viewer_from_header
 from api.context import Context
+from api.economy_types import GuideIndex
 from api.events import Broker
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
@@ -31,6 +32,7 @@ from api.schema import build_schema
 from api.settings import Settings
 from domain import services
 from domain.economy import Economy, parse_economy
+from domain.guide import build_guide
 from persistence.sql import SqlStore, migrate, schema_status
 
 log = logging.getLogger("honorloop.api")
@@ -113,11 +115,12 @@ def create_app(
     """Build the app (no I/O beyond reading the economy file); resources open in lifespan."""
     economy = economy if economy is not None else load_economy(settings.economy_path)
     schema = build_schema(settings)
+    guide = GuideIndex(build_guide(economy))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = await run_in_threadpool(opener, settings, economy)
-        app.state.runtime = Runtime(settings, economy, opened.store, Broker())
+        app.state.runtime = Runtime(settings, economy, guide, opened.store, Broker())
         app.state.ready = opened.ready
         try:
             yield

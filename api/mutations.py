@@ -5,10 +5,10 @@ back as the mutation's own error types (mapped in `api.errors.user_error`)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
-from strawberry import relay
 
 from api import ids
 from api import inputs as i
@@ -91,7 +91,7 @@ class RegisterMemberPayload:
 class Activity:
     id: strawberry.ID
     kind: str
-    occurred_at: str
+    occurred_at: datetime
     subject_id: str | None
     points: int
     lines: list[AwardLine]
@@ -212,7 +212,7 @@ def _activity_payload(result: ActivityResult) -> RecordActivityPayload:
         activity=Activity(
             id=strawberry.ID(record.id),
             kind=record.kind,
-            occurred_at=record.occurred_at.isoformat(),
+            occurred_at=record.occurred_at,
             subject_id=record.subject_id,
             points=record.points,
             lines=[
@@ -231,14 +231,6 @@ def _activity_payload(result: ActivityResult) -> RecordActivityPayload:
         events=[event_type(e) for e in result.events],
         member_id=record.member_id,
     )
-
-
-def _award(award_id: str, honor_id: str, info: Info, **fields: Any) -> HonorAward:
-    from api.economy_types import honor_type
-
-    honor = info.context.runtime.economy.honor(honor_id)
-    assert honor is not None, f"award {award_id} of unknown honor {honor_id}"
-    return HonorAward(id=strawberry.ID(award_id), honor=honor_type(honor), **fields)
 
 
 @strawberry.type
@@ -369,15 +361,7 @@ class Mutation:
             )
             award = await info.context.runtime.command(services.grant_honor, cmd)
             return HonorPayload(
-                award=_award(
-                    award.id,
-                    award.honor_id,
-                    info,
-                    tier=award.tier,
-                    granted_at=award.granted_at,
-                    revoked_at=award.revoked_at,
-                    active=award.active,
-                ),
+                award=HonorAward.of(info.context.runtime.guide, award),
                 member_id=award.member_id,
             )
 
@@ -395,15 +379,7 @@ class Mutation:
             )
             award = await info.context.runtime.command(services.revoke_honor, cmd)
             return HonorPayload(
-                award=_award(
-                    award.id,
-                    award.honor_id,
-                    info,
-                    tier=award.tier,
-                    granted_at=award.granted_at,
-                    revoked_at=award.revoked_at,
-                    active=award.active,
-                ),
+                award=HonorAward.of(info.context.runtime.guide, award),
                 member_id=award.member_id,
             )
 
@@ -448,6 +424,3 @@ class Mutation:
             return LockLevelPayload(member=Member.of(member))
 
         return cast(LockLevelResult, await _attempt(info, act))
-
-
-__all__ = ["Mutation", "relay"]

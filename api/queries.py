@@ -12,7 +12,7 @@ from api import ids
 from api.auth import utc_now
 from api.connections import Connection, Edge, connection, page_size
 from api.context import Info
-from api.economy_types import EconomyGuide, Honor, Level, guide, honor_type, level_type
+from api.economy_types import EconomyGuide, Level
 from api.errors import InvalidInput, NotFound, bad_input, invalid_input, user_error
 from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
@@ -21,7 +21,6 @@ from api.settings import page_size_max
 from api.types import HonorAward, Member, Reward
 from domain import services
 from domain.commands import RecordActivity
-from domain.economy import Economy
 from domain.errors import DomainError
 from domain.model import Evaluation
 
@@ -124,8 +123,9 @@ class Query:
 
     @field(permissions=[IsMember], description="The member the token names.")
     async def viewer(self, info: Info) -> Member | None:
-        member_id = info.context.viewer.member_id if info.context.viewer else None
-        found = await info.context.loaders.members.load(member_id or "")
+        viewer = info.context.viewer
+        assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+        found = await info.context.loaders.members.load(viewer.member_id)
         return Member.of(found) if found else None
 
     @field(permissions=[IsOperator], description="Any member (operators).")
@@ -137,7 +137,7 @@ class Query:
 
     @field(description="The public contribution-value guide.")
     def economy(self, info: Info) -> EconomyGuide:
-        return guide(info.context.runtime.economy)
+        return info.context.runtime.guide.economy
 
     @field(description="The points mall, in catalogue order, with stock left.")
     def rewards(
@@ -157,7 +157,10 @@ class Query:
             if index > position and (tier is None or reward.tier == tier)
         ]
         edges = [
-            Edge(cursor=ids.encode_cursor("reward", index), node=Reward.of(economy, reward))
+            Edge(
+                cursor=ids.encode_cursor("reward", index),
+                node=Reward.of(info.context.runtime.guide, reward),
+            )
             for index, reward in listed[:limit]
         ]
         return connection(edges, len(listed) > limit, after)
@@ -183,29 +186,16 @@ class Query:
         if not 0 <= first <= hall_of_fame_size_max:
             raise bad_input("first", f"must be between 0 and {hall_of_fame_size_max}")
         runtime = info.context.runtime
-        economy = runtime.economy
-        rows = await runtime.read(lambda uow: services.hall_of_fame(uow, economy, first))
-        found: list[HallOfFameEntry] = []
-        for row in rows:
-            level = economy.level(row.level_id)
-            assert level is not None, f"member {row.member.id} at unknown level {row.level_id}"
-            honors = [
-                HonorAward(
-                    id=strawberry.ID(a.id),
-                    honor=_honor(economy, a.honor_id),
-                    tier=a.tier,
-                    granted_at=a.granted_at,
-                    revoked_at=a.revoked_at,
-                    active=a.active,
-                )
-                for a in row.honors
-            ]
-            found.append(
-                HallOfFameEntry(
-                    member=Member.of(row.member), level=level_type(level), honors=honors
-                )
+        guide = runtime.guide
+        rows = await runtime.read(lambda uow: services.hall_of_fame(uow, runtime.economy, first))
+        return [
+            HallOfFameEntry(
+                member=Member.of(row.member),
+                level=guide.level(row.level_id),
+                honors=[HonorAward.of(guide, award) for award in row.honors],
             )
-        return found
+            for row in rows
+        ]
 
     @field(
         permissions=[ActsForOwnMember],
@@ -235,9 +225,3 @@ class Query:
         except DomainError as error:
             return user_error(error)  # type: ignore[return-value]
         return _explanation(evaluation)
-
-
-def _honor(economy: Economy, honor_id: str) -> Honor:
-    honor = economy.honor(honor_id)
-    assert honor is not None, f"unknown honor {honor_id}"
-    return honor_type(honor)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from api.economy_types import GuideIndex
 from api.events import Broker
 from api.settings import Settings
 from domain.economy import Economy
@@ -24,6 +25,7 @@ R = TypeVar("R")
 class Runtime:
     settings: Settings
     economy: Economy
+    guide: GuideIndex  # the public guide, built once from the economy
     store: StoreFactory
     broker: Broker
 

@@ -14,21 +14,11 @@ from strawberry import relay
 from api import ids
 from api.connections import Connection, Edge, connection, page_size, page_size_default
 from api.context import Info
-from api.economy_types import (
-    Honor,
-    KocTier,
-    Level,
-    RewardTier,
-    honor_type,
-    koc_tier_type,
-    level_type,
-    reward_tier_type,
-)
+from api.economy_types import GuideIndex, Honor, KocTier, Level, RewardTier
 from api.fields import field
 from api.permissions import IsSelfOrOperator, can_see
 from domain import levels as domain_levels
 from domain import model
-from domain.economy import Economy
 from domain.economy import Reward as DomainReward
 
 
@@ -91,6 +81,17 @@ class HonorAward:
     revoked_at: datetime | None
     active: bool
 
+    @classmethod
+    def of(cls, guide: GuideIndex, award: model.HonorAward) -> HonorAward:
+        return cls(
+            id=strawberry.ID(award.id),
+            honor=guide.honor(award.honor_id),
+            tier=award.tier,
+            granted_at=award.granted_at,
+            revoked_at=award.revoked_at,
+            active=award.active,
+        )
+
 
 @strawberry.enum
 class TransferKind(Enum):
@@ -146,19 +147,16 @@ class Reward(relay.Node):
         return await info.context.loaders.stock.load(self.id)
 
     @classmethod
-    def of(cls, economy: Economy, reward: DomainReward) -> Reward:
-        tier = economy.reward_tier(reward.tier)
-        gate = economy.level(reward.min_level) if reward.min_level else None
-        assert tier is not None, f"reward {reward.id} is in unknown tier {reward.tier}"
+    def of(cls, guide: GuideIndex, reward: DomainReward) -> Reward:
         return cls(
             id=reward.id,
             title=reward.title,
             description=reward.description,
-            tier=reward_tier_type(tier),
+            tier=guide.reward_tiers[reward.tier],
             price=reward.price,
             stock=reward.stock,
             per_member_limit=reward.per_member_limit,
-            min_level=level_type(gate) if gate else None,
+            min_level=guide.level(reward.min_level) if reward.min_level else None,
             available_from=reward.available_from,
             available_until=reward.available_until,
             fulfilment=reward.fulfilment,
@@ -168,9 +166,9 @@ class Reward(relay.Node):
     def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        economy = info.context.runtime.economy
-        found = [economy.reward(i) for i in node_ids]
-        return [cls.of(economy, r) if r else None for r in found]  # type: ignore[misc]
+        runtime = info.context.runtime
+        found = [runtime.economy.reward(i) for i in node_ids]
+        return [cls.of(runtime.guide, r) if r else None for r in found]  # type: ignore[misc]
 
 
 @strawberry.type(description="A member's redemption: reserved, then fulfilled or cancelled.")
@@ -188,10 +186,10 @@ class Redemption(relay.Node):
 
     @strawberry.field
     def reward(self, info: Info) -> Reward:
-        economy = info.context.runtime.economy
-        reward = economy.reward(self.reward_id)
+        runtime = info.context.runtime
+        reward = runtime.economy.reward(self.reward_id)
         assert reward is not None, f"redemption {self.id} of unknown reward {self.reward_id}"
-        return Reward.of(economy, reward)
+        return Reward.of(runtime.guide, reward)
 
     @strawberry.field
     async def member(self, info: Info) -> Member:
@@ -255,7 +253,8 @@ class Member(relay.Node):
 
     @strawberry.field
     def level(self, info: Info) -> MemberLevel:
-        economy = info.context.runtime.economy
+        runtime = info.context.runtime
+        economy = runtime.economy
         member = self._member
         level = domain_levels.current_level(economy, member)
         upcoming = domain_levels.next_level(economy, level)
@@ -266,7 +265,7 @@ class Member(relay.Node):
             privileges=list(level.privileges),
             name_colour=level.name_colour,
             progress_to_next=domain_levels.progress_to_next(economy, member),
-            next_level=level_type(upcoming) if upcoming else None,
+            next_level=runtime.guide.level(upcoming.id) if upcoming else None,
             locked=member.level_locked,
             owner_id=member.id,
             _state=member.level_state,
@@ -276,29 +275,13 @@ class Member(relay.Node):
     @strawberry.field
     def koc_tier(self, info: Info) -> KocTier | None:
         tier_id = self._member.koc_tier
-        tier = info.context.runtime.economy.koc_tier(tier_id) if tier_id else None
-        return koc_tier_type(tier) if tier else None
+        return info.context.runtime.guide.koc_tiers.get(tier_id) if tier_id else None
 
     @field(description="Honors held now (revoked ones are left out).")
     async def honors(self, info: Info) -> list[HonorAward]:
-        economy = info.context.runtime.economy
+        guide = info.context.runtime.guide
         awards = await info.context.loaders.honors.load(self.owner_id)
-        found: list[HonorAward] = []
-        for award in awards:
-            honor = economy.honor(award.honor_id)
-            if honor is None or not award.active:
-                continue
-            found.append(
-                HonorAward(
-                    id=strawberry.ID(award.id),
-                    honor=honor_type(honor),
-                    tier=award.tier,
-                    granted_at=award.granted_at,
-                    revoked_at=award.revoked_at,
-                    active=award.active,
-                )
-            )
-        return found
+        return [HonorAward.of(guide, a) for a in awards if a.active and a.honor_id in guide.honors]
 
     @field(permissions=[IsSelfOrOperator])
     async def points(self, info: Info) -> Points | None:

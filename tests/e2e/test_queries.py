@@ -125,23 +125,27 @@ def test_node_of_an_unknown_id_is_null(api: Api) -> None:
 def test_economy_is_the_public_guide_readable_without_a_token(api: Api) -> None:
     query = """
     { economy {
-        id timezone dailyCap
-        rules { id kind points conditions limits { period maxCount } streak { bonusPerDay } }
+        id timezone dailyCap { points summary }
+        rules { id kind points earns conditions limits { period maxCount } streak { bonusPerDay } }
         levels { id title threshold privileges }
-        kocTiers { id } honors { id manual } rewardTiers { id title }
+        koc { tiers { id criteria } } honors { id manual } rewardTiers { id rewards { id } }
     } }
     """
 
     economy = api.data(query)["economy"]
 
     assert economy["id"] == "koc_community"
-    assert economy["dailyCap"] == 300
+    assert economy["dailyCap"]["points"] == 300
+    assert economy["dailyCap"]["summary"]
     rules = {r["id"]: r for r in economy["rules"]}
     assert rules["post_with_photos"]["points"] == 15
     assert rules["post_with_photos"]["conditions"] == ["photos >= 1"]
+    assert rules["post_with_photos"]["earns"]
     assert rules["daily_check_in"]["limits"] == [{"period": "DAY", "maxCount": 1}]
     assert [lv["id"] for lv in economy["levels"]][:2] == ["newcomer", "regular"]
     assert [t["id"] for t in economy["rewardTiers"]] == ["merch", "practical", "ultimate"]
+    assert {"id": "sticker_pack"} in economy["rewardTiers"][0]["rewards"]
+    assert [t["id"] for t in economy["koc"]["tiers"]] == ["junior", "intermediate", "senior"]
 
 
 def test_rewards_page_through_the_whole_catalogue_with_cursors(api: Api, economy: Economy) -> None:
