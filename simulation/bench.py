@@ -29,6 +29,7 @@ import simpy
 
 from domain import services
 from domain.economy import parse_economy
+from domain.model import Member
 from persistence import memory
 from simulation.engine import Run, Simulation
 from simulation.invariants import ledger_problems
@@ -51,7 +52,7 @@ def _timed_services(acc: dict[str, float]) -> Iterator[None]:
         finally:
             acc["services_s"] += time.process_time() - start
 
-    services.record_activities = timed  # type: ignore[assignment]
+    services.record_activities = timed
     try:
         yield
     finally:
@@ -61,7 +62,11 @@ def _timed_services(acc: dict[str, float]) -> Iterator[None]:
 @contextmanager
 def _deepcopy_store() -> Iterator[None]:
     original = memory.clone_member
-    memory.clone_member = copy.deepcopy
+
+    def deep(member: Member) -> Member:
+        return copy.deepcopy(member)
+
+    memory.clone_member = deep
     try:
         yield
     finally:
@@ -110,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Baselines on a slice of {args.slice_members} members x {args.slice_days} days:")
     md_s, ev_s = simpy_per_member(args.slice_members, args.slice_days)
-    print(f"  {'simpy-per-member':<18} {md_s:>12,.0f} member-days/s (CPU)  "
-          f"{ev_s:,.0f} SimPy events/s, no domain work at all")  # fmt: skip
+    print(
+        f"  {'simpy-per-member':<18} {md_s:>12,.0f} member-days/s (CPU)  "
+        f"{ev_s:,.0f} SimPy events/s, no domain work at all"
+    )
     with _deepcopy_store():
         run, _, _, cpu = _simulate(args.slice_members, args.slice_days, args.seed)
     _line("deepcopy-store", run.member_days, cpu, f"{run.activities} activities")
@@ -120,24 +127,32 @@ def main(argv: list[str] | None = None) -> int:
         run, _, _, cpu = _simulate(args.slice_members, args.slice_days, args.seed)
     _line("harness", run.member_days, cpu, f"{run.activities} activities")
     per_activity_us = acc["services_s"] / max(run.activities, 1) * 1e6
-    print(f"  {'services-only':<18} {run.activities / acc['services_s']:>12,.0f} activities/s "
-          f"({per_activity_us:.1f} us per activity inside record_activities, "
-          f"{acc['services_s'] / cpu:.0%} of the harness's CPU)")  # fmt: skip
+    print(
+        f"  {'services-only':<18} {run.activities / acc['services_s']:>12,.0f} activities/s "
+        f"({per_activity_us:.1f} us per activity inside record_activities, "
+        f"{acc['services_s'] / cpu:.0%} of the harness's CPU)"
+    )
 
     print(f"\nSample economy, {args.members} members x {args.days} days, one replication:")
     run, sim, wall, cpu = _simulate(args.members, args.days, args.seed)
     density = run.activities / run.member_days
-    print(f"  member-days        {run.member_days:,} ({run.activities:,} activities, "
-          f"{density:.3f} per member-day)")  # fmt: skip
+    print(
+        f"  member-days        {run.member_days:,} ({run.activities:,} activities, "
+        f"{density:.3f} per member-day)"
+    )
     print(f"  wall time          {wall:.1f} s -> {run.member_days / wall:,.0f} member-days/s")
-    print(f"  CPU time           {cpu:.1f} s -> {run.member_days / cpu:,.0f} member-days/s "
-          f"(target 600,000)")  # fmt: skip
+    print(
+        f"  CPU time           {cpu:.1f} s -> {run.member_days / cpu:,.0f} member-days/s "
+        f"(target 600,000)"
+    )
     print(f"  activities/s (CPU) {run.activities / cpu:,.0f}")
     start = time.process_time()
     problems = ledger_problems(sim.store.state)
     sim.check()
-    print(f"  ledger check       {time.process_time() - start:.1f} s CPU (not counted above), "
-          f"{'OK' if not problems else problems}")  # fmt: skip
+    print(
+        f"  ledger check       {time.process_time() - start:.1f} s CPU (not counted above), "
+        f"{problems or 'OK'}"
+    )
     return 0
 
 
