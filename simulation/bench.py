@@ -20,7 +20,7 @@ import argparse
 import copy
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,12 @@ from typing import Any
 import simpy
 
 from domain import services
-from domain.economy import parse_economy
+from domain.commands import RecordActivity
+from domain.economy import Economy, parse_economy
+from domain.errors import DomainError
 from domain.model import Member
+from domain.ports import UnitOfWork
+from domain.services import ActivityResult
 from persistence import memory
 from simulation.engine import Run, Simulation
 from simulation.invariants import ledger_problems
@@ -45,10 +49,12 @@ SAMPLE_ECONOMY = ROOT / "economies" / "koc_community.toml"
 def _timed_services(acc: dict[str, float]) -> Iterator[None]:
     original = services.record_activities
 
-    def timed(*args: Any) -> Any:
+    def timed(
+        cmds: Sequence[RecordActivity], uow: UnitOfWork, economy: Economy
+    ) -> list[ActivityResult | DomainError]:
         start = time.process_time()
         try:
-            return original(*args)
+            return original(cmds, uow, economy)
         finally:
             acc["services_s"] += time.process_time() - start
 
@@ -56,7 +62,7 @@ def _timed_services(acc: dict[str, float]) -> Iterator[None]:
     try:
         yield
     finally:
-        services.record_activities = original  # type: ignore[assignment]
+        services.record_activities = original
 
 
 @contextmanager
