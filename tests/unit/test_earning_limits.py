@@ -291,3 +291,75 @@ def test_an_economy_in_another_time_zone_draws_its_own_midnight() -> None:
 
     assert world.earn(alice, "check_in", eleven_pm_new_york) == 1
     assert world.earn(alice, "check_in", one_am_new_york) == 1
+
+
+# --- activities arriving late (an earlier period than one already counted) -------------
+
+
+def test_a_late_activity_cannot_bypass_a_limit_by_alternating_days(
+    world: World, alice: str
+) -> None:
+    tuesday = MONDAY + timedelta(days=1)
+
+    earned = [world.earn(alice, "check_in", when) for when in [MONDAY, tuesday, MONDAY, tuesday]]
+
+    assert earned == [2, 3, 0, 0]
+
+
+def test_a_late_activity_cannot_bypass_the_daily_cap(world: World, alice: str) -> None:
+    for _ in range(3):
+        world.earn(alice, "comment", MONDAY)
+    world.earn(alice, "comment", MONDAY + timedelta(days=1))
+
+    late = world.record(alice, "comment", MONDAY)
+
+    assert late.points == 0
+    assert world.available(alice) == 50 + 20
+
+
+def test_a_late_activity_in_a_closed_week_cannot_bypass_the_weekly_limit(
+    world: World, alice: str
+) -> None:
+    world.earn(alice, "video", MONDAY)
+    world.earn(alice, "video", MONDAY)
+    world.earn(alice, "video", MONDAY + timedelta(days=7))
+
+    late = world.record(alice, "video", MONDAY + timedelta(days=2))
+
+    assert late.points == 0
+    assert "late" in late.record.lines[0].reason
+
+
+def test_a_late_activity_does_not_break_a_running_streak(world: World, alice: str) -> None:
+    world.earn(alice, "check_in", MONDAY)
+    world.earn(alice, "check_in", MONDAY + timedelta(days=1))
+    world.earn(alice, "check_in", MONDAY)
+
+    third_day = world.record(alice, "check_in", MONDAY + timedelta(days=2))
+
+    assert third_day.record.lines[0].streak_length == 3
+
+
+def test_explain_agrees_with_the_award_for_a_late_activity(world: World, alice: str) -> None:
+    for _ in range(2):
+        world.earn(alice, "comment", MONDAY)
+    world.earn(alice, "comment", MONDAY + timedelta(days=1))
+
+    explained = world.explain(alice, "comment", MONDAY)
+    awarded = world.record(alice, "comment", MONDAY)
+
+    assert explained.lines == awarded.record.lines
+    cap = next(s for s in explained.limits if s.scope == "daily_cap")
+    assert cap.remaining_points == 0
+
+
+def test_explain_reports_a_late_activitys_closed_period_as_used_up(
+    world: World, alice: str
+) -> None:
+    world.earn(alice, "video", MONDAY)
+    world.earn(alice, "video", MONDAY + timedelta(days=7))
+
+    explained = world.explain(alice, "video", MONDAY + timedelta(days=1))
+
+    week = next(s for s in explained.limits if s.scope == "video")
+    assert (explained.points, week.remaining_count) == (0, 0)

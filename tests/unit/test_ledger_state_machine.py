@@ -8,6 +8,8 @@ the real services and the real in-memory store, and checks the books after every
 - stock is never below zero, and stock left + active quantity = initial + restocked;
 - issued − spent − expired + adjusted = what members hold (available + held);
 - lifetime earned points are exactly the member's earning entries;
+- no rule pays beyond its limits, and no member beyond the daily cap, in any local
+  period, even when activities arrive late (stamped in an earlier period);
 and explaining an activity always predicts exactly what recording it then awards.
 """
 
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from domain import services
+from domain.calendar import bucket, day_number
 from domain.commands import AdjustPoints, RecordActivity, RedeemReward, Restock
 from domain.errors import (
     CouponPoolEmpty,
@@ -475,6 +478,30 @@ class LedgerMachine(RuleBasedStateMachine):
         for member_id in self.members:
             lifetime = state.members[member_id].progress.lifetime_earned
             assert lifetime == earned[available_account(member_id)]
+
+    @invariant()
+    def no_limit_nor_the_daily_cap_is_ever_exceeded(self) -> None:
+        paid: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
+        capped: dict[tuple[str, int], int] = defaultdict(int)
+        for record in self.world.store.state.activities.values():
+            day = day_number(record.occurred_at, ECONOMY.timezone)
+            for line in record.lines:
+                rule = ECONOMY.rule(line.rule_id)
+                assert rule is not None
+                if line.points and not rule.exempt_from_daily_cap:
+                    capped[(record.member_id, day)] += line.points
+                for limit in rule.limits:
+                    where = (record.member_id, rule.id, limit.period, bucket(limit.period, day))
+                    if line.points:
+                        paid[where].append(line.points)
+        assert ECONOMY.daily_cap is not None
+        assert all(total <= ECONOMY.daily_cap for total in capped.values()), capped
+        for (_, rule_id, period, _), points in paid.items():
+            rule = ECONOMY.rule(rule_id)
+            assert rule is not None
+            limit = next(lim for lim in rule.limits if lim.period == period)
+            assert limit.max_count is None or len(points) <= limit.max_count, (rule_id, points)
+            assert limit.max_points is None or sum(points) <= limit.max_points, (rule_id, points)
 
     @invariant()
     def every_coupon_code_is_handed_out_once(self) -> None:
