@@ -63,3 +63,7 @@ migrate: $(STAMP) ## Create or upgrade the database schema at DATABASE_URL (defa
 .PHONY: schema
 schema: $(STAMP) ## Regenerate schema.graphql from the code (a test fails when it drifts)
 	$(BIN)/python -m api.schema > schema.graphql
+
+.PHONY: bench-sim
+bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
+	$(BIN)/python -m simulation.bench
