@@ -23,6 +23,7 @@ pool_size = 8
 pool_overflow_max = 32
 pool_timeout_s = 60
 connect_timeout_s = 5
+pool_recycle_s = 1800  # no pre-ping (a round trip per unit of work): recycle instead
 BEGIN_KEY = "honorloop_begin"  # Connection.info key: the BEGIN statement for the next transaction
 
 
@@ -65,7 +66,10 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return sa.create_engine(
-        target, pool_pre_ping=True, connect_args={"connect_timeout": connect_timeout_s}, **common
+        target,
+        pool_recycle=pool_recycle_s,
+        connect_args={"connect_timeout": connect_timeout_s},
+        **common,
     )
 
 

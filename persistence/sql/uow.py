@@ -108,9 +108,11 @@ class SqlUnitOfWork:
         if self._conn is None:
             self._conn = self.engine.connect()
             self._cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        if self._mode == "idle" or (write and self._mode == "read"):
+        if self._mode == "read" and write and not self.dialect.sqlite:
+            self._mode = "write"  # PostgreSQL (READ COMMITTED) writes in the transaction it has
+        elif self._mode == "idle" or (write and self._mode == "read"):
             if self._conn.in_transaction():
-                self._conn.rollback()  # a read snapshot: nothing to keep
+                self._conn.rollback()  # SQLite: a read snapshot, nothing to keep
             self._conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
             self._conn.begin()
             self._mode = "write" if write else "read"
