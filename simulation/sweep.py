@@ -10,6 +10,7 @@ is written back as TOML and parsed again, so the economy's validation still appl
 from __future__ import annotations
 
 import copy
+import importlib
 import itertools
 import json
 import re
@@ -250,13 +251,13 @@ def run_sweep(
 
 
 def _on_dask(variant_list: Sequence[Variant], scheduler: str) -> list[dict[str, Any]]:
-    try:
-        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
+    try:  # imported by name: Dask is an optional extra, typed as Any either way
+        distributed: Any = importlib.import_module("distributed")
     except ImportError as error:
         raise SweepInvalid(
-            "--scheduler needs Dask: pip install 'honorloop[dask]' (dask[distributed])"
+            "--scheduler needs Dask: pip install -e '.[dask]' (dask[distributed])"
         ) from error
-    client = Client(scheduler)
+    client = distributed.Client(scheduler)
     try:
         futures = client.map(run_variant, list(variant_list), pure=False)
         return list(client.gather(futures))

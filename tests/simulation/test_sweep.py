@@ -68,3 +68,15 @@ def test_the_sweep_command_writes_a_comparison(tmp_path: Path) -> None:
     assert [r["rules.post_with_photos.points"] for r in rows] == [10, 40]
     assert "<table>" in (tmp_path / "sweep.html").read_text()
     assert (tmp_path / "sweep.csv").read_text().startswith("variant,")
+
+
+def test_a_sweep_runs_on_a_dask_cluster_when_given_a_scheduler() -> None:
+    distributed = pytest.importorskip("distributed", reason="the optional 'dask' extra")
+    base = experiment(members=40, days=10, replications=1)
+    grid = variants(base, [parse_setting("rules.daily_check_in.points=2,20")])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        rows = run_sweep(grid, scheduler=cluster.scheduler_address)
+    assert [row["rules.daily_check_in.points"] for row in rows] == [2, 20]
+    assert rows[1]["issued"] > rows[0]["issued"]
