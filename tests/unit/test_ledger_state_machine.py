@@ -7,7 +7,8 @@ the real services and the real in-memory store, and checks the books after every
 - no member account is ever below zero; held points are exactly the reserved redemptions;
 - stock is never below zero, and stock left + active quantity = initial + restocked;
 - issued − spent − expired + adjusted = what members hold (available + held);
-- lifetime earned points are exactly the member's earning entries;
+- lifetime earned points are exactly the member's earning entries, and spending or
+  adjusting never moves a level; each automatic honor tier is granted once;
 - no rule pays beyond its limits, and no member beyond the daily cap, in any local
   period, even when activities arrive late (stamped in an earlier period);
 and explaining an activity always predicts exactly what recording it then awards.
@@ -167,15 +168,15 @@ attributes = st.dictionaries(
     st.sampled_from([0, 1, 499, 500, 1000, 2600, 5000]),
     max_size=2,
 )
+backdate_hours = st.sampled_from([0, 0, 0, 1, 30])  # mostly now, sometimes late
 activity = st.tuples(
     st.sampled_from(range(len(MEMBERS))),
     st.sampled_from(KINDS),
     st.sampled_from((None, *SUBJECTS)),
     attributes,
-    st.sampled_from([0, 0, 0, 1, 30]),
+    backdate_hours,
 )
 step_hours = st.one_of(st.integers(0, 30), st.sampled_from([24 * 9, 24 * 33]))
-backdate_hours = st.sampled_from([0, 0, 0, 1, 30])
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -198,6 +199,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def key(self) -> str:
         return f"k{next(self.keys)}"
+
+    def levels(self) -> list[tuple[str, int]]:
+        members = self.world.store.state.members
+        return [(members[m].level_id, members[m].qualifying_points) for m in self.members]
 
     def at(self, backdate: int) -> datetime:
         return self.now - timedelta(hours=backdate)
@@ -296,7 +301,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def redeem(self, member: int, reward: str, quantity: int) -> None:
         member_id = self.members[member]
         cmd = RedeemReward(member_id, reward, quantity, self.key(), self.now)
-        available = self.world.available(member_id)
+        available, levels = self.world.available(member_id), self.levels()
         try:
             result = services.redeem_reward(cmd, self.world.store(), ECONOMY)
         except REFUSALS as error:
@@ -310,6 +315,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         event("redeem: reserved")
         assert result.redemption.status is RedemptionStatus.RESERVED
+        assert self.levels() == levels  # spending never moves a level
         self.redemptions.append((cmd, result.redemption.id))
 
     @precondition(lambda self: self.redemptions)
@@ -328,12 +334,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def fulfil(self, data: st.DataObject) -> None:
         _, redemption_id = data.draw(st.sampled_from(self.redemptions))
+        levels = self.levels()
         try:
             done = self.world.fulfil(redemption_id, self.now)
         except (InvalidTransition, CouponPoolEmpty) as error:
             event(f"fulfil: {type(error).__name__}")
             return
         event("fulfil: fulfilled")
+        assert self.levels() == levels
         assert done.status is RedemptionStatus.FULFILLED
 
     @precondition(lambda self: self.redemptions)
@@ -370,7 +378,9 @@ class LedgerMachine(RuleBasedStateMachine):
         member_id = self.members[member]
         cmd = AdjustPoints(member_id, amount, "correction", "operator", self.key(), self.now)
         try:
+            levels = self.levels()
             result = services.adjust_points(cmd, self.world.store(), ECONOMY)
+            assert self.levels() == levels  # adjustments are not earnings
         except InsufficientPoints as error:
             assert amount < 0
             assert error.balance < error.required == -amount
@@ -502,6 +512,15 @@ class LedgerMachine(RuleBasedStateMachine):
             limit = next(lim for lim in rule.limits if lim.period == period)
             assert limit.max_count is None or len(points) <= limit.max_count, (rule_id, points)
             assert limit.max_points is None or sum(points) <= limit.max_points, (rule_id, points)
+
+    @invariant()
+    def each_automatic_honor_tier_is_granted_once(self) -> None:
+        granted = [
+            (a.member_id, a.honor_id, a.tier)
+            for a in self.world.store.state.honors.values()
+            if a.granted_by is None
+        ]
+        assert len(granted) == len(set(granted))
 
     @invariant()
     def every_coupon_code_is_handed_out_once(self) -> None:
