@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    DisableIntrospection,
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -44,20 +45,21 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    tokens, depth, aliases = (
-        settings.query_tokens_max,
-        settings.query_depth_max,
-        settings.query_aliases_max,
-    )
+    tokens = settings.query_tokens_max
+    # Validation rules are built once: the validation cache keys on the rule classes, and
+    # each limiter instance makes new ones.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.query_depth_max).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.query_aliases_max).validation_rules,
+    ]
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
         lambda: ValidationCache(maxsize=documents_cached_max),
         lambda: MaxTokensLimiter(max_token_count=tokens),
-        lambda: QueryDepthLimiter(max_depth=depth),
-        lambda: MaxAliasesLimiter(max_alias_count=aliases),
+        lambda: AddValidationRules(rules),
     ]
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
