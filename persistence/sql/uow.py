@@ -19,14 +19,14 @@ skipped the lock. Coupon codes are claimed with `FOR UPDATE SKIP LOCKED` on Post
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from sqlalchemy.engine import Connection, Engine
 
-from domain.errors import AlreadyExists
+from domain.errors import AlreadyExists, DomainError
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -83,8 +83,12 @@ class SqlUnitOfWork:
         self._ids = ids
         self._conn: Connection | None = None
         self._cursor: Any = None
+        self._pipeline: Any = None  # PostgreSQL: statements are sent without waiting
+        self._pipeline_block: Any = None
+        self._pending: list[tuple[Any, Callable[[Any], bool], str]] = []
         self._mode: Mode = "idle"
         self._entered = False
+        self._broken = False  # discard the connection instead of pooling it
         self._committed_events = 0
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
         self.events: list[Event] = []
@@ -106,8 +110,8 @@ class SqlUnitOfWork:
         """The driver cursor, inside a transaction that may write if `write`."""
         assert self._entered, "use the unit of work inside `with uow:`"
         if self._conn is None:
-            self._conn = self.engine.connect()
-            self._cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            self._open()
+        assert self._conn is not None
         if self._mode == "read" and write and not self.dialect.sqlite:
             self._mode = "write"  # PostgreSQL (READ COMMITTED) writes in the transaction it has
         elif self._mode == "idle" or (write and self._mode == "read"):
@@ -118,10 +122,48 @@ class SqlUnitOfWork:
             self._mode = "write" if write else "read"
         return self._cursor
 
+    def _open(self) -> None:
+        self._conn = self.engine.connect()
+        driver = self._conn.connection.driver_connection
+        self._cursor = driver.cursor()  # type: ignore[union-attr]
+        if not self.dialect.sqlite:
+            # Pipeline mode: a statement whose result is not read yet does not cost a round
+            # trip of its own; reading a result (or committing) sends everything queued.
+            self._pipeline_block = driver.pipeline()  # type: ignore[union-attr]
+            self._pipeline = self._pipeline_block.__enter__()
+
     def run(self, sql: str, params: Params | None = None, *, write: bool = False) -> Any:
         cursor = self._begin(write)
         cursor.execute(self.dialect.sql(sql), self.dialect.encode(params or {}))
         return cursor
+
+    def run_checked(self, sql: str, params: Params, ok: Callable[[Any], bool], what: str) -> None:
+        """A write whose outcome `ok` must hold (an invariant of ours, so an assert). On
+        PostgreSQL the check waits for commit, saving the round trip; a failure there
+        still rolls everything back."""
+        if self.dialect.sqlite:
+            assert ok(self.run(sql, params, write=True)), what
+            return
+        self._begin(write=True)
+        assert self._conn is not None
+        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(self.dialect.sql(sql), self.dialect.encode(params))
+        self._pending.append((cursor, ok, what))
+
+    def _verify_pending(self) -> None:
+        if not self._pending:
+            return
+        self._pipeline.sync()
+        pending, self._pending = self._pending, []
+        for cursor, ok, what in pending:
+            passed = ok(cursor)
+            cursor.close()
+            assert passed, what
+
+    def _drop_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for cursor, _, _ in pending:
+            cursor.close()
 
     def run_many(self, sql: str, rows: Sequence[Params]) -> None:
         cursor = self._begin(True)
@@ -136,8 +178,9 @@ class SqlUnitOfWork:
 
     def all(self, sql: str, params: Params | None = None) -> list[Row]:
         cursor = self.run(sql, params)
+        rows = cursor.fetchall()  # first: in pipeline mode the description comes with the rows
         names = [d[0] for d in cursor.description]
-        return [self.dialect.decode(names, row) for row in cursor.fetchall()]
+        return [self.dialect.decode(names, row) for row in rows]
 
     def scalar(self, sql: str, params: Params | None = None) -> Any:
         row = self.run(sql, params).fetchone()
@@ -162,24 +205,49 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None and not isinstance(exc, DomainError):
+            self._broken = True  # the database or our code failed mid-transaction
         try:
             self.rollback()
         finally:
-            if self._conn is not None:
-                self._cursor.close()
-                self._conn.close()
-                self._conn = self._cursor = None
+            self._close()
             self._entered = False
+
+    def _close(self) -> None:
+        """Hand the connection back to the pool, or discard it if it may be unusable."""
+        if self._conn is None:
+            return
+        try:
+            if self._pipeline_block is not None:
+                self._pipeline_block.__exit__(None, None, None)
+            self._cursor.close()
+        except Exception:
+            self._broken = True
+        if self._broken:
+            self._conn.invalidate()
+        self._conn.close()
+        self._conn = self._cursor = self._pipeline = self._pipeline_block = None
+        self._broken = False
 
     def commit(self) -> None:
         if self._conn is not None and self._conn.in_transaction():
-            self._conn.commit()
+            try:
+                self._verify_pending()
+                self._conn.commit()
+            except BaseException:
+                self._broken = True
+                self.rollback()
+                raise
         self._finish()
         self._committed_events = len(self.events)
 
     def rollback(self) -> None:
-        if self._conn is not None and self._conn.in_transaction():
-            self._conn.rollback()
+        self._drop_pending()
+        if self._conn is not None and (self._broken or self._conn.in_transaction()):
+            try:
+                self._conn.rollback()
+            except Exception:
+                self._broken = True  # discarded on exit
         self._finish()
         del self.events[self._committed_events :]  # events of rolled-back work never happened
 
@@ -191,6 +259,14 @@ class SqlUnitOfWork:
 class _Repo:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
+
+
+def _one_row(cursor: Any) -> bool:
+    return bool(cursor.rowcount == 1)
+
+
+def _returned_row(cursor: Any) -> bool:
+    return cursor.fetchone() is not None
 
 
 # --- members ------------------------------------------------------------------------------
@@ -254,8 +330,7 @@ class _Members(_Repo):
         member.version += 1
         values = mapping.member_to_row(member)
         values["expected"] = member.version - 1
-        updated = uow.run(MEMBER_UPDATE, values, write=True).rowcount
-        assert updated == 1, f"member {member.id} changed under us (saved without its lock?)"
+        uow.run_checked(MEMBER_UPDATE, values, _one_row, f"member {member.id} changed under us")
         uow.identity[member.id] = member
 
     def at_levels(self, level_ids: Sequence[str], limit: int) -> list[Member]:
@@ -272,7 +347,7 @@ class _Members(_Repo):
 
 DEBIT = (
     "UPDATE accounts SET balance = balance + :amount"
-    " WHERE account = :account AND balance + :amount >= 0"
+    " WHERE account = :account AND balance + :amount >= 0 RETURNING account"
 )
 UNDO_DEBIT = "UPDATE accounts SET balance = balance - :amount WHERE account = :account"
 CREDIT = (
@@ -296,7 +371,7 @@ class _Ledger(_Repo):
         done: list[dict[str, Any]] = []
         for posting in (p for p in member_postings if p.amount < 0):
             debit = {"account": posting.account, "amount": posting.amount}
-            if uow.run(DEBIT, debit, write=True).rowcount != 1:
+            if uow.run(DEBIT, debit, write=True).fetchone() is None:
                 for undo in done:  # put back this transfer's earlier debits: nothing written
                     uow.run(UNDO_DEBIT, undo, write=True)
                 return False
@@ -378,7 +453,7 @@ STOCK_INSERT = insert_sql(t.stock, tail=" ON CONFLICT DO NOTHING")
 STOCK = "SELECT remaining FROM stock WHERE reward_id = :reward_id"
 TAKE = (
     "UPDATE stock SET remaining = remaining - :quantity"
-    " WHERE reward_id = :reward_id AND remaining >= :quantity"
+    " WHERE reward_id = :reward_id AND remaining >= :quantity RETURNING remaining"
 )
 PUT_BACK = (
     "UPDATE stock SET remaining = remaining + :quantity"
@@ -416,7 +491,7 @@ class _Stock(_Repo):
     def take(self, reward_id: str, quantity: int) -> bool:
         assert quantity > 0
         params = {"reward_id": reward_id, "quantity": quantity}
-        if self.uow.run(TAKE, params, write=True).rowcount == 1:
+        if self.uow.run(TAKE, params, write=True).fetchone() is not None:
             return True
         exists, remaining = self._row(reward_id)
         return exists and remaining is None  # unlimited stock is never short
@@ -467,8 +542,8 @@ class _Redemptions(_Repo):
 
     def save(self, redemption: Redemption) -> None:
         row = mapping.redemption_to_row(redemption)
-        updated = self.uow.run(REDEMPTION_UPDATE, row, write=True).rowcount
-        assert updated == 1, f"redemption {redemption.id} was saved before it was added"
+        what = f"redemption {redemption.id} was saved before it was added"
+        self.uow.run_checked(REDEMPTION_UPDATE, row, _one_row, what)
 
     def active_quantity(self, member_id: str, reward_id: str) -> int:
         params = {
@@ -503,8 +578,8 @@ class _Honors(_Repo):
         self.uow.run(AWARD_INSERT, mapping.honor_to_row(award), write=True)
 
     def save(self, award: HonorAward) -> None:
-        updated = self.uow.run(AWARD_UPDATE, mapping.honor_to_row(award), write=True).rowcount
-        assert updated == 1, f"honor award {award.id} was saved before it was added"
+        what = f"honor award {award.id} was saved before it was added"
+        self.uow.run_checked(AWARD_UPDATE, mapping.honor_to_row(award), _one_row, what)
 
     def active(self, member_id: str, honor_id: str) -> HonorAward | None:
         sql = (
@@ -550,11 +625,10 @@ class _Idempotency(_Repo):
         return mapping.idempotency_from_row(row) if row is not None else None
 
     def add(self, record: IdempotencyRecord) -> None:
-        row = mapping.idempotency_to_row(record)
-        inserted = self.uow.run(KEY_INSERT, row, write=True).fetchone()
         # The member lock serializes every use of a member's keys, so a duplicate here is
         # a bug of ours; the unit of work rolls back and nothing is written twice.
-        assert inserted is not None, f"idempotency key {record.scope}/{record.key} inserted twice"
+        what = f"idempotency key {record.scope}/{record.key} inserted twice"
+        self.uow.run_checked(KEY_INSERT, mapping.idempotency_to_row(record), _returned_row, what)
 
 
 class _Audit(_Repo):

@@ -162,3 +162,20 @@ def test_a_row_that_breaks_a_member_invariant_is_refused_on_load(sql_store: SqlS
 
     with sql_store() as uow, pytest.raises(AssertionError, match="demotion date"):
         uow.members.get("mem_1")
+
+
+def test_a_write_the_database_refuses_rolls_back_and_leaves_the_store_usable(
+    sql_store: SqlStore,
+) -> None:
+    orphan = ActivityRecord("act_1", "nobody", "post", AT, None, {}, 0, (), None)
+    with pytest.raises(Exception, match=r"(?i)foreign key"), sql_store() as uow:
+        uow.audit.add(AuditEntry("aud_1", "op", "note", "x", AT, "written first"))
+        uow.activities.add(orphan)  # no such member
+        uow.commit()
+
+    with sql_store() as uow:
+        uow.members.add(a_member())
+        uow.commit()
+    with sql_store() as uow:
+        assert uow.audit.list(None, 5) == []
+        assert uow.members.get("mem_1") == a_member()
