@@ -24,7 +24,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from api.auth import InvalidToken, viewer_from_header
 from api.context import Context
 from api.economy_types import GuideIndex
-from api.events import Broker
+from api.events import Broker, EventBroker, RedisBroker
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
 from api.runtime import Runtime, StoreFactory
@@ -120,11 +120,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = await run_in_threadpool(opener, settings, economy)
-        app.state.runtime = Runtime(settings, economy, guide, opened.store, Broker())
-        app.state.ready = opened.ready
+        broker: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
         try:
+            await broker.start()
+            app.state.runtime = Runtime(settings, economy, guide, opened.store, broker)
+            app.state.ready = opened.ready
             yield
         finally:
+            await broker.stop()
             opened.close()
 
     def runtime_of(request: Request | WebSocket) -> Runtime:

@@ -1,28 +1,82 @@
-"""In-process event broker: services leave events on the unit of work after commit; the
-API publishes them here and each `memberEvents` subscription reads its member's queue.
+"""Event brokers: services leave events on the unit of work; after commit the API publishes
+them here, and each `memberEvents` subscription reads its own member's queue.
 
-One process only: with several workers, a subscriber sees the events of the worker it is
-connected to. (A Redis pub/sub bridge is the planned way to share them; not built yet.)
+`Broker` delivers within one process. `RedisBroker` (when `HONORLOOP_REDIS_URL` is set)
+publishes to a Redis channel and delivers what it reads back, so that every worker's
+subscribers hear the events committed by any worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from typing import Any, Protocol
 
+import orjson
+import redis.asyncio as aioredis
+
+from domain import model
 from domain.model import Event
+
+log = logging.getLogger("honorloop.api")
 
 queue_size_max = 256  # events buffered per subscriber; the oldest is dropped beyond this
 subscribers_per_member_max = 16
+redis_channel = "honorloop:member-events"
+reconnect_delay_s = 1.0
+
+EVENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        model.PointsAwarded,
+        model.PointsAdjusted,
+        model.LevelChanged,
+        model.LevelWarning,
+        model.KocTierChanged,
+        model.HonorGranted,
+        model.HonorRevoked,
+        model.RedemptionUpdated,
+        model.PointsExpired,
+    )
+}
+
+
+class TooManySubscriptions(Exception):
+    def __init__(self, member_id: str) -> None:
+        super().__init__(
+            f"member {member_id!r} already has {subscribers_per_member_max} subscriptions"
+        )
+
+
+class EventBroker(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, events: Sequence[Event]) -> None: ...
+    def subscribe(self, member_id: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]: ...
 
 
 class Broker:
+    """In-process delivery to the subscribers of each event's member."""
+
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[Event]]] = {}
 
-    def publish(self, events: Sequence[Event]) -> None:
-        """Deliver committed events to the subscribers of their members (never blocks)."""
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        self.deliver(events)
+
+    def deliver(self, events: Sequence[Event]) -> None:
+        """Hand events to local subscribers (never blocks)."""
         for event in events:
             for queue in self._queues.get(event.member_id, ()):
                 if queue.full():
@@ -43,12 +97,75 @@ class Broker:
             if not queues:
                 self._queues.pop(member_id, None)
 
-    def subscriber_count(self, member_id: str) -> int:
-        return len(self._queues.get(member_id, ()))
+
+def encode(event: Event) -> bytes:
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        fields[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return orjson.dumps({"type": type(event).__name__, "fields": fields})
 
 
-class TooManySubscriptions(Exception):
-    def __init__(self, member_id: str) -> None:
-        super().__init__(
-            f"member {member_id!r} already has {subscribers_per_member_max} subscriptions"
-        )
+def decode(data: bytes) -> Event:
+    raw = orjson.loads(data)
+    cls = EVENT_TYPES[raw["type"]]
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        value = raw["fields"][f.name]
+        if f.type in ("datetime", "datetime | None") and value is not None:
+            value = datetime.fromisoformat(value)
+        elif f.type == "RedemptionStatus":
+            value = model.RedemptionStatus(value)
+        values[f.name] = value
+    event: Event = cls(**values)
+    return event
+
+
+class RedisBroker:
+    """Publishes to one Redis channel; a reader task delivers to this process's queues."""
+
+    def __init__(self, url: str, channel: str = redis_channel) -> None:
+        self._url = url
+        self._channel = channel
+        self._local = Broker()
+        self._client: aioredis.Redis | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def start(self) -> None:
+        self._client = aioredis.Redis.from_url(self._url)
+        await self._client.ping()  # fail startup if Redis is unreachable
+        self._reader = asyncio.create_task(self._read(), name="honorloop-redis-events")
+        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        assert self._client is not None, "start() the broker before publishing"
+        for event in events:
+            await self._client.publish(self._channel, encode(event))
+
+    def subscribe(self, member_id: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
+        return self._local.subscribe(member_id)
+
+    async def _read(self) -> None:
+        assert self._client is not None
+        while True:
+            try:
+                async with self._client.pubsub() as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    self._subscribed.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._local.deliver([decode(message["data"])])
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis went away: log, wait, resubscribe
+                log.exception("redis event reader failed; reconnecting")
+                await asyncio.sleep(reconnect_delay_s)

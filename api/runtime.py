@@ -11,7 +11,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from api.economy_types import GuideIndex
-from api.events import Broker
+from api.events import EventBroker
 from api.settings import Settings
 from domain.economy import Economy
 from domain.ports import UnitOfWork
@@ -27,13 +27,13 @@ class Runtime:
     economy: Economy
     guide: GuideIndex  # the public guide, built once from the economy
     store: StoreFactory
-    broker: Broker
+    broker: EventBroker
 
     async def command(self, service: Callable[[C, UnitOfWork, Economy], R], cmd: C) -> R:
         """Run one use case in a worker thread; publish the events it committed."""
         uow = self.store()
         result = await run_in_threadpool(service, cmd, uow, self.economy)
-        self.broker.publish(list(uow.events))
+        await self.broker.publish(list(uow.events))
         return result
 
     async def read(self, query: Callable[[UnitOfWork], R]) -> R:

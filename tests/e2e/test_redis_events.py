@@ -1,0 +1,79 @@
+"""With HONORLOOP_REDIS_URL, two server processes' worth of apps share events: a member
+subscribed on one server hears an activity recorded through the other. Needs
+HONORLOOP_TEST_REDIS_URL (skipped otherwise; failed instead when HONORLOOP_REQUIRE_SERVICES=1)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from api.events import decode, encode
+from domain import model
+from domain.model import RedemptionStatus
+from tests.e2e.conftest import REQUIRE_ENV, Api, e2e_settings, live_server
+from tests.e2e.test_subscriptions import _first_message_after_acting, subscribed
+
+REDIS_ENV = "HONORLOOP_TEST_REDIS_URL"
+AT = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def _redis_url() -> str:
+    url = os.environ.get(REDIS_ENV, "")
+    if not url:
+        reason = f"shared events need {REDIS_ENV} (e.g. redis://127.0.0.1:6379)"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 forbids skipping", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api]]:
+    """Two servers over one database and one Redis, like two workers."""
+    redis_url = _redis_url()
+    directory = tmp_path_factory.mktemp("redis")
+    database = f"sqlite:///{directory / 'shared.db'}"
+    settings = e2e_settings(directory, database, redis_url=redis_url)
+    with (
+        live_server(settings) as first,
+        live_server(settings) as second,
+        httpx.Client(timeout=30) as client,
+    ):
+        yield Api(first.base_url, client), Api(second.base_url, client)
+
+
+async def test_an_event_committed_on_one_server_reaches_a_subscriber_on_the_other(
+    two_servers: tuple[Api, Api],
+) -> None:
+    listening, acting = two_servers
+    alice = acting.register("alice")
+
+    async with subscribed(listening, listening.member_token(alice)) as ws:
+        message, activities = await _first_message_after_acting(acting, ws, alice)
+
+    event = message["payload"]["data"]["memberEvents"]
+    assert event["__typename"] == "PointsAwarded"
+    assert event["activityId"] in activities
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        model.PointsAwarded("m1", "act_1", 5, AT),
+        model.PointsAdjusted("m1", -3, "fix", AT),
+        model.LevelChanged("m1", "newcomer", "regular", AT, "promoted"),
+        model.LevelWarning("m1", "regular", AT, AT),
+        model.KocTierChanged("m1", None, "junior", AT),
+        model.HonorGranted("m1", "mentor", None, AT),
+        model.HonorRevoked("m1", "mentor", AT),
+        model.RedemptionUpdated("m1", "red_1", RedemptionStatus.FULFILLED, AT),
+        model.PointsExpired("m1", 7, AT),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_every_event_survives_the_trip_through_redis_unchanged(event: model.Event) -> None:
+    assert decode(encode(event)) == event
