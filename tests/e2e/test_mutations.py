@@ -456,3 +456,15 @@ def test_locking_holds_a_level_and_unlocking_releases_it(api: Api) -> None:
     assert locked["lockLevel"]["member"]["level"] == {"id": "navigator", "locked": True}
     assert unlocked["lockLevel"]["member"]["level"]["locked"] is False
     assert unknown["lockLevel"] == {"__typename": "NotFound", "kind": "level"}
+
+
+def test_granting_an_honor_beyond_its_holder_limit_is_limit_reached(api: Api) -> None:
+    council = [api.register("council") for _ in range(13)]
+    results = [
+        api.data(GRANT, {"input": {"memberId": m.id, "honorId": "advisory_council",
+                                   "reason": "seat"}}, api.operator)["grantHonor"]
+        for m in council
+    ]  # fmt: skip
+
+    assert [r["__typename"] for r in results].count("HonorPayload") == 12
+    assert results[-1] == {"__typename": "LimitReached", "limit": 12}
