@@ -162,7 +162,7 @@ def simulate(args: argparse.Namespace) -> int:
         summary,
         bands,
         [lv.id for lv in economy.levels],
-        ["none", *koc_ids] if koc_ids else [],
+        koc_ids,
         [t.id for t in economy.reward_tiers],
     )
     (out / "report.html").write_text(page, encoding="utf-8")

@@ -45,6 +45,8 @@ def line_chart(title: str, series: Sequence[tuple[str, Sequence[Band]]], y_label
     n = len(series[0][1])
     y_max = max((hi for _, bands in series for _, _, hi in bands), default=1.0)
     y_min = min((lo for _, bands in series for _, lo, _ in bands), default=0.0)
+    if all(mean >= 0 for _, bands in series for mean, _, _ in bands):
+        y_min = 0.0  # a band below zero of a quantity that cannot be is the interval's artefact
     y_min = min(y_min, 0.0)
     if y_max <= y_min:
         y_max = y_min + 1.0
@@ -55,7 +57,7 @@ def line_chart(title: str, series: Sequence[tuple[str, Sequence[Band]]], y_label
         return PAD_L + (plot_w * i / (n - 1) if n > 1 else 0.0)
 
     def y(v: float) -> float:
-        return PAD_T + plot_h * (1.0 - (v - y_min) / (y_max - y_min))
+        return PAD_T + plot_h * (1.0 - (max(v, y_min) - y_min) / (y_max - y_min))
 
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -238,7 +240,11 @@ def render(
     )
     if koc_ids:
         out.append(
-            line_chart("Members per KOC tier", [(k, bands[f"koc_{k}"]) for k in koc_ids], "members")
+            line_chart(
+                "Members per KOC tier (members with no tier are in the CSV: koc_none)",
+                [(k, bands[f"koc_{k}"]) for k in koc_ids],
+                "members",
+            )
         )
     rows = [
         (lv, _ci(info["median_days_to_reach"]), _ci(info["share_reached"]))

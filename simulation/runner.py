@@ -263,19 +263,19 @@ def to_json(data: Any) -> str:
 
 def summary_table(summary: Mapping[str, Any]) -> str:
     """The plain-text table `simulate` prints: final-day headline metrics."""
-    lines = [f"{'metric':<22} {'mean':>14} {'95% CI':>27}"]
+    lines = [f"{'metric':<34} {'mean':>14}   {'95% CI'}"]
     final = summary["final_day"]
     for name in HEADLINE:
         if name in final:
             entry = final[name]
             low, high = entry["ci95"]
-            lines.append(f"{name:<22} {fmt(entry['mean']):>14} {fmt(low):>13}..{fmt(high):<13}")
+            lines.append(f"{name:<34} {fmt(entry['mean']):>14}   {fmt(low)}..{fmt(high)}")
     for level, info in summary["levels"].items():
         med = info["median_days_to_reach"]
         text = fmt(med["mean"]) if med else "-"
-        lines.append(f"{'days to ' + level:<22} {text:>14}")
+        lines.append(f"{'median days to ' + level:<34} {text:>14}")
     for reward, info in summary["stockouts"].items():
         day = info["day"]
         text = fmt(day["mean"]) if day else "never"
-        lines.append(f"{'stock-out ' + reward:<22} {text:>14}   {info['runs_out_in']}")
+        lines.append(f"{'stock-out day ' + reward:<34} {text:>14}   {info['runs_out_in']}")
     return "\n".join(lines)
