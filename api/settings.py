@@ -71,7 +71,7 @@ class Settings:
         """Check every value; raise `SettingsError` naming the first bad one."""
         if not Path(self.economy_path).is_file():
             raise SettingsError("HONORLOOP_ECONOMY", f"no economy file at {self.economy_path!r}")
-        if not self.database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        if not self.database_url.startswith(("sqlite:", "postgres:", "postgresql:", "postgresql+")):
             raise SettingsError(
                 "DATABASE_URL", "must be a sqlite:/// or postgresql:// URL (SQLAlchemy style)"
             )
