@@ -80,8 +80,17 @@ class Shop:
         cmd = self.activity(member_id, kind, at, subject, key, **attributes)
         return services.record_activity(cmd, self.store(), self.economy)
 
-    def earn(self, member_id: str, kind: str, at: datetime = DEFAULT_AT, **kw: float) -> int:
-        return self.record(member_id, kind, at, **kw).points  # type: ignore[arg-type]
+    def earn(
+        self,
+        member_id: str,
+        kind: str,
+        at: datetime = DEFAULT_AT,
+        subject: str | None = None,
+        **attributes: float,
+    ) -> int:
+        """Points the activity earned."""
+        cmd = self.activity(member_id, kind, at, subject, None, **attributes)
+        return services.record_activity(cmd, self.store(), self.economy).points
 
     # --- rewards ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 from domain import services
 from domain.commands import AdjustPoints, RecordActivity, RedeemReward, RegisterMember
 from domain.errors import DomainError, OutOfStock
+from domain.model import Balances
 from persistence.sql import SqlStore
 from tests.integration.checks import violations
 from tests.integration.shop import DEFAULT_AT
@@ -95,7 +96,7 @@ def test_fifty_parallel_calls_with_one_key_write_once(sql_store: SqlStore) -> No
     redemptions = [r for r in results if isinstance(r, services.RedemptionResult)]
     assert len({r.redemption.id for r in redemptions}) == 1
     assert Counter(r.replayed for r in redemptions) == {True: 49, False: 1}
-    assert services.balances(alice, sql_store()) == services.Balances(990, 10, 0)
+    assert services.balances(alice, sql_store()) == Balances(990, 10, 0)
     assert len(services.redemptions_for(alice, sql_store())) == 1
     assert violations(sql_store) == {}
 
@@ -111,7 +112,7 @@ def test_parallel_activities_of_one_member_never_pass_the_daily_cap(sql_store: S
 
     points = [r.points for r in results if isinstance(r, services.ActivityResult)]
     assert len(points) == threads_count and sum(points) == 300
-    assert services.balances(alice, sql_store()) == services.Balances(301, 0, 300)
+    assert services.balances(alice, sql_store()) == Balances(301, 0, 300)
     assert violations(sql_store) == {}
 
 

@@ -49,7 +49,7 @@ def play(store: StoreFactory, economy: Economy, seed: int) -> dict[str, Any]:
             if roll < 0.75:
                 kind, has_subject, attributes = rng.choice(ACTIVITIES)
                 subject = f"s{rng.randrange(40)}" if has_subject else None
-                outcomes.append(str(shop.record(member, kind, at, subject, **attributes).points))
+                outcomes.append(str(shop.earn(member, kind, at, subject, **attributes)))
             elif roll < 0.85:
                 reward = rng.choice(["sticker_pack", "key_ring", "service_coupon"])
                 redemptions.append(shop.redeem(member, reward, at).redemption.id)

@@ -21,6 +21,7 @@ from domain.errors import (
     RedemptionLimitReached,
 )
 from domain.model import (
+    Balances,
     LevelChanged,
     Member,
     PointsExpired,
@@ -88,7 +89,7 @@ def test_a_registered_member_reads_back_as_registered(koc: Shop) -> None:
 
     assert (member.handle, member.display_name, member.level_id) == ("alice", "Alice", "newcomer")
     assert member.joined_at == local(2026, 3, 2, 9, 30)
-    assert koc.balances(member_id) == services.Balances(0, 0, 0)
+    assert koc.balances(member_id) == Balances(0, 0, 0)
     assert_consistent(koc.store)
 
 
@@ -118,7 +119,7 @@ def test_an_activity_credits_the_member_through_one_earn_transfer(koc: Shop) -> 
     result = koc.record(alice, "check_in")
 
     assert result.points == 2
-    assert koc.balances(alice) == services.Balances(2, 0, 2)
+    assert koc.balances(alice) == Balances(2, 0, 2)
     [entry] = koc.entries(alice)
     assert (entry.kind, entry.account, entry.amount) == (
         TransferKind.EARN,
@@ -206,7 +207,7 @@ def test_redeeming_holds_the_price_and_takes_the_stock(shop: Shop) -> None:
     redemption = shop.redeem(alice, "mug").redemption
 
     assert redemption.status is RedemptionStatus.RESERVED and redemption.points == 30
-    assert shop.balances(alice) == services.Balances(70, 30, 100)
+    assert shop.balances(alice) == Balances(70, 30, 100)
     assert shop.stock("mug") == 1
     assert_consistent(shop.store)
 
@@ -222,7 +223,7 @@ def test_the_last_item_of_stock_goes_to_one_redemption_only(shop: Shop) -> None:
 
     assert (refused.value.available, refused.value.requested) == (0, 1)
     assert shop.stock("mug") == 0
-    assert shop.balances(bob) == services.Balances(100, 0, 100)
+    assert shop.balances(bob) == Balances(100, 0, 100)
 
 
 def test_redeeming_beyond_the_balance_is_refused_and_writes_nothing(shop: Shop) -> None:
@@ -256,7 +257,7 @@ def test_replaying_a_redemption_key_returns_the_first_redemption(shop: Shop) -> 
 
     assert replay.replayed and replay.redemption == first.redemption
     assert shop.stock("mug") == 1
-    assert shop.balances(alice) == services.Balances(70, 30, 100)
+    assert shop.balances(alice) == Balances(70, 30, 100)
 
 
 def test_fulfilling_coupon_rewards_hands_out_codes_in_the_order_added(shop: Shop) -> None:
@@ -275,7 +276,7 @@ def test_fulfilling_coupon_rewards_hands_out_codes_in_the_order_added(shop: Shop
     ]
     assert shop.fulfil(first.id).coupon_code == "C-1"  # fulfilling twice is fulfilling once
     assert shop.codes_left("coupon") == 1
-    assert shop.balances(alice) == services.Balances(0, 0, 100)
+    assert shop.balances(alice) == Balances(0, 0, 100)
     assert_consistent(shop.store)
 
 
@@ -287,7 +288,7 @@ def test_an_empty_coupon_pool_refuses_fulfilment_and_keeps_the_reservation(shop:
     with pytest.raises(CouponPoolEmpty):
         shop.fulfil(redemption.id)
 
-    assert shop.balances(alice) == services.Balances(50, 50, 100)
+    assert shop.balances(alice) == Balances(50, 50, 100)
     [still] = services.redemptions_for(alice, shop.store())
     assert still.status is RedemptionStatus.RESERVED
 
@@ -300,7 +301,7 @@ def test_cancelling_returns_the_points_and_the_stock(shop: Shop) -> None:
     cancelled = shop.cancel(redemption.id)
 
     assert cancelled.status is RedemptionStatus.CANCELLED
-    assert shop.balances(alice) == services.Balances(100, 0, 100)
+    assert shop.balances(alice) == Balances(100, 0, 100)
     assert shop.stock("mug") == 2
     assert shop.cancel(redemption.id) == cancelled  # cancelling twice is cancelling once
     with pytest.raises(InvalidTransition):
@@ -378,7 +379,7 @@ def test_a_review_expires_points_past_the_horizon(koc: Shop) -> None:
 
     assert [e.points for e in events if isinstance(e, PointsExpired)] == [15]
     assert not [e for e in again if isinstance(e, PointsExpired)]
-    assert koc.balances(alice) == services.Balances(0, 0, 15)
+    assert koc.balances(alice) == Balances(0, 0, 15)
     assert koc.entries(alice)[0].kind is TransferKind.EXPIRE
     assert_consistent(koc.store)
 
