@@ -62,7 +62,9 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
     else:
         ok, message = schema_status(url)
         if not ok:
-            raise NotReady(f"database at {url!r} is not ready: {message}")
+            raise NotReady(
+                f"the database is not ready: {message}"
+            )  # no URL: it may hold a password
     store = SqlStore(url)
     services.sync_rewards(store(), economy)
     return Opened(store=store, ready=lambda: schema_status(url), close=store.dispose)

@@ -92,7 +92,7 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"Honorloop API: {base}/graphql  (health {base}/healthz, readiness {base}/readyz)")
     if settings.graphiql_enabled:
         print(f"GraphiQL: open {base}/graphql in a browser")
-    print("Token: .venv/bin/honorloop token --role operator   (or --member ID, --role service)")
+    print("Tokens: honorloop token --role operator | --role service | --member ID")
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,

@@ -13,6 +13,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from api.app import NotReady, load_economy, open_sql_store
 from api.auth import read_token
 from api.settings import DEV_SECRET, Settings, SettingsError
 from honorloop.cli import main
@@ -146,3 +147,14 @@ def test_a_short_secret_is_refused_naming_the_setting() -> None:
         assert error.name == "HONORLOOP_JWT_SECRET"
     else:
         raise AssertionError("a short secret was accepted")
+
+
+def test_without_auto_migrate_a_database_not_at_head_refuses_to_start(tmp_path: Path) -> None:
+    settings = Settings(
+        economy_path=str(ROOT / "economies" / "koc_community.toml"),
+        database_url=f"sqlite:///{tmp_path / 'empty.db'}",
+        auto_migrate=False,
+    ).validated()
+
+    with pytest.raises(NotReady):
+        open_sql_store(settings, load_economy(settings.economy_path))
