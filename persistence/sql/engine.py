@@ -86,7 +86,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.info.get(BEGIN_KEY, "BEGIN"))
+        # Read once: `info` lives as long as the pooled connection, the choice does not.
+        connection.exec_driver_sql(connection.info.pop(BEGIN_KEY, "BEGIN"))
 
 
 def is_sqlite(engine: Engine) -> bool:
