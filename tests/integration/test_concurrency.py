@@ -11,7 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from domain import services
-from domain.commands import AdjustPoints, RecordActivity, RedeemReward, RegisterMember
+from domain.commands import (
+    AddCouponCodes,
+    AdjustPoints,
+    FulfillRedemption,
+    RecordActivity,
+    RedeemReward,
+    RegisterMember,
+)
 from domain.errors import DomainError, OutOfStock
 from domain.model import Balances
 from persistence.sql import SqlStore
@@ -38,6 +45,11 @@ stock = 10
 [rewards.sticker]
 tier = "merch"
 price = 10
+
+[rewards.coupon]
+tier = "merch"
+price = 10
+fulfilment = "coupon_code"
 """,
     daily_cap=300,
 )
@@ -129,4 +141,30 @@ def test_parallel_replays_of_one_activity_award_it_once(sql_store: SqlStore) -> 
     assert len({r.record.id for r in activities}) == 1
     assert Counter(r.replayed for r in activities) == {True: 49, False: 1}
     assert services.balances(alice, sql_store()).available == 101
+    assert violations(sql_store) == {}
+
+
+def test_parallel_fulfilments_hand_out_distinct_coupon_codes(sql_store: SqlStore) -> None:
+    codes = [f"CODE-{i:02d}" for i in range(20)]
+    services.add_coupon_codes(
+        AddCouponCodes("coupon", codes, "operator", DEFAULT_AT), sql_store(), ECONOMY
+    )
+    members = [member_with_points(sql_store, f"m{i}", 100) for i in range(25)]
+    reserved = [
+        services.redeem_reward(RedeemReward(m, "coupon", 1, "buy", DEFAULT_AT), sql_store(),
+                               ECONOMY).redemption.id
+        for m in members
+    ]  # fmt: skip
+
+    def fulfil(redemption_id: str) -> Callable[[], str | None]:
+        cmd = FulfillRedemption(redemption_id, "operator", DEFAULT_AT)
+        return lambda: services.fulfill_redemption(cmd, sql_store(), ECONOMY).coupon_code
+
+    results = in_parallel([fulfil(r) for r in reserved])
+
+    handed_out = [r for r in results if isinstance(r, str)]
+    assert sorted(handed_out) == codes
+    assert Counter(type(r).__name__ for r in results)["CouponPoolEmpty"] == 5
+    with sql_store() as uow:
+        assert uow.stock.codes_left("coupon") == 0
     assert violations(sql_store) == {}
