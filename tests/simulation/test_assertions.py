@@ -3,6 +3,7 @@ names each one that failed."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from domain.economy import parse_economy
 from honorloop.cli import main
 from simulation.assertions import AssertionInvalid, parse_assertion
+from simulation.engine import Run
 from simulation.runner import check_assertions, run_all, validate
 from tests.simulation.builders import (
     SAMPLE_ECONOMY,
@@ -20,13 +22,17 @@ from tests.simulation.builders import (
 )
 
 
+@functools.cache
+def _runs(economy: str | None) -> list[Run]:
+    """One small run per economy, shared by the specs (assertions never change a run)."""
+    return run_all(experiment(economy, busy_population(), members=100, days=40))
+
+
 def _outcomes(assertions: list[str], economy: str | None = None) -> dict[str, bool]:
     population = busy_population()
     population["assertions"] = assertions
-    exp = experiment(economy, population, members=120, days=40)
-    eco, pop = validate(exp)
-    runs = run_all(exp)
-    return {o.text: o.passed for o in check_assertions(runs, eco, pop)}
+    eco, pop = validate(experiment(economy, population, members=100, days=40))
+    return {o.text: o.passed for o in check_assertions(_runs(economy), eco, pop)}
 
 
 def test_a_metric_assertion_passes_inside_its_range_and_fails_outside() -> None:

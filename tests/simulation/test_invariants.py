@@ -3,8 +3,11 @@ member's points agrees with the store's."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
+from simulation.engine import Run, Simulation
 from simulation.invariants import ledger_problems
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
@@ -23,14 +26,18 @@ CASES = {
 }
 
 
+@functools.cache
+def _finished(case: str) -> tuple[Simulation, Run]:
+    """Each case runs once (the engine itself also checks, failing with AssertionError)."""
+    economy, population = CASES[case]
+    sim = simulation(experiment(economy, population, members=100, days=70))
+    return sim, sim.run()
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_ledger_invariants_hold_at_the_end_of_the_run(case: str) -> None:
-    # given a run (the engine itself also checks, and would fail with an AssertionError)
-    economy, population = CASES[case]
-    sim = simulation(experiment(economy, population, members=150, days=75))
-
-    # when it ends
-    run = sim.run()
+    # given a run, when it ends
+    sim, run = _finished(case)
 
     # then entries sum to zero per transfer, balances equal their entries, nothing is
     # negative, and issued - spent - expired = outstanding
@@ -42,10 +49,7 @@ def test_ledger_invariants_hold_at_the_end_of_the_run(case: str) -> None:
 
 def test_expiry_and_cancellations_actually_happen_in_the_busy_case() -> None:
     # a guard that the invariant cases above exercise expiry, spending and cancellations
-    sim = simulation(
-        experiment(economy_text(expiry__after_months=1), busy_population(), members=150, days=75)
-    )
-    run = sim.run()
+    sim, run = _finished("points expire after one month")
     assert run.daily["expired"][-1] > 0
     assert run.daily["spent"][-1] > 0
     kinds = {t.kind.value for t in sim.store.state.transfers}
@@ -53,10 +57,6 @@ def test_expiry_and_cancellations_actually_happen_in_the_busy_case() -> None:
 
 
 def test_scarce_stock_runs_out_and_never_goes_below_zero() -> None:
-    economy = economy_text(
-        rewards__sticker_pack__stock=5, rewards__sticker_pack__price=20, rewards__key_ring__stock=3
-    )
-    sim = simulation(experiment(economy, busy_population(), members=150, days=75))
-    run = sim.run()
+    sim, run = _finished("scarce stock")
     assert run.stockout_day["sticker_pack"] is not None
     assert sim.store.state.stock["sticker_pack"] == 0
