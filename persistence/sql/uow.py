@@ -19,6 +19,8 @@ skipped the lock. Coupon codes are claimed with `FOR UPDATE SKIP LOCKED` on Post
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -45,7 +47,7 @@ from domain.model import (
 )
 from persistence.sql import mapping
 from persistence.sql import tables as t
-from persistence.sql.engine import BEGIN_KEY, is_sqlite, make_engine
+from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
 from persistence.sql.raw import (
     POSTGRES,
@@ -68,17 +70,25 @@ class SqlStore:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.next_id = IdGenerator()
+        # SQLite has one writer at a time. Threads of this process queue for it on a lock
+        # (woken the moment it is free) instead of SQLite's busy handler, which sleeps in
+        # steps of up to 100 ms: measured with 8 threads, p99 82 ms and max 1.25 s without.
+        self.write_lock = threading.Lock() if is_sqlite(self.engine) else None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.next_id)
+        return SqlUnitOfWork(self.engine, self.next_id, self.write_lock)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, ids: IdGenerator) -> None:
+    def __init__(
+        self, engine: Engine, ids: IdGenerator, write_lock: threading.Lock | None = None
+    ) -> None:
         self.engine = engine
+        self._write_lock = write_lock
+        self._holding_write_lock = False
         self.dialect: Dialect = SQLITE if is_sqlite(engine) else POSTGRES
         self._ids = ids
         self._conn: Connection | None = None
@@ -117,10 +127,25 @@ class SqlUnitOfWork:
         elif self._mode == "idle" or (write and self._mode == "read"):
             if self._conn.in_transaction():
                 self._conn.rollback()  # SQLite: a read snapshot, nothing to keep
+            if write:
+                self._take_write_lock()
             self._conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
             self._conn.begin()
             self._mode = "write" if write else "read"
         return self._cursor
+
+    def _take_write_lock(self) -> None:
+        if self._write_lock is None or self._holding_write_lock:
+            return
+        if not self._write_lock.acquire(timeout=busy_timeout_ms / 1000):
+            raise sqlite3.OperationalError("database is locked (waited for this process' writer)")
+        self._holding_write_lock = True
+
+    def _release_write_lock(self) -> None:
+        if self._holding_write_lock:
+            assert self._write_lock is not None
+            self._holding_write_lock = False
+            self._write_lock.release()
 
     def _open(self) -> None:
         self._conn = self.engine.connect()
@@ -226,6 +251,7 @@ class SqlUnitOfWork:
         if self._broken:
             self._conn.invalidate()
         self._conn.close()
+        self._release_write_lock()
         self._conn = self._cursor = self._pipeline = self._pipeline_block = None
         self._broken = False
 
@@ -252,6 +278,7 @@ class SqlUnitOfWork:
         del self.events[self._committed_events :]  # events of rolled-back work never happened
 
     def _finish(self) -> None:
+        self._release_write_lock()
         self._mode = "idle"
         self.identity.clear()
 
