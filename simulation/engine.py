@@ -504,9 +504,13 @@ class Simulation:
                     )
                 )
                 members.append(mi)
-        self._record(cmds, members, day)
+        self._record(cmds, members, day, by_members=False)
 
-    def _record(self, cmds: list[RecordActivity], members: list[int], day: int) -> None:
+    def _record(
+        self, cmds: list[RecordActivity], members: list[int], day: int, by_members: bool = True
+    ) -> None:
+        """Send activities to the services in batches; `by_members` is False for what the
+        platform reports about members (note metrics, featuring), which is not activity."""
         m = self.m
         economy = self.economy
         for start in range(0, len(cmds), batch_size_max):
@@ -518,7 +522,8 @@ class Simulation:
                     self.errors[result.code] = self.errors.get(result.code, 0) + 1
                     continue
                 self.activity_count += 1
-                self.today_active.add(mi)
+                if by_members:
+                    self.today_active.add(mi)
                 points = result.record.points
                 if points:
                     m.available[mi] += points
