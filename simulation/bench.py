@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import cProfile
+import pstats
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -106,6 +108,48 @@ def simpy_per_member(members: int, days: int) -> tuple[float, float]:
     return members * days / spent, members * (days + 1) / spent
 
 
+PROFILED = (
+    ("domain.services.record_activities", "services", "record_activities"),
+    ("  honors.newly_reached (automatic honors)", "honors", "newly_reached"),
+    ("  earning.evaluate (rules, limits, streaks)", "earning", "evaluate"),
+    ("  commands.fingerprint (idempotency)", "commands", "fingerprint"),
+    ("  earning.apply (counters)", "earning", "apply"),
+    ("  memory: load member (copy)", "memory", "get_for_update"),
+    ("  memory: post transfer", "memory", "post"),
+    ("  memory: commit", "memory", "commit"),
+    ("domain.services.review_member", "services", "review_member"),
+    ("domain.services.register_member", "services", "register_member"),
+    ("domain.services.redeem_reward", "services", "redeem_reward"),
+)
+
+
+def profile_shares(members: int, days: int, seed: int) -> list[tuple[str, float]]:
+    """Cumulative time of the functions that matter, as shares of the whole run."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _simulate(members, days, seed)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    total = max(
+        sum(
+            v[3]
+            for (path, _, name), v in table.items()
+            if (Path(path).stem, name) == ("engine", "run")
+        ),
+        1e-9,
+    )  # Simulation.run spans the whole run
+    out: list[tuple[str, float]] = []
+    for label, module, function in PROFILED:
+        cumulative = sum(
+            v[3]
+            for (path, _, name), v in table.items()
+            if name == function and Path(path).stem == module
+        )
+        out.append((label, cumulative / total))
+    return out
+
+
 def _line(name: str, member_days: float, cpu: float, extra: str = "") -> None:
     print(f"  {name:<18} {member_days / cpu:>12,.0f} member-days/s (CPU)  {extra}")
 
@@ -138,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({per_activity_us:.1f} us per activity inside record_activities, "
         f"{acc['services_s'] / cpu:.0%} of the harness's CPU)"
     )
+
+    print("\nWhere the harness's time goes (cProfile, cumulative share, 2,000 x 20 slice):")
+    for name, share in profile_shares(2_000, 20, args.seed):
+        print(f"  {share:>6.1%}  {name}")
 
     print(f"\nSample economy, {args.members} members x {args.days} days, one replication:")
     run, sim, wall, cpu = _simulate(args.members, args.days, args.seed)
