@@ -147,7 +147,7 @@ def test_parallel_replays_of_one_activity_award_it_once(sql_store: SqlStore) -> 
 def test_parallel_fulfilments_hand_out_distinct_coupon_codes(sql_store: SqlStore) -> None:
     codes = [f"CODE-{i:02d}" for i in range(20)]
     services.add_coupon_codes(
-        AddCouponCodes("coupon", codes, "operator", DEFAULT_AT), sql_store(), ECONOMY
+        AddCouponCodes("coupon", tuple(codes), "operator", DEFAULT_AT), sql_store(), ECONOMY
     )
     members = [member_with_points(sql_store, f"m{i}", 100) for i in range(25)]
     reserved = [
