@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from honorloop.cli import main
-from simulation.sweep import SweepInvalid, apply_setting, parse_setting, run_sweep, variants
+from simulation.sweep import (
+    SweepInvalid,
+    apply_setting,
+    dumps,
+    parse_setting,
+    run_sweep,
+    variants,
+)
 from tests.simulation.builders import SAMPLE_ECONOMY, experiment
 
 
@@ -80,3 +88,8 @@ def test_a_sweep_runs_on_a_dask_cluster_when_given_a_scheduler() -> None:
         rows = run_sweep(grid, scheduler=cluster.scheduler_address)
     assert [row["rules.daily_check_in.points"] for row in rows] == [2, 20]
     assert rows[1]["issued"] > rows[0]["issued"]
+
+
+def test_the_economy_written_back_as_toml_parses_to_the_same_data() -> None:
+    data = tomllib.loads(SAMPLE_ECONOMY.read_text())
+    assert tomllib.loads(dumps(data)) == data
