@@ -362,6 +362,10 @@ def record_activities(
         raise InvalidInput("activities", f"at most {batch_size_max} activities per batch")
     results: list[ActivityResult | DomainError] = []
     with uow:
+        # Lock every member up front in one global order: two batches naming the same
+        # members in different orders would otherwise deadlock on row locks.
+        for member_id in sorted({cmd.member_id for cmd in cmds}):
+            uow.members.get_for_update(member_id)
         for cmd in cmds:
             try:
                 _validate_activity(cmd, economy)

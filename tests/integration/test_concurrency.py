@@ -168,3 +168,21 @@ def test_parallel_fulfilments_hand_out_distinct_coupon_codes(sql_store: SqlStore
     with sql_store() as uow:
         assert uow.stock.codes_left("coupon") == 0
     assert violations(sql_store) == {}
+
+
+def test_parallel_batches_over_the_same_members_in_opposite_orders_all_commit(
+    sql_store: SqlStore,
+) -> None:
+    members = [member_with_points(sql_store, f"m{i}", 1) for i in range(6)]
+
+    def batch(order: list[str], tag: str) -> Callable[[], list[object]]:
+        cmds = [RecordActivity(m, "post", DEFAULT_AT, f"{tag}-{m}") for m in order]
+        return lambda: list(services.record_activities(cmds, sql_store(), ECONOMY))
+
+    calls = [batch(members if i % 2 else members[::-1], f"batch{i}") for i in range(8)]
+    results = in_parallel(calls)
+
+    assert all(isinstance(r, list) for r in results), results
+    for member_id in members:
+        assert services.balances(member_id, sql_store()).lifetime_earned == 300
+    assert violations(sql_store) == {}
