@@ -1,7 +1,8 @@
-"""Benchmark: `record_activity` through the SQL store, single thread, one transaction per
-activity (the API's hot path). Prints figures; asserts nothing.
+"""Benchmark: `record_activity` through the SQL store, one transaction per activity (the
+API's hot path), on one thread or several. Prints figures; asserts nothing.
 
     python -m tests.integration.bench_store [--database URL] [--activities N] [--runs R]
+                                            [--threads T]
 
 Without --database it uses a fresh SQLite file in a temporary directory. For PostgreSQL
 pass a URL; the benchmark works in a schema of its own and drops it afterwards.
@@ -14,6 +15,7 @@ import secrets
 import statistics
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,8 +40,9 @@ points = 10
 members_count = 100
 
 
-def one_run(url: str, activities: int) -> tuple[float, float]:
-    """Activities per second (wall clock) and this process's CPU ms per activity."""
+def one_run(url: str, activities: int, threads: int = 1) -> tuple[float, float]:
+    """Activities per second (wall clock) and this process's CPU ms per activity. Thread t
+    records the activities of members t, t + threads, ... so threads never share a member."""
     migrate(url)
     store = SqlStore(url)
     try:
@@ -53,9 +56,14 @@ def one_run(url: str, activities: int) -> tuple[float, float]:
                            DEFAULT_AT + timedelta(seconds=i), f"bench-{i}")
             for i in range(activities)
         ]  # fmt: skip
+
+        def work(first: int) -> None:
+            for cmd in commands[first::threads]:
+                services.record_activity(cmd, store(), ECONOMY)
+
         started, cpu_started = time.perf_counter(), time.process_time()
-        for cmd in commands:
-            services.record_activity(cmd, store(), ECONOMY)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(work, range(threads)))
         elapsed = time.perf_counter() - started
         cpu_ms = (time.process_time() - cpu_started) * 1000 / activities
         assert violations(store) == {}, "the benchmark broke the ledger"
@@ -64,19 +72,19 @@ def one_run(url: str, activities: int) -> tuple[float, float]:
     return activities / elapsed, cpu_ms
 
 
-def sqlite_run(activities: int) -> tuple[float, float]:
+def sqlite_run(activities: int, threads: int = 1) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as directory:
-        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities)
+        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities, threads)
 
 
-def postgres_run(base: str, activities: int) -> tuple[float, float]:
+def postgres_run(base: str, activities: int, threads: int = 1) -> tuple[float, float]:
     schema = f"hl_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(normalize_url(base), poolclass=sa.pool.NullPool)
     with admin.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
         url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        return one_run(url.render_as_string(hide_password=False), activities)
+        return one_run(url.render_as_string(hide_password=False), activities, threads)
     finally:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
@@ -88,19 +96,21 @@ def main() -> None:
     parser.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
     parser.add_argument("--activities", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     results = []
     for _ in range(args.runs):
         if args.database and make_url(args.database).get_backend_name() != "sqlite":
-            results.append(postgres_run(args.database, args.activities))
+            results.append(postgres_run(args.database, args.activities, args.threads))
         else:
-            results.append(sqlite_run(args.activities))
+            results.append(sqlite_run(args.activities, args.threads))
     kind = "postgresql" if args.database else "sqlite"
     rates = [rate for rate, _ in results]
     runs = ", ".join(f"{r:,.0f}" for r in rates)
     cpu = statistics.median(ms for _, ms in results)
     print(
-        f"record_activity on {kind}, 1 thread, {args.activities} activities x {args.runs} runs: "
+        f"record_activity on {kind}, {args.threads} thread(s), "
+        f"{args.activities} activities x {args.runs} runs: "
         f"median {statistics.median(rates):,.0f}/s (runs: {runs}); "
         f"client CPU {cpu:.2f} ms per activity"
     )
