@@ -238,6 +238,14 @@ def render(
     out.append(
         line_chart("Members per level", [(lv, bands[f"level_{lv}"]) for lv in level_ids], "members")
     )
+    if len(level_ids) > 2:
+        out.append(
+            line_chart(
+                "Members per level, above the entry level (zoomed)",
+                [(lv, bands[f"level_{lv}"]) for lv in level_ids[1:]],
+                "members",
+            )
+        )
     if koc_ids:
         out.append(
             line_chart(
