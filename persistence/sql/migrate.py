@@ -61,6 +61,8 @@ def _migrate(url: str) -> None:
                 if connection.in_transaction():
                     connection.commit()
             finally:
+                if connection.in_transaction():
+                    connection.rollback()  # a failed migration: release the lock cleanly
                 if postgres:
                     connection.execute(
                         sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY}
