@@ -186,3 +186,15 @@ def test_parallel_batches_over_the_same_members_in_opposite_orders_all_commit(
     for member_id in members:
         assert services.balances(member_id, sql_store()).lifetime_earned == 300
     assert violations(sql_store) == {}
+
+
+def test_reads_do_not_wait_for_a_writer_holding_its_lock(sql_store: SqlStore) -> None:
+    alice = member_with_points(sql_store, "alice", 40)
+
+    with sql_store() as writer:
+        locked = writer.members.get_for_update(
+            alice
+        )  # holds the member's lock (SQLite: the write lock)
+        seen = services.balances(alice, sql_store())
+
+    assert locked is not None and seen == Balances(40, 0, 0)
