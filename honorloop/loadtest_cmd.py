@@ -1,0 +1,202 @@
+"""`honorloop loadtest` (Locust against the ledger hot path, then a ledger audit) and
+`honorloop ledger verify` (the ledger invariants, checked on a database)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import loadtests
+
+LOCUSTFILE = Path(loadtests.__file__).with_name("locustfile.py")
+LOAD_USERS = ("IngestService", "ShoppingMember", "Operator")
+BASELINE_USERS = ("HealthBaseline",)
+ready_timeout_s = 60
+
+
+def register(subparsers: Any) -> None:
+    load = subparsers.add_parser(
+        "loadtest",
+        help="load-test the ledger hot path with Locust, then audit the ledger",
+        description=(
+            "Run Locust personas (ingesting service, shopping member, operator) against the "
+            "API, print throughput and latency per operation with a same-run /healthz "
+            "baseline, then check the ledger invariants on the database."
+        ),
+    )
+    load.add_argument("--host", help="a running API (default: start one on a free port)")
+    load.add_argument(
+        "--database-url",
+        help="the database to audit (and to serve, when no --host): default a fresh SQLite file",
+    )
+    load.add_argument("--economy", help="economy file for the server this command starts")
+    load.add_argument("--users", type=int, default=40, help="concurrent users (default 40)")
+    load.add_argument("--spawn-rate", type=float, default=20, help="users started per second")
+    load.add_argument("--run-time", default="30s", help="duration, e.g. 30s, 2m (default 30s)")
+    load.add_argument("--baseline-time", default="5s", help="/healthz baseline duration (5s)")
+    load.add_argument("--members", type=int, default=200, help="member pool size (default 200)")
+    load.add_argument("--workers", type=int, default=1, help="server workers (default 1)")
+    load.add_argument("--out", default="out/loadtest", help="directory for Locust CSV files")
+    load.set_defaults(handler=loadtest_command)
+
+    ledger = subparsers.add_parser("ledger", help="ledger tools")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION")
+    verify = ledger_sub.add_parser(
+        "verify", help="check the ledger invariants on a database; exit 1 if any is broken"
+    )
+    verify.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    verify.set_defaults(handler=verify_command)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    requests: int
+    failures: int
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(host: str) -> None:
+    deadline = time.monotonic() + ready_timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{host}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the API at {host} was not ready within {ready_timeout_s} s")
+
+
+def _locust(host: str, users: int, rate: float, run_time: str, classes: tuple[str, ...],
+            prefix: Path, members: int) -> None:  # fmt: skip
+    env = {**os.environ, "HONORLOOP_LOADTEST_MEMBERS": str(members)}
+    env.setdefault("HONORLOOP_LOADTEST_RUN", str(int(time.time())))
+    command = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "-u", str(users), "-r", str(rate), "-t", run_time, "--host", host,
+        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes,
+    ]  # fmt: skip
+    subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL)
+
+
+def read_stats(prefix: Path) -> list[Row]:
+    path = prefix.with_name(prefix.name + "_stats.csv")
+    if not path.exists():
+        raise RuntimeError(f"Locust wrote no statistics ({path} is missing)")
+    rows: list[Row] = []
+    with path.open(newline="") as handle:
+        for record in csv.DictReader(handle):
+            rows.append(
+                Row(
+                    name=record["Name"],
+                    requests=int(record["Request Count"]),
+                    failures=int(record["Failure Count"]),
+                    rps=float(record["Requests/s"]),
+                    p50=float(record["50%"] or 0),
+                    p95=float(record["95%"] or 0),
+                    p99=float(record["99%"] or 0),
+                )
+            )
+    return rows
+
+
+def _print_rows(rows: list[Row]) -> None:
+    print(f"{'operation':<26} {'requests':>9} {'failures':>8} {'req/s':>8} "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")  # fmt: skip
+    for row in rows:
+        print(f"{row.name:<26} {row.requests:>9} {row.failures:>8} {row.rps:>8.1f} "
+              f"{row.p50:>7.0f} {row.p95:>7.0f} {row.p99:>7.0f}")  # fmt: skip
+
+
+def _start_server(args: argparse.Namespace, url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "honorloop", "serve", "--database-url", url,
+               "--port", str(port), "--workers", str(args.workers)]  # fmt: skip
+    if args.economy:
+        command += ["--economy", args.economy]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # fmt: skip
+    return server, f"http://127.0.0.1:{port}"
+
+
+def loadtest_command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="honorloop-loadtest-")
+    url = args.database_url or f"sqlite:///{scratch}/loadtest.db"
+    server = None
+    host = args.host
+    try:
+        if host is None:
+            server, host = _start_server(args, url)
+            print(f"loadtest: started the API at {host} on {url}", file=sys.stderr)
+        _wait_ready(host)
+        print(f"loadtest: baseline /healthz for {args.baseline_time} …", file=sys.stderr)
+        _locust(host, args.users, args.spawn_rate, args.baseline_time, BASELINE_USERS,
+                out / "baseline", 0)  # fmt: skip
+        print(f"loadtest: {args.users} users for {args.run_time} …", file=sys.stderr)
+        _locust(host, args.users, args.spawn_rate, args.run_time, LOAD_USERS, out / "ledger",
+                args.members)  # fmt: skip
+        baseline = {r.name: r for r in read_stats(out / "baseline")}
+        rows = read_stats(out / "ledger")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    _print_rows(rows)
+    total = next((r for r in rows if r.name == "Aggregated"), None)
+    floor = baseline.get("Aggregated")
+    if total is not None and floor is not None and floor.rps > 0:
+        ratio = total.rps / floor.rps
+        print(f"\nthroughput {total.rps:.1f} req/s = {ratio:.2f} x the same server's /healthz "
+              f"baseline ({floor.rps:.1f} req/s, p50 {floor.p50:.0f} ms)")  # fmt: skip
+    failures = total.failures if total is not None else 0
+    if args.host is not None and args.database_url is None:
+        print("ledger audit skipped: pass --database-url to audit a server you started")
+        return 1 if failures else 0
+    broken = _audit(url)
+    return 1 if failures or broken else 0
+
+
+def _audit(url: str) -> int:
+    from persistence.sql.verify import verify_ledger
+
+    report = verify_ledger(url)
+    print(f"\nledger audit on {report.database}: {report.transfers} transfers, "
+          f"{report.entries} entries, {report.issued} points issued")  # fmt: skip
+    if not report.violations:
+        print("ledger audit: every invariant holds")
+        return 0
+    for name, rows in report.violations.items():
+        print(f"ledger audit: BROKEN — {name}: {', '.join(rows)}")
+    return len(report.violations)
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    if not args.database_url:
+        print("honorloop ledger verify: give --database-url (or set DATABASE_URL)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    return 1 if _audit(args.database_url) else 0
