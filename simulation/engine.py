@@ -429,7 +429,8 @@ class Simulation:
                 )
             )
             members.append(mi)
-        self._record(cmds, members, day)
+        recorded = self._record(cmds, members, day)
+        notes = [(pos, mi) for pos, mi in notes if recorded[pos]]  # a rejected note never ran
         if notes:
             self._schedule_notes(day, cmds, notes)
 
@@ -508,9 +509,11 @@ class Simulation:
 
     def _record(
         self, cmds: list[RecordActivity], members: list[int], day: int, by_members: bool = True
-    ) -> None:
+    ) -> list[bool]:
         """Send activities to the services in batches; `by_members` is False for what the
-        platform reports about members (note metrics, featuring), which is not activity."""
+        platform reports about members (note metrics, featuring), which is not activity.
+        Returns, per command, whether the services accepted it."""
+        recorded: list[bool] = []
         m = self.m
         economy = self.economy
         for start in range(0, len(cmds), batch_size_max):
@@ -518,6 +521,7 @@ class Simulation:
             results = services.record_activities(batch, self.store(), economy)
             self._log("activities", batch)
             for mi, result in zip(members[start : start + batch_size_max], results, strict=True):
+                recorded.append(not isinstance(result, DomainError))
                 if isinstance(result, DomainError):
                     self.errors[result.code] = self.errors.get(result.code, 0) + 1
                     continue
@@ -530,6 +534,7 @@ class Simulation:
                     m.earned[mi] += points
                 if result.events:
                     self._events(mi, result.events, day)
+        return recorded
 
     def _events(self, mi: int, events: tuple[Event, ...] | list[Event], day: int) -> None:
         m = self.m
