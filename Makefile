@@ -72,3 +72,7 @@ bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 d
 bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
 	$(BIN)/python -m tests.integration.bench_store
 	@if [ -n "$$HONORLOOP_TEST_POSTGRES_URL" ]; then $(BIN)/python -m tests.integration.bench_store --database "$$HONORLOOP_TEST_POSTGRES_URL"; fi
+
+.PHONY: bench-api
+bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP vs /healthz, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
+	$(BIN)/python -m api.bench
