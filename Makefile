@@ -66,7 +66,7 @@ schema: $(STAMP) ## Regenerate schema.graphql from the code (a test fails when i
 
 .PHONY: bench-sim
 bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
-	$(BIN)/python -m simulation.bench
+	$(BIN)/python -m simulation.bench $(BENCH_ARGS)
 
 .PHONY: bench-store
 bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
