@@ -53,3 +53,13 @@ def test_outputs_carry_no_timestamp_of_the_run(tmp_path: Path, name: str) -> Non
     text = (tmp_path / "a" / name).read_text()
     today = datetime.now(UTC).date().isoformat()
     assert today not in text
+
+
+def test_replications_in_parallel_processes_write_the_same_bytes(tmp_path: Path) -> None:
+    _simulate(tmp_path / "a", seed=5)
+    code = main(["simulate", str(SAMPLE_ECONOMY), "--members", "80", "--days", "25",
+                 "--replications", "2", "--seed", "5", "--jobs", "2",
+                 "--out", str(tmp_path / "b")])  # fmt: skip
+    assert code in (0, 1)
+    for name in OUTPUTS:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
