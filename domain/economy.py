@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import EconomyInvalid, EconomyIssue
@@ -223,37 +223,76 @@ class Economy:
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+    # Lookups derived once from the fields above (the hot path reads them per activity).
+    activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    automatic_honors: tuple[Honor, ...] = field(init=False, repr=False, compare=False)
+    honor_thresholds: dict[str, tuple[int, ...]] = field(
+        init=False, repr=False, compare=False
+    )  # honor id -> the `at` of its tiers in ascending order ((1,) without tiers)
+    _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
+    _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
+    _rewards_by_id: dict[str, Reward] = field(init=False, repr=False, compare=False)
+    _reward_tiers_by_id: dict[str, RewardTier] = field(init=False, repr=False, compare=False)
+    _koc_tiers_by_id: dict[str, KocTier] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kind: dict[str, list[Rule]] = {}
         for rule in self.rules:
             by_kind.setdefault(rule.kind, []).append(rule)
         self.rules_by_kind.update({k: tuple(v) for k, v in by_kind.items()})
-
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
-
-    def level(self, level_id: str) -> Level | None:
-        return next((lv for lv in self.levels if lv.id == level_id), None)
-
-    def honor(self, honor_id: str) -> Honor | None:
-        return next((h for h in self.honors if h.id == honor_id), None)
-
-    def reward(self, reward_id: str) -> Reward | None:
-        return next((r for r in self.rewards if r.id == reward_id), None)
-
-    def reward_tier(self, tier_id: str) -> RewardTier | None:
-        return next((t for t in self.reward_tiers if t.id == tier_id), None)
-
-    def koc_tier(self, tier_id: str) -> KocTier | None:
-        return next((t for t in self.koc.tiers if t.id == tier_id), None) if self.koc else None
-
-    @property
-    def activity_kinds(self) -> tuple[str, ...]:
         kinds = list(self.rules_by_kind)
         if self.koc:
             kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
-        return tuple(kinds)
+        derived: dict[str, object] = {
+            "activity_kinds": tuple(kinds),
+            "automatic_honors": tuple(h for h in self.honors if not h.manual),
+            "honor_thresholds": {
+                h.id: tuple(sorted(t.at for t in h.tiers)) if h.tiers else (1,) for h in self.honors
+            },
+            "_rules_by_id": _first_by_id(self.rules),
+            "_levels_by_id": _first_by_id(self.levels),
+            "_honors_by_id": _first_by_id(self.honors),
+            "_rewards_by_id": _first_by_id(self.rewards),
+            "_reward_tiers_by_id": _first_by_id(self.reward_tiers),
+            "_koc_tiers_by_id": _first_by_id(self.koc.tiers) if self.koc else {},
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return self._rules_by_id.get(rule_id)
+
+    def level(self, level_id: str) -> Level | None:
+        return self._levels_by_id.get(level_id)
+
+    def honor(self, honor_id: str) -> Honor | None:
+        return self._honors_by_id.get(honor_id)
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return self._rewards_by_id.get(reward_id)
+
+    def reward_tier(self, tier_id: str) -> RewardTier | None:
+        return self._reward_tiers_by_id.get(tier_id)
+
+    def koc_tier(self, tier_id: str) -> KocTier | None:
+        return self._koc_tiers_by_id.get(tier_id)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Identified)
+
+
+def _first_by_id(items: tuple[_T, ...]) -> dict[str, _T]:
+    """Items by id; the first one wins, as a scan in file order would find it."""
+    out: dict[str, _T] = {}
+    for item in items:
+        out.setdefault(item.id, item)
+    return out
 
 
 # ---------------------------------------------------------------------------------------

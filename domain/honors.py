@@ -3,6 +3,8 @@ and manual ones an operator grants and revokes with a reason."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from domain.economy import Economy, Honor
 from domain.model import Member
 
@@ -33,17 +35,24 @@ def tier_names(honor: Honor) -> list[str | None]:
 
 
 def newly_reached(economy: Economy, member: Member) -> list[tuple[Honor, str | None]]:
-    """Automatic honor tiers the member has just reached; records them as reached."""
+    """Automatic honor tiers the member has just reached; records them as reached.
+
+    Every automatic honor is looked at (a member's count can lag behind its value, e.g.
+    after the economy gained an honor), but cheaply: one that holds all its tiers, or
+    whose value is below its next tier, is passed over before anything is built."""
     reached: list[tuple[Honor, str | None]] = []
-    for honor in economy.honors:
-        if honor.manual:
+    held = member.progress.honor_tiers
+    thresholds_of = economy.honor_thresholds
+    for honor in economy.automatic_honors:
+        thresholds = thresholds_of[honor.id]  # ascending
+        have = held.get(honor.id, 0)
+        if have >= len(thresholds):
             continue
         value = honor_value(economy, honor, member)
-        thresholds = [t.at for t in honor.tiers] if honor.tiers else [1]
-        count = sum(1 for at in thresholds if value >= at)
-        have = member.progress.honor_tiers.get(honor.id, 0)
-        if count > have:
-            names = tier_names(honor)
-            reached.extend((honor, names[i]) for i in range(have, count))
-            member.progress.honor_tiers[honor.id] = count
+        if value < thresholds[have]:
+            continue
+        count = bisect_right(thresholds, value)
+        names = tier_names(honor)
+        reached.extend((honor, names[i]) for i in range(have, count))
+        held[honor.id] = count
     return reached
