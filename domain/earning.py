@@ -17,6 +17,7 @@ from domain.model import Attributes, AwardLine, Evaluation, LimitStatus, Progres
 
 SubjectCheck = Callable[[str, str], bool]  # (rule id, subject id) -> already rewarded?
 DAILY_CAP = "daily_cap"
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +41,14 @@ def counter_key(rule_id: str, period: str) -> str:
     return f"{rule_id}|{period}"
 
 
-def _used(progress: Progress, rule_id: str, period: str, current: int) -> tuple[int, int]:
-    stored = progress.counters.get(counter_key(rule_id, period))
-    if stored is None or stored[0] != current:
-        return 0, 0
-    return stored[1], stored[2]
-
-
-def _closed(progress: Progress, rule_id: str, period: str, current: int) -> bool:
-    """True when the rule has already counted a later bucket of `period`: the activity
-    arrived late, and its own bucket's usage is no longer known (only one is kept)."""
-    stored = progress.counters.get(counter_key(rule_id, period))
-    return stored is not None and stored[0] > current
-
-
 def _chosen_rules(economy: Economy, kind: str, attributes: Attributes) -> list[Rule]:
     """The first matching rule of each exclusive group, in file order."""
+    rules = economy.rules_by_kind.get(kind, ())
+    if len(rules) == 1:  # the usual case: one rule per kind
+        return [rules[0]] if rules[0].matches(kind, attributes) else []
     seen: set[str] = set()
     chosen: list[Rule] = []
-    for rule in economy.rules_by_kind.get(kind, ()):
+    for rule in rules:
         if rule.group in seen or not rule.matches(kind, attributes):
             continue
         seen.add(rule.group)
@@ -77,7 +67,7 @@ def check_activity(
     for name, value in attributes.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"attributes.{name}", f"must be a number, got {value!r}")
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value or value in _INFINITIES:
             raise InvalidInput(f"attributes.{name}", "must be a finite number")
     if subject_id is not None and not (0 < len(subject_id) <= 200):
         raise InvalidInput("subjectId", "must be 1 to 200 characters")
@@ -96,15 +86,21 @@ def evaluate(
     subject_id: str | None,
     attributes: Attributes,
     already_rewarded: SubjectCheck,
+    *,
+    with_limits: bool = True,
 ) -> Plan:
+    """`with_limits=False` leaves the limit report (`Evaluation.limits`) empty: recording
+    an activity does not read it; explaining one does."""
     day = day_number(occurred_at, economy.timezone)
     now_s = epoch_seconds(occurred_at)
+    daily_cap = economy.daily_cap
     cap_day, cap_used = progress.daily_total
     if cap_day != day:
         cap_used = 0
-    if cap_day > day and economy.daily_cap is not None:
-        cap_used = economy.daily_cap  # a late activity: its day's usage is no longer known
-    cap_left = None if economy.daily_cap is None else max(economy.daily_cap - cap_used, 0)
+    if cap_day > day and daily_cap is not None:
+        cap_used = daily_cap  # a late activity: its day's usage is no longer known
+    cap_left = None if daily_cap is None else max(daily_cap - cap_used, 0)
+    counters = progress.counters
     lines: list[AwardLine] = []
     limits: list[LimitStatus] = []
     fires: list[Fire] = []
@@ -117,29 +113,39 @@ def evaluate(
             and already_rewarded(rule.id, subject_id)
         ):
             blocked = f"already rewarded for subject {subject_id!r}"
-        last = progress.last_award.get(rule.id)
-        if blocked is None and rule.cooldown_seconds and last is not None:
-            wait = rule.cooldown_seconds - (now_s - last)
-            if wait > 0:
-                blocked = f"cooldown: {wait} s left"
+        if blocked is None and rule.cooldown_seconds:
+            last = progress.last_award.get(rule.id)
+            if last is not None:
+                wait = rule.cooldown_seconds - (now_s - last)
+                if wait > 0:
+                    blocked = f"cooldown: {wait} s left"
         points = base
         reasons: list[str] = []
+        point_limits: list[tuple[int, int]] = []  # (max points, points used) per point limit
         for limit in rule.limits:
-            current = bucket(limit.period, day)
-            n, pts = _used(progress, rule.id, limit.period, current)
-            closed = _closed(progress, rule.id, limit.period, current)
+            period = limit.period
+            current = bucket(period, day)
+            stored = counters.get(counter_key(rule.id, period))
+            if stored is None or stored[0] != current:
+                n, pts = 0, 0
+            else:
+                n, pts = stored[1], stored[2]
+            closed = stored is not None and stored[0] > current
+            if limit.max_points is not None:
+                point_limits.append((limit.max_points, pts))
             if closed:  # its usage is no longer known: report it used up, and refuse
                 n, pts = limit.max_count or n, limit.max_points or pts
-            limits.append(
-                LimitStatus(rule.id, limit.period, limit.max_count, limit.max_points, n, pts)
-            )
+            if with_limits:
+                limits.append(
+                    LimitStatus(rule.id, period, limit.max_count, limit.max_points, n, pts)
+                )
             if blocked is None and closed:
-                blocked = f"arrived late: a later {limit.period} is already counted"
+                blocked = f"arrived late: a later {period} is already counted"
             if blocked is None and limit.max_count is not None and n >= limit.max_count:
-                blocked = f"{limit.period} limit of {limit.max_count} reached"
+                blocked = f"{period} limit of {limit.max_count} reached"
             if limit.max_points is not None and points > limit.max_points - pts:
                 points = max(limit.max_points - pts, 0)
-                reasons.append(f"clipped by the {limit.period} limit of {limit.max_points} points")
+                reasons.append(f"clipped by the {period} limit of {limit.max_points} points")
         if blocked is not None:
             lines.append(AwardLine(rule.id, base, 0, 0, blocked))
             continue
@@ -152,39 +158,41 @@ def evaluate(
                 streak_length = length + 1 if last_day == day - 1 else 1
                 bonus = rule.streak.bonus_for(streak_length)
             points += bonus
-            for limit in rule.limits:  # the bonus is clipped by point limits too
-                if limit.max_points is not None:
-                    _, pts = _used(progress, rule.id, limit.period, bucket(limit.period, day))
-                    points = min(points, max(limit.max_points - pts, 0))
+            for max_points, pts in point_limits:  # the bonus is clipped by point limits too
+                points = min(points, max(max_points - pts, 0))
         if not rule.exempt_from_daily_cap and cap_left is not None:
             if points > cap_left:
                 points = cap_left
-                reasons.append(f"clipped by the daily cap of {economy.daily_cap} points")
+                reasons.append(f"clipped by the daily cap of {daily_cap} points")
             cap_left -= points
-        reason = "; ".join(reasons) or "awarded"
+        reason = "; ".join(reasons) if reasons else "awarded"
         lines.append(AwardLine(rule.id, base, bonus, points, reason, streak_length))
         fires.append(Fire(rule, points, streak_length))
-    if economy.daily_cap is not None:
-        limits.append(LimitStatus(DAILY_CAP, "day", None, economy.daily_cap, 0, cap_used))
+    if daily_cap is not None and with_limits:
+        limits.append(LimitStatus(DAILY_CAP, "day", None, daily_cap, 0, cap_used))
     return Plan(day, now_s, Evaluation(tuple(lines), tuple(limits)), tuple(fires))
 
 
 def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
     """Move the member's counters as the plan says. Pure bookkeeping, no decisions."""
     day = plan.day
-    progress.kind_counts[kind] = progress.kind_counts.get(kind, 0) + 1
+    kind_counts = progress.kind_counts
+    kind_counts[kind] = kind_counts.get(kind, 0) + 1
     progress.last_active_day = max(progress.last_active_day, day)
     capped = 0
+    earned = 0
+    counters = progress.counters
     for fire in plan.fires:
         rule = fire.rule
+        earned += fire.points
         for limit in rule.limits:
             current = bucket(limit.period, day)
-            n, pts = _used(progress, rule.id, limit.period, current)
-            progress.counters[counter_key(rule.id, limit.period)] = (
-                current,
-                n + 1,
-                pts + fire.points,
-            )
+            key = counter_key(rule.id, limit.period)
+            stored = counters.get(key)
+            if stored is None or stored[0] != current:
+                counters[key] = (current, 1, fire.points)
+            else:
+                counters[key] = (current, stored[1] + 1, stored[2] + fire.points)
         progress.last_award[rule.id] = plan.at_seconds
         if rule.streak is not None and day >= progress.streaks.get(rule.id, (0, 0))[1]:
             progress.streaks[rule.id] = (fire.streak_length, day)
@@ -195,7 +203,6 @@ def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
     if capped:
         cap_day, cap_used = progress.daily_total
         progress.daily_total = (day, (cap_used if cap_day == day else 0) + capped)
-    earned = plan.evaluation.points
     if earned:
         record_earning(economy, progress, day, earned)
 

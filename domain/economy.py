@@ -109,7 +109,11 @@ class Rule:
     streak: Streak | None = None
 
     def matches(self, kind: str, attributes: Mapping[str, float]) -> bool:
-        return kind == self.kind and all(c.holds(attributes) for c in self.conditions)
+        if kind != self.kind:
+            return False
+        if not self.conditions:  # most rules: no generator to build
+            return True
+        return all(c.holds(attributes) for c in self.conditions)
 
     def base_points(self, attributes: Mapping[str, float]) -> int:
         extra = self.per_unit.points_for(attributes) if self.per_unit else 0

@@ -274,6 +274,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         cmd.subject_id,
         cmd.attributes,
         lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+        with_limits=False,  # the limit report is for explain_activity
     )
     earning.apply(economy, member.progress, cmd.kind, plan)
     activity_id = uow.next_id("act")
