@@ -182,6 +182,26 @@ class Honor:
     max_holders: int | None = None
 
 
+def viral_counter(threshold: int) -> str:
+    """The activity counter (in `Progress.kind_counts`) of notes past `threshold`."""
+    return f"viral:{threshold}"
+
+
+@dataclass(frozen=True, slots=True)
+class HonorCheck:
+    """An automatic honor prepared for checking after every activity: its tiers' `at` in
+    ascending order, and what its value reads — the sum of `counted` activity counters, a
+    rule's best streak, or the member's level rank against `level_rank`. `generic` honors
+    (nothing the parser lets through) are valued by `honors.honor_value` instead."""
+
+    honor: Honor
+    thresholds: tuple[int, ...]
+    counted: tuple[str, ...] = ()
+    streak_rule: str | None = None
+    level_rank: int | None = None
+    generic: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class RewardTier:
     id: str
@@ -229,10 +249,7 @@ class Economy:
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    automatic_honors: tuple[Honor, ...] = field(init=False, repr=False, compare=False)
-    honor_thresholds: dict[str, tuple[int, ...]] = field(
-        init=False, repr=False, compare=False
-    )  # honor id -> the `at` of its tiers in ascending order ((1,) without tiers)
+    honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
     _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
@@ -250,10 +267,6 @@ class Economy:
             kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
         derived: dict[str, object] = {
             "activity_kinds": tuple(kinds),
-            "automatic_honors": tuple(h for h in self.honors if not h.manual),
-            "honor_thresholds": {
-                h.id: tuple(sorted(t.at for t in h.tiers)) if h.tiers else (1,) for h in self.honors
-            },
             "_rules_by_id": _first_by_id(self.rules),
             "_levels_by_id": _first_by_id(self.levels),
             "_honors_by_id": _first_by_id(self.honors),
@@ -263,6 +276,21 @@ class Economy:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
+        checks = tuple(self._honor_check(h) for h in self.honors if not h.manual)
+        object.__setattr__(self, "honor_checks", checks)
+
+    def _honor_check(self, honor: Honor) -> HonorCheck:
+        thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)
+        if honor.trigger == "activity_count":
+            return HonorCheck(honor, thresholds, counted=honor.kinds)
+        if honor.trigger == "streak" and honor.rule is not None:
+            return HonorCheck(honor, thresholds, streak_rule=honor.rule)
+        if honor.trigger == "viral_note":
+            return HonorCheck(honor, thresholds, counted=(viral_counter(honor.interactions or 0),))
+        level = self.level(honor.level or "")
+        if honor.trigger == "level_reached" and level is not None:
+            return HonorCheck(honor, thresholds, level_rank=level.rank)
+        return HonorCheck(honor, thresholds, generic=True)
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rules_by_id.get(rule_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from domain.economy import Economy, Honor
+from domain.economy import Economy, Honor, viral_counter
 from domain.model import Member
 
 
@@ -26,10 +26,6 @@ def honor_value(economy: Economy, honor: Honor, member: Member) -> int:
     return 0
 
 
-def viral_counter(threshold: int) -> str:
-    return f"viral:{threshold}"
-
-
 def tier_names(honor: Honor) -> list[str | None]:
     return [t.name for t in honor.tiers] if honor.tiers else [None]
 
@@ -38,17 +34,34 @@ def newly_reached(economy: Economy, member: Member) -> list[tuple[Honor, str | N
     """Automatic honor tiers the member has just reached; records them as reached.
 
     Every automatic honor is looked at (a member's count can lag behind its value, e.g.
-    after the economy gained an honor), but cheaply: one that holds all its tiers, or
-    whose value is below its next tier, is passed over before anything is built."""
+    after the economy gained an honor), but cheaply: the economy has each one's value
+    source and sorted tiers ready, and an honor whose value is below its next tier is
+    passed over before anything is built."""
     reached: list[tuple[Honor, str | None]] = []
-    held = member.progress.honor_tiers
-    thresholds_of = economy.honor_thresholds
-    for honor in economy.automatic_honors:
-        thresholds = thresholds_of[honor.id]  # ascending
+    progress = member.progress
+    held = progress.honor_tiers
+    counts = progress.kind_counts
+    rank = -1
+    for check in economy.honor_checks:
+        honor = check.honor
+        thresholds = check.thresholds
         have = held.get(honor.id, 0)
         if have >= len(thresholds):
             continue
-        value = honor_value(economy, honor, member)
+        if check.generic:
+            value = honor_value(economy, honor, member)
+        elif check.streak_rule is not None:
+            value = progress.best_streaks.get(check.streak_rule, 0)
+        elif check.level_rank is not None:
+            if rank < 0:
+                current = economy.level(member.level_id)
+                assert current is not None, f"member {member.id} is at unknown level"
+                rank = current.rank
+            value = 1 if rank >= check.level_rank else 0
+        else:
+            value = 0
+            for key in check.counted:
+                value += counts.get(key, 0)
         if value < thresholds[have]:
             continue
         count = bisect_right(thresholds, value)

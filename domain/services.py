@@ -30,7 +30,7 @@ from domain.commands import (
     quantity_max,
     reason_length_max,
 )
-from domain.economy import Economy, Reward
+from domain.economy import Economy, Reward, viral_counter
 from domain.errors import (
     AlreadyExists,
     CouponPoolEmpty,
@@ -334,7 +334,7 @@ def _koc_and_viral(economy: Economy, member: Member, cmd: RecordActivity, day: i
         for honor in economy.honors:
             threshold = honor.interactions
             if honor.trigger == "viral_note" and threshold and before < threshold <= value:
-                counter = honors.viral_counter(threshold)
+                counter = viral_counter(threshold)
                 counts = member.progress.kind_counts
                 counts[counter] = counts.get(counter, 0) + 1
         return list(koc.note_measured(economy, member, cmd.subject_id, value, cmd.occurred_at))
