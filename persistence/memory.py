@@ -137,10 +137,21 @@ class MemoryStore:
         return MemoryUnitOfWork(self.state)
 
 
+class _Transaction:
+    """Holds the current writes of one unit of work; its repositories read them through
+    it. (Repositories never point back at the unit of work: no reference cycle, so a
+    finished unit of work is freed at once instead of waiting for the garbage collector.)"""
+
+    __slots__ = ("staged",)
+
+    def __init__(self, staged: _Staged) -> None:
+        self.staged = staged
+
+
 class MemoryUnitOfWork:
     def __init__(self, state: MemoryState) -> None:
         self.state = state
-        self._staged = _Staged(state)
+        self._tx = _Transaction(_Staged(state))
         self.events: list[Event] = []
         self.members = _Members(self)
         self.ledger = _Ledger(self)
@@ -153,13 +164,13 @@ class MemoryUnitOfWork:
 
     @property
     def staged(self) -> _Staged:
-        return self._staged
+        return self._tx.staged
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self.state.ids):08d}"
 
     def __enter__(self) -> Self:
-        self._staged = _Staged(self.state)
+        self._tx.staged = _Staged(self.state)
         return self
 
     def __exit__(
@@ -171,21 +182,21 @@ class MemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
-        self._staged.apply()
-        self._staged = _Staged(self.state)
+        self._tx.staged.apply()
+        self._tx.staged = _Staged(self.state)
 
     def rollback(self) -> None:
-        self._staged = _Staged(self.state)
+        self._tx.staged = _Staged(self.state)
 
 
 class _Repo:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow = uow
+        self.tx = uow._tx
         self.state: MemoryState = uow.state  # one store's state for the uow's whole life
 
     @property
     def staged(self) -> _Staged:
-        return self.uow._staged  # the current transaction's writes (renewed on enter/commit)
+        return self.tx.staged  # the current transaction's writes (renewed on enter/commit)
 
 
 _MEMBER_FIELDS = tuple(f.name for f in fields(Member))
