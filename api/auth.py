@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -11,6 +13,7 @@ import jwt
 ALGORITHM = "HS256"
 token_length_max = 4096
 subject_length_max = 200
+verified_tokens_max = 1024  # tokens whose signature and claims were checked, kept by value
 
 
 class Role(StrEnum):
@@ -53,9 +56,23 @@ def mint_token(secret: str, subject: str, role: Role, ttl: timedelta, now: datet
 
 
 def read_token(secret: str, token: str) -> Viewer:
-    """Verify signature and expiry, then read `sub` and `role`."""
+    """Verify signature and expiry, then read `sub` and `role`.
+
+    A token verified once is remembered (signature and claims cannot change), so a client
+    presenting it again costs a dictionary lookup and the expiry check, which is the only
+    verdict that changes with time."""
     if len(token) > token_length_max:
         raise InvalidToken("token is too long")
+    viewer, expires_at = _verified(secret, token)
+    if expires_at <= time.time():  # PyJWT's rule: expired once `exp` is reached
+        raise InvalidToken("token has expired")
+    return viewer
+
+
+@functools.lru_cache(maxsize=verified_tokens_max)
+def _verified(secret: str, token: str) -> tuple[Viewer, float]:
+    """The viewer a valid token names and its `exp`; raises for any other token (errors
+    are not cached, so a refused token is checked again each time)."""
     try:
         claims = jwt.decode(
             token,
@@ -73,7 +90,9 @@ def read_token(secret: str, token: str) -> Viewer:
         raise InvalidToken("token subject is invalid")
     if role not in {r.value for r in Role}:
         raise InvalidToken("token role is invalid")
-    return Viewer(subject, Role(role))
+    expires_at = claims["exp"]
+    assert isinstance(expires_at, int | float), "PyJWT checked that exp is a number"
+    return Viewer(subject, Role(role)), float(expires_at)
 
 
 def viewer_from_header(secret: str, authorization: str | None) -> Viewer | None:

@@ -48,7 +48,7 @@ from api.context import Context
 from api.economy_types import GuideIndex
 from api.events import Broker
 from api.loaders import Loaders
-from api.runtime import Runtime
+from api.runtime import Runtime, db_executor
 from api.schema import build_schema
 from api.settings import Settings
 from domain import services
@@ -551,7 +551,8 @@ async def _in_process(
     ]
     settings = Settings(jwt_secret=SECRET)
     schema = build_schema(settings)
-    runtime = Runtime(settings, economy, GuideIndex(build_guide(economy)), store, Broker())
+    guide = GuideIndex(build_guide(economy))
+    runtime = Runtime(settings, economy, guide, store, Broker(), db_executor())
     service = Viewer("bench", Role.SERVICE)
 
     def context(viewer: Viewer | None) -> Context:

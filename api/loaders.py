@@ -4,7 +4,7 @@ worker-thread call and one unit of work per batch (no N+1 round trips from resol
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -48,6 +48,16 @@ def _members(uow: UnitOfWork, ids: Sequence[str]) -> list[Member | None]:
     return [by_id.get(i) for i in ids]
 
 
+def _members_and_balances(
+    uow: UnitOfWork, ids: Sequence[str]
+) -> list[tuple[Member | None, tuple[int, int]]]:
+    """Members and their (available, reserved) balances, read in one transaction."""
+    members = _members(uow, ids)
+    present = [i for i, m in zip(ids, members, strict=True) if m is not None]
+    balances = dict(zip(present, _balances(uow, present), strict=True)) if present else {}
+    return [(m, balances.get(i, (0, 0))) for i, m in zip(ids, members, strict=True)]
+
+
 def _balances(uow: UnitOfWork, ids: Sequence[str]) -> list[tuple[int, int]]:
     accounts = [a for i in ids for a in (available_account(i), held_account(i))]
     found = uow.ledger.balances(accounts)
@@ -74,24 +84,55 @@ def _redemption_pages(uow: UnitOfWork, keys: Sequence[RedemptionPageKey]) -> lis
     return [uow.redemptions.list_for_member(member, after, limit) for member, after, limit in keys]
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    members: DataLoader[str, Member | None]
-    balances: DataLoader[str, tuple[int, int]]  # (available, reserved)
-    honors: DataLoader[str, list[HonorAward]]
-    stock: DataLoader[str, int | None]
-    redemptions: DataLoader[str, Redemption | None]
-    ledger_pages: DataLoader[LedgerPageKey, list[LedgerEntry]]
-    redemption_pages: DataLoader[RedemptionPageKey, list[Redemption]]
+    """The loaders of one request, each built on first use (a request uses few of them).
+    Loading members also reads their balances in the same unit of work and primes
+    `balances`, so a member and its points cost one worker-thread call, not two."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
 
     @classmethod
     def create(cls, runtime: Runtime) -> Loaders:
-        return cls(
-            members=_loader(runtime, _members),
-            balances=_loader(runtime, _balances),
-            honors=_loader(runtime, _honors),
-            stock=_loader(runtime, _stock),
-            redemptions=_loader(runtime, _redemptions),
-            ledger_pages=_loader(runtime, _ledger_pages),
-            redemption_pages=_loader(runtime, _redemption_pages),
-        )
+        return cls(runtime)
+
+    @cached_property
+    def members(self) -> DataLoader[str, Member | None]:
+        runtime = self._runtime
+
+        async def load(keys: list[str]) -> list[Member | None]:
+            found = await runtime.read(
+                lambda uow: _in(uow, lambda u: _members_and_balances(u, keys))
+            )
+            assert len(found) == len(keys), "a batch answers every key, in order"
+            balances = self.balances
+            for key, (member, balance) in zip(keys, found, strict=True):
+                if member is not None:
+                    balances.prime(key, balance)
+            return [member for member, _ in found]
+
+        return DataLoader(load_fn=load)
+
+    @cached_property
+    def balances(self) -> DataLoader[str, tuple[int, int]]:  # (available, reserved)
+        return _loader(self._runtime, _balances)
+
+    @cached_property
+    def honors(self) -> DataLoader[str, list[HonorAward]]:
+        return _loader(self._runtime, _honors)
+
+    @cached_property
+    def stock(self) -> DataLoader[str, int | None]:
+        return _loader(self._runtime, _stock)
+
+    @cached_property
+    def redemptions(self) -> DataLoader[str, Redemption | None]:
+        return _loader(self._runtime, _redemptions)
+
+    @cached_property
+    def ledger_pages(self) -> DataLoader[LedgerPageKey, list[LedgerEntry]]:
+        return _loader(self._runtime, _ledger_pages)
+
+    @cached_property
+    def redemption_pages(self) -> DataLoader[RedemptionPageKey, list[Redemption]]:
+        return _loader(self._runtime, _redemption_pages)

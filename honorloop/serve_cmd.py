@@ -100,6 +100,7 @@ def serve_command(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        access_log=settings.access_log,
     )
     return 0
 
