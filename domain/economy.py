@@ -88,8 +88,10 @@ class Streak:
 
     def bonus_for(self, length: int) -> int:
         growing = min((length - 1) * self.bonus_per_day, self.max_bonus)
-        milestone = sum(points for day, points in self.milestones if day == length)
-        return growing + milestone
+        for day, points in self.milestones:
+            if day == length:
+                growing += points
+        return growing
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,8 +57,9 @@ class Transfer:
     memo: str = ""
 
     def __post_init__(self) -> None:
-        assert sum(p.amount for p in self.postings) == 0, f"unbalanced transfer {self}"
-        assert all(p.amount != 0 for p in self.postings), f"zero posting in {self}"
+        amounts = [p.amount for p in self.postings]
+        assert sum(amounts) == 0, f"unbalanced transfer {self}"
+        assert 0 not in amounts, f"zero posting in {self}"
 
     @property
     def amount(self) -> int:
