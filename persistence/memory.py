@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, overload
 
 from domain.model import (
     ISSUANCE,
@@ -23,6 +23,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Posting,
     Progress,
     Redemption,
     RedemptionStatus,
@@ -34,6 +35,51 @@ from domain.model import (
 )
 
 
+class LedgerEntries(Sequence[LedgerEntry]):
+    """The ledger's postings in commit order, read as `LedgerEntry` (seq = position + 1).
+
+    Kept as (transfer, posting) pairs and turned into entries when read: the simulator
+    commits millions of postings and reads back only a few."""
+
+    def __init__(self) -> None:
+        self._postings: list[tuple[Transfer, Posting]] = []
+
+    def _entry(self, index: int) -> LedgerEntry:
+        transfer, posting = self._postings[index]
+        return LedgerEntry(
+            index + 1,
+            transfer.id,
+            transfer.kind,
+            posting.account,
+            posting.amount,
+            transfer.at,
+            transfer.reference,
+            transfer.memo,
+        )
+
+    def __len__(self) -> int:
+        return len(self._postings)
+
+    @overload
+    def __getitem__(self, index: int) -> LedgerEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[LedgerEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> LedgerEntry | list[LedgerEntry]:
+        if isinstance(index, slice):
+            return [self._entry(i) for i in range(len(self._postings))[index]]
+        return self._entry(range(len(self._postings))[index])  # negative, out of range
+
+    def __iter__(self) -> Iterator[LedgerEntry]:
+        return (self._entry(i) for i in range(len(self._postings)))
+
+    def append(self, transfer: Transfer, posting: Posting) -> int:
+        """Add one posting; its entry's seq."""
+        self._postings.append((transfer, posting))
+        return len(self._postings)
+
+
 @dataclass
 class MemoryState:
     """Everything committed. Shared by every unit of work made from one store."""
@@ -42,8 +88,8 @@ class MemoryState:
     handles: dict[str, str] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)
     transfers: list[Transfer] = field(default_factory=list)
-    entries: list[LedgerEntry] = field(default_factory=list)
-    entries_by_member: dict[str, list[LedgerEntry]] = field(default_factory=dict)
+    entries: LedgerEntries = field(default_factory=LedgerEntries)
+    entries_by_member: dict[str, list[int]] = field(default_factory=dict)  # member -> seqs
     activities: dict[str, ActivityRecord] = field(default_factory=dict)
     subjects: set[tuple[str, str, str]] = field(default_factory=set)
     stock: dict[str, int | None] = field(default_factory=dict)
@@ -95,23 +141,13 @@ class _Staged:
         s.transfers.extend(self.transfers)
         for transfer in self.transfers:
             for posting in transfer.postings:
-                entry = LedgerEntry(
-                    len(entries) + 1,
-                    transfer.id,
-                    transfer.kind,
-                    posting.account,
-                    posting.amount,
-                    transfer.at,
-                    transfer.reference,
-                    transfer.memo,
-                )
-                entries.append(entry)
+                seq = entries.append(transfer, posting)
                 if is_member_account(posting.account):
                     mine = by_member.get(transfer.member_id)
                     if mine is None:
-                        by_member[transfer.member_id] = [entry]
+                        by_member[transfer.member_id] = [seq]
                     else:
-                        mine.append(entry)
+                        mine.append(seq)
         s.activities.update(self.activities)
         if self.subjects:
             s.subjects |= self.subjects
@@ -315,9 +351,10 @@ class _Ledger(_Repo):
         return {a: self.staged.balance(a) for a in accounts}
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
-        entries = self.state.entries_by_member.get(member_id, [])
-        newest_first = [e for e in reversed(entries) if after_seq is None or e.seq < after_seq]
-        return newest_first[:limit]
+        seqs = self.state.entries_by_member.get(member_id, [])
+        newest_first = [s for s in reversed(seqs) if after_seq is None or s < after_seq]
+        entries = self.state.entries
+        return [entries[seq - 1] for seq in newest_first[:limit]]
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         totals: dict[str, int] = {}
