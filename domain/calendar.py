@@ -29,15 +29,25 @@ def bucket(period: Period, day: int) -> int:
     if period == "day":
         return day
     if period == "week":
-        return day - date.fromordinal(day).weekday()  # the Monday of that ISO week
+        return day - (day - 1) % 7  # the Monday of that ISO week (ordinal 1 is a Monday)
     if period == "month":
-        d = date.fromordinal(day)
-        return d.year * 12 + d.month - 1
+        return month_index(day)
     return 0
 
 
+_months: dict[int, int] = {}  # day ordinal -> month index, filled as days are seen
+_months_kept_max = 100_000
+
+
 def month_index(day: int) -> int:
-    return bucket("month", day)
+    """Months since year 0 of the month holding local day `day`."""
+    month = _months.get(day)
+    if month is None:
+        d = date.fromordinal(day)
+        month = d.year * 12 + d.month - 1
+        if len(_months) < _months_kept_max:
+            _months[day] = month
+    return month
 
 
 def start_of_day(day: int, tz: ZoneInfo) -> datetime:
