@@ -95,6 +95,7 @@ class SqlUnitOfWork:
         self._cursor: Any = None
         self._pipeline: Any = None  # PostgreSQL: statements are sent without waiting
         self._pipeline_block: Any = None
+        self._autocommit = False  # PostgreSQL: this unit's reads run without a transaction
         self._pending: list[tuple[Any, Callable[[Any], bool], str]] = []
         self._mode: Mode = "idle"
         self._entered = False
@@ -123,16 +124,41 @@ class SqlUnitOfWork:
             self._open()
         assert self._conn is not None
         if self._mode == "read" and write and not self.dialect.sqlite:
-            self._mode = "write"  # PostgreSQL (READ COMMITTED) writes in the transaction it has
+            self._start_writing()  # PostgreSQL (READ COMMITTED) writes in the transaction it has
+            self._mode = "write"
         elif self._mode == "idle" or (write and self._mode == "read"):
             if self._conn.in_transaction():
                 self._conn.rollback()  # SQLite: a read snapshot, nothing to keep
             if write:
                 self._take_write_lock()
+                if not self.dialect.sqlite:
+                    self._start_writing()
+            elif not self.dialect.sqlite and self._pipeline is None:
+                self._driver().autocommit = True
+                self._autocommit = True
             self._conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
             self._conn.begin()
             self._mode = "write" if write else "read"
         return self._cursor
+
+    def _driver(self) -> Any:
+        assert self._conn is not None
+        return self._conn.connection.driver_connection
+
+    def _start_writing(self) -> None:
+        """PostgreSQL: reads run in autocommit (under READ COMMITTED every statement reads
+        its own snapshot in a transaction too, so nothing is lost), which spares the BEGIN,
+        the ROLLBACK and the pipeline's closing Sync, a round trip each. Writes run in one
+        transaction in pipeline mode: a statement whose result is not read yet does not
+        cost a round trip of its own; reading a result (or committing) sends the queue."""
+        if self._pipeline is not None:
+            return
+        driver = self._driver()
+        if self._autocommit:
+            driver.autocommit = False  # idle between autocommit statements: allowed
+            self._autocommit = False
+        self._pipeline_block = driver.pipeline()
+        self._pipeline = self._pipeline_block.__enter__()
 
     def _take_write_lock(self) -> None:
         if self._write_lock is None or self._holding_write_lock:
@@ -149,13 +175,7 @@ class SqlUnitOfWork:
 
     def _open(self) -> None:
         self._conn = self.engine.connect()
-        driver = self._conn.connection.driver_connection
-        self._cursor = driver.cursor()  # type: ignore[union-attr]
-        if not self.dialect.sqlite:
-            # Pipeline mode: a statement whose result is not read yet does not cost a round
-            # trip of its own; reading a result (or committing) sends everything queued.
-            self._pipeline_block = driver.pipeline()  # type: ignore[union-attr]
-            self._pipeline = self._pipeline_block.__enter__()
+        self._cursor = self._driver().cursor()
 
     def run(self, sql: str, params: Params | None = None, *, write: bool = False) -> Any:
         cursor = self._begin(write)
@@ -246,6 +266,9 @@ class SqlUnitOfWork:
             if self._pipeline_block is not None:
                 self._pipeline_block.__exit__(None, None, None)
             self._cursor.close()
+            if self._autocommit:
+                self._autocommit = False
+                self._driver().autocommit = False  # the pool hands out transactional ones
         except Exception:
             self._broken = True
         if self._broken:
