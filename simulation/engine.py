@@ -191,6 +191,7 @@ class Simulation:
         self.log: list[LogEntry] = []
         self.progress = progress
         self.store = MemoryStore()
+        self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}
         self.keep_by_rank = np.array([lv.keep for lv in economy.levels], np.int64)
@@ -363,6 +364,8 @@ class Simulation:
         for offset in range(count):
             index = start + offset
             ident = member_id(index)
+            assert index == len(self.ids), "members are numbered in arrival order"
+            self.ids.append(ident)
             cmd = RegisterMember(ident, ident, at, ident)
             services.register_member(cmd, self.store(), self.economy)
             self._log("register", cmd)
@@ -427,6 +430,7 @@ class Simulation:
         members: list[int] = []
         kinds = self.kinds
         specs = self.kind_specs
+        ids = self.ids
         subject_draw = self.rng.attributes.random(len(who))
         notes: list[tuple[int, int]] = []  # (command position, member)
         for i, (mi, ki, sec) in enumerate(
@@ -444,7 +448,7 @@ class Simulation:
                 subject = f"{spec.kind}:{int(subject_draw[i] * spec.pool_size)}"
             cmds.append(
                 RecordActivity(
-                    member_id(mi),
+                    ids[mi],
                     kinds[ki],
                     base + timedelta(seconds=sec),
                     f"a{self.seq}",
