@@ -768,6 +768,12 @@ def _compact_months(economy: Economy, member: Member, as_of: datetime) -> None:
 # --- public reads -------------------------------------------------------------------------
 
 
+def member_ids(uow: UnitOfWork, after_id: str | None = None, limit: int = 500) -> list[str]:
+    """One page of member ids in ascending order, for batch jobs such as the daily review."""
+    with uow:
+        return uow.members.ids(after_id, min(max(limit, 0), 10_000))
+
+
 def honors_of(member_id: str, uow: UnitOfWork) -> list[HonorAward]:
     with uow:
         return uow.honors.list_for_member(member_id)

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "honorloop.serve_cmd",
     "honorloop.simulate_cmd",
     "honorloop.loadtest_cmd",
+    "honorloop.admin_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -330,6 +330,10 @@ class _Members(_Repo):
         found = [m for m in self.state.members.values() if m.level_id in wanted]
         return [clone_member(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
 
+    def ids(self, after_id: str | None, limit: int) -> list[str]:
+        known = sorted(self.state.members.keys() | self.staged.members.keys())
+        return [i for i in known if after_id is None or i > after_id][:limit]
+
 
 class _Ledger(_Repo):
     def post(self, transfer: Transfer) -> bool:

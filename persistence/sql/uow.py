@@ -383,6 +383,16 @@ class _Members(_Repo):
         uow.run_checked(MEMBER_UPDATE, values, _one_row, f"member {member.id} changed under us")
         uow.identity[member.id] = member
 
+    def ids(self, after_id: str | None, limit: int) -> list[str]:
+        if after_id is None:
+            rows = self.uow.all("SELECT id FROM members ORDER BY id LIMIT :limit", {"limit": limit})
+        else:
+            rows = self.uow.all(
+                "SELECT id FROM members WHERE id > :after ORDER BY id LIMIT :limit",
+                {"after": after_id, "limit": limit},
+            )
+        return [str(r["id"]) for r in rows]
+
     def at_levels(self, level_ids: Sequence[str], limit: int) -> list[Member]:
         if not level_ids or limit <= 0:
             return []

@@ -134,3 +134,18 @@ def test_an_unknown_leaderboard_period_is_rejected_naming_the_field(world: World
         services.leaderboard(world.store(), ECONOMY, "decade", MONDAY)
 
     assert raised.value.field == "period"
+
+
+def test_member_ids_page_in_ascending_order_for_batch_jobs(world: World) -> None:
+    # given five members registered in an order unlike their ids
+    for n in (3, 1, 5, 2, 4):
+        register(world, f"m{n}", member_id=f"m-{n}")
+
+    # when a batch job reads them two at a time
+    pages, after = [], None
+    while page := services.member_ids(world.store(), after, 2):
+        pages.append(page)
+        after = page[-1]
+
+    # then every member comes once, in id order
+    assert pages == [["m-1", "m-2"], ["m-3", "m-4"], ["m-5"]]

@@ -1,0 +1,160 @@
+"""Operator jobs on the production store: the scheduled member review (level demotion
+review and point expiry) and the reward shelf (restock, coupon-code pools, stock report).
+
+`honorloop review` is meant for a daily scheduler (cron, a Kubernetes CronJob): each member
+is reviewed in its own short transaction, and running it twice for the same moment
+changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from api.app import load_economy
+from api.settings import Settings, SettingsError
+from domain import services
+from domain.commands import AddCouponCodes, Restock, ReviewMember
+from domain.economy import Economy
+from domain.errors import DomainError, EconomyInvalid
+from domain.model import LevelChanged, LevelWarning, PointsExpired
+from persistence.sql import SqlStore, migrate
+
+review_page_size = 500
+operator_name = "cli"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--economy", metavar="FILE", help="economy file (HONORLOOP_ECONOMY)")
+    parser.add_argument("--database-url", metavar="URL", help="database (DATABASE_URL)")
+
+
+def register(subparsers: Any) -> None:
+    review = subparsers.add_parser(
+        "review",
+        help="run the scheduled review of every member: level demotion review and expiry",
+        description="Review every member as of a moment (default now): warn, demote after "
+        "the grace period, expire points past the horizon. Idempotent; run it daily.",
+    )
+    _common(review)
+    review.add_argument("--as-of", help="ISO date-time with offset (default: now)")
+    review.set_defaults(handler=review_command)
+
+    rewards = subparsers.add_parser("rewards", help="the reward shelf: stock and coupon codes")
+    actions = rewards.add_subparsers(dest="rewards_command", metavar="ACTION")
+    stock = actions.add_parser("stock", help="list every reward with its stock and codes left")
+    _common(stock)
+    stock.set_defaults(handler=stock_command)
+    restock = actions.add_parser("restock", help="put QUANTITY more of REWARD on the shelf")
+    _common(restock)
+    restock.add_argument("reward")
+    restock.add_argument("quantity", type=int)
+    restock.set_defaults(handler=restock_command)
+    codes = actions.add_parser("add-codes", help="add coupon codes (one per line) to a reward")
+    _common(codes)
+    codes.add_argument("reward")
+    codes.add_argument("file", help="text file with one code per line ('-' for stdin)")
+    codes.set_defaults(handler=add_codes_command)
+
+
+def _open(args: argparse.Namespace) -> tuple[Economy, SqlStore]:
+    settings = (
+        Settings.from_env()
+        .with_overrides(economy_path=args.economy, database_url=args.database_url)
+        .validated()
+    )
+    economy = load_economy(settings.economy_path)
+    migrate(settings.database_url)
+    store = SqlStore(settings.database_url)
+    services.sync_rewards(store(), economy)
+    return economy, store
+
+
+def _run(args: argparse.Namespace, job: Any) -> int:
+    try:
+        economy, store = _open(args)
+    except (SettingsError, EconomyInvalid, OSError) as error:
+        print(f"honorloop {args.command}: {error}", file=sys.stderr)
+        return 2
+    try:
+        code: int = job(economy, store)
+        return code
+    except DomainError as error:
+        print(f"honorloop {args.command}: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+
+
+def review_command(args: argparse.Namespace) -> int:
+    try:
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else datetime.now(UTC)
+    except ValueError:
+        print(f"honorloop review: --as-of {args.as_of!r} is not an ISO date-time", file=sys.stderr)
+        return 2
+    if as_of.tzinfo is None:
+        print("honorloop review: --as-of needs a UTC offset, e.g. +08:00", file=sys.stderr)
+        return 2
+
+    def job(economy: Economy, store: SqlStore) -> int:
+        reviewed = warned = changed = expired = 0
+        after: str | None = None
+        while page := services.member_ids(store(), after, review_page_size):
+            for member_id in page:
+                events = services.review_member(ReviewMember(member_id, as_of), store(), economy)
+                reviewed += 1
+                warned += sum(isinstance(e, LevelWarning) for e in events)
+                changed += sum(isinstance(e, LevelChanged) for e in events)
+                expired += sum(e.points for e in events if isinstance(e, PointsExpired))
+            after = page[-1]
+        print(f"reviewed {reviewed} members as of {as_of.isoformat()}: {warned} warned, "
+              f"{changed} demoted, {expired} points expired")  # fmt: skip
+        return 0
+
+    return _run(args, job)
+
+
+def stock_command(args: argparse.Namespace) -> int:
+    def job(economy: Economy, store: SqlStore) -> int:
+        print(f"{'reward':<26} {'tier':<11} {'price':>7} {'stock':>9} {'codes left':>10}")
+        for reward in economy.rewards:
+            uow = store()
+            with uow:
+                left = uow.stock.remaining(reward.id)
+                codes = uow.stock.codes_left(reward.id)
+            shown = "unlimited" if left is None else str(left)
+            code_text = str(codes) if reward.fulfilment == "coupon_code" else "-"
+            print(f"{reward.id:<26} {reward.tier:<11} {reward.price:>7} {shown:>9} {code_text:>10}")
+        return 0
+
+    return _run(args, job)
+
+
+def restock_command(args: argparse.Namespace) -> int:
+    def job(economy: Economy, store: SqlStore) -> int:
+        command = Restock(args.reward, args.quantity, operator_name, datetime.now(UTC))
+        left = services.restock(command, store(), economy)
+        print(f"{args.reward}: {left} on the shelf")
+        return 0
+
+    return _run(args, job)
+
+
+def add_codes_command(args: argparse.Namespace) -> int:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except OSError as error:
+        print(f"honorloop rewards add-codes: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    codes = tuple(line.strip() for line in text.splitlines() if line.strip())
+
+    def job(economy: Economy, store: SqlStore) -> int:
+        command = AddCouponCodes(args.reward, codes, operator_name, datetime.now(UTC))
+        added = services.add_coupon_codes(command, store(), economy)
+        print(f"{args.reward}: {added} new codes added ({len(codes) - added} already known)")
+        return 0
+
+    return _run(args, job)
