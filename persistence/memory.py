@@ -74,6 +74,10 @@ class LedgerEntries(Sequence[LedgerEntry]):
     def __iter__(self) -> Iterator[LedgerEntry]:
         return (self._entry(i) for i in range(len(self._postings)))
 
+    def postings(self) -> Iterator[Posting]:
+        """The postings in order, without building entries (for whole-ledger checks)."""
+        return (posting for _, posting in self._postings)
+
     def append(self, transfer: Transfer, posting: Posting) -> int:
         """Add one posting; its entry's seq."""
         self._postings.append((transfer, posting))

@@ -19,7 +19,7 @@ def ledger_problems(state: MemoryState) -> list[str]:
         if total != 0:
             problems.append(f"transfer {transfer.id} sums to {total}")
     from_entries: dict[str, int] = {}
-    for entry in state.entries:
+    for entry in state.entries.postings():  # an entry's account and amount
         from_entries[entry.account] = from_entries.get(entry.account, 0) + entry.amount
     for account in sorted(set(from_entries) | set(state.balances)):
         cached = state.balances.get(account, 0)
