@@ -43,7 +43,10 @@ from api.queries import AwardLine
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
 from domain import services
+from domain.economy import Economy
 from domain.errors import DomainError
+from domain.model import HonorAward as DomainHonorAward
+from domain.ports import UnitOfWork
 from domain.services import ActivityResult
 
 P = TypeVar("P")
@@ -71,6 +74,30 @@ def _actor(info: Info) -> str:
     viewer = info.context.viewer
     assert viewer is not None, "guarded by a role permission"
     return viewer.actor
+
+
+def _honor_change(
+    info: Info,
+    input: i.HonorInput,
+    command: Callable[..., c.GrantHonor | c.RevokeHonor],
+    service: Callable[[Any, UnitOfWork, Economy], DomainHonorAward],
+) -> Callable[[], Awaitable[HonorPayload]]:
+    """Grant and revoke translate alike: input -> command -> service -> payload."""
+
+    async def act() -> HonorPayload:
+        cmd = command(
+            member_id=ids.node_id(input.member_id, "Member", "memberId"),
+            honor_id=input.honor_id,
+            reason=input.reason,
+            actor=_actor(info),
+            at=utc_now(),
+        )
+        award = await info.context.runtime.command(service, cmd)
+        return HonorPayload(
+            award=HonorAward.of(info.context.runtime.guide, award), member_id=award.member_id
+        )
+
+    return act
 
 
 async def _member(info: Info, member_id: str) -> Member:
@@ -351,38 +378,12 @@ class Mutation:
 
     @mutation(permissions=[IsOperator])
     async def grant_honor(self, info: Info, input: i.HonorInput) -> GrantHonorResult:
-        async def act() -> HonorPayload:
-            cmd = c.GrantHonor(
-                member_id=ids.node_id(input.member_id, "Member", "memberId"),
-                honor_id=input.honor_id,
-                reason=input.reason,
-                actor=_actor(info),
-                at=utc_now(),
-            )
-            award = await info.context.runtime.command(services.grant_honor, cmd)
-            return HonorPayload(
-                award=HonorAward.of(info.context.runtime.guide, award),
-                member_id=award.member_id,
-            )
-
+        act = _honor_change(info, input, c.GrantHonor, services.grant_honor)
         return cast(GrantHonorResult, await _attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def revoke_honor(self, info: Info, input: i.HonorInput) -> RevokeHonorResult:
-        async def act() -> HonorPayload:
-            cmd = c.RevokeHonor(
-                member_id=ids.node_id(input.member_id, "Member", "memberId"),
-                honor_id=input.honor_id,
-                reason=input.reason,
-                actor=_actor(info),
-                at=utc_now(),
-            )
-            award = await info.context.runtime.command(services.revoke_honor, cmd)
-            return HonorPayload(
-                award=HonorAward.of(info.context.runtime.guide, award),
-                member_id=award.member_id,
-            )
-
+        act = _honor_change(info, input, c.RevokeHonor, services.revoke_honor)
         return cast(RevokeHonorResult, await _attempt(info, act))
 
     @mutation(
