@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import os
 import secrets
 import threading
 import time
@@ -20,16 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import uvicorn
-from sqlalchemy.engine import make_url
 
 from api.app import Opened, create_app, load_economy, open_sql_store
 from api.auth import Role, mint_token, utc_now
 from api.settings import Settings
 from domain.economy import Economy
+from tests.integration.databases import postgres_schema
 
-POSTGRES_ENV = "HONORLOOP_TEST_POSTGRES_URL"
 REQUIRE_ENV = "HONORLOOP_REQUIRE_SERVICES"
 SAMPLE_ECONOMY = Path(__file__).resolve().parents[2] / "economies" / "koc_community.toml"
 SECRET = "e2e-secret-" + "x" * 40
@@ -54,37 +51,6 @@ fulfilment = "shipping"
 """
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 forbids skipping", pytrace=False)
-    pytest.skip(reason)
-
-
-@contextmanager
-def postgres_database_url() -> Iterator[str]:
-    """A URL into a new, empty PostgreSQL schema (via search_path), dropped afterwards."""
-    base = os.environ.get(POSTGRES_ENV, "")
-    if not base:
-        _unavailable(f"e2e tests on PostgreSQL need {POSTGRES_ENV}")
-    schema = f"hl_e2e_{secrets.token_hex(5)}"
-    admin = sa.create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool
-    )
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except sa.exc.OperationalError as error:
-        admin.dispose()
-        _unavailable(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error.orig}")
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @dataclass
@@ -326,7 +292,7 @@ def database_url(kind: str, directory: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{directory / 'e2e.db'}"
         return
-    with postgres_database_url() as url:
+    with postgres_schema() as url:
         yield url
 
 
