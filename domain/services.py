@@ -453,7 +453,6 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
             raise InsufficientPoints(uow.ledger.balance(available_account(member.id)), price)
         uow.redemptions.add(redemption)
         _remember(uow, member.id, cmd.idempotency_key, cmd, "redemption", redemption.id)
-        uow.members.save(member)
         uow.events.append(RedemptionUpdated(member.id, redemption.id, redemption.status, cmd.at))
         uow.commit()
     return RedemptionResult(redemption)
@@ -543,7 +542,6 @@ def cancel_redemption(cmd: CancelRedemption, uow: UnitOfWork, economy: Economy) 
             redemption, status=RedemptionStatus.CANCELLED, updated_at=cmd.at, note=cmd.reason
         )
         uow.redemptions.save(done)
-        uow.members.save(member)
         if cmd.member_id is None:
             _audit(uow, cmd.actor, "cancel_redemption", redemption.id, cmd.at, cmd.reason)
         uow.events.append(RedemptionUpdated(member.id, done.id, done.status, cmd.at))
