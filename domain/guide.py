@@ -1,8 +1,8 @@
 """The public contribution-value guide: what each contribution earns and within which
 limits, the level ladder, KOC tiers, honors and the points mall — as data.
 
-`build_guide(economy)` returns frozen values that the CLI prints (`render_text`,
-`render_markdown`, `guide_data` for JSON) and the GraphQL `economy` query exposes. Each
+`build_guide(economy)` returns frozen values that the CLI prints (as text or markdown, in
+`honorloop.guide_render`; `guide_data` gives JSON) and the GraphQL `economy` query exposes. Each
 item carries its structured fields plus a short English `summary` a client can show as is.
 Pure: no I/O, no clock.
 """
@@ -10,12 +10,10 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from domain.economy import Economy, Honor, KocProgram, KocTier, Level, Limit, Reward, Rule, Streak
 
@@ -218,9 +216,9 @@ def build_guide(economy: Economy) -> Guide:
     if economy.daily_cap is None:
         cap_summary = "No daily cap."
     else:
-        cap_summary = f"At most {_points(economy.daily_cap, currency)} a day from all rules"
+        cap_summary = f"At most {points(economy.daily_cap, currency)} a day from all rules"
         titles = [r.title for r in economy.rules if r.exempt_from_daily_cap]
-        cap_summary += f" except {_join(titles)}." if titles else "."
+        cap_summary += f" except {join(titles)}." if titles else "."
     tz = economy.timezone.key
     return Guide(
         economy_id=economy.id,
@@ -258,13 +256,13 @@ def _rule(economy: Economy, rule: Rule) -> GuideRule:
     if rule.per_unit is not None:
         pu = rule.per_unit
         cap = pu.points * pu.max_units if pu.max_units is not None else None
-        unit = f"unit of {pu.attribute}" if pu.size == 1 else f"{_n(pu.size)} {pu.attribute}"
+        unit = f"unit of {pu.attribute}" if pu.size == 1 else f"{number(pu.size)} {pu.attribute}"
         if rule.points:
-            pu_text = f"{_n(pu.points)} per {unit}"
-            pu_text += f" (up to +{_n(cap)})" if cap is not None else ""
+            pu_text = f"{number(pu.points)} per {unit}"
+            pu_text += f" (up to +{number(cap)})" if cap is not None else ""
         else:
-            pu_text = f"{_points(pu.points, currency)} per {unit}"
-            pu_text += f" (up to {_n(cap)})" if cap is not None else ""
+            pu_text = f"{points(pu.points, currency)} per {unit}"
+            pu_text += f" (up to {number(cap)})" if cap is not None else ""
         per_unit = GuidePerUnit(pu.attribute, pu.size, pu.points, pu.max_units, cap, pu_text)
     streak = None
     if rule.streak is not None:
@@ -276,7 +274,7 @@ def _rule(economy: Economy, rule: Rule) -> GuideRule:
         streak = GuideStreak(
             st.bonus_per_day, st.max_bonus, from_day, milestones, _streak_text(st, from_day)
         )
-    earns = _points(rule.points, currency) if rule.points else ""
+    earns = points(rule.points, currency) if rule.points else ""
     if per_unit is not None:
         earns = f"{earns} + {per_unit.summary}" if earns else per_unit.summary
     if streak is not None and (streak.max_bonus or streak.milestones):
@@ -316,10 +314,10 @@ def _streak_text(streak: Streak, from_day: int | None) -> str:
     parts: list[str] = []
     if from_day is not None:
         parts.append(
-            f"+{_n(streak.bonus_per_day)} for each consecutive day after the first, "
-            f"up to +{_n(streak.max_bonus)} (from day {from_day})"
+            f"+{number(streak.bonus_per_day)} for each consecutive day after the first, "
+            f"up to +{number(streak.max_bonus)} (from day {from_day})"
         )
-    parts.extend(f"+{_n(pts)} once on day {day} in a row" for day, pts in streak.milestones)
+    parts.extend(f"+{number(pts)} once on day {day} in a row" for day, pts in streak.milestones)
     if not parts:
         return "Consecutive days are counted (for honors), no bonus."
     return "Streak bonus: " + "; ".join(parts) + ". Missing a day starts again at day 1."
@@ -328,16 +326,16 @@ def _streak_text(streak: Streak, from_day: int | None) -> str:
 def _limit(limit: Limit, currency: str) -> GuideLimit:
     per = PERIOD_WORDS[limit.period]
     if limit.max_count is not None and limit.max_points is not None:
-        text = f"at most {_times(limit.max_count)} and {_points(limit.max_points, currency)} {per}"
+        text = f"at most {times(limit.max_count)} and {points(limit.max_points, currency)} {per}"
     elif limit.max_count is not None:
         text = (
-            f"{_times(limit.max_count)} {per}"
+            f"{times(limit.max_count)} {per}"
             if limit.max_count == 1
-            else (f"at most {_times(limit.max_count)} {per}")
+            else (f"at most {times(limit.max_count)} {per}")
         )
     else:
         assert limit.max_points is not None, "a limit has max_count or max_points"
-        text = f"up to {_points(limit.max_points, currency)} {per}"
+        text = f"up to {points(limit.max_points, currency)} {per}"
     return GuideLimit(limit.period, limit.max_count, limit.max_points, text)
 
 
@@ -351,12 +349,12 @@ def _restrictions(economy: Economy, rule: Rule, exclusive: Sequence[str]) -> tup
     if rule.once_per_subject:
         out.append("Once per piece of content (subject).")
     if rule.cooldown_seconds:
-        out.append(f"Wait {_duration(rule.cooldown_seconds)} between awards.")
+        out.append(f"Wait {duration(rule.cooldown_seconds)} between awards.")
     if economy.daily_cap is not None and rule.exempt_from_daily_cap:
         out.append("Not counted toward the daily cap.")
     if exclusive:
         titles = [r.title for r in economy.rules_by_kind[rule.kind] if r.group == rule.group]
-        out.append(f"Only one of {_join(titles, 'or')} pays per activity: the first that applies.")
+        out.append(f"Only one of {join(titles, 'or')} pays per activity: the first that applies.")
     return tuple(out)
 
 
@@ -398,10 +396,10 @@ def _review(economy: Economy) -> GuideLevelReview:
 
 def _koc_criteria(tier: KocTier, koc: KocProgram) -> str:
     if tier.viral_interactions is not None:
-        return f"A note reaching {_n(tier.viral_interactions)}+ interactions."
-    notes = "1 note" if tier.min_notes == 1 else f"{_n(tier.min_notes)} notes"
+        return f"A note reaching {number(tier.viral_interactions)}+ interactions."
+    notes = "1 note" if tier.min_notes == 1 else f"{number(tier.min_notes)} notes"
     if tier.within_days is not None:
-        return f"{notes} published within {_n(tier.within_days)} days."
+        return f"{notes} published within {number(tier.within_days)} days."
     return f"{notes} published."
 
 
@@ -419,12 +417,12 @@ def _koc(koc: KocProgram) -> GuideKoc:
         )
         for t in koc.tiers
     )
-    text = f"Notes are activities of kind {_join(koc.note_kinds, 'or')}."
+    text = f"Notes are activities of kind {join(koc.note_kinds, 'or')}."
     viral = [t for t in koc.tiers if t.viral_interactions is not None]
     if viral:
         text += (
-            f" A {_join([t.title for t in viral], 'or')} whose last {koc.review_recent_notes} "
-            f"measured notes all stay under {_n(koc.review_min_interactions)} interactions "
+            f" A {join([t.title for t in viral], 'or')} whose last {koc.review_recent_notes} "
+            f"measured notes all stay under {number(koc.review_min_interactions)} interactions "
             "moves back to the highest other tier they qualify for."
         )
     return GuideKoc(
@@ -440,20 +438,20 @@ def _koc(koc: KocProgram) -> GuideKoc:
 
 def _honor(economy: Economy, honor: Honor) -> GuideHonor:
     tiers = tuple(GuideHonorTier(t.name, t.at) for t in honor.tiers)
-    steps = ", ".join(f"{t.name} at {_n(t.at)}" for t in honor.tiers)
+    steps = ", ".join(f"{t.name} at {number(t.at)}" for t in honor.tiers)
     if honor.manual:
         criteria = "Granted by the community team"
         if honor.max_holders is not None:
-            criteria += f" to at most {_n(honor.max_holders)} members"
+            criteria += f" to at most {number(honor.max_holders)} members"
         criteria += "."
     elif honor.trigger == "activity_count":
-        criteria = f"Counts your {_join(honor.kinds, 'and')} activities: {steps}."
+        criteria = f"Counts your {join(honor.kinds, 'and')} activities: {steps}."
     elif honor.trigger == "streak":
         rule = economy.rule(honor.rule or "")
         title = rule.title if rule else honor.rule
         criteria = f"Longest run of consecutive days of {title}: {steps}."
     elif honor.trigger == "viral_note":
-        criteria = f"Notes reaching {_n(honor.interactions or 0)}+ interactions: {steps}."
+        criteria = f"Notes reaching {number(honor.interactions or 0)}+ interactions: {steps}."
     else:
         level = economy.level(honor.level or "")
         criteria = f"Reaching the {level.title if level else honor.level} level."
@@ -527,262 +525,30 @@ def _plain(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# Text for a terminal
+# Wording shared by the summaries and the renderers
 
 
-def render_text(guide: Guide, width: int = text_width) -> str:
-    title = f"{guide.name} — contribution value guide"
-    out: list[str] = [title, "=" * len(title)]
-    if guide.description:
-        out += _wrap(guide.description, width)
-    out.append("")
-    for line in (guide.calendar, guide.daily_cap.summary):
-        out += _wrap(line, width)
-    if guide.expiry:
-        out += _wrap(guide.expiry.summary, width)
-    sections = [("How to earn", _text_rules(guide, width)), ("Levels", _text_levels(guide, width))]
-    if guide.koc is not None:
-        sections.append(("KOC tiers", _text_koc(guide.koc, width)))
-    sections.append(("Honors", _text_honors(guide, width)))
-    sections.append(("Rewards", _text_rewards(guide, width)))
-    for heading, lines in sections:
-        while out and not out[-1].strip():
-            out.pop()
-        out += ["", "", heading.upper(), "-" * len(heading), "", *lines]
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _text_rules(guide: Guide, width: int) -> list[str]:
-    out: list[str] = []
-    for rule in guide.rules:
-        head = f"  {rule.title} "
-        tail = f" {rule.earns}"
-        out.append(head + "." * max(width - len(head) - len(tail), 3) + tail)
-        if rule.description:
-            out += _wrap(rule.description, width, indent=4)
-        if rule.streak is not None:
-            out += _wrap(rule.streak.summary, width, indent=4)
-        for line in rule.restrictions:
-            out += _wrap(line, width, indent=4)
-        out.append("")
-    return out
-
-
-def _text_levels(guide: Guide, width: int) -> list[str]:
-    out = [*_wrap(guide.level_review.summary, width), ""]
-    rows = [["", "Level", "Reach at", f"Keep ({guide.level_review.window_days} d)", "Colour"]]
-    rows += [
-        [
-            str(level.rank + 1),
-            level.title,
-            _n(level.threshold),
-            _n(level.keep) if level.keep else "—",
-            level.name_colour or "—",
-        ]
-        for level in guide.levels
-    ]
-    table = _columns(rows, "rlrrl")
-    out.append("  " + table[0])
-    for level, line in zip(guide.levels, table[1:], strict=True):
-        out.append("  " + line)
-        perks = _level_perks(level)
-        if perks:
-            out += _wrap("; ".join(perks), width, indent=7)
-    return out
-
-
-def _text_koc(koc: GuideKoc, width: int) -> list[str]:
-    out = _wrap(koc.summary, width)
-    for tier in koc.tiers:
-        out += ["", f"  {tier.title}: {tier.criteria}"]
-        if tier.privileges:
-            out += _wrap("; ".join(tier.privileges), width, indent=4)
-    return out
-
-
-def _text_honors(guide: Guide, width: int) -> list[str]:
-    out: list[str] = []
-    for honor in guide.honors:
-        out.append(f"  {honor.title}" + ("  (granted by the team)" if honor.manual else ""))
-        if honor.description:
-            out += _wrap(honor.description, width, indent=4)
-        out += _wrap(honor.criteria, width, indent=4)
-        out.append("")
-    return out
-
-
-def _text_rewards(guide: Guide, width: int) -> list[str]:
-    out: list[str] = []
-    every = [r for tier in guide.reward_tiers for r in tier.rewards]
-    rows = [[r.title, _points(r.price, guide.currency), *_reward_cells(r)[:2]] for r in every]
-    lines = dict(zip((r.id for r in every), _columns(rows, "lrll"), strict=True))
-    for tier in guide.reward_tiers:
-        out.append(f"  {tier.title}" + (f" — {tier.description}" if tier.description else ""))
-        for reward in tier.rewards:
-            out.append("    " + lines[reward.id])
-            if reward.description:
-                out += _wrap(reward.description, width, indent=6)
-            details = f"{_reward_cells(reward)[2]} · {reward.fulfilment_summary}"
-            out += _wrap(details, width, indent=6)
-            window = _window(reward, guide.timezone)
-            if window:
-                out += _wrap(window, width, indent=6)
-        out.append("")
-    return out
-
-
-def _level_perks(level: GuideLevel) -> list[str]:
-    perks = list(level.privileges)
-    if level.hall_of_fame and not any("hall of fame" in p.lower() for p in perks):
-        perks.append("Listed in the Hall of Fame")
-    return perks
-
-
-def _reward_cells(reward: GuideReward) -> list[str]:
-    stock = "unlimited stock" if reward.stock is None else f"{_n(reward.stock)} in stock"
-    limit = f"max {reward.per_member_limit} per member" if reward.per_member_limit else "no limit"
-    gate = f"{reward.min_level_title} and up" if reward.min_level_title else "every level"
-    return [stock, limit, gate]
-
-
-def _window(reward: GuideReward, timezone: str) -> str:
-    zone = ZoneInfo(timezone)
-
-    def local(at: datetime) -> str:
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-    if reward.available_from and reward.available_until:
-        return f"available {local(reward.available_from)} to {local(reward.available_until)}"
-    if reward.available_from:
-        return f"available from {local(reward.available_from)}"
-    if reward.available_until:
-        return f"available until {local(reward.available_until)}"
-    return ""
-
-
-def _heading(text: str) -> list[str]:
-    return ["", text.upper(), "-" * len(text), ""]
-
-
-def _wrap(text: str, width: int, indent: int = 0) -> list[str]:
-    pad = " " * indent
-    return textwrap.wrap(text, width, initial_indent=pad, subsequent_indent=pad) or [pad]
-
-
-def _columns(rows: Sequence[Sequence[str]], aligns: str) -> list[str]:
-    """Rows as aligned columns; `aligns` has one 'l' or 'r' per column."""
-    if not rows:
-        return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(w) if align == "r" else cell.ljust(w)
-            for cell, w, align in zip(row, widths, aligns, strict=True)
-        ]
-        lines.append("   ".join(cells).rstrip())
-    return lines
-
-
-# ---------------------------------------------------------------------------------------
-# Markdown for docs and wikis
-
-
-def render_markdown(guide: Guide) -> str:
-    out: list[str] = [f"# {_md(guide.name)} — contribution value guide", ""]
-    if guide.description:
-        out += [_md(guide.description), ""]
-    out += [f"- {_md(guide.calendar)}", f"- {_md(guide.daily_cap.summary)}"]
-    if guide.expiry:
-        out.append(f"- {_md(guide.expiry.summary)}")
-
-    out += ["", "## How to earn", ""]
-    out += ["| Contribution | Earns | Conditions and limits |", "|---|---|---|"]
-    for rule in guide.rules:
-        what = f"**{_md(rule.title)}**" + (
-            f"<br>{_md(rule.description)}" if rule.description else ""
-        )
-        earns = _md(rule.earns) + (f"<br>{_md(rule.streak.summary)}" if rule.streak else "")
-        out.append(f"| {what} | {earns} | {'<br>'.join(_md(x) for x in rule.restrictions)} |")
-
-    out += ["", "## Levels", "", _md(guide.level_review.summary), ""]
-    keep = f"Keep ({guide.level_review.window_days} days)"
-    out += [
-        f"| # | Level | Reach at | {keep} | Name colour | Privileges |",
-        "|---:|---|---:|---:|---|---|",
-    ]
-    for lv in guide.levels:
-        perks = _level_perks(lv)
-        out.append(
-            f"| {lv.rank + 1} | {_md(lv.title)} | {_n(lv.threshold)} | "
-            f"{_n(lv.keep) if lv.keep else '—'} | {_md(lv.name_colour or '—')} | "
-            f"{'<br>'.join(_md(p) for p in perks)} |"
-        )
-
-    if guide.koc is not None:
-        out += ["", "## KOC tiers", "", _md(guide.koc.summary), ""]
-        out += ["| Tier | Reached by | Privileges |", "|---|---|---|"]
-        for koc_tier in guide.koc.tiers:
-            koc_perks = "<br>".join(_md(p) for p in koc_tier.privileges)
-            out.append(f"| {_md(koc_tier.title)} | {_md(koc_tier.criteria)} | {koc_perks} |")
-
-    out += ["", "## Honors", "", "| Honor | How | |", "|---|---|---|"]
-    for honor in guide.honors:
-        how = "granted by the team" if honor.manual else "automatic"
-        text = _md(honor.description) + ("<br>" if honor.description else "") + _md(honor.criteria)
-        out.append(f"| **{_md(honor.title)}** | {how} | {text} |")
-
-    out += ["", "## Rewards", ""]
-    for tier in guide.reward_tiers:
-        out += [f"### {_md(tier.title)}", ""]
-        if tier.description:
-            out += [_md(tier.description), ""]
-        out += [
-            "| Reward | Price | Stock | Per member | Level | Delivery |",
-            "|---|---:|---|---|---|---|",
-        ]
-        for r in tier.rewards:
-            stock, limit, gate = _reward_cells(r)
-            window = _window(r, guide.timezone)
-            name = f"**{_md(r.title)}**" + (f"<br>{_md(r.description)}" if r.description else "")
-            name += f"<br>{window}" if window else ""
-            out.append(
-                f"| {name} | {_points(r.price, guide.currency)} | {stock} | {limit} | "
-                f"{_md(gate)} | {_md(r.fulfilment_summary)} |"
-            )
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-# ---------------------------------------------------------------------------------------
-# Small words
-
-
-def _n(value: int) -> str:
+def number(value: int) -> str:
     return f"{value:,}"
 
 
-def _points(value: int, currency: str) -> str:
+def points(value: int, currency: str) -> str:
     unit = currency[:-1] if value == 1 and currency.endswith("s") else currency
-    return f"{_n(value)} {unit}"
+    return f"{number(value)} {unit}"
 
 
-def _times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{_n(count)} times")
+def times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{number(count)} times")
 
 
-def _join(items: Iterable[str], word: str = "and") -> str:
+def join(items: Iterable[str], word: str = "and") -> str:
     names = list(items)
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} {word} {names[-1]}"
 
 
-def _duration(seconds: int) -> str:
+def duration(seconds: int) -> str:
     for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
         if seconds % size == 0:
             count = seconds // size

@@ -18,7 +18,8 @@ from typing import Any, TextIO
 
 from domain.economy import Economy, parse_economy
 from domain.errors import EconomyInvalid
-from domain.guide import build_guide, guide_data, render_markdown, render_text
+from domain.guide import build_guide, guide_data
+from honorloop.guide_render import render_markdown, render_text
 
 EXIT_OK = 0
 EXIT_INVALID = 1

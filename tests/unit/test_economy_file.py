@@ -11,7 +11,8 @@ import pytest
 
 from domain.economy import Economy, parse_economy
 from domain.errors import EconomyInvalid, EconomyIssue
-from domain.guide import Guide, build_guide, guide_data, render_markdown, render_text
+from domain.guide import Guide, build_guide, guide_data
+from honorloop.guide_render import render_markdown, render_text
 from tests.unit.builders import SAMPLE_ECONOMY
 
 SOURCE = "shop.toml"

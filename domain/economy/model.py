@@ -1,0 +1,318 @@
+"""The economy model: frozen, validated objects for rules, limits, levels, KOC tiers,
+honors and rewards, with the lookups the hot path needs derived once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+Period = Literal["day", "week", "month", "lifetime"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "lifetime")
+Operator = Literal[">=", ">", "<=", "<", "==", "!="]
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
+HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
+points_max = 1_000_000_000
+rules_max = 500
+levels_max = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    attribute: str
+    operator: str
+    value: float
+
+    def holds(self, attributes: Mapping[str, float]) -> bool:
+        actual = attributes.get(self.attribute)
+        if actual is None:
+            return False
+        return OPERATORS[self.operator](actual, self.value)
+
+    def __str__(self) -> str:
+        value = int(self.value) if self.value == int(self.value) else self.value
+        return f"{self.attribute} {self.operator} {value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    period: Period
+    max_count: int | None = None
+    max_points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PerUnit:
+    """Points per whole unit of an attribute: floor(value / size) * points, capped."""
+
+    attribute: str
+    size: int
+    points: int
+    max_units: int | None = None
+
+    def points_for(self, attributes: Mapping[str, float]) -> int:
+        units = int(attributes.get(self.attribute, 0) // self.size)
+        if self.max_units is not None:
+            units = min(units, self.max_units)
+        return max(units, 0) * self.points
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    """Consecutive local days on which the rule awarded; bonus grows then stops at max."""
+
+    bonus_per_day: int = 0
+    max_bonus: int = 0
+    milestones: tuple[tuple[int, int], ...] = ()  # (day of streak, one-off bonus)
+
+    def bonus_for(self, length: int) -> int:
+        growing = min((length - 1) * self.bonus_per_day, self.max_bonus)
+        for day, points in self.milestones:
+            if day == length:
+                growing += points
+        return growing
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    description: str
+    kind: str
+    points: int
+    conditions: tuple[Condition, ...] = ()
+    per_unit: PerUnit | None = None
+    limits: tuple[Limit, ...] = ()
+    once_per_subject: bool = False
+    cooldown_seconds: int = 0
+    exempt_from_daily_cap: bool = False
+    group: str = ""
+    streak: Streak | None = None
+
+    def matches(self, kind: str, attributes: Mapping[str, float]) -> bool:
+        if kind != self.kind:
+            return False
+        if not self.conditions:  # most rules: no generator to build
+            return True
+        return all(c.holds(attributes) for c in self.conditions)
+
+    def base_points(self, attributes: Mapping[str, float]) -> int:
+        extra = self.per_unit.points_for(attributes) if self.per_unit else 0
+        return self.points + extra
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    id: str
+    rank: int
+    title: str
+    threshold: int
+    keep: int
+    privileges: tuple[str, ...]
+    name_colour: str | None
+    hall_of_fame: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LevelReview:
+    window_days: int = 90
+    grace_days: int = 30
+    floor: str | None = None  # never demoted below this level
+
+
+@dataclass(frozen=True, slots=True)
+class KocTier:
+    id: str
+    rank: int
+    title: str
+    min_notes: int = 0
+    within_days: int | None = None
+    viral_interactions: int | None = None
+    privileges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KocProgram:
+    note_kinds: tuple[str, ...]
+    metrics_kind: str
+    interactions_attribute: str
+    tiers: tuple[KocTier, ...]
+    review_recent_notes: int = 3
+    review_min_interactions: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class HonorTier:
+    name: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Honor:
+    id: str
+    title: str
+    description: str
+    manual: bool
+    trigger: str | None = None
+    kinds: tuple[str, ...] = ()
+    rule: str | None = None
+    level: str | None = None
+    interactions: int | None = None
+    tiers: tuple[HonorTier, ...] = ()
+    hall_of_fame: bool = False
+    max_holders: int | None = None
+
+
+def viral_counter(threshold: int) -> str:
+    """The activity counter (in `Progress.kind_counts`) of notes past `threshold`."""
+    return f"viral:{threshold}"
+
+
+@dataclass(frozen=True, slots=True)
+class HonorCheck:
+    """An automatic honor prepared for checking after every activity: its tiers' `at` in
+    ascending order, and what its value reads — the sum of `counted` activity counters, a
+    rule's best streak, or the member's level rank against `level_rank`. `generic` honors
+    (nothing the parser lets through) are valued by `honors.honor_value` instead."""
+
+    honor: Honor
+    thresholds: tuple[int, ...]
+    counted: tuple[str, ...] = ()
+    streak_rule: str | None = None
+    level_rank: int | None = None
+    generic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RewardTier:
+    id: str
+    rank: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    id: str
+    title: str
+    description: str
+    tier: str
+    price: int
+    stock: int | None  # None: unlimited
+    per_member_limit: int | None
+    min_level: str | None
+    available_from: datetime | None
+    available_until: datetime | None
+    fulfilment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    after_months: int  # points earned in month M expire when month M + after_months ends
+
+
+@dataclass(frozen=True)
+class Economy:
+    id: str
+    name: str
+    description: str
+    currency: str
+    timezone: ZoneInfo
+    daily_cap: int | None
+    rules: tuple[Rule, ...]
+    levels: tuple[Level, ...]
+    level_review: LevelReview
+    koc: KocProgram | None
+    honors: tuple[Honor, ...]
+    reward_tiers: tuple[RewardTier, ...]
+    rewards: tuple[Reward, ...]
+    expiry: Expiry | None
+    rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+    # Lookups derived once from the fields above (the hot path reads them per activity).
+    activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
+    _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
+    _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
+    _rewards_by_id: dict[str, Reward] = field(init=False, repr=False, compare=False)
+    _reward_tiers_by_id: dict[str, RewardTier] = field(init=False, repr=False, compare=False)
+    _koc_tiers_by_id: dict[str, KocTier] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_kind.setdefault(rule.kind, []).append(rule)
+        self.rules_by_kind.update({k: tuple(v) for k, v in by_kind.items()})
+        kinds = list(self.rules_by_kind)
+        if self.koc:
+            kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
+        derived: dict[str, object] = {
+            "activity_kinds": tuple(kinds),
+            "_rules_by_id": _first_by_id(self.rules),
+            "_levels_by_id": _first_by_id(self.levels),
+            "_honors_by_id": _first_by_id(self.honors),
+            "_rewards_by_id": _first_by_id(self.rewards),
+            "_reward_tiers_by_id": _first_by_id(self.reward_tiers),
+            "_koc_tiers_by_id": _first_by_id(self.koc.tiers) if self.koc else {},
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+        checks = tuple(self._honor_check(h) for h in self.honors if not h.manual)
+        object.__setattr__(self, "honor_checks", checks)
+
+    def _honor_check(self, honor: Honor) -> HonorCheck:
+        thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)
+        if honor.trigger == "activity_count":
+            return HonorCheck(honor, thresholds, counted=honor.kinds)
+        if honor.trigger == "streak" and honor.rule is not None:
+            return HonorCheck(honor, thresholds, streak_rule=honor.rule)
+        if honor.trigger == "viral_note":
+            return HonorCheck(honor, thresholds, counted=(viral_counter(honor.interactions or 0),))
+        level = self.level(honor.level or "")
+        if honor.trigger == "level_reached" and level is not None:
+            return HonorCheck(honor, thresholds, level_rank=level.rank)
+        return HonorCheck(honor, thresholds, generic=True)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return self._rules_by_id.get(rule_id)
+
+    def level(self, level_id: str) -> Level | None:
+        return self._levels_by_id.get(level_id)
+
+    def honor(self, honor_id: str) -> Honor | None:
+        return self._honors_by_id.get(honor_id)
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return self._rewards_by_id.get(reward_id)
+
+    def reward_tier(self, tier_id: str) -> RewardTier | None:
+        return self._reward_tiers_by_id.get(tier_id)
+
+    def koc_tier(self, tier_id: str) -> KocTier | None:
+        return self._koc_tiers_by_id.get(tier_id)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Identified)
+
+
+def _first_by_id(items: tuple[_T, ...]) -> dict[str, _T]:
+    """Items by id; the first one wins, as a scan in file order would find it."""
+    out: dict[str, _T] = {}
+    for item in items:
+        out.setdefault(item.id, item)
+    return out

@@ -1,0 +1,89 @@
+"""Use cases: one function each, over a unit of work. The only entry point for the API
+and the simulator. Each opens the unit of work, loads, makes the domain calls, commits.
+
+The functions live by family (members, activities, rewards, operator actions, upkeep,
+reads); this package re-exports them so callers write `services.record_activity(...)`."""
+
+from domain.expiry import expirable_points
+from domain.rewards import check_eligible
+from domain.services._support import page_size_max
+from domain.services.activities import (
+    ActivityResult,
+    explain_activity,
+    record_activities,
+    record_activity,
+)
+from domain.services.members import (
+    HANDLE_RE,
+    balances,
+    get_member,
+    ledger_entries,
+    register_member,
+)
+from domain.services.operator import (
+    AdjustmentResult,
+    adjust_points,
+    grant_honor,
+    lock_level,
+    revoke_honor,
+)
+from domain.services.reads import (
+    LEADERBOARD_PERIODS,
+    HallOfFameEntry,
+    hall_of_fame,
+    honors_of,
+    leaderboard,
+    leaderboard_since,
+    member_ids,
+    member_level_changes,
+)
+from domain.services.rewards import (
+    RedemptionResult,
+    add_coupon_codes,
+    cancel_redemption,
+    coupon_codes_max,
+    fulfill_redemption,
+    redeem_reward,
+    redemptions_for,
+    restock,
+    sync_rewards,
+)
+from domain.services.upkeep import review_member
+
+__all__ = [
+    "HANDLE_RE",
+    "LEADERBOARD_PERIODS",
+    "ActivityResult",
+    "AdjustmentResult",
+    "HallOfFameEntry",
+    "RedemptionResult",
+    "add_coupon_codes",
+    "adjust_points",
+    "balances",
+    "cancel_redemption",
+    "check_eligible",
+    "coupon_codes_max",
+    "expirable_points",
+    "explain_activity",
+    "fulfill_redemption",
+    "get_member",
+    "grant_honor",
+    "hall_of_fame",
+    "honors_of",
+    "leaderboard",
+    "leaderboard_since",
+    "ledger_entries",
+    "lock_level",
+    "member_ids",
+    "member_level_changes",
+    "page_size_max",
+    "record_activities",
+    "record_activity",
+    "redeem_reward",
+    "redemptions_for",
+    "register_member",
+    "restock",
+    "review_member",
+    "revoke_honor",
+    "sync_rewards",
+]

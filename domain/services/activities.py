@@ -1,0 +1,168 @@
+"""Use cases of activities: record (one or a batch) and explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain import earning
+from domain.calendar import require_aware
+from domain.commands import (
+    RecordActivity,
+    batch_size_max,
+)
+from domain.economy import Economy
+from domain.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+)
+from domain.model import (
+    ISSUANCE,
+    ActivityRecord,
+    Evaluation,
+    Event,
+    PointsAwarded,
+    Posting,
+    Transfer,
+    TransferKind,
+    available_account,
+)
+from domain.ports import UnitOfWork
+from domain.services._support import (
+    check_key,
+    member_for_update,
+    remember,
+    replayed,
+)
+from domain.services.pipeline import REACTORS, Recorded
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityResult:
+    record: ActivityRecord
+    events: tuple[Event, ...]
+    replayed: bool = False
+
+    @property
+    def points(self) -> int:
+        return self.record.points
+
+
+def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> Evaluation:
+    """What the activity would earn and why, and the limits left: no writes."""
+    require_aware(cmd.occurred_at, "occurredAt")
+    earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
+    with uow:
+        member = uow.members.get(cmd.member_id)
+        if member is None:
+            raise NotFound("member", cmd.member_id)
+        plan = earning.evaluate(
+            economy,
+            member.progress,
+            cmd.kind,
+            cmd.occurred_at,
+            cmd.subject_id,
+            cmd.attributes,
+            lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+        )
+    return plan.evaluation
+
+
+def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
+    """Record one activity inside an open unit of work (no commit)."""
+    member = member_for_update(uow, cmd.member_id)
+    previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+    if previous is not None:
+        stored = uow.activities.get(previous.result_id)
+        assert stored is not None, f"idempotency record points at missing {previous.result_id}"
+        return ActivityResult(stored, (), replayed=True)
+    plan = earning.evaluate(
+        economy,
+        member.progress,
+        cmd.kind,
+        cmd.occurred_at,
+        cmd.subject_id,
+        cmd.attributes,
+        lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+        with_limits=False,  # the limit report is for explain_activity
+    )
+    earning.apply(economy, member.progress, cmd.kind, plan)
+    activity_id = uow.next_id("act")
+    points = plan.evaluation.points
+    transfer_id = None
+    events: list[Event] = []
+    if points > 0:
+        transfer_id = uow.next_id("trf")
+        posted = uow.ledger.post(
+            Transfer(
+                transfer_id,
+                TransferKind.EARN,
+                member.id,
+                (Posting(ISSUANCE, -points), Posting(available_account(member.id), points)),
+                cmd.occurred_at,
+                activity_id,
+                cmd.kind,
+            )
+        )
+        assert posted, "an earning transfer only credits the member"
+        events.append(PointsAwarded(member.id, activity_id, points, cmd.occurred_at))
+    if cmd.subject_id is not None:
+        for fire in plan.fires:
+            if fire.rule.once_per_subject:
+                uow.activities.mark_subject(member.id, fire.rule.id, cmd.subject_id)
+    recorded = Recorded(member, cmd, activity_id, plan, points)
+    for react in REACTORS:
+        events.extend(react(uow, economy, recorded))
+    record = ActivityRecord(
+        activity_id,
+        member.id,
+        cmd.kind,
+        cmd.occurred_at,
+        cmd.subject_id,
+        dict(cmd.attributes),
+        points,
+        plan.evaluation.lines,
+        transfer_id,
+    )
+    uow.activities.add(record)
+    remember(uow, member.id, cmd.idempotency_key, cmd, "activity", activity_id)
+    uow.members.save(member)
+    uow.events.extend(events)
+    return ActivityResult(record, tuple(events))
+
+
+def _validate_activity(cmd: RecordActivity, economy: Economy) -> None:
+    require_aware(cmd.occurred_at, "occurredAt")
+    check_key(cmd.idempotency_key)
+    earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
+
+
+def record_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
+    _validate_activity(cmd, economy)
+    with uow:
+        result = _record(cmd, uow, economy)
+        uow.commit()
+    return result
+
+
+def record_activities(
+    cmds: Sequence[RecordActivity], uow: UnitOfWork, economy: Economy
+) -> list[ActivityResult | DomainError]:
+    """A batch in one transaction; each item succeeds or fails on its own."""
+    if len(cmds) > batch_size_max:
+        raise InvalidInput("activities", f"at most {batch_size_max} activities per batch")
+    results: list[ActivityResult | DomainError] = []
+    with uow:
+        # Lock every member up front in one global order: two batches naming the same
+        # members in different orders would otherwise deadlock on row locks.
+        for member_id in sorted({cmd.member_id for cmd in cmds}):
+            uow.members.get_for_update(member_id)
+        for cmd in cmds:
+            try:
+                _validate_activity(cmd, economy)
+                results.append(_record(cmd, uow, economy))
+            except DomainError as error:
+                results.append(error)
+        uow.commit()
+    return results

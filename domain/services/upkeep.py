@@ -1,0 +1,52 @@
+"""Scheduled upkeep: the daily level review and point expiry."""
+
+from __future__ import annotations
+
+from domain import expiry, levels
+from domain.calendar import require_aware
+from domain.commands import (
+    ReviewMember,
+)
+from domain.economy import Economy
+from domain.model import (
+    EXPIRY,
+    Event,
+    PointsExpired,
+    Posting,
+    Transfer,
+    TransferKind,
+    available_account,
+)
+from domain.ports import UnitOfWork
+from domain.services._support import (
+    member_for_update,
+)
+
+
+def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[Event]:
+    """Level review (warning, grace, demotion) and point expiry as of `as_of`. Idempotent."""
+    require_aware(cmd.as_of, "asOf")
+    with uow:
+        member = member_for_update(uow, cmd.member_id)
+        events: list[Event] = list(levels.review(economy, member, cmd.as_of))
+        account = available_account(member.id)
+        expiring = expiry.expirable_points(economy, member, uow.ledger.balance(account), cmd.as_of)
+        if expiring > 0:
+            transfer = Transfer(
+                uow.next_id("trf"),
+                TransferKind.EXPIRE,
+                member.id,
+                (Posting(account, -expiring), Posting(EXPIRY, expiring)),
+                cmd.as_of,
+                "expiry",
+                "points past the expiry horizon",
+            )
+            assert uow.ledger.post(transfer), "expiry never takes more than is available"
+            member.progress.consumed += expiring
+            member.progress.expired += expiring
+            events.append(PointsExpired(member.id, expiring, cmd.as_of))
+        expiry.compact_months(economy, member, cmd.as_of)
+        uow.members.save(member)
+        uow.events.extend(events)
+        uow.commit()
+    return events
