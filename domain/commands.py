@@ -11,7 +11,6 @@ from domain.model import Attributes
 quantity_max = 100
 batch_size_max = 100
 reason_length_max = 500
-handle_length_max = 40
 idempotency_key_length_max = 200
 
 

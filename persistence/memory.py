@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, overload
 
+from domain.handles import handle_key
 from domain.model import (
     ISSUANCE,
     ActivityRecord,
@@ -89,7 +90,7 @@ class MemoryState:
     """Everything committed. Shared by every unit of work made from one store."""
 
     members: dict[str, Member] = field(default_factory=dict)
-    handles: dict[str, str] = field(default_factory=dict)
+    handles: dict[str, str] = field(default_factory=dict)  # handle key -> member id
     balances: dict[str, int] = field(default_factory=dict)
     transfers: list[Transfer] = field(default_factory=list)
     entries: LedgerEntries = field(default_factory=LedgerEntries)
@@ -138,8 +139,9 @@ class _Staged:
         s = self.state
         members, handles = s.members, s.handles
         for member in self.members.values():
+            if member.id not in members:  # a handle never changes once registered
+                handles[handle_key(member.handle)] = member.id
             members[member.id] = member
-            handles[member.handle] = member.id
         s.balances.update(self.balances)
         entries, by_member = s.entries, s.entries_by_member
         s.transfers.extend(self.transfers)
@@ -319,10 +321,11 @@ class _Members(_Repo):
         return [m for m in (self.get(i) for i in member_ids) if m is not None]
 
     def get_by_handle(self, handle: str) -> Member | None:
+        key = handle_key(handle)
         for member in self.staged.members.values():
-            if member.handle == handle:
+            if handle_key(member.handle) == key:
                 return member
-        member_id = self.state.handles.get(handle)
+        member_id = self.state.handles.get(key)
         return self.get(member_id) if member_id else None
 
     def save(self, member: Member) -> None:
@@ -495,6 +498,14 @@ class _Honors(_Repo):
         return len(
             {a.member_id for a in self._all().values() if a.honor_id == honor_id and a.active}
         )
+
+    def take_seat(self, honor_id: str, seats: int | None) -> bool:
+        # One unit of work at a time runs on this store, so counting the holders is the
+        # conditional update; the SQL store keeps a counted row instead.
+        return seats is None or self.holders(honor_id) < seats
+
+    def release_seat(self, honor_id: str) -> None:
+        return None
 
     def active_for_honors(self, honor_ids: Sequence[str], limit: int) -> list[HonorAward]:
         wanted = set(honor_ids)

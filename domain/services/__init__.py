@@ -14,7 +14,6 @@ from domain.services.activities import (
     record_activity,
 )
 from domain.services.members import (
-    HANDLE_RE,
     balances,
     get_member,
     ledger_entries,
@@ -51,7 +50,6 @@ from domain.services.rewards import (
 from domain.services.upkeep import review_member
 
 __all__ = [
-    "HANDLE_RE",
     "LEADERBOARD_PERIODS",
     "ActivityResult",
     "AdjustmentResult",

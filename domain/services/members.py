@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
+from domain import handles
 from domain.calendar import require_aware
 from domain.commands import (
     RegisterMember,
-    handle_length_max,
 )
 from domain.economy import Economy
 from domain.errors import (
     AlreadyExists,
-    InvalidInput,
     NotFound,
 )
 from domain.model import (
@@ -28,28 +25,22 @@ from domain.services._support import (
     page_size_max,
 )
 
-HANDLE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
 
 def register_member(cmd: RegisterMember, uow: UnitOfWork, economy: Economy) -> Member:
     require_aware(cmd.at, "at")
-    handle = cmd.handle.strip()
-    if not (0 < len(handle) <= handle_length_max) or not HANDLE_RE.match(handle):
-        raise InvalidInput(
-            "handle", f"must be 1 to {handle_length_max} letters, digits, '_', '.' or '-'"
-        )
-    if not (0 < len(cmd.display_name.strip()) <= 80):
-        raise InvalidInput("displayName", "must be 1 to 80 characters")
+    handle = handles.normalize_handle(cmd.handle)
+    display_name = handles.normalize_display_name(cmd.display_name)
+    external_id = None if cmd.member_id is None else handles.check_external_id(cmd.member_id)
     with uow:
         if uow.members.get_by_handle(handle) is not None:
             raise AlreadyExists("member handle", handle)
-        member_id = cmd.member_id or uow.next_id("mem")
-        if cmd.member_id is not None and uow.members.get(member_id) is not None:
+        member_id = external_id or uow.next_id("mem")
+        if external_id is not None and uow.members.get(member_id) is not None:
             raise AlreadyExists("member", member_id)
         member = Member(
             id=member_id,
             handle=handle,
-            display_name=cmd.display_name.strip(),
+            display_name=display_name,
             joined_at=cmd.at,
             level_id=economy.levels[0].id,
         )

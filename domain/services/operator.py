@@ -107,7 +107,8 @@ def grant_honor(cmd: GrantHonor, uow: UnitOfWork, economy: Economy) -> HonorAwar
         member = member_for_update(uow, cmd.member_id)
         if uow.honors.active(member.id, honor.id) is not None:
             raise AlreadyExists("honor award", f"{honor.id} for {member.id}")
-        if honor.max_holders is not None and uow.honors.holders(honor.id) >= honor.max_holders:
+        if not uow.honors.take_seat(honor.id, honor.max_holders):
+            assert honor.max_holders is not None, "an honor without a cap always has a seat"
             raise HonorCapacityReached(honor.id, honor.max_holders)
         award = HonorAward(
             uow.next_id("hon"), member.id, honor.id, None, cmd.at, cmd.actor, cmd.reason
@@ -134,6 +135,7 @@ def revoke_honor(cmd: RevokeHonor, uow: UnitOfWork, economy: Economy) -> HonorAw
             raise NotFound("honor award", f"{honor.id} for {member.id}")
         revoked = replace(award, revoked_at=cmd.at, revoked_by=cmd.actor, revoke_reason=cmd.reason)
         uow.honors.save(revoked)
+        uow.honors.release_seat(honor.id)
         audit(uow, cmd.actor, "revoke_honor", member.id, cmd.at, f"{honor.id}: {cmd.reason}")
         uow.events.append(HonorRevoked(member.id, honor.id, cmd.at))
         uow.commit()

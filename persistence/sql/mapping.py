@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.handles import handle_key
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -36,6 +37,7 @@ def member_to_row(member: Member) -> dict[str, Any]:
     return {
         "id": member.id,
         "handle": member.handle,
+        "handle_key": handle_key(member.handle),
         "display_name": member.display_name,
         "joined_at": member.joined_at,
         "level_id": member.level_id,

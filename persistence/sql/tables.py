@@ -49,12 +49,14 @@ class MemberRow(SQLModel, table=True):
     __tablename__ = "members"
     __table_args__ = (
         sa.UniqueConstraint("handle", name="uq_members_handle"),
+        sa.Index("uq_members_handle_key", "handle_key", unique=True),
         sa.Index("ix_members_level", "level_id", "id"),
         sa.CheckConstraint("qualifying_points >= 0", name="ck_members_qualifying_points"),
     )
 
     id: str = _text(primary_key=True)
     handle: str = _text()
+    handle_key: str = _text()  # casefolded handle: uniqueness ignores case
     display_name: str = _text()
     joined_at: datetime = _instant()
     level_id: str = _text()
@@ -196,6 +198,17 @@ class HonorAwardRow(SQLModel, table=True):
     revoke_reason: str | None = _text(nullable=True)
 
 
+class HonorSeatsRow(SQLModel, table=True):
+    """Holders of a manual honor, moved only by conditional updates so that concurrent
+    grants never exceed its `max_holders`."""
+
+    __tablename__ = "honor_seats"
+    __table_args__ = (sa.CheckConstraint("holders >= 0", name="ck_honor_seats_holders"),)
+
+    honor_id: str = _text(primary_key=True)
+    holders: int = _int()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -237,5 +250,6 @@ stock = metadata.tables["stock"]
 coupon_codes = metadata.tables["coupon_codes"]
 redemptions = metadata.tables["redemptions"]
 honor_awards = metadata.tables["honor_awards"]
+honor_seats = metadata.tables["honor_seats"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

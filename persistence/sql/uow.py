@@ -29,6 +29,7 @@ from typing import Any, Literal, Self
 from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
+from domain.handles import handle_key
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -369,10 +370,11 @@ class _Members(_Repo):
         return [m for m in found if m is not None]
 
     def get_by_handle(self, handle: str) -> Member | None:
+        key = handle_key(handle)
         for member in self.uow.identity.values():
-            if member.handle == handle:
+            if handle_key(member.handle) == key:
                 return member
-        row = self.uow.one(f"{MEMBER} WHERE handle = :handle", {"handle": handle})
+        row = self.uow.one(f"{MEMBER} WHERE handle_key = :key", {"key": key})
         return mapping.member_from_row(row) if row is not None else None
 
     def save(self, member: Member) -> None:
@@ -633,6 +635,24 @@ HOLDERS = (
 )
 
 
+# A missing seats row is created from the awards it counts (an honor granted before seats
+# were tracked, or new to the economy); concurrent creators conflict on the key and wait.
+SEATS_ENSURE = (
+    "INSERT INTO honor_seats (honor_id, holders)"
+    " SELECT CAST(:honor_id AS VARCHAR), COUNT(DISTINCT member_id) FROM honor_awards"
+    " WHERE honor_id = :honor_id AND revoked_at IS NULL"
+    " ON CONFLICT (honor_id) DO NOTHING"
+)
+SEATS_TAKE = (
+    "UPDATE honor_seats SET holders = holders + 1"
+    " WHERE honor_id = :honor_id AND holders < :seats RETURNING holders"
+)
+unlimited_seats = 2**62  # holders of an honor without max_holders are counted all the same
+SEATS_RELEASE = (
+    "UPDATE honor_seats SET holders = holders - 1 WHERE honor_id = :honor_id AND holders > 0"
+)
+
+
 class _Honors(_Repo):
     def add(self, award: HonorAward) -> None:
         self.uow.run(AWARD_INSERT, mapping.honor_to_row(award), write=True)
@@ -656,6 +676,14 @@ class _Honors(_Repo):
 
     def holders(self, honor_id: str) -> int:
         return int(self.uow.scalar(HOLDERS, {"honor_id": honor_id}))
+
+    def take_seat(self, honor_id: str, seats: int | None) -> bool:
+        params = {"honor_id": honor_id, "seats": unlimited_seats if seats is None else seats}
+        self.uow.run(SEATS_ENSURE, params, write=True)
+        return self.uow.run(SEATS_TAKE, params, write=True).fetchone() is not None
+
+    def release_seat(self, honor_id: str) -> None:
+        self.uow.run(SEATS_RELEASE, {"honor_id": honor_id}, write=True)
 
     def active_for_honors(self, honor_ids: Sequence[str], limit: int) -> list[HonorAward]:
         if not honor_ids or limit <= 0:
