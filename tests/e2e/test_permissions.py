@@ -4,7 +4,6 @@ member never reads or changes another member's data (directly, via `node`, or vi
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -41,12 +40,12 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(api: Api) -> Iterator[World]:
+def world(api: Api) -> World:
     owner, other = api.register("owner"), api.register("other")
     api.give(owner, 5000)
     api.give(other, 5000)
     redemption = api.redeem(owner, "sticker_pack", "owner-1")["redemption"]["id"]
-    yield World(api, owner, other, redemption)
+    return World(api, owner, other, redemption)
 
 
 def _key() -> str:
