@@ -560,6 +560,6 @@ def test_a_wrong_value_anywhere_is_reported_with_a_line_never_a_crash(wrong_valu
         except EconomyInvalid as invalid:
             reported.append(invalid)
 
-    for invalid in reported:
-        assert all(issue.line is not None for issue in invalid.issues), invalid
+    for problem in reported:
+        assert all(issue.line is not None for issue in problem.issues), problem
     assert len(reported) > len(assignments[::8]) // 2
