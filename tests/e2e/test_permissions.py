@@ -4,6 +4,7 @@ member never reads or changes another member's data (directly, via `node`, or vi
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -53,7 +54,7 @@ def _key() -> str:
 
 
 # Each operation: the document, its variables from the world, and who may call it.
-OPERATIONS: dict[str, tuple[str, Any, frozenset[str]]] = {
+OPERATIONS: dict[str, tuple[str, Callable[[World], dict[str, object]], frozenset[str]]] = {
     "viewer": ("{ viewer { id } }", lambda w: {}, frozenset({SELF, OTHER})),
     "member": (
         "query($id: ID!) { member(id: $id) { id } }",
