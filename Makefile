@@ -59,6 +59,11 @@ lint: $(STAMP) ## ruff (lint + format check) and import-linter (layers)
 typecheck: $(STAMP) ## mypy --strict over every package
 	$(BIN)/mypy
 
+.PHONY: hooks
+hooks: $(STAMP) ## Install pre-commit (pinned) and its git hook: lint and typecheck before each commit
+	$(BIN)/python -m pip install --quiet -c constraints.txt pre-commit
+	$(BIN)/pre-commit install
+
 .PHONY: format
 format: $(STAMP) ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff format .
