@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 .PHONY: help
 help: ## List the targets with what they do
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: install
 install: $(STAMP) ## Create .venv and install Honorloop with its dev tools (pinned)
@@ -29,9 +29,25 @@ guide: $(STAMP) ## Print the contribution-value guide of the sample economy
 	$(BIN)/honorloop economy guide $(ECONOMY)
 
 .PHONY: test
-test: $(STAMP) ## Run lint, types, import layers and the whole test suite
+test: $(STAMP) ## Run lint, types, import layers and every test; fails below 95% coverage of domain/
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov --cov-report=term-missing
+
+.PHONY: test-unit
+test-unit: $(STAMP) ## Run the domain specifications in tests/unit (in-memory store, seconds)
+	$(BIN)/python -m pytest -q tests/unit
+
+.PHONY: test-integration
+test-integration: $(STAMP) ## Run tests/integration: the SQL store on SQLite, PostgreSQL if HONORLOOP_TEST_POSTGRES_URL
+	$(BIN)/python -m pytest -q tests/integration
+
+.PHONY: test-e2e
+test-e2e: $(STAMP) ## Run tests/e2e: GraphQL over HTTP and WebSocket, the CLI, load tests
+	$(BIN)/python -m pytest -q tests/e2e
+
+.PHONY: test-simulation
+test-simulation: $(STAMP) ## Run tests/simulation: the simulator, its reports and its parity with the stores
+	$(BIN)/python -m pytest -q tests/simulation
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and import-linter (layers)
@@ -42,6 +58,11 @@ lint: $(STAMP) ## ruff (lint + format check) and import-linter (layers)
 .PHONY: typecheck
 typecheck: $(STAMP) ## mypy --strict over every package
 	$(BIN)/mypy
+
+.PHONY: hooks
+hooks: $(STAMP) ## Install pre-commit (pinned) and its git hook: lint and typecheck before each commit
+	$(BIN)/python -m pip install --quiet -c constraints.txt pre-commit
+	$(BIN)/pre-commit install
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff formatting and safe fixes
@@ -54,7 +75,7 @@ lock: $(STAMP) ## Re-pin constraints.txt from the current environment
 
 .PHONY: clean
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
 
 .PHONY: migrate
 migrate: $(STAMP) ## Create or upgrade the database schema at DATABASE_URL (default sqlite:///honorloop.db)

@@ -666,7 +666,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", choices=["http", "inprocess"], help="one section only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
-    assert args.clients > 0 and args.requests > 0 and args.seconds > 0 and args.members > 0
+    assert args.clients > 0, "--clients must be positive"
+    assert args.requests > 0, "--requests must be positive"
+    assert args.seconds > 0, "--seconds must be positive"
+    assert args.members > 0, "--members must be positive"
     return args
 
 

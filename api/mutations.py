@@ -66,7 +66,8 @@ async def _attempt(info: Info, act: Callable[[], Awaitable[P]]) -> Any:
 
 def _viewer_member(info: Info) -> str:
     viewer = info.context.viewer
-    assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+    assert viewer is not None, "guarded by IsMember"
+    assert viewer.member_id is not None, "guarded by IsMember"
     return viewer.member_id
 
 

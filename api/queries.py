@@ -124,7 +124,8 @@ class Query:
     @field(permissions=[IsMember], description="The member the token names.")
     async def viewer(self, info: Info) -> Member | None:
         viewer = info.context.viewer
-        assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+        assert viewer is not None, "guarded by IsMember"
+        assert viewer.member_id is not None, "guarded by IsMember"
         found = await info.context.loaders.members.load(viewer.member_id)
         return Member.of(found) if found else None
 

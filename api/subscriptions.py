@@ -21,7 +21,8 @@ class Subscription:
     )
     async def member_events(self, info: Info) -> AsyncGenerator[MemberEvent, None]:
         viewer = info.context.viewer
-        assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+        assert viewer is not None, "guarded by IsMember"
+        assert viewer.member_id is not None, "guarded by IsMember"
         async with info.context.runtime.broker.subscribe(viewer.member_id) as queue:
             while True:
                 event = await queue.get()

@@ -7,22 +7,24 @@ Each sub-command module exposes `register(subparsers)`, adding its parsers with 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
-# Sub-command modules, in the order `honorloop --help` lists them. A module that does not
-# exist yet is skipped, so the command grows as the layers arrive.
-COMMAND_MODULES = (
-    "honorloop.economy_cmd",
-    "honorloop.serve_cmd",
-    "honorloop.simulate_cmd",
-    "honorloop.loadtest_cmd",
-    "honorloop.admin_cmd",
-)
+from honorloop import admin_cmd, economy_cmd, loadtest_cmd, serve_cmd, simulate_cmd
 
 Handler = Callable[[argparse.Namespace], int]
+# `register(subparsers)`; the argument is argparse's private `_SubParsersAction`.
+Register = Callable[[Any], None]
+
+# The sub-command groups, in the order `honorloop --help` lists them.
+COMMANDS: tuple[Register, ...] = (
+    economy_cmd.register,
+    serve_cmd.register,
+    simulate_cmd.register,
+    loadtest_cmd.register,
+    admin_cmd.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,14 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Honorloop: points, levels, honors and rewards for brand communities.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers)
+    for register in COMMANDS:
+        register(subparsers)
     return parser
 
 

@@ -65,7 +65,8 @@ def _bounds(
         if high < low:
             raise AssertionInvalid(f"the range {low:g}..{high:g} is empty")
         return Bounds(low, high)
-    assert op is not None and x is not None
+    assert op is not None, "the grammar pairs a comparison with its operand"
+    assert x is not None, "the grammar pairs a comparison with its operand"
     value = float(x)
     if op in (">=", ">"):
         return Bounds(value, None, strict_low=op == ">")

@@ -15,7 +15,8 @@ digits_count = 16  # 16 * 5 bits = 80 bits
 low_bits = 32
 low_mask = (1 << low_bits) - 1
 
-assert len(ALPHABET) == 32 and sorted(ALPHABET) == list(ALPHABET)
+assert len(ALPHABET) == 32, "five bits per character"
+assert sorted(ALPHABET) == list(ALPHABET), "sorted, so ids sort like their numbers"
 
 
 def encode(value: int) -> str:

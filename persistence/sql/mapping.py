@@ -66,7 +66,9 @@ def member_from_row(row: Row) -> Member:
         progress=Progress.from_primitives(row["progress"]),
         version=row["version"],
     )
-    assert member.id and member.handle and member.level_id, f"member row incomplete: {row}"
+    assert member.id, f"member row without an id: {row}"
+    assert member.handle, f"member row without a handle: {row}"
+    assert member.level_id, f"member row without a level: {row}"
     assert member.qualifying_points >= 0, f"member {member.id} has negative qualifying points"
     assert member.version >= 0, f"member {member.id} has a negative version"
     assert (member.level_state is LevelState.WARNING) == (member.demotion_due is not None), (
@@ -106,7 +108,8 @@ def entry_from_row(row: Row) -> LedgerEntry:
         reference=row["reference"],
         memo=row["memo"],
     )
-    assert entry.seq > 0 and entry.amount != 0, f"malformed ledger entry {entry}"
+    assert entry.seq > 0, f"ledger entry without a sequence number: {entry}"
+    assert entry.amount != 0, f"ledger entry of zero points: {entry}"
     return entry
 
 
@@ -204,7 +207,8 @@ def redemption_from_row(row: Row) -> Redemption:
         coupon_code=row["coupon_code"],
         note=row["note"],
     )
-    assert redemption.quantity > 0 and redemption.points >= 0, f"bad redemption {redemption}"
+    assert redemption.quantity > 0, f"redemption of no items: {redemption}"
+    assert redemption.points >= 0, f"redemption of negative points: {redemption}"
     return redemption
 
 
@@ -260,7 +264,8 @@ def idempotency_from_row(row: Row) -> IdempotencyRecord:
         result_kind=row["result_kind"],
         result_id=row["result_id"],
     )
-    assert record.fingerprint and record.result_id, f"incomplete idempotency record {record}"
+    assert record.fingerprint, f"idempotency record without a fingerprint: {record}"
+    assert record.result_id, f"idempotency record without a result: {record}"
     return record
 
 

@@ -33,9 +33,8 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        assert value.tzinfo is not None and value.utcoffset() is not None, (
-            f"naive datetime {value!r} reached the store"
-        )
+        # utcoffset() is None for a naive datetime and for a tzinfo that declines to say.
+        assert value.utcoffset() is not None, f"naive datetime {value!r} reached the store"
         if dialect.name == "sqlite":
             return (value - EPOCH) // MICROSECOND
         return value.astimezone(UTC)
@@ -45,7 +44,8 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             return None
         if dialect.name == "sqlite":
             return EPOCH + int(value) * MICROSECOND
-        assert isinstance(value, datetime) and value.tzinfo is not None
+        assert isinstance(value, datetime), f"the driver returned {value!r} for a timestamp"
+        assert value.tzinfo is not None, f"the driver returned a naive {value!r}"
         return value.astimezone(UTC)
 
 

@@ -82,7 +82,8 @@ class LiveServer:
         self.base_url = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
-        assert self._server is not None and self._thread is not None
+        assert self._server is not None
+        assert self._thread is not None
         self._server.should_exit = True
         self._thread.join(timeout=10)
 

@@ -411,9 +411,10 @@ def test_automatic_honors_and_unknown_honors_cannot_be_granted(api: Api) -> None
 # --- adjustPoints / lockLevel --------------------------------------------------------------
 
 
-def _adjust(api: Api, member: Member, amount: int, key: str, reason: str = "fix") -> Any:
+def _adjust(api: Api, member: Member, amount: int, key: str, reason: str = "fix") -> dict[str, Any]:
     item = {"memberId": member.id, "amount": amount, "reason": reason, "idempotencyKey": key}
-    return api.data(ADJUST, {"input": item}, api.operator)["adjustPoints"]
+    payload: dict[str, Any] = api.data(ADJUST, {"input": item}, api.operator)["adjustPoints"]
+    return payload
 
 
 def test_adjusting_points_moves_the_balance_and_replays_by_key(api: Api) -> None:

@@ -4,7 +4,7 @@ member never reads or changes another member's data (directly, via `node`, or vi
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -41,12 +41,12 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(api: Api) -> Iterator[World]:
+def world(api: Api) -> World:
     owner, other = api.register("owner"), api.register("other")
     api.give(owner, 5000)
     api.give(other, 5000)
     redemption = api.redeem(owner, "sticker_pack", "owner-1")["redemption"]["id"]
-    yield World(api, owner, other, redemption)
+    return World(api, owner, other, redemption)
 
 
 def _key() -> str:
@@ -54,7 +54,7 @@ def _key() -> str:
 
 
 # Each operation: the document, its variables from the world, and who may call it.
-OPERATIONS: dict[str, tuple[str, Any, frozenset[str]]] = {
+OPERATIONS: dict[str, tuple[str, Callable[[World], dict[str, object]], frozenset[str]]] = {
     "viewer": ("{ viewer { id } }", lambda w: {}, frozenset({SELF, OTHER})),
     "member": (
         "query($id: ID!) { member(id: $id) { id } }",

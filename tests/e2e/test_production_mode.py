@@ -39,7 +39,7 @@ class BrokenUnitOfWork:
 
 def broken_store(settings: Settings, economy: Economy) -> Opened:
     return Opened(
-        store=BrokenUnitOfWork,  # type: ignore[arg-type]
+        store=BrokenUnitOfWork,  # type: ignore[arg-type]  # fails on entry, so it needs no repositories
         ready=lambda: (False, "database unreachable"),
         close=lambda: None,
     )

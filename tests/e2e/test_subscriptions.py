@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.e2e.conftest import Api, Member
 
-PROTOCOL = "graphql-transport-ws"
+PROTOCOL = Subprotocol("graphql-transport-ws")
 SUBSCRIBE = """
 subscription {
   memberEvents {
@@ -35,7 +36,7 @@ def _ws_url(api: Api) -> str:
 
 @asynccontextmanager
 async def subscribed(api: Api, token: str | None) -> AsyncIterator[ClientConnection]:
-    async with connect(_ws_url(api), subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+    async with connect(_ws_url(api), subprotocols=[PROTOCOL]) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         ack = json.loads(await ws.recv())
@@ -118,7 +119,7 @@ async def test_an_operator_cannot_subscribe_to_member_events(api: Api) -> None:
 
 
 async def test_a_bad_token_in_connection_init_closes_the_connection(api: Api) -> None:
-    async with connect(_ws_url(api), subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+    async with connect(_ws_url(api), subprotocols=[PROTOCOL]) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}})
         )

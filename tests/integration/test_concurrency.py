@@ -123,7 +123,8 @@ def test_parallel_activities_of_one_member_never_pass_the_daily_cap(sql_store: S
     results = in_parallel([post(i) for i in range(threads_count)])
 
     points = [r.points for r in results if isinstance(r, services.ActivityResult)]
-    assert len(points) == threads_count and sum(points) == 300
+    assert len(points) == threads_count
+    assert sum(points) == 300
     assert services.balances(alice, sql_store()) == Balances(301, 0, 300)
     assert violations(sql_store) == {}
 
@@ -197,4 +198,5 @@ def test_reads_do_not_wait_for_a_writer_holding_its_lock(sql_store: SqlStore) ->
         )  # holds the member's lock (SQLite: the write lock)
         seen = services.balances(alice, sql_store())
 
-    assert locked is not None and seen == Balances(40, 0, 0)
+    assert locked is not None
+    assert seen == Balances(40, 0, 0)

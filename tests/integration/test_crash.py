@@ -30,7 +30,8 @@ def run_until_killed(url: str) -> list[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
     committed: list[str] = []
     reported = 0
     try:
@@ -63,4 +64,5 @@ def test_a_writer_killed_mid_run_leaves_the_ledger_consistent(sql_url: str) -> N
     finally:
         store.dispose()
     assert set(committed) <= keys  # nothing seen committed is lost
-    assert len(committed) > commits_before_kill / 2 and entries
+    assert len(committed) > commits_before_kill / 2
+    assert entries

@@ -3,6 +3,8 @@ connections (threads), exactly one winning, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import sqlalchemy as sa
 
@@ -51,7 +53,7 @@ def test_twenty_parallel_grants_for_the_last_seat_make_one_holder(sql_store: Sql
         grant(sql_store, join(sql_store, f"early{i}"))
     hopefuls = [join(sql_store, f"hopeful{i}") for i in range(contenders)]
 
-    results = in_parallel([lambda m=m: grant(sql_store, m) for m in hopefuls])
+    results = in_parallel([partial(grant, sql_store, m) for m in hopefuls])
 
     won = [r for r in results if isinstance(r, HonorAward)]
     refused = [r for r in results if isinstance(r, HonorCapacityReached)]

@@ -84,7 +84,8 @@ def test_a_member_round_trips_through_the_database(sql_store: SqlStore) -> None:
         loaded = uow.members.get(member.id)
 
     assert loaded == member
-    assert loaded is not None and loaded.joined_at.utcoffset() == timedelta(0)
+    assert loaded is not None
+    assert loaded.joined_at.utcoffset() == timedelta(0)
     assert loaded.joined_at == datetime(2026, 3, 2, 1, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -168,10 +169,15 @@ def test_a_write_the_database_refuses_rolls_back_and_leaves_the_store_usable(
     sql_store: SqlStore,
 ) -> None:
     orphan = ActivityRecord("act_1", "nobody", "post", AT, None, {}, 0, (), None)
-    with pytest.raises(Exception, match=r"(?i)foreign key"), sql_store() as uow:
-        uow.audit.add(AuditEntry("aud_1", "op", "note", "x", AT, "written first"))
-        uow.activities.add(orphan)  # no such member
-        uow.commit()
+
+    def write_the_orphan() -> None:
+        with sql_store() as uow:
+            uow.audit.add(AuditEntry("aud_1", "op", "note", "x", AT, "written first"))
+            uow.activities.add(orphan)  # no such member
+            uow.commit()
+
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        write_the_orphan()
 
     with sql_store() as uow:
         uow.members.add(a_member())

@@ -37,7 +37,8 @@ def test_a_handle_in_any_script_is_accepted_in_its_normal_form(
     assert member.handle == stored
     with store() as uow:
         found = uow.members.get_by_handle(stored)
-    assert found is not None and found.id == member.id
+    assert found is not None
+    assert found.id == member.id
 
 
 @pytest.mark.parametrize("other", ["Alice", "ALICE", "ａｌｉｃｅ"])
@@ -51,7 +52,8 @@ def test_a_handle_differing_only_in_case_is_already_taken(
 
     with store() as uow:
         found = uow.members.get_by_handle(other)
-    assert found is not None and found.id == alice.id
+    assert found is not None
+    assert found.id == alice.id
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,8 @@ def test_an_empty_database_is_not_ready_until_migrated(empty_url: str) -> None:
 
     migrate(empty_url)
 
-    assert not ready_before and "make migrate" in message_before
+    assert not ready_before
+    assert "make migrate" in message_before
     assert schema_status(empty_url) == (True, f"schema at head ({HEAD})")
 
 
@@ -113,7 +114,8 @@ def test_a_database_at_another_revision_is_not_ready(empty_url: str) -> None:
 
     ready, message = schema_status(empty_url)
 
-    assert not ready and message == f"schema at 0000_older, head is {HEAD}"
+    assert not ready
+    assert message == f"schema at 0000_older, head is {HEAD}"
 
 
 def test_downgrading_to_base_removes_every_table(empty_url: str) -> None:
@@ -135,7 +137,8 @@ def test_downgrading_to_base_removes_every_table(empty_url: str) -> None:
 def test_an_unreachable_database_is_not_ready() -> None:
     ready, message = schema_status("postgresql://nobody@127.0.0.1:1/nothing")
 
-    assert not ready and message.startswith("database unreachable")
+    assert not ready
+    assert message.startswith("database unreachable")
 
 
 def test_a_url_of_another_database_is_not_ready() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
+from typing import TypedDict
 
 from domain import services
 from domain.economy import Economy
@@ -33,7 +33,18 @@ ACTIVITIES: list[tuple[str, bool, dict[str, float]]] = [
 ]
 
 
-def play(store: StoreFactory, economy: Economy, seed: int) -> dict[str, Any]:
+class Ending(TypedDict):
+    """Where a command stream ended, in values both stores must agree on."""
+
+    outcomes: list[str]
+    members: list[tuple[object, ...]]
+    stock: dict[str, int | None]
+    codes_left: int
+    leaderboard: list[tuple[str, int]]
+    hall_of_fame: list[str]
+
+
+def play(store: StoreFactory, economy: Economy, seed: int) -> Ending:
     """Run the stream; return what it did and where it ended, free of store-made ids."""
     rng = random.Random(seed)
     shop = Shop(store, economy)
@@ -75,7 +86,7 @@ def play(store: StoreFactory, economy: Economy, seed: int) -> dict[str, Any]:
     }
 
 
-def _member_state(shop: Shop, member_id: str) -> tuple[Any, ...]:
+def _member_state(shop: Shop, member_id: str) -> tuple[object, ...]:
     member = shop.member(member_id)
     found = services.redemptions_for(member_id, shop.store(), first=100)
     return (

@@ -137,7 +137,8 @@ def test_replaying_an_activity_key_returns_the_first_result_and_writes_nothing(k
 
     replay = koc.record(alice, "post", subject="note-1", key="k1", photos=2)
 
-    assert replay.replayed and replay.record == first.record
+    assert replay.replayed
+    assert replay.record == first.record
     assert koc.available(alice) == 15
     assert len(koc.entries(alice)) == 1
     assert_consistent(koc.store)
@@ -206,7 +207,8 @@ def test_redeeming_holds_the_price_and_takes_the_stock(shop: Shop) -> None:
 
     redemption = shop.redeem(alice, "mug").redemption
 
-    assert redemption.status is RedemptionStatus.RESERVED and redemption.points == 30
+    assert redemption.status is RedemptionStatus.RESERVED
+    assert redemption.points == 30
     assert shop.balances(alice) == Balances(70, 30, 100)
     assert shop.stock("mug") == 1
     assert_consistent(shop.store)
@@ -255,7 +257,8 @@ def test_replaying_a_redemption_key_returns_the_first_redemption(shop: Shop) -> 
 
     replay = shop.redeem(alice, "mug", key="r1")
 
-    assert replay.replayed and replay.redemption == first.redemption
+    assert replay.replayed
+    assert replay.redemption == first.redemption
     assert shop.stock("mug") == 1
     assert shop.balances(alice) == Balances(70, 30, 100)
 
@@ -323,7 +326,9 @@ def test_adjustments_move_points_both_ways_but_never_below_zero(shop: Shop) -> N
     with pytest.raises(InsufficientPoints):
         shop.adjust(alice, -26)
 
-    assert taken.balance == 25 and replay.replayed and replay.transfer_id == taken.transfer_id
+    assert taken.balance == 25
+    assert replay.replayed
+    assert replay.transfer_id == taken.transfer_id
     assert shop.available(alice) == 25
     with shop.store() as uow:
         [latest, *_] = uow.audit.list(alice, 10)
@@ -431,7 +436,8 @@ def test_ledger_entries_page_newest_first_without_gaps_or_repeats(shop: Shop) ->
 
     seqs = [e.seq for page in pages for e in page]
     assert [len(p) for p in pages] == [3, 3, 3]
-    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == 9
+    assert seqs == sorted(seqs, reverse=True)
+    assert len(set(seqs)) == 9
     assert {e.account for e in pages[0][:2]} == {available_account(alice), held_account(alice)}
 
 

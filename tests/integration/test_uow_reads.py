@@ -47,4 +47,5 @@ def test_writes_after_reads_in_one_unit_of_work_are_kept_when_committed(
 
     with sql_store() as uow:
         found = uow.members.get("m1")
-        assert found is not None and found.handle == "ghost"
+        assert found is not None
+        assert found.handle == "ghost"

@@ -38,7 +38,8 @@ def test_a_replayed_simulation_ends_in_the_same_state_on_the_sql_store(sql_url: 
     economy = parse_economy(ECONOMY, "economy")
     kinds = {kind for kind, _ in sim.log}
     assert {"register", "activities", "redeem", "fulfil", "cancel", "review"} <= kinds
-    assert run.daily["expired"][-1] > 0 and run.daily["spent"][-1] > 0
+    assert run.daily["expired"][-1] > 0
+    assert run.daily["spent"][-1] > 0
 
     # when its command stream is replayed through the SQL store
     store = SqlStore(sql_url)

@@ -216,7 +216,7 @@ def test_an_unknown_kind_is_rejected_naming_the_field_and_the_known_kinds(
 def test_an_attribute_that_is_not_a_finite_number_is_rejected_naming_it(
     world: World, alice: str, bad: object
 ) -> None:
-    cmd = RecordActivity(alice, "post", NOON, "k1", "n1", {"photos": bad})  # type: ignore[dict-item]
+    cmd = RecordActivity(alice, "post", NOON, "k1", "n1", {"photos": bad})  # type: ignore[dict-item]  # the wrong type is the input under test
 
     with pytest.raises(InvalidInput) as raised:
         services.record_activity(cmd, world.store(), ECONOMY)
@@ -226,7 +226,7 @@ def test_an_attribute_that_is_not_a_finite_number_is_rejected_naming_it(
 
 def test_a_time_without_an_offset_is_rejected_naming_the_field(world: World, alice: str) -> None:
     with pytest.raises(InvalidInput) as raised:
-        world.record(alice, "like", datetime(2026, 3, 2, 12))
+        world.record(alice, "like", datetime(2026, 3, 2, 12))  # noqa: DTZ001 - the naive time is the input under test
 
     assert raised.value.field == "occurredAt"
 
