@@ -199,7 +199,26 @@ class Expiry:
     summary: str
 
 
-@strawberry.type(description="The public guide: every rule, level, tier and honor.")
+@strawberry.type(description="A quest as the guide lists it (the viewer's progress: `quests`).")
+class GuideQuest:
+    id: strawberry.ID
+    title: str
+    guideline: str
+    kind: str
+    starts: datetime | None
+    ends: datetime | None
+    opt_in: bool
+    claim: bool
+    capacity: int | None
+    steps: list[str]
+    reward_points: int
+    reward_honor: str | None
+    reward_coupon: str | None
+    eligibility: str
+    summary: str
+
+
+@strawberry.type(description="The public guide: every rule, level, tier, honor and quest.")
 class EconomyGuide:
     id: strawberry.ID
     name: str
@@ -215,6 +234,7 @@ class EconomyGuide:
     honors: list[Honor]
     reward_tiers: list[RewardTier]
     expiry: Expiry | None
+    quests: list[GuideQuest]
 
 
 def level_type(level: g.GuideLevel) -> Level:
@@ -270,6 +290,7 @@ def guide_type(guide: g.Guide) -> EconomyGuide:
         honors=[honor_type(h) for h in guide.honors],
         reward_tiers=[reward_tier_type(t) for t in guide.reward_tiers],
         expiry=_mirror(Expiry, guide.expiry) if guide.expiry else None,
+        quests=[_mirror(GuideQuest, q) for q in guide.quests],
     )
 
 

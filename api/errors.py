@@ -126,6 +126,17 @@ class NotManual(UserError):
     honor_id: strawberry.ID
 
 
+@strawberry.type(description="The quest is not open now (before its start or after its end).")
+class QuestClosed(UserError):
+    quest_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type(description="The quest's current period is not completed yet.")
+class QuestNotCompleted(UserError):
+    quest_id: strawberry.ID
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -139,6 +150,8 @@ AnyUserError = (
     | InvalidTransition
     | CouponPoolEmpty
     | NotManual
+    | QuestClosed
+    | QuestNotCompleted
 )
 
 
@@ -180,6 +193,14 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return InvalidTransition(message=message, state=error.state, action=error.action)
         case de.CouponPoolEmpty():
             return CouponPoolEmpty(message=message, reward_id=strawberry.ID(error.reward_id))
+        case de.QuestClosed():
+            return QuestClosed(
+                message=message, quest_id=strawberry.ID(error.quest_id), reason=error.reason
+            )
+        case de.QuestNotCompleted():
+            return QuestNotCompleted(message=message, quest_id=strawberry.ID(error.quest_id))
+        case de.QuestFull():
+            return LimitReached(message=message, limit=error.capacity, already=error.capacity)
         case de.HonorNotManual():
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")

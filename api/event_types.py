@@ -74,6 +74,23 @@ class RedemptionUpdated:
     at: datetime
 
 
+@strawberry.type(description="An activity counted toward a quest's steps.")
+class QuestProgressed:
+    quest_id: strawberry.ID
+    done: list[int] = strawberry.field(description="Activities counted per step, in order.")
+    at: datetime
+
+
+@strawberry.type(description="Every step of a quest is done.")
+class QuestCompleted:
+    quest_id: strawberry.ID
+    rewarded: bool = strawberry.field(
+        description="False when the rewards wait for claimQuestReward or every place was taken."
+    )
+    points: int
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -83,7 +100,9 @@ MemberEvent = Annotated[
     | KocTierChanged
     | HonorGranted
     | HonorRevoked
-    | RedemptionUpdated,
+    | RedemptionUpdated
+    | QuestProgressed
+    | QuestCompleted,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -100,6 +119,8 @@ def event_type(
     | HonorGranted
     | HonorRevoked
     | RedemptionUpdated
+    | QuestProgressed
+    | QuestCompleted
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -132,6 +153,15 @@ def event_type(
             return HonorGranted(honor_id=ID(event.honor_id), tier=event.tier, at=event.at)
         case model.HonorRevoked():
             return HonorRevoked(honor_id=ID(event.honor_id), at=event.at)
+        case model.QuestProgressed():
+            return QuestProgressed(quest_id=ID(event.quest_id), done=list(event.done), at=event.at)
+        case model.QuestCompleted():
+            return QuestCompleted(
+                quest_id=ID(event.quest_id),
+                rewarded=event.rewarded,
+                points=event.points,
+                at=event.at,
+            )
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

@@ -131,3 +131,15 @@ def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivit
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),
     )
+
+
+@strawberry.input
+class StartQuestInput:
+    quest_id: strawberry.ID
+    idempotency_key: str
+
+
+@strawberry.input
+class ClaimQuestRewardInput:
+    quest_id: strawberry.ID
+    idempotency_key: str

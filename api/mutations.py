@@ -26,6 +26,8 @@ from api.errors import (
     NotFound,
     NotManual,
     OutOfStock,
+    QuestClosed,
+    QuestNotCompleted,
     RewardUnavailable,
     user_error,
 )
@@ -40,6 +42,7 @@ from api.permissions import (
     IsServiceOrOperator,
 )
 from api.queries import AwardLine
+from api.quest_types import QuestProgress, progress_type
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
 from domain import services
@@ -47,6 +50,7 @@ from domain.economy import Economy
 from domain.errors import DomainError
 from domain.model import HonorAward as DomainHonorAward
 from domain.ports import UnitOfWork
+from domain.quests import QuestProgress as DomainQuestProgress
 from domain.services import ActivityResult
 
 P = TypeVar("P")
@@ -229,6 +233,27 @@ AdjustPointsResult = Annotated[
     AdjustPointsPayload | InsufficientPoints | NotFound | IdempotencyKeyReused | InvalidInput,
     strawberry.union("AdjustPointsResult"),
 ]
+
+
+@strawberry.type
+class QuestPayload:
+    progress: QuestProgress
+
+
+StartQuestResult = Annotated[
+    QuestPayload | NotFound | NotEligible | QuestClosed | IdempotencyKeyReused | InvalidInput,
+    strawberry.union("StartQuestResult"),
+]
+ClaimQuestRewardResult = Annotated[
+    QuestPayload
+    | NotFound
+    | QuestClosed
+    | QuestNotCompleted
+    | LimitReached
+    | IdempotencyKeyReused
+    | InvalidInput,
+    strawberry.union("ClaimQuestRewardResult"),
+]
 LockLevelResult = Annotated[
     LockLevelPayload | NotFound | InvalidInput, strawberry.union("LockLevelResult")
 ]
@@ -259,6 +284,13 @@ def _activity_payload(result: ActivityResult) -> RecordActivityPayload:
         events=[event_type(e) for e in result.events],
         member_id=record.member_id,
     )
+
+
+def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
+    economy = info.context.runtime.economy
+    quest = economy.quest(progress.quest_id)
+    assert quest is not None, f"progress of unknown quest {progress.quest_id}"
+    return QuestPayload(progress=progress_type(economy, quest, progress))
 
 
 @strawberry.type
@@ -338,6 +370,37 @@ class Mutation:
             )
 
         return cast(RedeemRewardResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsMember],
+        description="Opt in to a quest's current period as the viewer.",
+    )
+    async def start_quest(self, info: Info, input: i.StartQuestInput) -> StartQuestResult:
+        async def act() -> QuestPayload:
+            cmd = c.StartQuest(
+                _viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
+            )
+            return _quest_payload(
+                info, await info.context.runtime.command(services.start_quest, cmd)
+            )
+
+        return cast(StartQuestResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsMember],
+        description="Claim the rewards of a completed quest's current period as the viewer.",
+    )
+    async def claim_quest_reward(
+        self, info: Info, input: i.ClaimQuestRewardInput
+    ) -> ClaimQuestRewardResult:
+        async def act() -> QuestPayload:
+            cmd = c.ClaimQuestReward(
+                _viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
+            )
+            progress = await info.context.runtime.command(services.claim_quest_reward, cmd)
+            return _quest_payload(info, progress)
+
+        return cast(ClaimQuestRewardResult, await _attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def fulfill_redemption(

@@ -17,6 +17,7 @@ from api.errors import InvalidInput, NotFound, bad_input, invalid_input, user_er
 from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
+from api.quests import Quest, QuestFilter, viewer_quests
 from api.settings import page_size_max
 from api.types import HonorAward, Member, Reward
 from domain import services
@@ -135,6 +136,21 @@ class Query:
             raise bad_input("id", "must be the global id of a Member")
         found = await info.context.loaders.members.load(id.node_id)
         return Member.of(found) if found else None
+
+    @field(
+        permissions=[IsMember],
+        description="The economy's quests as the viewer stands on them now, in file order.",
+    )
+    async def quests(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        state: QuestFilter | None = None,
+    ) -> Connection[Quest]:
+        viewer = info.context.viewer
+        assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+        return await viewer_quests(info, viewer.member_id, utc_now(), first, after, state)
 
     @field(description="The public contribution-value guide.")
     def economy(self, info: Info) -> EconomyGuide:

@@ -17,6 +17,7 @@ from api.context import Info
 from api.economy_types import GuideIndex, Honor, KocTier, Level, RewardTier
 from api.fields import field
 from api.permissions import IsSelfOrOperator, can_see
+from api.quest_types import QuestProgress, member_quest_history
 from domain import levels as domain_levels
 from domain import model
 from domain.economy import Reward as DomainReward
@@ -335,6 +336,15 @@ class Member(relay.Node):
             Edge(cursor=ids.encode_cursor("redemption", r.id), node=Redemption.of(r)) for r in page
         ]
         return connection(edges, len(rows) > limit, after)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="The member's progress on quests, by quest id, newest period first.",
+    )
+    async def quests(
+        self, info: Info, first: int = page_size_default, after: str | None = None
+    ) -> Connection[QuestProgress] | None:
+        return await member_quest_history(info, self.owner_id, first, after)
 
 
 def _entry(entry: model.LedgerEntry) -> LedgerEntry:

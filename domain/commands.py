@@ -119,6 +119,26 @@ class Restock:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StartQuest:
+    """A member opts in to a quest (its current instance)."""
+
+    member_id: str
+    quest_id: str
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimQuestReward:
+    """A member claims the rewards of a completed quest instance (the current one)."""
+
+    member_id: str
+    quest_id: str
+    idempotency_key: str
+    at: datetime
+
+
 _NOT_PAYLOAD = ("idempotency_key", "at")
 _payload_fields: dict[type, tuple[str, ...]] = {}  # command type -> fields in the digest
 

@@ -137,6 +137,34 @@ class HonorCapacityReached(DomainError):
         self.max_holders = max_holders
 
 
+class QuestClosed(DomainError):
+    """The quest's window (or its current instance) is not open."""
+
+    code = "QUEST_CLOSED"
+
+    def __init__(self, quest_id: str, reason: str) -> None:
+        super().__init__(f"quest {quest_id!r} {reason}")
+        self.quest_id = quest_id
+        self.reason = reason
+
+
+class QuestNotCompleted(DomainError):
+    code = "QUEST_NOT_COMPLETED"
+
+    def __init__(self, quest_id: str) -> None:
+        super().__init__(f"quest {quest_id!r} is not completed in its current period")
+        self.quest_id = quest_id
+
+
+class QuestFull(DomainError):
+    code = "LIMIT_REACHED"
+
+    def __init__(self, quest_id: str, capacity: int) -> None:
+        super().__init__(f"quest {quest_id!r} pays its first {capacity} completers only")
+        self.quest_id = quest_id
+        self.capacity = capacity
+
+
 @dataclass(frozen=True, slots=True)
 class EconomyIssue:
     """One problem in an economy file, located as precisely as the file allows."""

@@ -15,7 +15,18 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.economy import Economy, Honor, KocProgram, KocTier, Level, Limit, Reward, Rule, Streak
+from domain.economy import (
+    Economy,
+    Honor,
+    KocProgram,
+    KocTier,
+    Level,
+    Limit,
+    Quest,
+    Reward,
+    Rule,
+    Streak,
+)
 
 PERIOD_WORDS = {"day": "a day", "week": "a week", "month": "a month", "lifetime": "in total"}
 FULFILMENT_WORDS = {
@@ -193,6 +204,25 @@ class GuideExpiry:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideQuest:
+    id: str
+    title: str
+    guideline: str
+    kind: str  # one_off | daily | weekly | monthly
+    starts: datetime | None
+    ends: datetime | None
+    opt_in: bool
+    claim: bool
+    capacity: int | None
+    steps: tuple[str, ...]  # each step in words, e.g. "3 post (photos >= 1)"
+    reward_points: int
+    reward_honor: str | None
+    reward_coupon: str | None
+    eligibility: str  # who may take it, in words ("" for everyone)
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -208,6 +238,7 @@ class Guide:
     honors: tuple[GuideHonor, ...]
     reward_tiers: tuple[GuideRewardTier, ...]
     expiry: GuideExpiry | None
+    quests: tuple[GuideQuest, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -247,6 +278,66 @@ def build_guide(economy: Economy) -> Guide:
             for tier in economy.reward_tiers
         ),
         expiry=_expiry(economy.expiry.after_months) if economy.expiry else None,
+        quests=tuple(_quest(economy, quest) for quest in economy.quests),
+    )
+
+
+QUEST_PERIODS = {"one_off": "once", "daily": "every day", "weekly": "every week",
+                 "monthly": "every month"}  # fmt: skip
+
+
+def _quest(economy: Economy, quest: Quest) -> GuideQuest:
+    steps = tuple(
+        f"{number(s.count)} × {s.kind.replace('_', ' ')}"
+        + (f" with {join([str(c) for c in s.conditions])}" if s.conditions else "")
+        for s in quest.steps
+    )
+    pays: list[str] = []
+    if quest.reward.points:
+        pays.append(points(quest.reward.points, economy.currency))
+    honor = economy.honor(quest.reward.honor) if quest.reward.honor else None
+    if honor is not None:
+        pays.append(f"the {honor.title} honor")
+    coupon = economy.reward(quest.reward.coupon) if quest.reward.coupon else None
+    if coupon is not None:
+        pays.append(f"a {coupon.title} code")
+    who: list[str] = []
+    if quest.min_level:
+        level = economy.level(quest.min_level)
+        who.append(f"level {level.title if level else quest.min_level} or above")
+    if quest.koc_tier:
+        tier = economy.koc_tier(quest.koc_tier)
+        who.append(f"KOC tier {tier.title if tier else quest.koc_tier} or above")
+    if quest.honor:
+        needed = economy.honor(quest.honor)
+        who.append(f"holders of {needed.title if needed else quest.honor}")
+    eligibility = f"Open to {join(who)}." if who else ""
+    order = " in this order" if quest.ordered else ""
+    summary = f"{QUEST_PERIODS[quest.kind].capitalize()}: {join(steps)}{order}, for {join(pays)}."
+    if quest.opt_in:
+        summary += " Join first."
+    if quest.claim:
+        summary += " Claim the reward before the period ends."
+    if quest.capacity is not None:
+        summary += f" The first {number(quest.capacity)} finishers are paid."
+    if eligibility:
+        summary += f" {eligibility}"
+    return GuideQuest(
+        id=quest.id,
+        title=quest.title,
+        guideline=quest.guideline,
+        kind=quest.kind,
+        starts=quest.starts,
+        ends=quest.ends,
+        opt_in=quest.opt_in,
+        claim=quest.claim,
+        capacity=quest.capacity,
+        steps=steps,
+        reward_points=quest.reward.points,
+        reward_honor=quest.reward.honor,
+        reward_coupon=quest.reward.coupon,
+        eligibility=eligibility,
+        summary=summary,
     )
 
 

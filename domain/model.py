@@ -379,6 +379,25 @@ class PointsExpired:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class QuestProgressed:
+    member_id: str
+    quest_id: str
+    instance: int
+    done: tuple[int, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuestCompleted:
+    member_id: str
+    quest_id: str
+    instance: int
+    rewarded: bool  # False: the rewards wait for a claim (or the places were all taken)
+    points: int
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -389,4 +408,6 @@ Event = (
     | HonorRevoked
     | RedemptionUpdated
     | PointsExpired
+    | QuestProgressed
+    | QuestCompleted
 )

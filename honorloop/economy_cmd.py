@@ -142,6 +142,7 @@ def summary(economy: Economy) -> str:
         _count(len(economy.honors), "honor"),
         _count(len(economy.reward_tiers), "reward tier"),
         _count(len(economy.rewards), "reward"),
+        _count(len(economy.quests), "quest"),
     ]
     return ", ".join(parts)
 

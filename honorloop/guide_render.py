@@ -33,6 +33,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
     if guide.koc is not None:
         sections.append(("KOC tiers", _text_koc(guide.koc, width)))
     sections.append(("Honors", _text_honors(guide, width)))
+    if guide.quests:
+        sections.append(("Quests", _text_quests(guide, width)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -96,6 +98,17 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
         if honor.description:
             out += _wrap(honor.description, width, indent=4)
         out += _wrap(honor.criteria, width, indent=4)
+        out.append("")
+    return out
+
+
+def _text_quests(guide: Guide, width: int) -> list[str]:
+    out: list[str] = []
+    for quest in guide.quests:
+        out.append(f"  {quest.title}")
+        if quest.guideline:
+            out += _wrap(quest.guideline, width, indent=4)
+        out += _wrap(quest.summary, width, indent=4)
         out.append("")
     return out
 
@@ -220,6 +233,12 @@ def render_markdown(guide: Guide) -> str:
         how = "granted by the team" if honor.manual else "automatic"
         text = _md(honor.description) + ("<br>" if honor.description else "") + _md(honor.criteria)
         out.append(f"| **{_md(honor.title)}** | {how} | {text} |")
+
+    if guide.quests:
+        out += ["", "## Quests", "", "| Quest | What to do and what it pays |", "|---|---|"]
+        for quest in guide.quests:
+            text = _md(quest.guideline) + ("<br>" if quest.guideline else "") + _md(quest.summary)
+            out.append(f"| **{_md(quest.title)}** | {text} |")
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

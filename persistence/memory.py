@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self, overload
@@ -34,6 +34,7 @@ from domain.model import (
     held_account,
     is_member_account,
 )
+from domain.quests import QuestProgress
 
 
 class LedgerEntries(Sequence[LedgerEntry]):
@@ -102,6 +103,8 @@ class MemoryState:
     claimed_codes: dict[str, str] = field(default_factory=dict)
     redemptions: dict[str, Redemption] = field(default_factory=dict)
     honors: dict[str, HonorAward] = field(default_factory=dict)
+    quests: dict[tuple[str, str, int], QuestProgress] = field(default_factory=dict)
+    quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -122,6 +125,8 @@ class _Staged:
         self.claims: dict[str, tuple[str, str]] = {}  # redemption -> (reward, code)
         self.redemptions: dict[str, Redemption] = {}
         self.honors: dict[str, HonorAward] = {}
+        self.quests: dict[tuple[str, str, int], QuestProgress] = {}
+        self.quest_places: dict[tuple[str, int], int] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
@@ -165,6 +170,9 @@ class _Staged:
             s.claimed_codes[redemption_id] = code
         s.redemptions.update(self.redemptions)
         s.honors.update(self.honors)
+        if self.quests:
+            s.quests.update(self.quests)
+            s.quest_places.update(self.quest_places)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
 
@@ -201,6 +209,7 @@ class MemoryUnitOfWork:
         self.stock = _Stock(self)
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
+        self.quests = _Quests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -511,6 +520,46 @@ class _Honors(_Repo):
         wanted = set(honor_ids)
         found = [a for a in self._all().values() if a.honor_id in wanted and a.active]
         return sorted(found, key=lambda a: (a.granted_at, a.id))[:limit]
+
+
+class _Quests(_Repo):
+    def get(self, member_id: str, quest_id: str, instance: int) -> QuestProgress | None:
+        key = (member_id, quest_id, instance)
+        staged = self.staged.quests.get(key)
+        if staged is not None:
+            return staged
+        found = self.state.quests.get(key)
+        return replace(found) if found is not None else None  # a copy: rollback drops edits
+
+    def add(self, progress: QuestProgress) -> None:
+        key = (progress.member_id, progress.quest_id, progress.instance)
+        assert self.get(*key) is None, f"quest progress {key} exists already"
+        self.staged.quests[key] = progress
+
+    def save(self, progress: QuestProgress) -> None:
+        self.staged.quests[(progress.member_id, progress.quest_id, progress.instance)] = progress
+
+    def list_for_member(
+        self, member_id: str, after: tuple[str, int] | None, limit: int
+    ) -> list[QuestProgress]:
+        mine = {k: v for k, v in self.state.quests.items() if k[0] == member_id}
+        mine.update({k: v for k, v in self.staged.quests.items() if k[0] == member_id})
+        keys = sorted(mine, key=lambda k: (k[1], -k[2]))
+        if after is not None:
+            keys = [k for k in keys if (k[1], -k[2]) > (after[0], -after[1])]
+        return [replace(mine[k]) for k in keys[:limit]]
+
+    def take_place(self, quest_id: str, instance: int, capacity: int) -> bool:
+        taken = self.completions(quest_id, instance)
+        if taken >= capacity:
+            return False
+        self.staged.quest_places[(quest_id, instance)] = taken + 1
+        return True
+
+    def completions(self, quest_id: str, instance: int) -> int:
+        key = (quest_id, instance)
+        staged = self.staged.quest_places.get(key)
+        return staged if staged is not None else self.state.quest_places.get(key, 0)
 
 
 class _Idempotency(_Repo):

@@ -28,12 +28,14 @@ from domain.calendar import day_number, month_index
 from domain.commands import (
     AddCouponCodes,
     CancelRedemption,
+    ClaimQuestReward,
     FulfillRedemption,
     RecordActivity,
     RedeemReward,
     RegisterMember,
     Restock,
     ReviewMember,
+    StartQuest,
     batch_size_max,
 )
 from domain.economy import Economy, Reward
@@ -48,9 +50,11 @@ from domain.model import (
     KocTierChanged,
     LevelChanged,
     PointsExpired,
+    QuestCompleted,
     available_account,
     held_account,
 )
+from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
 from simulation.invariants import ledger_problems
 from simulation.population import Archetype, Population
@@ -63,6 +67,9 @@ AT_ACTIVITY = 0.05
 AT_FULFIL = 0.96
 AT_REVIEW = 0.98
 AT_METRICS = 0.99
+AT_QUEST_JOIN = 60  # seconds after local midnight: before the day's first activity
+AT_QUEST_CLAIM = 86_340  # after the day's last activity, before the period can close
+QUEST_COUNTS = ("started", "completed", "paid", "full", "points")
 ACTIVITY_FIRST_S = 3_600  # members act between 01:00 and 22:00 local time
 ACTIVITY_LAST_S = 79_200
 MAU_WINDOW_DAYS = 30
@@ -83,6 +90,7 @@ class Run:
     stockout_day: dict[str, int | None]
     days_to_level: dict[str, list[int]]  # level id -> days from joining, per member
     honors_awarded: dict[str, int]
+    quests: dict[str, dict[str, int]]  # quest id -> started, completed, paid, full, points
     redemptions_by_reward: dict[str, int]
     cohort_active: list[list[int]]  # [cohort][age in months] members active
     cohort_size: list[int]
@@ -242,6 +250,13 @@ class Simulation:
             r.id: None for r in self.rewards if r.stock is not None
         }
         self.honors_awarded: dict[str, int] = {h.id: 0 for h in economy.honors}
+        self.quest_counts: dict[str, dict[str, int]] = {
+            q.id: dict.fromkeys(QUEST_COUNTS, 0) for q in economy.quests
+        }
+        self.opt_in_quests = tuple(q for q in economy.quests if q.opt_in)
+        self.arch_uptake = np.array([a.quest_uptake_per_visit for a in self.archetypes])
+        self.quest_joined: set[tuple[int, str, int]] = set()  # (member, quest, instance)
+        self.to_claim: dict[tuple[int, str], int] = {}  # (member, quest) -> instance
         self.redemptions_by_reward: dict[str, int] = {r.id: 0 for r in self.rewards}
         self.errors: dict[str, int] = {}
         self.daily: dict[str, list[float]] = {}
@@ -290,6 +305,7 @@ class Simulation:
             stockout_day=self.stockout,
             days_to_level=self._days_to_level(),
             honors_awarded=self.honors_awarded,
+            quests=self.quest_counts,
             redemptions_by_reward=self.redemptions_by_reward,
             cohort_active=cohorts[0],
             cohort_size=cohorts[1],
@@ -308,7 +324,9 @@ class Simulation:
             yield env.timeout(day + AT_ACTIVITY - env.now)
             self._arrivals(day)
             visitors = self._visitors(day)
+            self._join_quests(day, visitors)
             self._activities(day, visitors)
+            self._claim_quests(day, visitors)
             self._redemptions(day, visitors)
             yield env.timeout(day + AT_FULFIL - env.now)
             self._fulfil(day)
@@ -582,17 +600,7 @@ class Simulation:
         churn = self.pop.churn
         for event in events:
             if isinstance(event, LevelChanged):
-                rank = self.level_rank[event.to_level]
-                old = int(m.rank[mi])
-                m.rank[mi] = rank
-                if rank > old:
-                    reach = m.first_reach[mi]
-                    for r in range(old + 1, rank + 1):
-                        if reach[r] < 0:
-                            reach[r] = day
-                    m.recognition[mi] = max(
-                        m.recognition[mi] * churn.recognition_factor, churn.recognition_floor
-                    )
+                self._level_is(mi, event.to_level, day)
             elif isinstance(event, HonorGranted):
                 self.honors_awarded[event.honor_id] += 1
                 m.recognition[mi] = max(
@@ -602,6 +610,96 @@ class Simulation:
                 m.koc[mi] = -1 if event.to_tier is None else self.koc_rank[event.to_tier]
             elif isinstance(event, PointsExpired):
                 m.available[mi] -= event.points
+            elif isinstance(event, QuestCompleted):
+                self._quest_completed(mi, event)
+
+    def _level_is(self, mi: int, level_id: str, day: int) -> None:
+        m = self.m
+        churn = self.pop.churn
+        rank = self.level_rank[level_id]
+        old = int(m.rank[mi])
+        m.rank[mi] = rank
+        if rank > old:
+            reach = m.first_reach[mi]
+            for r in range(old + 1, rank + 1):
+                if reach[r] < 0:
+                    reach[r] = day
+            m.recognition[mi] = max(
+                m.recognition[mi] * churn.recognition_factor, churn.recognition_floor
+            )
+
+    def _quest_completed(self, mi: int, event: QuestCompleted) -> None:
+        counts = self.quest_counts[event.quest_id]
+        counts["completed"] += 1
+        quest = self.economy.quest(event.quest_id)
+        assert quest is not None, f"completion of unknown quest {event.quest_id}"
+        if event.rewarded:
+            self._quest_paid(mi, counts, event.points)
+        elif quest.claim and not self._full(mi, quest.id, event.instance):
+            self.to_claim[(mi, quest.id)] = event.instance
+        else:
+            counts["full"] += 1
+
+    def _full(self, mi: int, quest_id: str, instance: int) -> bool:
+        with self.store() as uow:
+            progress = uow.quests.get(member_id(mi), quest_id, instance)
+        return progress is not None and progress.state is QuestState.FULL
+
+    def _quest_paid(self, mi: int, counts: dict[str, int], points: int) -> None:
+        counts["paid"] += 1
+        counts["points"] += points
+        if points:
+            self.m.available[mi] += points
+            self.m.earned[mi] += points
+
+    def _join_quests(self, day: int, visitors: np.ndarray) -> None:
+        """Visitors join open opt-in quests with their archetype's uptake, before the
+        day's activity, so that it counts."""
+        if not self.opt_in_quests or len(visitors) == 0:
+            return
+        uptake = self.arch_uptake[self.m.arch[visitors]]
+        joining = visitors[self.rng.quests.random(len(visitors)) < uptake]
+        at = self.at(day, AT_QUEST_JOIN)
+        local_day = day_number(at, self.tz)
+        for mi in joining.tolist():
+            for quest in self.opt_in_quests:
+                instance = instance_of(quest, local_day)
+                if (mi, quest.id, instance) in self.quest_joined or not is_open(quest, at):
+                    continue
+                gate = self.level_rank[quest.min_level] if quest.min_level else 0
+                if self.m.rank[mi] < gate:
+                    continue
+                cmd = StartQuest(member_id(mi), quest.id, self.next_key("q"), at)
+                self._log("start_quest", cmd)
+                try:
+                    services.start_quest(cmd, self.store(), self.economy)
+                except DomainError as error:
+                    self.errors[error.code] = self.errors.get(error.code, 0) + 1
+                    continue
+                self.quest_joined.add((mi, quest.id, instance))
+                self.quest_counts[quest.id]["started"] += 1
+
+    def _claim_quests(self, day: int, visitors: np.ndarray) -> None:
+        """Visitors claim what their completed claim quests owe them."""
+        if not self.to_claim:
+            return
+        at = self.at(day, AT_QUEST_CLAIM)
+        present = set(visitors.tolist())
+        for (mi, quest_id), _instance in sorted(self.to_claim.items()):
+            if mi not in present:
+                continue
+            del self.to_claim[(mi, quest_id)]
+            cmd = ClaimQuestReward(member_id(mi), quest_id, self.next_key("c"), at)
+            self._log("claim_quest", cmd)
+            try:
+                services.claim_quest_reward(cmd, self.store(), self.economy)
+            except DomainError as error:  # the period closed before the member came back
+                self.errors[error.code] = self.errors.get(error.code, 0) + 1
+                continue
+            quest = self.economy.quest(quest_id)
+            assert quest is not None, f"claim of unknown quest {quest_id}"
+            self._quest_paid(mi, self.quest_counts[quest_id], quest.reward.points)
+            self._level_is(mi, services.get_member(member_id(mi), self.store()).level_id, day)
 
     def _redemptions(self, day: int, visitors: np.ndarray) -> None:
         """Visitors who shop: deal hunters take the dearest reward they can afford at once;

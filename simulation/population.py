@@ -76,6 +76,7 @@ class Archetype:
     redeem_probability_per_visit: float
     interactions_median: float  # content performance: lognormal interactions per note
     interactions_sigma: float
+    quest_uptake_per_visit: float = 0.0  # chance a visitor joins an open opt-in quest
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,7 @@ ARCHETYPE_FIELDS = {
     "goal_tier",
     "redeem_probability_per_visit",
     "interactions",
+    "quest_uptake_per_visit",
 }
 
 
@@ -303,6 +305,9 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 ),
                 interactions_sigma=r.number(
                     content, f"{where}.interactions", "sigma", 1.0, 0.0, 10.0
+                ),
+                quest_uptake_per_visit=r.number(
+                    raw, where, "quest_uptake_per_visit", 0.0, 0.0, 1.0
                 ),
             )
         )

@@ -11,12 +11,14 @@ from domain import services
 from domain.commands import (
     AddCouponCodes,
     CancelRedemption,
+    ClaimQuestReward,
     FulfillRedemption,
     RecordActivity,
     RedeemReward,
     RegisterMember,
     Restock,
     ReviewMember,
+    StartQuest,
 )
 from domain.economy import Economy
 from domain.errors import DomainError
@@ -83,6 +85,15 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
                     mapped, payload.actor, payload.at, payload.reason, payload.member_id
                 )
                 services.cancel_redemption(cancel, uow(), economy)
+        elif kind in ("start_quest", "claim_quest"):
+            assert isinstance(payload, StartQuest | ClaimQuestReward)
+            try:
+                if isinstance(payload, StartQuest):
+                    services.start_quest(payload, uow(), economy)
+                else:
+                    services.claim_quest_reward(payload, uow(), economy)
+            except DomainError:
+                continue
         elif kind == "review":
             assert isinstance(payload, ReviewMember)
             services.review_member(payload, uow(), economy)

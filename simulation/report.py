@@ -307,6 +307,19 @@ def render(
         line_chart("Honors awarded (cumulative)", [("honors_awarded", bands["honors_awarded"])])
     )
     out.append(_table(["honor", "awarded"], [(h, _ci(v)) for h, v in s["honors_awarded"].items()]))
+    if s.get("quests"):
+        out.append("<h2>Quests</h2>")
+        out.append(
+            "<p>Per replication (mean and 95% interval): members who joined an opt-in "
+            "quest, periods completed, completions paid, completions after every place "
+            "was taken, and the points the quest issued.</p>"
+        )
+        rows5 = [
+            (q, _ci(c["started"]), _ci(c["completed"]), _ci(c["paid"]), _ci(c["full"]),
+             _ci(c["points"]))
+            for q, c in s["quests"].items()
+        ]  # fmt: skip
+        out.append(_table(["quest", "joined", "completed", "paid", "full", "points"], rows5))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(_table(["error code", "count"], list(s["rejected_commands"].items())))

@@ -16,6 +16,7 @@ PURPOSES = (
     "redemptions",
     "fulfilment",
     "churn",
+    "quests",  # appended: spawning one more child leaves the earlier streams unchanged
 )
 
 
@@ -29,6 +30,7 @@ class Streams:
     redemptions: np.random.Generator
     fulfilment: np.random.Generator
     churn: np.random.Generator
+    quests: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -182,6 +182,10 @@ def summarize(
             "days": [None if d is None else d + 1 for d in days],
         }
     honors = {h: band([run.honors_awarded[h] for run in runs]) for h in runs[0].honors_awarded}
+    quests = {
+        q: {name: band([run.quests[q][name] for run in runs]) for name in counts}
+        for q, counts in runs[0].quests.items()
+    }
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -204,6 +208,7 @@ def summarize(
         "levels": levels,
         "stockouts": stockouts,
         "honors_awarded": honors,
+        "quests": quests,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

@@ -221,6 +221,55 @@ class Expiry:
     after_months: int  # points earned in month M expire when month M + after_months ends
 
 
+QuestKind = Literal["one_off", "daily", "weekly", "monthly"]
+QUEST_KINDS: tuple[QuestKind, ...] = ("one_off", "daily", "weekly", "monthly")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestStep:
+    """`count` activities of `kind` whose attributes meet every condition."""
+
+    kind: str
+    count: int
+    conditions: tuple[Condition, ...] = ()
+
+    def matches(self, kind: str, attributes: Mapping[str, float]) -> bool:
+        return kind == self.kind and all(c.holds(attributes) for c in self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestReward:
+    points: int = 0
+    honor: str | None = None  # an honor granted on completion
+    coupon: str | None = None  # a coupon-code reward: one code from its pool, at no cost
+
+
+@dataclass(frozen=True, slots=True)
+class Quest:
+    """A goal over activities. A recurring kind opens a fresh instance each local day,
+    week or month inside the window; `capacity` limits completers per instance."""
+
+    id: str
+    title: str
+    guideline: str
+    kind: QuestKind
+    steps: tuple[QuestStep, ...]
+    reward: QuestReward
+    starts: datetime | None = None
+    ends: datetime | None = None
+    ordered: bool = False
+    opt_in: bool = False
+    claim: bool = False  # rewards wait for claimQuestReward instead of paying at once
+    capacity: int | None = None
+    min_level: str | None = None
+    koc_tier: str | None = None
+    honor: str | None = None  # an honor the member must hold
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(step.kind for step in self.steps)
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str
@@ -237,6 +286,7 @@ class Economy:
     reward_tiers: tuple[RewardTier, ...]
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
+    quests: tuple[Quest, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -247,6 +297,9 @@ class Economy:
     _rewards_by_id: dict[str, Reward] = field(init=False, repr=False, compare=False)
     _reward_tiers_by_id: dict[str, RewardTier] = field(init=False, repr=False, compare=False)
     _koc_tiers_by_id: dict[str, KocTier] = field(init=False, repr=False, compare=False)
+    _quests_by_id: dict[str, Quest] = field(init=False, repr=False, compare=False)
+    # Quests with a step of each activity kind: an activity of another kind skips them all.
+    quests_by_kind: dict[str, tuple[Quest, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kind: dict[str, list[Rule]] = {}
@@ -264,6 +317,11 @@ class Economy:
             "_rewards_by_id": _first_by_id(self.rewards),
             "_reward_tiers_by_id": _first_by_id(self.reward_tiers),
             "_koc_tiers_by_id": _first_by_id(self.koc.tiers) if self.koc else {},
+            "_quests_by_id": _first_by_id(self.quests),
+            "quests_by_kind": {
+                kind: tuple(q for q in self.quests if kind in q.kinds)
+                for kind in sorted({k for q in self.quests for k in q.kinds})
+            },
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
@@ -300,6 +358,9 @@ class Economy:
 
     def koc_tier(self, tier_id: str) -> KocTier | None:
         return self._koc_tiers_by_id.get(tier_id)
+
+    def quest(self, quest_id: str) -> Quest | None:
+        return self._quests_by_id.get(quest_id)
 
 
 class _Identified(Protocol):

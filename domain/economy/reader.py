@@ -16,6 +16,7 @@ from domain.economy.model import (
     FULFILMENTS,
     HONOR_TRIGGERS,
     PERIODS,
+    QUEST_KINDS,
     Condition,
     Economy,
     Expiry,
@@ -27,6 +28,10 @@ from domain.economy.model import (
     LevelReview,
     Limit,
     PerUnit,
+    Quest,
+    QuestKind,
+    QuestReward,
+    QuestStep,
     Reward,
     RewardTier,
     Rule,
@@ -82,11 +87,46 @@ class _Reader:
         hits = self._find(pattern, 1, len(self.lines))
         return hits[0] if len(hits) == 1 else None
 
+    def _nested_span(self, base: str, index: int, rest: str) -> tuple[int, int, int] | None:
+        """A table inside the `index`-th entry of the array of tables `base`, such as
+        `quests[0].reward` ([quests.reward] after the first [[quests]]) or
+        `quests[1].steps[2]`, or an inline table (`eligibility = {...}`) inside it."""
+        headers = self._find(_HEADER_RE.pattern, 1, len(self.lines))
+        entries = [
+            n
+            for n in headers
+            if re.match(rf"^\s*\[\[\s*{re.escape(base)}\s*\]\]", self.lines[n - 1])
+        ]
+        if index >= len(entries):
+            return None
+        start = entries[index]
+        inside = re.compile(rf"^\s*\[\[?\s*{re.escape(base)}\.")
+        region_end = len(self.lines)
+        for n in headers:
+            if n > start and not inside.match(self.lines[n - 1]):
+                region_end = n - 1
+                break
+        name, entry = rest, 0
+        indexed = re.fullmatch(r"(.+)\[(\d+)\]", rest)
+        if indexed:
+            name, entry = indexed[1], int(indexed[2])
+        own = re.compile(rf"^\s*\[\[?\s*{re.escape(base)}\.{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+        mine = [n for n in headers if start < n <= region_end and own.match(self.lines[n - 1])]
+        if mine:
+            first = mine[min(entry, len(mine) - 1)]
+            later = [n for n in headers if n > first]
+            return first, (later[0] - 1 if later else len(self.lines)), 0
+        inline = self._find(rf"^\s*{re.escape(name)}\s*=", start, region_end)
+        return (inline[0], inline[0], 0) if inline else None
+
     def _span(self, table: str) -> tuple[int, int, int] | None:
         """(first line, last line, which inline entry) of a table path, or None."""
         if not table:
             first_header = next(iter(self._find(_HEADER_RE.pattern, 1, len(self.lines))), None)
             return 1, (first_header or len(self.lines) + 1) - 1, 0
+        nested = re.fullmatch(r"([\w.]+)\[(\d+)\]\.(.+)", table)
+        if nested:
+            return self._nested_span(nested[1], int(nested[2]), nested[3])
         name, entry = table, None
         indexed = re.fullmatch(r"(.+)\[(\d+)\]", table)
         if indexed:
@@ -232,7 +272,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards"}  # fmt: skip
+             "reward_tiers", "rewards", "quests"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -276,6 +316,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     _check_kinds(r, rules, koc, honors)
     tiers = _reward_tiers(r, r.table(data, "", "reward_tiers"))
     rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
+    quests = _quests(r, data.get("quests", []), rules, koc, honors, rewards, level_ids)
     if r.issues:
         return None
     return Economy(
@@ -293,6 +334,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         reward_tiers=tiers,
         rewards=rewards,
         expiry=expiry,
+        quests=quests,
     )
 
 
@@ -314,13 +356,7 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
             r.problem("rules", rule_id, "must be a table")
             continue
         r.known(raw, table, RULE_FIELDS)
-        conditions: list[Condition] = []
-        for text in r.strings(raw, table, "when"):
-            match = CONDITION_RE.match(text)
-            if not match:
-                r.problem(table, "when", f"{text!r} is not a condition like 'photos >= 1'")
-                continue
-            conditions.append(Condition(match[1], match[2], float(match[3])))
+        conditions = _conditions(r, raw, table)
         per_unit = None
         if "per_unit" in raw:
             pu = r.table(raw, table, "per_unit")
@@ -382,7 +418,7 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
             description=r.string(raw, table, "description", ""),
             kind=kind,
             points=r.integer(raw, table, "points", 0 if per_unit else None),
-            conditions=tuple(conditions),
+            conditions=conditions,
             per_unit=per_unit,
             limits=tuple(limits),
             once_per_subject=once,
@@ -396,6 +432,18 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
         out.append(rule)
     _check_shadowed(r, tuple(out), data)
     return tuple(out)
+
+
+def _conditions(r: _Reader, raw: Mapping[str, Any], table: str) -> tuple[Condition, ...]:
+    """The `when` list: conditions like 'photos >= 1' that must all hold."""
+    conditions: list[Condition] = []
+    for text in r.strings(raw, table, "when"):
+        match = CONDITION_RE.match(text)
+        if not match:
+            r.problem(table, "when", f"{text!r} is not a condition like 'photos >= 1'")
+            continue
+        conditions.append(Condition(match[1], match[2], float(match[3])))
+    return tuple(conditions)
 
 
 def _check_shadowed(r: _Reader, rules: tuple[Rule, ...], data: dict[str, Any]) -> None:
@@ -659,3 +707,140 @@ def _rewards(
             r.problem(table, "available_until", "must be later than available_from")
         out.append(reward)
     return tuple(out)
+
+
+QUEST_FIELDS = {"id", "title", "guideline", "kind", "starts", "ends", "steps", "ordered",
+                "opt_in", "claim", "capacity", "eligibility", "reward"}  # fmt: skip
+quests_max = 200
+quest_steps_max = 20
+
+
+def _quests(
+    r: _Reader,
+    raw: Any,
+    rules: tuple[Rule, ...],
+    koc: KocProgram | None,
+    honors: tuple[Honor, ...],
+    rewards: tuple[Reward, ...],
+    level_ids: set[str],
+) -> tuple[Quest, ...]:
+    if not isinstance(raw, list):
+        r.problem("quests", "", "must be an array of tables ([[quests]])")
+        return ()
+    if len(raw) > quests_max:
+        r.problem("quests", "", f"at most {quests_max} quests are allowed")
+    kinds = {rule.kind for rule in rules}
+    if koc is not None:
+        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    out: list[Quest] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        table = f"quests[{index}]"
+        if not isinstance(item, dict):
+            r.problem(table, "", "each quest must be a table")
+            continue
+        r.known(item, table, QUEST_FIELDS)
+        quest_id = r.string(item, table, "id")
+        r.ident(table, "id", quest_id)
+        if quest_id in seen:
+            r.problem(table, "id", f"quest {quest_id!r} is declared twice")
+        seen.add(quest_id)
+        kind = _quest_kind(r, item, table)
+        steps = _quest_steps(r, item.get("steps"), table, kinds)
+        starts, ends = r.when(item, table, "starts"), r.when(item, table, "ends")
+        if starts is not None and ends is not None and ends <= starts:
+            r.problem(table, "ends", "must be later than starts")
+        eligibility = r.table(item, table, "eligibility")
+        et = f"{table}.eligibility"
+        r.known(eligibility, et, {"min_level", "koc_tier", "honor"})
+        min_level = r.opt_string(eligibility, et, "min_level")
+        if min_level is not None and min_level not in level_ids:
+            r.problem(et, "min_level", f"names unknown level {min_level!r}")
+        koc_tier = r.opt_string(eligibility, et, "koc_tier")
+        if koc_tier is not None and (koc is None or koc_tier not in {t.id for t in koc.tiers}):
+            r.problem(et, "koc_tier", f"names unknown KOC tier {koc_tier!r}")
+        needed_honor = r.opt_string(eligibility, et, "honor")
+        honor_ids = {h.id for h in honors}
+        if needed_honor is not None and needed_honor not in honor_ids:
+            r.problem(et, "honor", f"names unknown honor {needed_honor!r}")
+        reward = _quest_reward(r, item, table, honors, rewards)
+        out.append(
+            Quest(
+                id=quest_id,
+                title=r.string(item, table, "title", quest_id.replace("_", " ").capitalize()),
+                guideline=r.string(item, table, "guideline", ""),
+                kind=kind,
+                steps=steps,
+                reward=reward,
+                starts=starts,
+                ends=ends,
+                ordered=r.boolean(item, table, "ordered", False),
+                opt_in=r.boolean(item, table, "opt_in", False),
+                claim=r.boolean(item, table, "claim", False),
+                capacity=r.opt_integer(item, table, "capacity", minimum=1),
+                min_level=min_level,
+                koc_tier=koc_tier,
+                honor=needed_honor,
+            )
+        )
+    return tuple(out)
+
+
+def _quest_kind(r: _Reader, item: Mapping[str, Any], table: str) -> QuestKind:
+    value = r.string(item, table, "kind", "one_off")
+    for kind in QUEST_KINDS:
+        if value == kind:
+            return kind
+    r.problem(table, "kind", f"{value!r} must be one of {', '.join(QUEST_KINDS)}")
+    return "one_off"
+
+
+def _quest_steps(r: _Reader, raw: Any, table: str, kinds: set[str]) -> tuple[QuestStep, ...]:
+    if not isinstance(raw, list) or not raw:
+        r.problem(table, "steps", "a quest needs at least one step ([[quests.steps]])")
+        return ()
+    if len(raw) > quest_steps_max:
+        r.problem(table, "steps", f"at most {quest_steps_max} steps are allowed")
+    steps: list[QuestStep] = []
+    for index, item in enumerate(raw):
+        st = f"{table}.steps[{index}]"
+        if not isinstance(item, dict):
+            r.problem(st, "", "each step must be a table like {kind = 'post', count = 3}")
+            continue
+        r.known(item, st, {"kind", "count", "when"})
+        kind = r.string(item, st, "kind")
+        if kind and kind not in kinds:
+            known = ", ".join(sorted(kinds))
+            r.problem(st, "kind", f"no rule or KOC program knows activity kind {kind!r} ({known})")
+        count = r.integer(item, st, "count", 1, minimum=1, maximum=10_000)
+        steps.append(QuestStep(kind, count, _conditions(r, item, st)))
+    return tuple(steps)
+
+
+def _quest_reward(
+    r: _Reader,
+    item: Mapping[str, Any],
+    table: str,
+    honors: tuple[Honor, ...],
+    rewards: tuple[Reward, ...],
+) -> QuestReward:
+    raw = r.table(item, table, "reward")
+    rt = f"{table}.reward"
+    r.known(raw, rt, {"points", "honor", "coupon"})
+    reward = QuestReward(
+        points=r.integer(raw, rt, "points", 0),
+        honor=r.opt_string(raw, rt, "honor"),
+        coupon=r.opt_string(raw, rt, "coupon"),
+    )
+    granted = next((h for h in honors if h.id == reward.honor), None)
+    if reward.honor is not None and (granted is None or not granted.manual):
+        r.problem(rt, "honor", f"{reward.honor!r} must name a manual honor")
+    if reward.coupon is not None:
+        pool = next((w for w in rewards if w.id == reward.coupon), None)
+        if pool is None or pool.fulfilment != "coupon_code":
+            r.problem(
+                rt, "coupon", f"{reward.coupon!r} must name a reward fulfilled by coupon_code"
+            )
+    if not any(key in raw for key in ("points", "honor", "coupon")):
+        r.problem(rt, "", "a quest must reward something: points, an honor or a coupon")
+    return reward

@@ -26,6 +26,13 @@ from domain.services.operator import (
     lock_level,
     revoke_honor,
 )
+from domain.services.quests import (
+    QuestView,
+    claim_quest_reward,
+    quest_history,
+    quests_for,
+    start_quest,
+)
 from domain.services.reads import (
     LEADERBOARD_PERIODS,
     HallOfFameEntry,
@@ -54,12 +61,14 @@ __all__ = [
     "ActivityResult",
     "AdjustmentResult",
     "HallOfFameEntry",
+    "QuestView",
     "RedemptionResult",
     "add_coupon_codes",
     "adjust_points",
     "balances",
     "cancel_redemption",
     "check_eligible",
+    "claim_quest_reward",
     "coupon_codes_max",
     "expirable_points",
     "explain_activity",
@@ -75,6 +84,8 @@ __all__ = [
     "member_ids",
     "member_level_changes",
     "page_size_max",
+    "quest_history",
+    "quests_for",
     "record_activities",
     "record_activity",
     "redeem_reward",
@@ -83,5 +94,6 @@ __all__ = [
     "restock",
     "review_member",
     "revoke_honor",
+    "start_quest",
     "sync_rewards",
 ]

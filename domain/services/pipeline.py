@@ -19,6 +19,7 @@ from domain.earning import Plan
 from domain.economy import Economy, viral_counter
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
+from domain.services import quests
 from domain.services._support import grant_automatic
 
 
@@ -74,10 +75,29 @@ def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[E
     return []
 
 
+def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """Quests with a step of this activity's kind advance (and may complete and pay)."""
+    cmd = recorded.command
+    matching = economy.quests_by_kind.get(cmd.kind)
+    if not matching:
+        return []
+    return quests.on_activity(
+        uow,
+        economy,
+        recorded.member,
+        matching,
+        cmd.kind,
+        cmd.attributes,
+        recorded.at,
+        recorded.activity_id,
+    )
+
+
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
     """Automatic honors whose next tier the member has just reached."""
     return grant_automatic(uow, economy, recorded.member, recorded.at)
 
 
-REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, honors_reactor)
-"""In order: honors come last, so they see the level and KOC tier the activity caused."""
+REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, quests_reactor, honors_reactor)
+"""In order: quests see the KOC tier the activity caused; honors come last, so they see
+the level reached through the activity's points and its quests' rewards."""

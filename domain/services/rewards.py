@@ -141,20 +141,21 @@ def fulfill_redemption(cmd: FulfillRedemption, uow: UnitOfWork, economy: Economy
             code = uow.stock.claim_code(reward.id, redemption.id)
             if code is None:
                 raise CouponPoolEmpty(reward.id)
-        spend = Transfer(
-            uow.next_id("trf"),
-            TransferKind.SPEND,
-            member.id,
-            (
-                Posting(held_account(member.id), -redemption.points),
-                Posting(REDEMPTION, redemption.points),
-            ),
-            cmd.at,
-            redemption.id,
-            reward.id,
-        )
-        assert uow.ledger.post(spend), "held points cover their own redemption"
-        member.progress.consumed += redemption.points
+        if redemption.points:  # 0: handed out at no cost (a quest's coupon)
+            spend = Transfer(
+                uow.next_id("trf"),
+                TransferKind.SPEND,
+                member.id,
+                (
+                    Posting(held_account(member.id), -redemption.points),
+                    Posting(REDEMPTION, redemption.points),
+                ),
+                cmd.at,
+                redemption.id,
+                reward.id,
+            )
+            assert uow.ledger.post(spend), "held points cover their own redemption"
+            member.progress.consumed += redemption.points
         done = replace(
             redemption,
             status=RedemptionStatus.FULFILLED,
@@ -182,21 +183,22 @@ def cancel_redemption(cmd: CancelRedemption, uow: UnitOfWork, economy: Economy) 
         if redemption.status is not RedemptionStatus.RESERVED:
             raise InvalidTransition("redemption", redemption.id, redemption.status.value, "cancel")
         reward = _reward(economy, redemption.reward_id)
-        release = Transfer(
-            uow.next_id("trf"),
-            TransferKind.RELEASE,
-            member.id,
-            (
-                Posting(held_account(member.id), -redemption.points),
-                Posting(available_account(member.id), redemption.points),
-            ),
-            cmd.at,
-            redemption.id,
-            reward.id,
-        )
-        assert uow.ledger.post(release), "held points cover their own release"
-        if reward.stock is not None:
-            uow.stock.put_back(reward.id, redemption.quantity)
+        if redemption.points:  # 0: handed out at no cost, holding no points and no stock
+            release = Transfer(
+                uow.next_id("trf"),
+                TransferKind.RELEASE,
+                member.id,
+                (
+                    Posting(held_account(member.id), -redemption.points),
+                    Posting(available_account(member.id), redemption.points),
+                ),
+                cmd.at,
+                redemption.id,
+                reward.id,
+            )
+            assert uow.ledger.post(release), "held points cover their own release"
+            if reward.stock is not None:
+                uow.stock.put_back(reward.id, redemption.quantity)
         done = replace(
             redemption, status=RedemptionStatus.CANCELLED, updated_at=cmd.at, note=cmd.reason
         )

@@ -26,6 +26,7 @@ from domain.model import (
     TransferKind,
     is_member_account,
 )
+from domain.quests import QuestProgress, QuestState
 
 Row = Mapping[Any, Any]  # a dict, or a SQLAlchemy RowMapping
 
@@ -244,6 +245,39 @@ def honor_from_row(row: Row) -> HonorAward:
         f"honor award {award.id} names a revoker but was never revoked"
     )
     return award
+
+
+def quest_to_row(progress: QuestProgress) -> dict[str, Any]:
+    return {
+        "member_id": progress.member_id,
+        "quest_id": progress.quest_id,
+        "instance": progress.instance,
+        "done": list(progress.done),
+        "state": progress.state.value,
+        "started_at": progress.started_at,
+        "completed_at": progress.completed_at,
+        "completed_by": progress.completed_by,
+        "claimed_at": progress.claimed_at,
+    }
+
+
+def quest_from_row(row: Row) -> QuestProgress:
+    progress = QuestProgress(
+        member_id=row["member_id"],
+        quest_id=row["quest_id"],
+        instance=row["instance"],
+        done=tuple(int(d) for d in row["done"]),
+        state=QuestState(row["state"]),
+        started_at=row["started_at"],
+        completed_at=row["completed_at"],
+        completed_by=row["completed_by"],
+        claimed_at=row["claimed_at"],
+    )
+    assert all(d >= 0 for d in progress.done), f"quest progress {row} counts below zero"
+    assert (progress.state is QuestState.ACTIVE) == (progress.completed_at is None), (
+        f"quest progress {progress.quest_id} of {progress.member_id}: state and completion disagree"
+    )
+    return progress
 
 
 def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:

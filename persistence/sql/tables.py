@@ -209,6 +209,34 @@ class HonorSeatsRow(SQLModel, table=True):
     holders: int = _int()
 
 
+class QuestProgressRow(SQLModel, table=True):
+    """One member's progress on one instance of a quest (instance: local day ordinal,
+    Monday of the week, month index, or 0 for a one-off quest)."""
+
+    __tablename__ = "quest_progress"
+
+    member_id: str = _member_ref(primary_key=True)
+    quest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    done: list[Any] = _json()
+    state: str = _text()
+    started_at: datetime = _instant()
+    completed_at: datetime | None = _instant(nullable=True)
+    completed_by: str | None = _text(nullable=True)
+    claimed_at: datetime | None = _instant(nullable=True)
+
+
+class QuestPlacesRow(SQLModel, table=True):
+    """Completers of a quest instance with a capacity, moved only by conditional updates."""
+
+    __tablename__ = "quest_places"
+    __table_args__ = (sa.CheckConstraint("completed >= 0", name="ck_quest_places_completed"),)
+
+    quest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    completed: int = _int()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -251,5 +279,7 @@ coupon_codes = metadata.tables["coupon_codes"]
 redemptions = metadata.tables["redemptions"]
 honor_awards = metadata.tables["honor_awards"]
 honor_seats = metadata.tables["honor_seats"]
+quest_progress = metadata.tables["quest_progress"]
+quest_places = metadata.tables["quest_places"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

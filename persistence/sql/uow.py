@@ -46,6 +46,7 @@ from domain.model import (
     held_account,
     is_member_account,
 )
+from domain.quests import QuestProgress
 from persistence.sql import mapping
 from persistence.sql import tables as t
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
@@ -110,6 +111,7 @@ class SqlUnitOfWork:
         self.stock = _Stock(self)
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
+        self.quests = _Quests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -694,6 +696,67 @@ class _Honors(_Repo):
             " ORDER BY granted_at, id LIMIT :limit"
         )
         return [mapping.honor_from_row(r) for r in self.uow.all(sql, {**params, "limit": limit})]
+
+
+# --- quests -------------------------------------------------------------------------------
+
+QUESTS = f"SELECT {select_list(t.quest_progress)} FROM quest_progress"
+QUEST_INSERT = insert_sql(t.quest_progress)
+QUEST_UPDATE = update_sql(t.quest_progress, ["member_id", "quest_id", "instance"])
+PLACES_ENSURE = (
+    "INSERT INTO quest_places (quest_id, instance, completed) VALUES (:quest_id, :instance, 0)"
+    " ON CONFLICT (quest_id, instance) DO NOTHING"
+)
+PLACES_TAKE = (
+    "UPDATE quest_places SET completed = completed + 1"
+    " WHERE quest_id = :quest_id AND instance = :instance AND completed < :capacity"
+    " RETURNING completed"
+)
+PLACES = "SELECT completed FROM quest_places WHERE quest_id = :quest_id AND instance = :instance"
+
+
+class _Quests(_Repo):
+    def get(self, member_id: str, quest_id: str, instance: int) -> QuestProgress | None:
+        sql = (
+            f"{QUESTS} WHERE member_id = :member_id AND quest_id = :quest_id"
+            " AND instance = :instance"
+        )
+        params = {"member_id": member_id, "quest_id": quest_id, "instance": instance}
+        row = self.uow.one(sql, params)
+        return mapping.quest_from_row(row) if row is not None else None
+
+    def add(self, progress: QuestProgress) -> None:
+        self.uow.run(QUEST_INSERT, mapping.quest_to_row(progress), write=True)
+
+    def save(self, progress: QuestProgress) -> None:
+        what = f"quest progress {progress.quest_id} was saved before it was added"
+        self.uow.run_checked(QUEST_UPDATE, mapping.quest_to_row(progress), _one_row, what)
+
+    def list_for_member(
+        self, member_id: str, after: tuple[str, int] | None, limit: int
+    ) -> list[QuestProgress]:
+        keyset = ""
+        params: dict[str, Any] = {"member_id": member_id, "limit": limit}
+        if after is not None:
+            keyset = (
+                " AND (quest_id > :after_quest"
+                " OR (quest_id = :after_quest AND instance < :after_instance))"
+            )
+            params.update(after_quest=after[0], after_instance=after[1])
+        sql = (
+            f"{QUESTS} WHERE member_id = :member_id{keyset}"
+            " ORDER BY quest_id, instance DESC LIMIT :limit"
+        )
+        return [mapping.quest_from_row(r) for r in self.uow.all(sql, params)]
+
+    def take_place(self, quest_id: str, instance: int, capacity: int) -> bool:
+        params = {"quest_id": quest_id, "instance": instance, "capacity": capacity}
+        self.uow.run(PLACES_ENSURE, params, write=True)
+        return self.uow.run(PLACES_TAKE, params, write=True).fetchone() is not None
+
+    def completions(self, quest_id: str, instance: int) -> int:
+        found = self.uow.scalar(PLACES, {"quest_id": quest_id, "instance": instance})
+        return int(found or 0)
 
 
 # --- idempotency and audit ----------------------------------------------------------------

@@ -9,6 +9,7 @@ production scheduler would."""
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,14 +24,17 @@ from domain import services
 from domain.commands import (
     AddCouponCodes,
     CancelRedemption,
+    ClaimQuestReward,
     FulfillRedemption,
     RecordActivity,
     RedeemReward,
     RegisterMember,
     Restock,
     ReviewMember,
+    StartQuest,
 )
 from domain.economy import Economy, parse_economy
+from domain.errors import DomainError
 from persistence.sql import SqlStore
 from simulation.engine import LogEntry, member_id
 from simulation.replay import final_state
@@ -150,6 +154,17 @@ def replay_over_api(
             variables = {"input": {"redemptionId": redemptions[payload.redemption_id],
                                    "reason": payload.reason}}  # fmt: skip
             client.call(CANCEL, variables, operator)
+        elif kind == "start_quest":
+            # A member's own action, which the API stamps with the server's clock: a past
+            # run's quest periods are reached through the services (the mutations have
+            # their own end-to-end specs).
+            assert isinstance(payload, StartQuest)
+            with contextlib.suppress(DomainError):  # refused in the simulation too
+                services.start_quest(payload, upkeep(), economy)
+        elif kind == "claim_quest":
+            assert isinstance(payload, ClaimQuestReward)
+            with contextlib.suppress(DomainError):
+                services.claim_quest_reward(payload, upkeep(), economy)
         elif kind == "review":
             assert isinstance(payload, ReviewMember)
             services.review_member(payload, upkeep(), economy)
