@@ -149,7 +149,8 @@ class Query:
         state: QuestFilter | None = None,
     ) -> Connection[Quest]:
         viewer = info.context.viewer
-        assert viewer is not None and viewer.member_id is not None, "guarded by IsMember"
+        assert viewer is not None, "guarded by IsMember"
+        assert viewer.member_id is not None, "guarded by IsMember"
         return await viewer_quests(info, viewer.member_id, utc_now(), first, after, state)
 
     @field(description="The public contribution-value guide.")

@@ -3,6 +3,8 @@ real connections, with two places left, make exactly two paid completers."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from domain import services
 from domain.commands import RecordActivity, RegisterMember
 from domain.quests import QuestState
@@ -40,7 +42,7 @@ def test_twenty_members_completing_at_once_fill_two_places(sql_store: SqlStore) 
         cmd = RecordActivity(member, "post", at, f"post-{member}")
         return services.record_activity(cmd, sql_store(), ECONOMY)
 
-    results = in_parallel([lambda m=m: post(m) for m in members])
+    results = in_parallel([partial(post, m) for m in members])
 
     assert all(isinstance(r, services.ActivityResult) for r in results)
     states = [services.quest_history(m, sql_store())[0].state for m in members]

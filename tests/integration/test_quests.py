@@ -186,8 +186,10 @@ def test_a_replayed_activity_advances_a_quest_once(quests: Quests) -> None:
     again = quests.record(alice, "interaction", at, key="like-1")
 
     progress = quests.progress(alice, "daily_warmup", at)
-    assert progress is not None and progress.done == (0, 1)
-    assert again.replayed and again.events == ()
+    assert progress is not None
+    assert progress.done == (0, 1)
+    assert again.replayed
+    assert again.events == ()
     assert any(isinstance(e, QuestProgressed) for e in first.events)
 
 
@@ -201,7 +203,8 @@ def test_a_daily_quest_opens_a_fresh_instance_each_local_day(quests: Quests) -> 
 
     yesterday = quests.progress(alice, "daily_warmup", late_evening)
     today = quests.progress(alice, "daily_warmup", next_morning)
-    assert yesterday is not None and today is not None
+    assert yesterday is not None
+    assert today is not None
     assert yesterday.instance != today.instance
     assert (yesterday.done, today.done) == ((1, 0), (1, 0))
 
@@ -216,8 +219,10 @@ def test_an_ordered_quest_counts_a_step_only_after_the_steps_before_it(quests: Q
     quests.record(alice, "check_in", at + timedelta(days=1))
 
     done = quests.progress(alice, "first_steps", at + timedelta(days=1))
-    assert early is not None and early.done == (1, 0)
-    assert done is not None and done.state is QuestState.COMPLETED
+    assert early is not None
+    assert early.done == (1, 0)
+    assert done is not None
+    assert done.state is QuestState.COMPLETED
 
 
 def test_an_opt_in_quest_advances_only_after_it_is_started(quests: Quests) -> None:
@@ -232,7 +237,8 @@ def test_an_opt_in_quest_advances_only_after_it_is_started(quests: Quests) -> No
     quests.record(alice, "post", at + timedelta(hours=2))  # no photos: no step matches
 
     progress = quests.progress(alice, "photo_theme", at)
-    assert progress is not None and (progress.state, progress.done) == (QuestState.ACTIVE, (1,))
+    assert progress is not None
+    assert (progress.state, progress.done) == (QuestState.ACTIVE, (1,))
 
 
 def test_a_claim_quest_pays_its_points_honor_and_coupon_once_on_claim(quests: Quests) -> None:
@@ -250,7 +256,9 @@ def test_a_claim_quest_pays_its_points_honor_and_coupon_once_on_claim(quests: Qu
     replay = quests.claim(alice, "photo_theme", at + timedelta(hours=3), key="claim-1")
     again = quests.claim(alice, "photo_theme", at + timedelta(hours=4))
 
-    assert claimed.state is QuestState.CLAIMED and replay == claimed and again == claimed
+    assert claimed.state is QuestState.CLAIMED
+    assert replay == claimed
+    assert again == claimed
     assert quests.available(alice) == before + 50
     honors = services.honors_of(alice, quests.store())
     assert [(h.honor_id, h.granted_by) for h in honors] == [
@@ -332,7 +340,8 @@ def test_the_next_month_opens_a_new_instance_with_its_own_places(quests: Quests)
     quests.record(members[2], "post", february + timedelta(minutes=5), photos=1)
 
     progress = quests.progress(members[2], "photo_theme", february)
-    assert progress is not None and progress.state is QuestState.COMPLETED
+    assert progress is not None
+    assert progress.state is QuestState.COMPLETED
 
 
 def test_a_quest_needing_a_level_is_not_started_below_it(store: StoreFactory) -> None:
