@@ -114,12 +114,17 @@ def read_stats(prefix: Path) -> list[Row]:
                     requests=int(record["Request Count"]),
                     failures=int(record["Failure Count"]),
                     rps=float(record["Requests/s"]),
-                    p50=float(record["50%"] or 0),
-                    p95=float(record["95%"] or 0),
-                    p99=float(record["99%"] or 0),
+                    p50=_percentile(record["50%"]),
+                    p95=_percentile(record["95%"]),
+                    p99=_percentile(record["99%"]),
                 )
             )
     return rows
+
+
+def _percentile(text: str) -> float:
+    """Locust writes "N/A" for a percentile it has too few samples for."""
+    return 0.0 if text in ("", "N/A") else float(text)
 
 
 def _print_rows(rows: list[Row]) -> None:
