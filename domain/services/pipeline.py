@@ -16,7 +16,7 @@ from datetime import datetime
 from domain import koc, levels
 from domain.commands import RecordActivity
 from domain.earning import Plan
-from domain.economy import Economy, viral_counter
+from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 from domain.services._support import grant_automatic
@@ -53,25 +53,32 @@ def levels_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
 
 
 def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """KOC tiers: a published note may promote; a note's metrics may promote or review."""
+    """KOC tiers: a published note may promote; a note's metrics may promote or review.
+    The notes themselves live in `uow.notes`. Metrics also count, for the viral-note
+    honors, the thresholds a note has just reached: once per note, ever, since a note's
+    best figure only grows."""
     program = economy.koc
-    if program is None:
-        return []
     cmd, member = recorded.command, recorded.member
+    if program is None or cmd.subject_id is None:
+        return []
     if cmd.kind in program.note_kinds:
-        note_id = cmd.subject_id or cmd.idempotency_key
-        return list(koc.note_published(economy, member, note_id, recorded.day, recorded.at))
-    if cmd.kind == program.metrics_kind and cmd.subject_id is not None:
-        value = int(cmd.attributes.get(program.interactions_attribute, 0))
-        before = member.progress.note_interactions.get(cmd.subject_id, 0)
-        for honor in economy.honors:
-            threshold = honor.interactions
-            if honor.trigger == "viral_note" and threshold and before < threshold <= value:
-                counter = viral_counter(threshold)
-                counts = member.progress.kind_counts
-                counts[counter] = counts.get(counter, 0) + 1
-        return list(koc.note_measured(economy, member, cmd.subject_id, value, recorded.at))
-    return []
+        return list(
+            koc.note_published(
+                economy, uow.notes, member, cmd.subject_id, recorded.day, recorded.at
+            )
+        )
+    if cmd.kind != program.metrics_kind:
+        return []
+    value = int(cmd.attributes.get(program.interactions_attribute, 0))
+    before = koc.measured(uow.notes, member.id, cmd.subject_id, value)
+    if before is None:
+        return []
+    counts = member.progress.kind_counts
+    for check in economy.honor_checks:
+        trigger = check.trigger
+        if isinstance(trigger, ViralNotes) and before < trigger.interactions <= value:
+            counts[trigger.counter] = counts.get(trigger.counter, 0) + 1
+    return list(koc.note_measured(economy, uow.notes, member, value, recorded.at))
 
 
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:

@@ -37,6 +37,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Note,
     Redemption,
     RedemptionStatus,
     Transfer,
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.members = _Members(self)
         self.ledger = _Ledger(self)
         self.activities = _Activities(self)
+        self.notes = _Notes(self)
         self.stock = _Stock(self)
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
@@ -505,6 +507,43 @@ class _Activities(_Repo):
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
         params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
         self.uow.run(SUBJECT_INSERT, params, write=True)
+
+
+# --- notes --------------------------------------------------------------------------------
+
+NOTES = f"SELECT {select_list(t.notes)} FROM notes"
+NOTE_INSERT = insert_sql(t.notes)
+NOTE_UPDATE = update_sql(t.notes, ["member_id", "note_id"])
+NOTES_COUNTED = "SELECT COUNT(*) FROM notes WHERE member_id = :member_id AND counted_day <= :last"
+LATEST_MEASURED = (
+    f"{NOTES} WHERE member_id = :member_id AND interactions IS NOT NULL"
+    " ORDER BY published_at DESC, note_id DESC LIMIT :limit"
+)
+
+
+class _Notes(_Repo):
+    def get(self, member_id: str, note_id: str) -> Note | None:
+        sql = f"{NOTES} WHERE member_id = :member_id AND note_id = :note_id"
+        row = self.uow.one(sql, {"member_id": member_id, "note_id": note_id})
+        return mapping.note_from_row(row) if row is not None else None
+
+    def add(self, note: Note) -> None:
+        self.uow.run(NOTE_INSERT, mapping.note_to_row(note), write=True)
+
+    def save(self, note: Note) -> None:
+        what = f"note {note.member_id}/{note.note_id} was saved before it was added"
+        self.uow.run_checked(NOTE_UPDATE, mapping.note_to_row(note), _one_row, what)
+
+    def counted(self, member_id: str, first_day: int | None, last_day: int) -> int:
+        sql = NOTES_COUNTED if first_day is None else f"{NOTES_COUNTED} AND counted_day >= :first"
+        params = {"member_id": member_id, "first": first_day, "last": last_day}
+        return int(self.uow.scalar(sql, params))
+
+    def latest_measured(self, member_id: str, limit: int) -> list[Note]:
+        if limit <= 0:
+            return []
+        rows = self.uow.all(LATEST_MEASURED, {"member_id": member_id, "limit": limit})
+        return [mapping.note_from_row(r) for r in rows]
 
 
 # --- stock and coupon codes ---------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""Notes, their metrics and the counts behind honors and KOC tiers, on every store
+(memory, SQLite, PostgreSQL): metrics name a note the member published, a note goes viral
+once, a demotion stands, and counts follow distinct subjects the rules accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+
+from domain import services
+from domain.commands import RecordActivity
+from domain.economy import Economy
+from domain.errors import DomainError
+from domain.model import HonorGranted, KocTierChanged
+from tests.integration.conftest import StoreFactory
+from tests.integration.shop import Shop
+from tests.unit.builders import economy_from, local
+
+DAY0 = local(2026, 5, 4, 10)
+
+# Tiers without windows and a one-note review, so that counts and reviews are easy to see.
+PLAIN_KOC = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 5
+once_per_subject = true
+limits = [{ period = "day", max_count = 2 }]
+
+[koc]
+note_kinds = ["post"]
+review_recent_notes = 1
+review_min_interactions = 100
+
+[[koc.tiers]]
+id = "junior"
+min_notes = 1
+
+[[koc.tiers]]
+id = "steady"
+min_notes = 3
+
+[[koc.tiers]]
+id = "senior"
+viral_interactions = 1000
+
+[honors.writer]
+trigger = "activity_count"
+kinds = ["post"]
+tiers = [{ name = "bronze", at = 2 }, { name = "silver", at = 3 }]
+"""
+)
+
+# A viral tier that only notes of the last 30 days can reach.
+WINDOWED_VIRAL = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 5
+once_per_subject = true
+
+[koc]
+note_kinds = ["post"]
+
+[[koc.tiers]]
+id = "junior"
+min_notes = 1
+
+[[koc.tiers]]
+id = "rising"
+viral_interactions = 1000
+within_days = 30
+"""
+)
+
+
+def day(n: int, minute: int = 0) -> datetime:
+    return DAY0 + timedelta(days=n, minutes=minute)
+
+
+@pytest.fixture
+def koc(store: StoreFactory, koc_economy: Economy) -> Shop:
+    return Shop(store, koc_economy)
+
+
+def world(store: StoreFactory, economy: Economy) -> Shop:
+    return Shop(store, economy)
+
+
+def publish(shop: Shop, member: str, note: str, on: datetime) -> None:
+    shop.record(member, "post", on, note, photos=1)
+
+
+def measure(shop: Shop, member: str, note: str, interactions: int, on: datetime) -> list[str]:
+    """The member's KOC tier changes the metrics caused, as target tiers."""
+    result = shop.record(member, "note_metrics", on, note, interactions=interactions)
+    return [str(e.to_tier) for e in result.events if isinstance(e, KocTierChanged)]
+
+
+def batch(shop: Shop, cmds: Sequence[RecordActivity]) -> list[services.ActivityResult]:
+    """Record in batches of 100 (the services' limit); every item must succeed."""
+    results: list[services.ActivityResult] = []
+    for start in range(0, len(cmds), 100):
+        done = services.record_activities(cmds[start : start + 100], shop.store(), shop.economy)
+        for outcome in done:
+            assert not isinstance(outcome, DomainError), outcome
+            results.append(outcome)
+    return results
+
+
+def honors(shop: Shop, member: str) -> list[tuple[str, str | None]]:
+    return sorted((honor, tier) for honor, tier, active in shop.honors(member) if active)
+
+
+# --- bug 7: a note is viral once, ever ------------------------------------------------------
+
+
+def test_the_viral_honor_counts_a_note_once_even_after_hundreds_of_notes_were_measured(
+    koc: Shop,
+) -> None:
+    alice = koc.join("alice")
+    viral = [f"v{n}" for n in range(4)]
+    plain = [f"p{n}" for n in range(210)]
+    publishing = [koc.activity(alice, "post", day(0, n), note, photos=1)
+                  for n, note in enumerate(viral + plain)]  # fmt: skip
+    measuring = [koc.activity(alice, "note_metrics", day(1, n), note, interactions=1500)
+                 for n, note in enumerate(viral)]  # fmt: skip
+    measuring += [koc.activity(alice, "note_metrics", day(2, n), note, interactions=5)
+                  for n, note in enumerate(plain)]  # fmt: skip
+    batch(koc, publishing + measuring)
+    assert ("viral_note", "bronze") in honors(koc, alice)
+
+    result = koc.record(alice, "note_metrics", day(3), "v0", interactions=9000)
+
+    assert [e for e in result.events if isinstance(e, HonorGranted)] == []
+    assert ("viral_note", "silver") not in honors(koc, alice)
