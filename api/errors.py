@@ -126,6 +126,13 @@ class NotManual(UserError):
     honor_id: strawberry.ID
 
 
+@strawberry.type(
+    description="Metrics name a note the member never published (or one that is not theirs)."
+)
+class UnknownNote(UserError):
+    note_id: strawberry.ID
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -139,6 +146,7 @@ AnyUserError = (
     | InvalidTransition
     | CouponPoolEmpty
     | NotManual
+    | UnknownNote
 )
 
 
@@ -182,6 +190,8 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return CouponPoolEmpty(message=message, reward_id=strawberry.ID(error.reward_id))
         case de.HonorNotManual():
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
+        case de.UnknownNote():
+            return UnknownNote(message=message, note_id=strawberry.ID(error.note_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")
 
 

@@ -27,6 +27,7 @@ from api.errors import (
     NotManual,
     OutOfStock,
     RewardUnavailable,
+    UnknownNote,
     user_error,
 )
 from api.event_types import MemberEvent, event_type
@@ -182,7 +183,7 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RecordActivityResult = Annotated[
-    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused,
+    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused | UnknownNote,
     strawberry.union("RecordActivityResult"),
 ]
 

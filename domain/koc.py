@@ -10,8 +10,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.economy import Economy, KocProgram, KocTier
+from domain.errors import InvalidInput, UnknownNote
 from domain.model import KocTierChanged, Member, Note
 from domain.ports import NoteRepository
+
+
+def require_own_note(
+    economy: Economy, notes: NoteRepository, member_id: str, kind: str, subject_id: str | None
+) -> None:
+    """Metrics must name a note the same member published: refuse anything else before it
+    is scored. A note another member published is refused exactly like one nobody did."""
+    koc = economy.koc
+    if koc is None or kind != koc.metrics_kind:
+        return
+    if subject_id is None:
+        raise InvalidInput("subjectId", f"a {kind} activity names the note it measures")
+    if notes.get(member_id, subject_id) is None:
+        raise UnknownNote(subject_id)
 
 
 def _count_tier_met(
@@ -64,13 +79,12 @@ def note_published(
     return _set(member, best, at) if best else []
 
 
-def measured(notes: NoteRepository, member_id: str, note_id: str, interactions: int) -> int | None:
-    """Record a reported interaction count for one of the member's notes; the note's best
-    figure before this report (0 if never measured), None if the member has no such note.
+def measured(notes: NoteRepository, member_id: str, note_id: str, interactions: int) -> int:
+    """Record a reported interaction count for one of the member's notes (checked by
+    `require_own_note`); the note's best figure before this report (0 if never measured).
     A note's figure only grows."""
     note = notes.get(member_id, note_id)
-    if note is None:
-        return None
+    assert note is not None, f"metrics for note {note_id!r} of {member_id} passed unchecked"
     before = note.interactions
     if before is None or interactions > before:
         notes.save(

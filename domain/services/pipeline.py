@@ -71,8 +71,6 @@ def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[E
         return []
     value = int(cmd.attributes.get(program.interactions_attribute, 0))
     before = koc.measured(uow.notes, member.id, cmd.subject_id, value)
-    if before is None:
-        return []
     counts = member.progress.kind_counts
     for check in economy.honor_checks:
         trigger = check.trigger

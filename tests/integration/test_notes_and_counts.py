@@ -12,8 +12,9 @@ import pytest
 from domain import services
 from domain.commands import RecordActivity
 from domain.economy import Economy
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput, UnknownNote
 from domain.model import HonorGranted, KocTierChanged
+from tests.integration.checks import assert_consistent
 from tests.integration.conftest import StoreFactory
 from tests.integration.shop import Shop
 from tests.unit.builders import economy_from, local
@@ -112,6 +113,85 @@ def batch(shop: Shop, cmds: Sequence[RecordActivity]) -> list[services.ActivityR
 
 def honors(shop: Shop, member: str) -> list[tuple[str, str | None]]:
     return sorted((honor, tier) for honor, tier, active in shop.honors(member) if active)
+
+
+# --- bug 3: metrics name a note the same member published -----------------------------------
+
+
+def test_metrics_for_a_note_never_published_are_refused_and_pay_nothing(koc: Shop) -> None:
+    alice = koc.join("alice")
+
+    with pytest.raises(UnknownNote) as refused:
+        koc.record(alice, "note_metrics", day(1), "ghost-1", interactions=5000)
+
+    assert refused.value.note_id == "ghost-1"
+    assert koc.balances(alice).lifetime_earned == 0
+    assert koc.member(alice).koc_tier is None
+    assert koc.entries(alice) == []
+    assert_consistent(koc.store)
+
+
+def test_metrics_for_another_members_note_are_refused_like_a_note_never_published(
+    koc: Shop,
+) -> None:
+    alice, bob = koc.join("alice"), koc.join("bob")
+    publish(koc, alice, "n1", day(0))
+
+    with pytest.raises(UnknownNote) as others:
+        koc.record(bob, "note_metrics", day(1), "n1", interactions=5000)
+    with pytest.raises(UnknownNote) as nobodys:
+        koc.record(bob, "note_metrics", day(1), "n2", interactions=5000)
+
+    assert others.value.message == nobodys.value.message.replace("'n2'", "'n1'")
+    assert koc.available(bob) == 0
+    assert koc.member(bob).koc_tier is None
+
+
+def test_metrics_name_the_note_they_measure(koc: Shop) -> None:
+    alice = koc.join("alice")
+
+    with pytest.raises(InvalidInput) as refused:
+        koc.record(alice, "note_metrics", day(1), None, interactions=10)
+
+    assert refused.value.field == "subjectId"
+
+
+def test_explaining_metrics_for_a_note_never_published_is_refused(koc: Shop) -> None:
+    alice = koc.join("alice")
+    cmd = koc.activity(alice, "note_metrics", day(1), "ghost-1", interactions=5000)
+
+    with pytest.raises(UnknownNote):
+        services.explain_activity(cmd, koc.store(), koc.economy)
+
+
+def test_metrics_for_a_published_note_in_the_same_batch_are_accepted(koc: Shop) -> None:
+    alice = koc.join("alice")
+
+    results = batch(
+        koc,
+        [
+            koc.activity(alice, "post", day(0), "n1", photos=1),
+            koc.activity(alice, "note_metrics", day(0, 5), "n1", interactions=1500),
+        ],
+    )
+
+    assert [r.points for r in results] == [15, 200]
+    assert koc.member(alice).koc_tier == "senior"
+
+
+def test_twenty_ghost_notes_earn_nothing_and_make_no_senior(koc: Shop) -> None:
+    alice = koc.join("alice")
+    cmds = [
+        koc.activity(alice, "note_metrics", day(n), f"ghost-{n}", interactions=5000)
+        for n in range(20)
+    ]
+
+    outcomes = services.record_activities(cmds, koc.store(), koc.economy)
+
+    assert all(isinstance(o, UnknownNote) for o in outcomes)
+    assert koc.member(alice).level_id == "newcomer"
+    assert koc.member(alice).koc_tier is None
+    assert honors(koc, alice) == []
 
 
 # --- bug 7: a note is viral once, ever ------------------------------------------------------
