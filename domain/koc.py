@@ -79,43 +79,46 @@ def note_published(
     return _set(member, best, at) if best else []
 
 
-def measured(notes: NoteRepository, member_id: str, note_id: str, interactions: int) -> int:
+def measured(
+    notes: NoteRepository, member_id: str, note_id: str, interactions: int
+) -> tuple[Note, int]:
     """Record a reported interaction count for one of the member's notes (checked by
-    `require_own_note`); the note's best figure before this report (0 if never measured).
-    A note's figure only grows."""
+    `require_own_note`): the note as it is now, and its best figure before this report (0
+    if never measured). A note's figure only grows."""
     note = notes.get(member_id, note_id)
     assert note is not None, f"metrics for note {note_id!r} of {member_id} passed unchecked"
     before = note.interactions
     if before is None or interactions > before:
-        notes.save(
-            Note(
-                member_id,
-                note_id,
-                note.published_day,
-                note.published_at,
-                note.counted_day,
-                interactions,
-            )
-        )
-    return before or 0
+        note = Note(member_id, note_id, note.published_day, note.published_at, note.counted_day,
+                    interactions)  # fmt: skip
+        notes.save(note)
+    return note, before or 0
 
 
 def note_measured(
     economy: Economy,
     notes: NoteRepository,
     member: Member,
-    interactions: int,
+    note: Note,
+    before: int,
+    day: int,
     at: datetime,
 ) -> list[KocTierChanged]:
     """A new interaction count for one of the member's notes (already recorded with
-    `measured`): promote on a viral note, review a senior on the recent notes' performance."""
+    `measured`, `before` its best figure until then): promote when the note has just gone
+    viral for a tier (a note goes viral once; a tier with `within_days` takes only notes
+    published inside its window), review a senior on the recent notes' performance."""
     koc = economy.koc
     if koc is None:
         return []
+    best = note.interactions or 0
     current = _rank(koc, member.koc_tier)
     for candidate in reversed(koc.tiers):
         viral = candidate.viral_interactions
-        if viral is not None and interactions >= viral and candidate.rank > current:
+        if viral is None or candidate.rank <= current or not before < viral <= best:
+            continue
+        window = candidate.within_days
+        if window is None or note.published_day > day - window:
             return _set(member, candidate, at)
     tier = economy.koc_tier(member.koc_tier) if member.koc_tier else None
     if tier is None or tier.viral_interactions is None:

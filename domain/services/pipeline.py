@@ -70,13 +70,14 @@ def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[E
     if cmd.kind != program.metrics_kind:
         return []
     value = int(cmd.attributes.get(program.interactions_attribute, 0))
-    before = koc.measured(uow.notes, member.id, cmd.subject_id, value)
+    note, before = koc.measured(uow.notes, member.id, cmd.subject_id, value)
     counts = member.progress.kind_counts
     for check in economy.honor_checks:
         trigger = check.trigger
         if isinstance(trigger, ViralNotes) and before < trigger.interactions <= value:
             counts[trigger.counter] = counts.get(trigger.counter, 0) + 1
-    return list(koc.note_measured(economy, uow.notes, member, value, recorded.at))
+    events = koc.note_measured(economy, uow.notes, member, note, before, recorded.day, recorded.at)
+    return list(events)
 
 
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:

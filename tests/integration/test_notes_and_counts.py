@@ -194,6 +194,56 @@ def test_twenty_ghost_notes_earn_nothing_and_make_no_senior(koc: Shop) -> None:
     assert honors(koc, alice) == []
 
 
+# --- bug 6: interactions only grow; a re-report does not undo a demotion ---------------------
+
+
+def make_senior_then_demote(shop: Shop, member: str) -> None:
+    publish(shop, member, "viral", day(0))
+    assert measure(shop, member, "viral", 5000, day(1)) == ["senior"]
+    for n, note in enumerate(["a", "b", "c"]):
+        publish(shop, member, note, day(10 + n))
+    for note in ["a", "b", "c"]:
+        measure(shop, member, note, 10, day(20))
+    assert shop.member(member).koc_tier == "intermediate"
+
+
+def test_reporting_an_old_viral_note_again_does_not_undo_a_demotion(koc: Shop) -> None:
+    alice = koc.join("alice")
+    make_senior_then_demote(koc, alice)
+
+    again = measure(koc, alice, "viral", 5000, day(21))
+    higher = measure(koc, alice, "viral", 8000, day(22))
+
+    assert (again, higher) == ([], [])
+    assert koc.member(alice).koc_tier == "intermediate"
+
+
+def test_a_note_reported_lower_keeps_its_best_count_for_the_review(koc: Shop) -> None:
+    alice = koc.join("alice")
+    publish(koc, alice, "viral", day(0))
+    measure(koc, alice, "viral", 5000, day(1))
+    for n, note in enumerate(["a", "b"]):
+        publish(koc, alice, note, day(10 + n))
+        measure(koc, alice, note, 10, day(20))
+
+    assert measure(koc, alice, "viral", 50, day(21)) == []
+    assert koc.member(alice).koc_tier == "senior"
+
+
+def test_a_viral_tier_with_a_window_is_reached_only_by_a_note_published_inside_it(
+    store: StoreFactory,
+) -> None:
+    shop = world(store, WINDOWED_VIRAL)
+    alice, bob = shop.join("alice"), shop.join("bob")
+    publish(shop, alice, "old", day(0))
+    publish(shop, bob, "new", day(20))
+
+    late = measure(shop, alice, "old", 1500, day(40))
+    timely = measure(shop, bob, "new", 1500, day(40))
+
+    assert (late, timely) == ([], ["rising"])
+
+
 # --- bug 7: a note is viral once, ever ------------------------------------------------------
 
 
