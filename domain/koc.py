@@ -128,9 +128,9 @@ def note_measured(
     ]
     if len(recent) < koc.review_recent_notes or max(recent) >= koc.review_min_interactions:
         return []
-    fallback = None
-    total = sum(member.progress.kind_counts.get(kind, 0) for kind in koc.note_kinds)
+    fallback = None  # the highest count-based tier met today, windows and all
+    seen: dict[int | None, int] = {}
     for lower in koc.tiers[: tier.rank]:
-        if lower.viral_interactions is None and (lower.min_notes == 0 or total >= lower.min_notes):
+        if _count_tier_met(lower, notes, member.id, day, seen):
             fallback = lower
     return _set(member, fallback, at)

@@ -266,3 +266,35 @@ def test_the_viral_honor_counts_a_note_once_even_after_hundreds_of_notes_were_me
 
     assert [e for e in result.events if isinstance(e, HonorGranted)] == []
     assert ("viral_note", "silver") not in honors(koc, alice)
+
+
+# --- bug 11: a demoted senior falls back to a tier met now ----------------------------------
+
+
+def test_a_demoted_senior_falls_back_only_to_a_tier_whose_window_they_meet(koc: Shop) -> None:
+    alice = koc.join("alice")
+    for n, note in enumerate(["a", "b", "c"]):
+        publish(koc, alice, note, day(n))
+    publish(koc, alice, "viral", day(3))
+    measure(koc, alice, "viral", 5000, day(4))
+    for n, note in enumerate(["x", "y", "z"]):  # 40 days apart: never 3 within 30 days
+        publish(koc, alice, note, day(100 + 40 * n))
+
+    for note in ["x", "y", "z"]:
+        changes = measure(koc, alice, note, 10, day(181))
+
+    assert changes == ["junior"]
+
+
+def test_a_demoted_senior_does_not_fall_back_on_reposts(store: StoreFactory) -> None:
+    shop = world(store, PLAIN_KOC)
+    alice = shop.join("alice")
+    publish(shop, alice, "viral", day(0))
+    measure(shop, alice, "viral", 5000, day(1))
+    for n in range(3):
+        publish(shop, alice, "viral", day(2 + n))
+    publish(shop, alice, "poor", day(10))
+
+    changes = measure(shop, alice, "poor", 5, day(11))
+
+    assert changes == ["junior"]
