@@ -60,16 +60,26 @@ def note_published(
     notes: NoteRepository,
     member: Member,
     note_id: str,
+    accepted: bool,
     day: int,
     at: datetime,
 ) -> list[KocTierChanged]:
-    """A note-kind activity: the note becomes known, and may promote by count."""
+    """A note-kind activity: the note becomes known (metrics may name it from now on),
+    and once the rules have accepted it, it counts toward count-based tiers, once: a
+    repost or an edit of a counted note is not another note."""
     koc = economy.koc
     if koc is None:
         return []
-    if notes.get(member.id, note_id) is not None:
-        return []  # the same note published again (an edit, a repost) is not another note
-    notes.add(Note(member.id, note_id, day, at, day))
+    note = notes.get(member.id, note_id)
+    if note is None:
+        notes.add(Note(member.id, note_id, day, at, day if accepted else None))
+    elif accepted and note.counted_day is None:
+        notes.save(Note(member.id, note_id, note.published_day, note.published_at, day,
+                        note.interactions))  # fmt: skip
+    else:
+        return []
+    if not accepted:
+        return []
     current = _rank(koc, member.koc_tier)
     seen: dict[int | None, int] = {}
     best = None

@@ -291,6 +291,7 @@ class Economy:
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
     honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
+    counted_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
     _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
@@ -320,6 +321,10 @@ class Economy:
         ranks = {level.id: level.rank for level in reversed(self.levels)}  # the first id wins
         checks = tuple(self._honor_check(h, ranks) for h in self.honors if not h.manual)
         object.__setattr__(self, "honor_checks", checks)
+        counted = {
+            k for c in checks if isinstance(c.trigger, ActivityCount) for k in c.trigger.kinds
+        }
+        object.__setattr__(self, "counted_kinds", frozenset(counted))  # activity_count kinds
 
     def _honor_check(self, honor: Honor, level_ranks: Mapping[str, int]) -> HonorCheck:
         thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)

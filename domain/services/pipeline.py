@@ -41,6 +41,11 @@ class Recorded:
     def at(self) -> datetime:
         return self.command.occurred_at
 
+    def accepted(self, economy: Economy) -> bool:
+        """Whether the rules accepted the activity: one of them scored it (even for 0
+        points after a cap), or no rule scores its kind (a KOC kind) so nothing refuses it."""
+        return bool(self.plan.fires) or self.command.kind not in economy.rules_by_kind
+
 
 Reactor = Callable[[UnitOfWork, Economy, Recorded], list[Event]]
 
@@ -62,11 +67,11 @@ def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[E
     if program is None or cmd.subject_id is None:
         return []
     if cmd.kind in program.note_kinds:
-        return list(
-            koc.note_published(
-                economy, uow.notes, member, cmd.subject_id, recorded.day, recorded.at
-            )
+        note_id, accepted = cmd.subject_id, recorded.accepted(economy)
+        events = koc.note_published(
+            economy, uow.notes, member, note_id, accepted, recorded.day, recorded.at
         )
+        return list(events)
     if cmd.kind != program.metrics_kind:
         return []
     value = int(cmd.attributes.get(program.interactions_attribute, 0))
@@ -80,9 +85,27 @@ def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[E
     return list(events)
 
 
+def counted_mark(kind: str) -> str:
+    """The subject mark (`ActivityRepository.mark_subject`, in place of a rule id) of a
+    subject counted for `kind`; rule ids are `lower_snake_case`, so none looks like it."""
+    return f"kind:{kind}"
+
+
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """Automatic honors whose next tier the member has just reached."""
-    return grant_automatic(uow, economy, recorded.member, recorded.at)
+    """Automatic honors whose next tier the member has just reached. First, the activity
+    counts toward `activity_count` honors if its kind is counted, the rules accepted it,
+    and its subject (if it has one) was not counted for its kind before: reposting one
+    subject, or sending what the rules refused, farms nothing."""
+    cmd, member = recorded.command, recorded.member
+    if cmd.kind in economy.counted_kinds and recorded.accepted(economy):
+        subject = cmd.subject_id
+        mark = counted_mark(cmd.kind)
+        if subject is None or not uow.activities.subject_rewarded(member.id, mark, subject):
+            if subject is not None:
+                uow.activities.mark_subject(member.id, mark, subject)
+            counts = member.progress.kind_counts
+            counts[cmd.kind] = counts.get(cmd.kind, 0) + 1
+    return grant_automatic(uow, economy, member, recorded.at)
 
 
 REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, honors_reactor)

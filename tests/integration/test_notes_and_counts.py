@@ -194,6 +194,55 @@ def test_twenty_ghost_notes_earn_nothing_and_make_no_senior(koc: Shop) -> None:
     assert honors(koc, alice) == []
 
 
+# --- bug 4: counts are distinct subjects the rules accepted ---------------------------------
+
+
+def test_reposting_one_subject_two_hundred_times_counts_once_for_the_creator_honor(
+    koc: Shop,
+) -> None:
+    alice = koc.join("alice")
+    cmds = [koc.activity(alice, "post", day(0, n), "n1", photos=1) for n in range(200)]
+
+    batch(koc, cmds)
+
+    assert honors(koc, alice) == [("first_post", "first")]
+    assert koc.available(alice) == 15
+
+
+def test_a_subject_the_rules_refused_does_not_count_toward_an_honor(store: StoreFactory) -> None:
+    shop = world(store, PLAIN_KOC)
+    alice = shop.join("alice")
+    for note in ["a", "b", "c"]:  # the third post of the day is over the limit of 2
+        publish(shop, alice, note, day(0))
+
+    assert honors(shop, alice) == [("writer", "bronze")]
+
+
+def test_a_subject_refused_one_day_counts_when_accepted_later(store: StoreFactory) -> None:
+    shop = world(store, PLAIN_KOC)
+    alice = shop.join("alice")
+    for note in ["a", "b", "c"]:
+        publish(shop, alice, note, day(0))
+
+    publish(shop, alice, "c", day(1))
+
+    assert honors(shop, alice) == [("writer", "bronze"), ("writer", "silver")]
+    assert shop.member(alice).koc_tier == "steady"
+
+
+def test_reposting_one_note_does_not_reach_a_count_tier(store: StoreFactory) -> None:
+    shop = world(store, PLAIN_KOC)
+    alice = shop.join("alice")
+
+    for n in range(3):
+        publish(shop, alice, "n1", day(n))
+
+    publish(shop, alice, "n2", day(3))
+
+    assert shop.member(alice).koc_tier == "junior"
+    assert honors(shop, alice) == [("writer", "bronze")]
+
+
 # --- bug 6: interactions only grow; a re-report does not undo a demotion ---------------------
 
 

@@ -166,6 +166,20 @@ OLD_MEMBERS = sa.table(
 )
 
 
+OLD_ACTIVITIES = sa.table(
+    "activities",
+    sa.column("id", sa.String()),
+    sa.column("member_id", sa.String()),
+    sa.column("kind", sa.String()),
+    sa.column("occurred_at", UtcDateTime()),
+    sa.column("subject_id", sa.String()),
+    sa.column("attributes", sa.JSON()),
+    sa.column("points", sa.BigInteger()),
+    sa.column("lines", sa.JSON()),
+    sa.column("transfer_id", sa.String()),
+)
+
+
 def test_the_migration_moves_the_kept_notes_into_their_table(old_url: str) -> None:
     engine = make_engine(old_url)
     try:
@@ -186,6 +200,23 @@ def test_the_migration_moves_the_kept_notes_into_their_table(old_url: str) -> No
                     "version": 1,
                 },
             )
+            connection.execute(
+                OLD_ACTIVITIES.insert(),
+                [
+                    {
+                        "id": f"act_{n}",
+                        "member_id": "m1",
+                        "kind": "post",
+                        "occurred_at": AT,
+                        "subject_id": "n1",
+                        "attributes": {},
+                        "points": 0,
+                        "lines": [],
+                        "transfer_id": None,
+                    }
+                    for n in range(3)
+                ],
+            )
     finally:
         engine.dispose()
 
@@ -197,12 +228,14 @@ def test_the_migration_moves_the_kept_notes_into_their_table(old_url: str) -> No
             member = uow.members.get("m1")
             first, second = uow.notes.get("m1", "n1"), uow.notes.get("m1", "n2")
             ghost = uow.notes.get("m1", "ghost")
+            marked = uow.activities.subject_rewarded("m1", "kind:post", "n1")
     finally:
         store.dispose()
     assert member is not None and member.progress.kind_counts == {"post": 3, "viral:1000": 1}
-    assert first == Note("m1", "n1", DAY, _midnight(DAY), DAY, 1500)
+    assert first == Note("m1", "n1", DAY, AT, DAY, 1500)  # published when first recorded
     assert second == Note("m1", "n2", DAY + 2, _midnight(DAY + 2), DAY + 2, None)
     assert ghost is None
+    assert marked  # a repost of n1 after the upgrade does not count again
 
 
 def test_a_downgrade_puts_the_notes_back_into_the_progress_json(old_url: str) -> None:

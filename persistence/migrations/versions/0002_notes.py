@@ -9,6 +9,12 @@ three keys leave the JSON. Measured notes outside the last 50 are not carried ov
 their publication day was already lost, and among them are the "ghost notes" that were
 never published at all; metrics for them are refused from now on.
 
+Counts behind `activity_count` honors now count distinct subjects per kind, marked in
+`rewarded_subjects` under `kind:<kind>` (no rule id has a colon). Every (member, kind,
+subject) already recorded gets its mark, so reposting an old subject after the upgrade
+adds nothing either. The counts themselves (`kind_counts` in the JSON) are kept as they
+were: honors are never taken back, and what they counted cannot be told apart now.
+
 Revision ID: 0002_notes
 Revises: 0001_initial
 Create Date: 2026-12-02
@@ -67,6 +73,13 @@ def upgrade() -> None:
     op.create_index("ix_notes_member_counted", "notes", ["member_id", "counted_day"])
     op.create_index("ix_notes_member_published", "notes", ["member_id", "published_at", "note_id"])
     connection = op.get_bind()
+    connection.execute(
+        sa.text(
+            "INSERT INTO rewarded_subjects (member_id, rule_id, subject_id)"
+            " SELECT DISTINCT member_id, 'kind:' || kind, subject_id FROM activities"
+            " WHERE subject_id IS NOT NULL"
+        )
+    )
     for member_id, progress in _members_with_progress(connection):
         kept = {str(note_id): int(day) for day, note_id in progress.get("notes", [])}
         measured: dict[str, int] = progress.get("note_interactions", {})
@@ -104,6 +117,7 @@ def downgrade() -> None:
         progress["viral_notes"] = 0
         _set_progress(connection, member_id, progress)
     op.drop_table("notes")
+    connection.execute(sa.text("DELETE FROM rewarded_subjects WHERE rule_id LIKE 'kind:%'"))
 
 
 def _members_with_progress(connection: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
