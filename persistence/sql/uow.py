@@ -103,6 +103,7 @@ class SqlUnitOfWork:
         self._broken = False  # discard the connection instead of pooling it
         self._committed_events = 0
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
+        self.known_notes: dict[tuple[str, str], Note] = {}  # notes read or written in it
         self.events: list[Event] = []
         self.members = _Members(self)
         self.ledger = _Ledger(self)
@@ -306,6 +307,7 @@ class SqlUnitOfWork:
         self._release_write_lock()
         self._mode = "idle"
         self.identity.clear()
+        self.known_notes.clear()
 
 
 class _Repo:
@@ -522,17 +524,30 @@ LATEST_MEASURED = (
 
 
 class _Notes(_Repo):
+    """Notes read or written in the transaction are kept for it: checking that metrics name
+    a published note and then recording them reads the note once. (Every write of a
+    member's notes happens under that member's lock, so the copy cannot go stale.)"""
+
     def get(self, member_id: str, note_id: str) -> Note | None:
+        known = self.uow.known_notes.get((member_id, note_id))
+        if known is not None:
+            return known
         sql = f"{NOTES} WHERE member_id = :member_id AND note_id = :note_id"
         row = self.uow.one(sql, {"member_id": member_id, "note_id": note_id})
-        return mapping.note_from_row(row) if row is not None else None
+        if row is None:
+            return None
+        note = mapping.note_from_row(row)
+        self.uow.known_notes[(member_id, note_id)] = note
+        return note
 
     def add(self, note: Note) -> None:
         self.uow.run(NOTE_INSERT, mapping.note_to_row(note), write=True)
+        self.uow.known_notes[(note.member_id, note.note_id)] = note
 
     def save(self, note: Note) -> None:
         what = f"note {note.member_id}/{note.note_id} was saved before it was added"
         self.uow.run_checked(NOTE_UPDATE, mapping.note_to_row(note), _one_row, what)
+        self.uow.known_notes[(note.member_id, note.note_id)] = note
 
     def counted(self, member_id: str, first_day: int | None, last_day: int) -> int:
         sql = NOTES_COUNTED if first_day is None else f"{NOTES_COUNTED} AND counted_day >= :first"
