@@ -137,6 +137,13 @@ class QuestNotCompleted(UserError):
     quest_id: strawberry.ID
 
 
+@strawberry.type(
+    description="Metrics name a note the member never published (or one that is not theirs)."
+)
+class UnknownNote(UserError):
+    note_id: strawberry.ID
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -152,6 +159,7 @@ AnyUserError = (
     | NotManual
     | QuestClosed
     | QuestNotCompleted
+    | UnknownNote
 )
 
 
@@ -203,6 +211,8 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return LimitReached(message=message, limit=error.capacity, already=error.capacity)
         case de.HonorNotManual():
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
+        case de.UnknownNote():
+            return UnknownNote(message=message, note_id=strawberry.ID(error.note_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")
 
 

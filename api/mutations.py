@@ -29,6 +29,7 @@ from api.errors import (
     QuestClosed,
     QuestNotCompleted,
     RewardUnavailable,
+    UnknownNote,
     user_error,
 )
 from api.event_types import MemberEvent, event_type
@@ -187,7 +188,7 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RecordActivityResult = Annotated[
-    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused,
+    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused | UnknownNote,
     strawberry.union("RecordActivityResult"),
 ]
 

@@ -176,8 +176,6 @@ def evaluate(
 def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
     """Move the member's counters as the plan says. Pure bookkeeping, no decisions."""
     day = plan.day
-    kind_counts = progress.kind_counts
-    kind_counts[kind] = kind_counts.get(kind, 0) + 1
     progress.last_active_day = max(progress.last_active_day, day)
     capped = 0
     earned = 0

@@ -165,6 +165,17 @@ class QuestFull(DomainError):
         self.capacity = capacity
 
 
+class UnknownNote(DomainError):
+    """Metrics name a note this member never published. Said the same way whether nobody
+    published it or another member did, so that it reveals nothing about other members."""
+
+    code = "UNKNOWN_NOTE"
+
+    def __init__(self, note_id: str) -> None:
+        super().__init__(f"note {note_id!r} is not one of your published notes")
+        self.note_id = note_id
+
+
 @dataclass(frozen=True, slots=True)
 class EconomyIssue:
     """One problem in an economy file, located as precisely as the file allows."""

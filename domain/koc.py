@@ -1,34 +1,52 @@
 """KOC tiers (seed 001, Miniso): junior after a first note, intermediate after several
 notes in a short span, senior once a note goes viral; a senior whose recent notes all
-perform poorly leaves the senior group."""
+perform poorly leaves the senior group.
+
+A member's notes live in the notes repository (`ports.NoteRepository`), one entry per
+note however many there are; the member carries only the tier."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from domain.economy import Economy, KocProgram, KocTier
-from domain.model import KocTierChanged, Member
+from domain.errors import InvalidInput, UnknownNote
+from domain.model import KocTierChanged, Member, Note
+from domain.ports import NoteRepository
 
-notes_kept_max = 50
-measured_kept_max = 200
+
+def require_own_note(
+    economy: Economy, notes: NoteRepository, member_id: str, kind: str, subject_id: str | None
+) -> None:
+    """Metrics must name a note the same member published: refuse anything else before it
+    is scored. A note another member published is refused exactly like one nobody did."""
+    koc = economy.koc
+    if koc is None or kind != koc.metrics_kind:
+        return
+    if subject_id is None:
+        raise InvalidInput("subjectId", f"a {kind} activity names the note it measures")
+    if notes.get(member_id, subject_id) is None:
+        raise UnknownNote(subject_id)
 
 
-def _count_tier_met(tier: KocTier, notes: list[tuple[int, str]], total: int, day: int) -> bool:
+def _count_tier_met(
+    tier: KocTier, notes: NoteRepository, member_id: str, day: int, seen: dict[int | None, int]
+) -> bool:
+    """Whether the member's counted notes meet a count-based tier on local day `day`
+    (`seen` remembers counts already read for one window)."""
     if tier.viral_interactions is not None or tier.min_notes == 0:
         return False
-    if tier.within_days is None:
-        return total >= tier.min_notes
-    recent = sum(1 for d, _ in notes if d > day - tier.within_days)
-    return recent >= tier.min_notes
+    first = None if tier.within_days is None else day - tier.within_days + 1
+    if first not in seen:
+        seen[first] = notes.counted(member_id, first, day)
+    return seen[first] >= tier.min_notes
 
 
 def _rank(koc: KocProgram, tier_id: str | None) -> int:
     return next((t.rank for t in koc.tiers if t.id == tier_id), -1)
 
 
-def _set(
-    member: Member, koc: KocProgram, tier: KocTier | None, at: datetime
-) -> list[KocTierChanged]:
+def _set(member: Member, tier: KocTier | None, at: datetime) -> list[KocTierChanged]:
     new = tier.id if tier else None
     if new == member.koc_tier:
         return []
@@ -38,55 +56,91 @@ def _set(
 
 
 def note_published(
-    economy: Economy, member: Member, note_id: str, day: int, at: datetime
+    economy: Economy,
+    notes: NoteRepository,
+    member: Member,
+    note_id: str,
+    accepted: bool,
+    day: int,
+    at: datetime,
 ) -> list[KocTierChanged]:
+    """A note-kind activity: the note becomes known (metrics may name it from now on),
+    and once the rules have accepted it, it counts toward count-based tiers, once: a
+    repost or an edit of a counted note is not another note."""
     koc = economy.koc
     if koc is None:
         return []
-    progress = member.progress
-    if any(known == note_id for _, known in progress.notes):
-        return []  # the same note published again (an edit, a repost) is not another note
-    progress.notes.append((day, note_id))
-    if len(progress.notes) > notes_kept_max:
-        del progress.notes[: len(progress.notes) - notes_kept_max]
-    total = sum(progress.kind_counts.get(kind, 0) for kind in koc.note_kinds)
+    note = notes.get(member.id, note_id)
+    if note is None:
+        notes.add(Note(member.id, note_id, day, at, day if accepted else None))
+    elif accepted and note.counted_day is None:
+        notes.save(Note(member.id, note_id, note.published_day, note.published_at, day,
+                        note.interactions))  # fmt: skip
+    else:
+        return []
+    if not accepted:
+        return []
     current = _rank(koc, member.koc_tier)
+    seen: dict[int | None, int] = {}
     best = None
     for tier in koc.tiers:
-        if tier.rank > current and _count_tier_met(tier, progress.notes, total, day):
+        if tier.rank > current and _count_tier_met(tier, notes, member.id, day, seen):
             best = tier
-    return _set(member, koc, best, at) if best else []
+    return _set(member, best, at) if best else []
+
+
+def measured(
+    notes: NoteRepository, member_id: str, note_id: str, interactions: int
+) -> tuple[Note, int]:
+    """Record a reported interaction count for one of the member's notes (checked by
+    `require_own_note`): the note as it is now, and its best figure before this report (0
+    if never measured). A note's figure only grows."""
+    note = notes.get(member_id, note_id)
+    assert note is not None, f"metrics for note {note_id!r} of {member_id} passed unchecked"
+    before = note.interactions
+    if before is None or interactions > before:
+        note = Note(member_id, note_id, note.published_day, note.published_at, note.counted_day,
+                    interactions)  # fmt: skip
+        notes.save(note)
+    return note, before or 0
 
 
 def note_measured(
-    economy: Economy, member: Member, note_id: str, interactions: int, at: datetime
+    economy: Economy,
+    notes: NoteRepository,
+    member: Member,
+    note: Note,
+    before: int,
+    day: int,
+    at: datetime,
 ) -> list[KocTierChanged]:
-    """A new interaction count for one of the member's notes: promote on a viral note,
-    review a senior on the recent notes' performance."""
+    """A new interaction count for one of the member's notes (already recorded with
+    `measured`, `before` its best figure until then): promote when the note has just gone
+    viral for a tier (a note goes viral once; a tier with `within_days` takes only notes
+    published inside its window), review a senior on the recent notes' performance."""
     koc = economy.koc
     if koc is None:
         return []
-    progress = member.progress
-    best = max(progress.note_interactions.pop(note_id, 0), interactions)
-    progress.note_interactions[note_id] = best  # re-inserted: the dict keeps recency order
-    while len(progress.note_interactions) > measured_kept_max:
-        del progress.note_interactions[next(iter(progress.note_interactions))]
+    best = note.interactions or 0
     current = _rank(koc, member.koc_tier)
     for candidate in reversed(koc.tiers):
         viral = candidate.viral_interactions
-        if viral is not None and interactions >= viral and candidate.rank > current:
-            return _set(member, koc, candidate, at)
+        if viral is None or candidate.rank <= current or not before < viral <= best:
+            continue
+        window = candidate.within_days
+        if window is None or note.published_day > day - window:
+            return _set(member, candidate, at)
     tier = economy.koc_tier(member.koc_tier) if member.koc_tier else None
     if tier is None or tier.viral_interactions is None:
         return []
-    measured = [progress.note_interactions[n] for _, n in progress.notes
-                if n in progress.note_interactions]  # fmt: skip
-    recent = measured[-koc.review_recent_notes :]
+    recent = [
+        n.interactions or 0 for n in notes.latest_measured(member.id, koc.review_recent_notes)
+    ]
     if len(recent) < koc.review_recent_notes or max(recent) >= koc.review_min_interactions:
         return []
-    fallback = None
-    total = sum(progress.kind_counts.get(kind, 0) for kind in koc.note_kinds)
+    fallback = None  # the highest count-based tier met today, windows and all
+    seen: dict[int | None, int] = {}
     for lower in koc.tiers[: tier.rank]:
-        if lower.viral_interactions is None and (lower.min_notes == 0 or total >= lower.min_notes):
+        if _count_tier_met(lower, notes, member.id, day, seen):
             fallback = lower
-    return _set(member, koc, fallback, at)
+    return _set(member, fallback, at)

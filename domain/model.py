@@ -110,9 +110,6 @@ class Progress:
     lifetime_earned: int = 0
     consumed: int = 0  # points spent, expired or adjusted away (FIFO expiry consumption)
     expired: int = 0
-    notes: list[tuple[int, str]] = field(default_factory=list)  # recent (day, note id)
-    note_interactions: dict[str, int] = field(default_factory=dict)
-    viral_notes: int = 0
     honor_tiers: dict[str, int] = field(default_factory=dict)  # honor -> tiers reached
     last_active_day: int = 0
 
@@ -129,9 +126,6 @@ class Progress:
             "lifetime_earned": self.lifetime_earned,
             "consumed": self.consumed,
             "expired": self.expired,
-            "notes": [list(n) for n in self.notes],
-            "note_interactions": self.note_interactions,
-            "viral_notes": self.viral_notes,
             "honor_tiers": self.honor_tiers,
             "last_active_day": self.last_active_day,
         }
@@ -150,9 +144,6 @@ class Progress:
             lifetime_earned=data["lifetime_earned"],
             consumed=data["consumed"],
             expired=data["expired"],
-            notes=[(n[0], n[1]) for n in data["notes"]],
-            note_interactions=dict(data["note_interactions"]),
-            viral_notes=data["viral_notes"],
             honor_tiers=dict(data["honor_tiers"]),
             last_active_day=data["last_active_day"],
         )
@@ -243,6 +234,22 @@ class ActivityRecord:
     points: int
     lines: tuple[AwardLine, ...]
     transfer_id: str | None
+
+
+# --- KOC notes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A note a member published (`KocProgram.note_kinds`), kept for every note however
+    many the member has: what KOC tiers and viral honors need to know about it."""
+
+    member_id: str
+    note_id: str  # the subject id of the activity that published it
+    published_day: int  # local day (date ordinal) it was first recorded
+    published_at: datetime
+    counted_day: int | None  # local day the rules accepted it: it counts toward tiers since
+    interactions: int | None = None  # best figure reported (it only grows); None: unmeasured
 
 
 # --- Honors, redemptions, audit ---------------------------------------------------------

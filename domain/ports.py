@@ -16,6 +16,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Note,
     Redemption,
     Transfer,
 )
@@ -57,6 +58,27 @@ class ActivityRepository(Protocol):
     def get(self, activity_id: str) -> ActivityRecord | None: ...
     def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool: ...
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None: ...
+
+
+class NoteRepository(Protocol):
+    """Every note each member published, by (member, note id): unbounded, unlike anything
+    kept in `Progress`, so a note is known (and viral once) however many notes follow."""
+
+    def get(self, member_id: str, note_id: str) -> Note | None: ...
+    def add(self, note: Note) -> None: ...
+    def save(self, note: Note) -> None:
+        """Store a changed note; its member, id and publication never change."""
+        ...
+
+    def counted(self, member_id: str, first_day: int | None, last_day: int) -> int:
+        """How many of the member's notes were counted on local days `first_day` to
+        `last_day` (inclusive; from the very first if `first_day` is None)."""
+        ...
+
+    def latest_measured(self, member_id: str, limit: int) -> list[Note]:
+        """The member's `limit` latest-published notes that have interactions reported,
+        latest first (by publication time, then note id)."""
+        ...
 
 
 class StockRepository(Protocol):
@@ -145,6 +167,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> LedgerRepository: ...
     @property
     def activities(self) -> ActivityRepository: ...
+    @property
+    def notes(self) -> NoteRepository: ...
     @property
     def stock(self) -> StockRepository: ...
     @property

@@ -7,7 +7,9 @@ leaves nothing behind. Single-threaded by design (one simulator run, one test)."
 from __future__ import annotations
 
 import copy
+import heapq
 import itertools
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -24,6 +26,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Note,
     Posting,
     Progress,
     Redemption,
@@ -86,6 +89,33 @@ class LedgerEntries(Sequence[LedgerEntry]):
         return len(self._postings)
 
 
+class NoteBook:
+    """One member's committed notes, with the orders the reads need kept sorted."""
+
+    __slots__ = ("counted_days", "notes", "order")
+
+    def __init__(self) -> None:
+        self.notes: dict[str, Note] = {}
+        self.order: list[tuple[datetime, str]] = []  # (published at, note id), ascending
+        self.counted_days: list[int] = []  # ascending
+
+    def put(self, note: Note) -> None:
+        old = self.notes.get(note.note_id)
+        if old is None:
+            key = (note.published_at, note.note_id)
+            if not self.order or self.order[-1] < key:
+                self.order.append(key)  # the usual case: notes arrive in order
+            else:
+                insort(self.order, key)
+        else:
+            assert (old.published_day, old.published_at) == (
+                note.published_day, note.published_at), f"note {note} was republished"  # fmt: skip
+            assert old.counted_day in (None, note.counted_day), f"note {note} was recounted"
+        if note.counted_day is not None and (old is None or old.counted_day is None):
+            insort(self.counted_days, note.counted_day)
+        self.notes[note.note_id] = note
+
+
 @dataclass
 class MemoryState:
     """Everything committed. Shared by every unit of work made from one store."""
@@ -98,6 +128,7 @@ class MemoryState:
     entries_by_member: dict[str, list[int]] = field(default_factory=dict)  # member -> seqs
     activities: dict[str, ActivityRecord] = field(default_factory=dict)
     subjects: set[tuple[str, str, str]] = field(default_factory=set)
+    notes: dict[str, NoteBook] = field(default_factory=dict)  # member -> notes
     stock: dict[str, int | None] = field(default_factory=dict)
     codes: dict[str, list[str]] = field(default_factory=dict)
     claimed_codes: dict[str, str] = field(default_factory=dict)
@@ -120,6 +151,7 @@ class _Staged:
         self.transfers: list[Transfer] = []
         self.activities: dict[str, ActivityRecord] = {}
         self.subjects: set[tuple[str, str, str]] = set()
+        self.notes: dict[str, dict[str, Note]] = {}  # member -> note id -> note
         self.stock: dict[str, int | None] = {}
         self.codes_added: dict[str, list[str]] = {}
         self.claims: dict[str, tuple[str, str]] = {}  # redemption -> (reward, code)
@@ -162,6 +194,12 @@ class _Staged:
         s.activities.update(self.activities)
         if self.subjects:
             s.subjects |= self.subjects
+        for member_id, notes in self.notes.items():
+            book = s.notes.get(member_id)
+            if book is None:
+                book = s.notes[member_id] = NoteBook()
+            for note in notes.values():
+                book.put(note)
         s.stock.update(self.stock)
         for reward_id, codes in self.codes_added.items():
             s.codes.setdefault(reward_id, []).extend(codes)
@@ -206,6 +244,7 @@ class MemoryUnitOfWork:
         self.members = _Members(self)
         self.ledger = _Ledger(self)
         self.activities = _Activities(self)
+        self.notes = _Notes(self)
         self.stock = _Stock(self)
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
@@ -254,8 +293,7 @@ _MEMBER_FIELDS = tuple(f.name for f in fields(Member))
 _PROGRESS_FIELDS = tuple(f.name for f in fields(Progress))
 _KNOWN_PROGRESS = ("counters", "daily_total", "last_award", "streaks", "best_streaks",
                    "kind_counts", "earned_by_day", "earned_by_month", "lifetime_earned",
-                   "consumed", "expired", "notes", "note_interactions", "viral_notes",
-                   "honor_tiers", "last_active_day")  # fmt: skip
+                   "consumed", "expired", "honor_tiers", "last_active_day")  # fmt: skip
 _KNOWN_MEMBER = ("id", "handle", "display_name", "joined_at", "level_id", "qualifying_points",
                  "level_locked", "level_state", "demotion_due", "koc_tier", "progress",
                  "version")  # fmt: skip
@@ -278,9 +316,6 @@ def _clone_known(member: Member) -> Member:
         p.lifetime_earned,
         p.consumed,
         p.expired,
-        list(p.notes),
-        dict(p.note_interactions),
-        p.viral_notes,
         dict(p.honor_tiers),
         p.last_active_day,
     )
@@ -397,6 +432,59 @@ class _Activities(_Repo):
 
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
         self.staged.subjects.add((member_id, rule_id, subject_id))
+
+
+class _Notes(_Repo):
+    def get(self, member_id: str, note_id: str) -> Note | None:
+        staged = self.staged.notes.get(member_id)
+        if staged is not None and note_id in staged:
+            return staged[note_id]
+        book = self.state.notes.get(member_id)
+        return book.notes.get(note_id) if book is not None else None
+
+    def add(self, note: Note) -> None:
+        assert self.get(note.member_id, note.note_id) is None, f"note {note} added twice"
+        self.save(note)
+
+    def save(self, note: Note) -> None:
+        staged = self.staged.notes.get(note.member_id)
+        if staged is None:
+            staged = self.staged.notes[note.member_id] = {}
+        staged[note.note_id] = note
+
+    def counted(self, member_id: str, first_day: int | None, last_day: int) -> int:
+        def inside(day: int | None) -> bool:
+            return day is not None and (first_day is None or day >= first_day) and day <= last_day
+
+        book = self.state.notes.get(member_id)
+        found = 0
+        if book is not None:
+            days = book.counted_days
+            start = 0 if first_day is None else bisect_left(days, first_day)
+            found = bisect_right(days, last_day) - start
+        for note in self.staged.notes.get(member_id, {}).values():
+            old = book.notes.get(note.note_id) if book is not None else None
+            if (old is None or old.counted_day is None) and inside(note.counted_day):
+                found += 1
+        return found
+
+    def latest_measured(self, member_id: str, limit: int) -> list[Note]:
+        book = self.state.notes.get(member_id)
+        staged = self.staged.notes.get(member_id, {})
+        committed = book.notes if book is not None else {}
+        order: Iterator[tuple[datetime, str]] = reversed(book.order) if book else iter(())
+        if staged:
+            fresh = sorted(((n.published_at, n.note_id) for n in staged.values()
+                            if n.note_id not in committed), reverse=True)  # fmt: skip
+            order = heapq.merge(order, fresh, reverse=True)
+        found: list[Note] = []
+        for _, note_id in order:
+            if len(found) >= limit:
+                break
+            note = staged.get(note_id) or committed[note_id]
+            if note.interactions is not None:
+                found.append(note)
+        return found
 
 
 class _Stock(_Repo):

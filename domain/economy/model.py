@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from domain.model import Member
 
 Period = Literal["day", "week", "month", "lifetime"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "lifetime")
@@ -179,18 +182,65 @@ def viral_counter(threshold: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityCount:
+    """`activity_count`: how many activities of `kinds` the member has to their name."""
+
+    kinds: tuple[str, ...]
+
+    def value(self, member: Member) -> int:
+        counts = member.progress.kind_counts
+        total = 0
+        for kind in self.kinds:
+            total += counts.get(kind, 0)
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class LongestStreak:
+    """`streak`: the longest streak the member has had on `rule`."""
+
+    rule: str
+
+    def value(self, member: Member) -> int:
+        return member.progress.best_streaks.get(self.rule, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ViralNotes:
+    """`viral_note`: how many of the member's notes reached `interactions`."""
+
+    interactions: int
+    counter: str  # viral_counter(interactions), built once
+
+    def value(self, member: Member) -> int:
+        return member.progress.kind_counts.get(self.counter, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelReached:
+    """`level_reached`: 1 once the member is at the level of rank `rank` or higher."""
+
+    rank: int
+    ranks: Mapping[str, int] = field(repr=False, compare=False)  # level id -> rank
+
+    def value(self, member: Member) -> int:
+        current = self.ranks.get(member.level_id)
+        assert current is not None, f"member {member.id} is at unknown level {member.level_id}"
+        return 1 if current >= self.rank else 0
+
+
+HonorTrigger = ActivityCount | LongestStreak | ViralNotes | LevelReached
+"""What an automatic honor follows; each kind values itself for a member."""
+
+
+@dataclass(frozen=True, slots=True)
 class HonorCheck:
-    """An automatic honor prepared for checking after every activity: its tiers' `at` in
-    ascending order, and what its value reads — the sum of `counted` activity counters, a
-    rule's best streak, or the member's level rank against `level_rank`. `generic` honors
-    (nothing the parser lets through) are valued by `honors.honor_value` instead."""
+    """An automatic honor prepared for checking after every activity: its trigger, and its
+    tiers' `at` in ascending order."""
 
     honor: Honor
     thresholds: tuple[int, ...]
-    counted: tuple[str, ...] = ()
-    streak_rule: str | None = None
-    level_rank: int | None = None
-    generic: bool = False
+    trigger: HonorTrigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +341,7 @@ class Economy:
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
     honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
+    counted_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
     _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
@@ -325,21 +376,17 @@ class Economy:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
-        checks = tuple(self._honor_check(h) for h in self.honors if not h.manual)
+        ranks = {level.id: level.rank for level in reversed(self.levels)}  # the first id wins
+        checks = tuple(self._honor_check(h, ranks) for h in self.honors if not h.manual)
         object.__setattr__(self, "honor_checks", checks)
+        counted = {
+            k for c in checks if isinstance(c.trigger, ActivityCount) for k in c.trigger.kinds
+        }
+        object.__setattr__(self, "counted_kinds", frozenset(counted))  # activity_count kinds
 
-    def _honor_check(self, honor: Honor) -> HonorCheck:
+    def _honor_check(self, honor: Honor, level_ranks: Mapping[str, int]) -> HonorCheck:
         thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)
-        if honor.trigger == "activity_count":
-            return HonorCheck(honor, thresholds, counted=honor.kinds)
-        if honor.trigger == "streak" and honor.rule is not None:
-            return HonorCheck(honor, thresholds, streak_rule=honor.rule)
-        if honor.trigger == "viral_note":
-            return HonorCheck(honor, thresholds, counted=(viral_counter(honor.interactions or 0),))
-        level = self.level(honor.level or "")
-        if honor.trigger == "level_reached" and level is not None:
-            return HonorCheck(honor, thresholds, level_rank=level.rank)
-        return HonorCheck(honor, thresholds, generic=True)
+        return HonorCheck(honor, thresholds, _trigger(honor, level_ranks))
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rules_by_id.get(rule_id)
@@ -361,6 +408,20 @@ class Economy:
 
     def quest(self, quest_id: str) -> Quest | None:
         return self._quests_by_id.get(quest_id)
+
+
+def _trigger(honor: Honor, level_ranks: Mapping[str, int]) -> HonorTrigger:
+    """The typed trigger of an automatic honor (the reader has checked its fields)."""
+    if honor.trigger == "activity_count":
+        return ActivityCount(honor.kinds)
+    if honor.trigger == "streak" and honor.rule is not None:
+        return LongestStreak(honor.rule)
+    if honor.trigger == "viral_note" and honor.interactions is not None:
+        return ViralNotes(honor.interactions, viral_counter(honor.interactions))
+    rank = level_ranks.get(honor.level or "")
+    if honor.trigger == "level_reached" and rank is not None:
+        return LevelReached(rank, level_ranks)
+    raise AssertionError(f"honor {honor.id!r} has no usable trigger: the reader lets none through")
 
 
 class _Identified(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain import earning
+from domain import earning, koc
 from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
@@ -57,6 +57,7 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
         member = uow.members.get(cmd.member_id)
         if member is None:
             raise NotFound("member", cmd.member_id)
+        koc.require_own_note(economy, uow.notes, member.id, cmd.kind, cmd.subject_id)
         plan = earning.evaluate(
             economy,
             member.progress,
@@ -77,6 +78,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         stored = uow.activities.get(previous.result_id)
         assert stored is not None, f"idempotency record points at missing {previous.result_id}"
         return ActivityResult(stored, (), replayed=True)
+    koc.require_own_note(economy, uow.notes, member.id, cmd.kind, cmd.subject_id)
     plan = earning.evaluate(
         economy,
         member.progress,

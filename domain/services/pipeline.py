@@ -16,7 +16,7 @@ from datetime import datetime
 from domain import koc, levels
 from domain.commands import RecordActivity
 from domain.earning import Plan
-from domain.economy import Economy, viral_counter
+from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 from domain.services import quests
@@ -42,6 +42,11 @@ class Recorded:
     def at(self) -> datetime:
         return self.command.occurred_at
 
+    def accepted(self, economy: Economy) -> bool:
+        """Whether the rules accepted the activity: one of them scored it (even for 0
+        points after a cap), or no rule scores its kind (a KOC kind) so nothing refuses it."""
+        return bool(self.plan.fires) or self.command.kind not in economy.rules_by_kind
+
 
 Reactor = Callable[[UnitOfWork, Economy, Recorded], list[Event]]
 
@@ -54,25 +59,37 @@ def levels_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
 
 
 def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """KOC tiers: a published note may promote; a note's metrics may promote or review."""
+    """KOC tiers: a published note may promote; a note's metrics may promote or review.
+    The notes themselves live in `uow.notes`. Metrics also count, for the viral-note
+    honors, the thresholds a note has just reached: once per note, ever, since a note's
+    best figure only grows."""
     program = economy.koc
-    if program is None:
-        return []
     cmd, member = recorded.command, recorded.member
+    if program is None or cmd.subject_id is None:
+        return []
     if cmd.kind in program.note_kinds:
-        note_id = cmd.subject_id or cmd.idempotency_key
-        return list(koc.note_published(economy, member, note_id, recorded.day, recorded.at))
-    if cmd.kind == program.metrics_kind and cmd.subject_id is not None:
-        value = int(cmd.attributes.get(program.interactions_attribute, 0))
-        before = member.progress.note_interactions.get(cmd.subject_id, 0)
-        for honor in economy.honors:
-            threshold = honor.interactions
-            if honor.trigger == "viral_note" and threshold and before < threshold <= value:
-                counter = viral_counter(threshold)
-                counts = member.progress.kind_counts
-                counts[counter] = counts.get(counter, 0) + 1
-        return list(koc.note_measured(economy, member, cmd.subject_id, value, recorded.at))
-    return []
+        note_id, accepted = cmd.subject_id, recorded.accepted(economy)
+        events = koc.note_published(
+            economy, uow.notes, member, note_id, accepted, recorded.day, recorded.at
+        )
+        return list(events)
+    if cmd.kind != program.metrics_kind:
+        return []
+    value = int(cmd.attributes.get(program.interactions_attribute, 0))
+    note, before = koc.measured(uow.notes, member.id, cmd.subject_id, value)
+    counts = member.progress.kind_counts
+    for check in economy.honor_checks:
+        trigger = check.trigger
+        if isinstance(trigger, ViralNotes) and before < trigger.interactions <= value:
+            counts[trigger.counter] = counts.get(trigger.counter, 0) + 1
+    events = koc.note_measured(economy, uow.notes, member, note, before, recorded.day, recorded.at)
+    return list(events)
+
+
+def counted_mark(kind: str) -> str:
+    """The subject mark (`ActivityRepository.mark_subject`, in place of a rule id) of a
+    subject counted for `kind`; rule ids are `lower_snake_case`, so none looks like it."""
+    return f"kind:{kind}"
 
 
 def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
@@ -81,6 +98,8 @@ def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
     matching = economy.quests_by_kind.get(cmd.kind)
     if not matching:
         return []
+    if not recorded.plan.fires and cmd.kind in economy.rules_by_kind:
+        return []  # the rules refused it (a repost, a limit reached): it counts for nothing
     return quests.on_activity(
         uow,
         economy,
@@ -94,8 +113,20 @@ def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
 
 
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """Automatic honors whose next tier the member has just reached."""
-    return grant_automatic(uow, economy, recorded.member, recorded.at)
+    """Automatic honors whose next tier the member has just reached. First, the activity
+    counts toward `activity_count` honors if its kind is counted, the rules accepted it,
+    and its subject (if it has one) was not counted for its kind before: reposting one
+    subject, or sending what the rules refused, farms nothing."""
+    cmd, member = recorded.command, recorded.member
+    if cmd.kind in economy.counted_kinds and recorded.accepted(economy):
+        subject = cmd.subject_id
+        mark = counted_mark(cmd.kind)
+        if subject is None or not uow.activities.subject_rewarded(member.id, mark, subject):
+            if subject is not None:
+                uow.activities.mark_subject(member.id, mark, subject)
+            counts = member.progress.kind_counts
+            counts[cmd.kind] = counts.get(cmd.kind, 0) + 1
+    return grant_automatic(uow, economy, member, recorded.at)
 
 
 REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, quests_reactor, honors_reactor)

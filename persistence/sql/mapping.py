@@ -19,6 +19,7 @@ from domain.model import (
     LedgerEntry,
     LevelState,
     Member,
+    Note,
     Progress,
     Redemption,
     RedemptionStatus,
@@ -76,6 +77,35 @@ def member_from_row(row: Row) -> Member:
         f"member {member.id}: a warning state and a demotion date go together"
     )
     return member
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+def note_to_row(note: Note) -> dict[str, Any]:
+    return {
+        "member_id": note.member_id,
+        "note_id": note.note_id,
+        "published_day": note.published_day,
+        "published_at": note.published_at,
+        "counted_day": note.counted_day,
+        "interactions": note.interactions,
+    }
+
+
+def note_from_row(row: Row) -> Note:
+    note = Note(
+        member_id=row["member_id"],
+        note_id=row["note_id"],
+        published_day=row["published_day"],
+        published_at=row["published_at"],
+        counted_day=row["counted_day"],
+        interactions=row["interactions"],
+    )
+    assert note.member_id, f"note row without a member: {row}"
+    assert note.note_id, f"note row without a note id: {row}"
+    assert note.interactions is None or note.interactions >= 0, f"negative interactions: {note}"
+    return note
 
 
 # --- ledger ---------------------------------------------------------------------------------

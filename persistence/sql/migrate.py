@@ -53,7 +53,11 @@ def _migrate(url: str) -> None:
                 )
                 connection.commit()
             else:
+                # One transaction for every revision, begun here: Alembic commits after each
+                # revision on a database without transactional DDL unless it runs inside a
+                # transaction of the caller's, and a second process could slip in between.
                 connection.info[BEGIN_KEY] = "BEGIN IMMEDIATE"
+                connection.begin()
             try:
                 config = alembic_config()
                 config.attributes["connection"] = connection

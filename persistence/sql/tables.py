@@ -126,6 +126,24 @@ class RewardedSubjectRow(SQLModel, table=True):
     subject_id: str = _text(primary_key=True)
 
 
+class NoteRow(SQLModel, table=True):
+    """A note a member published, and its best reported interactions (see `domain.koc`)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        sa.Index("ix_notes_member_counted", "member_id", "counted_day"),
+        sa.Index("ix_notes_member_published", "member_id", "published_at", "note_id"),
+        sa.CheckConstraint("interactions >= 0", name="ck_notes_interactions"),
+    )
+
+    member_id: str = _member_ref(primary_key=True)
+    note_id: str = _text(primary_key=True)
+    published_day: int = _int(big=False)
+    published_at: datetime = _instant()
+    counted_day: int | None = _int(nullable=True, big=False)
+    interactions: int | None = _int(nullable=True)
+
+
 class StockRow(SQLModel, table=True):
     """Remaining stock of a reward (NULL: unlimited), moved only by conditional updates."""
 
@@ -274,6 +292,7 @@ accounts = metadata.tables["accounts"]
 ledger_entries = metadata.tables["ledger_entries"]
 activities = metadata.tables["activities"]
 rewarded_subjects = metadata.tables["rewarded_subjects"]
+notes = metadata.tables["notes"]
 stock = metadata.tables["stock"]
 coupon_codes = metadata.tables["coupon_codes"]
 redemptions = metadata.tables["redemptions"]

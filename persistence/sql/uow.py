@@ -38,6 +38,7 @@ from domain.model import (
     IdempotencyRecord,
     LedgerEntry,
     Member,
+    Note,
     Redemption,
     RedemptionStatus,
     Transfer,
@@ -104,10 +105,12 @@ class SqlUnitOfWork:
         self._broken = False  # discard the connection instead of pooling it
         self._committed_events = 0
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
+        self.known_notes: dict[tuple[str, str], Note] = {}  # notes read or written in it
         self.events: list[Event] = []
         self.members = _Members(self)
         self.ledger = _Ledger(self)
         self.activities = _Activities(self)
+        self.notes = _Notes(self)
         self.stock = _Stock(self)
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
@@ -307,6 +310,7 @@ class SqlUnitOfWork:
         self._release_write_lock()
         self._mode = "idle"
         self.identity.clear()
+        self.known_notes.clear()
 
 
 class _Repo:
@@ -509,6 +513,56 @@ class _Activities(_Repo):
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
         params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
         self.uow.run(SUBJECT_INSERT, params, write=True)
+
+
+# --- notes --------------------------------------------------------------------------------
+
+NOTES = f"SELECT {select_list(t.notes)} FROM notes"
+NOTE_INSERT = insert_sql(t.notes)
+NOTE_UPDATE = update_sql(t.notes, ["member_id", "note_id"])
+NOTES_COUNTED = "SELECT COUNT(*) FROM notes WHERE member_id = :member_id AND counted_day <= :last"
+LATEST_MEASURED = (
+    f"{NOTES} WHERE member_id = :member_id AND interactions IS NOT NULL"
+    " ORDER BY published_at DESC, note_id DESC LIMIT :limit"
+)
+
+
+class _Notes(_Repo):
+    """Notes read or written in the transaction are kept for it: checking that metrics name
+    a published note and then recording them reads the note once. (Every write of a
+    member's notes happens under that member's lock, so the copy cannot go stale.)"""
+
+    def get(self, member_id: str, note_id: str) -> Note | None:
+        known = self.uow.known_notes.get((member_id, note_id))
+        if known is not None:
+            return known
+        sql = f"{NOTES} WHERE member_id = :member_id AND note_id = :note_id"
+        row = self.uow.one(sql, {"member_id": member_id, "note_id": note_id})
+        if row is None:
+            return None
+        note = mapping.note_from_row(row)
+        self.uow.known_notes[(member_id, note_id)] = note
+        return note
+
+    def add(self, note: Note) -> None:
+        self.uow.run(NOTE_INSERT, mapping.note_to_row(note), write=True)
+        self.uow.known_notes[(note.member_id, note.note_id)] = note
+
+    def save(self, note: Note) -> None:
+        what = f"note {note.member_id}/{note.note_id} was saved before it was added"
+        self.uow.run_checked(NOTE_UPDATE, mapping.note_to_row(note), _one_row, what)
+        self.uow.known_notes[(note.member_id, note.note_id)] = note
+
+    def counted(self, member_id: str, first_day: int | None, last_day: int) -> int:
+        sql = NOTES_COUNTED if first_day is None else f"{NOTES_COUNTED} AND counted_day >= :first"
+        params = {"member_id": member_id, "first": first_day, "last": last_day}
+        return int(self.uow.scalar(sql, params))
+
+    def latest_measured(self, member_id: str, limit: int) -> list[Note]:
+        if limit <= 0:
+            return []
+        rows = self.uow.all(LATEST_MEASURED, {"member_id": member_id, "limit": limit})
+        return [mapping.note_from_row(r) for r in rows]
 
 
 # --- stock and coupon codes ---------------------------------------------------------------

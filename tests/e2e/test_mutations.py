@@ -188,6 +188,17 @@ def test_record_activity_for_a_missing_member_is_not_found(api: Api) -> None:
     assert result["__typename"] == "NotFound"
 
 
+def test_metrics_for_a_note_never_published_are_an_unknown_note(api: Api) -> None:
+    eve, fay = api.register("eve"), api.register("fay")
+    api.record(eve, "post", subjectId="n1", attributes={"photos": 1})
+
+    ghost = api.record(fay, "note_metrics", subjectId="n2", attributes={"interactions": 5000})
+    others = api.record(fay, "note_metrics", subjectId="n1", attributes={"interactions": 5000})
+
+    assert (ghost["__typename"], others["__typename"]) == ("UnknownNote", "UnknownNote")
+    assert _points(api, fay)["available"] == 0
+
+
 def test_record_activity_with_a_bad_value_names_the_field(api: Api) -> None:
     dee = api.register("dee")
 

@@ -18,6 +18,7 @@ from domain.model import (
     IdempotencyRecord,
     LevelState,
     Member,
+    Note,
     Posting,
     Progress,
     Redemption,
@@ -46,9 +47,6 @@ def a_member(member_id: str = "mem_1") -> Member:
         lifetime_earned=42,
         consumed=10,
         expired=3,
-        notes=[(739677, "note-1")],
-        note_interactions={"note-1": 1200},
-        viral_notes=1,
         honor_tiers={"first_post": 1},
         last_active_day=739677,
     )
@@ -107,8 +105,10 @@ def test_records_round_trip_through_the_database(sql_store: SqlStore) -> None:
     award = HonorAward("hon_1", "mem_1", "founding_100", None, AT, "op", "first", AT, "op", "left")
     key = IdempotencyRecord("mem_1", "k-1", "f" * 64, "activity", "act_1")
     audit = AuditEntry("aud_1", "op", "grant_honor", "mem_1", AT, "founding_100: first")
+    note = Note("mem_1", "note-1", 739677, AT, 739678, 1200)
     with sql_store() as uow:
         uow.members.add(a_member())
+        uow.notes.add(note)
         uow.activities.add(activity)
         uow.redemptions.add(redemption)
         uow.honors.add(award)
@@ -118,6 +118,7 @@ def test_records_round_trip_through_the_database(sql_store: SqlStore) -> None:
 
     with sql_store() as uow:
         assert uow.activities.get("act_1") == activity
+        assert uow.notes.get("mem_1", "note-1") == note
         assert uow.redemptions.get("red_1") == redemption
         assert uow.honors.list_for_member("mem_1") == [award]
         assert uow.idempotency.get("mem_1", "k-1") == key

@@ -135,6 +135,12 @@ class Quests:
         cmd = RecordActivity(member, kind, at, key or self.key(), None, dict(attributes))
         return services.record_activity(cmd, self.store(), self.economy)
 
+    def record_subject(
+        self, member: str, kind: str, at: datetime, subject: str
+    ) -> services.ActivityResult:
+        cmd = RecordActivity(member, kind, at, self.key(), subject)
+        return services.record_activity(cmd, self.store(), self.economy)
+
     def start(self, member: str, quest: str, at: datetime, key: str | None = None) -> QuestProgress:
         cmd = StartQuest(member, quest, key or self.key(), at)
         return services.start_quest(cmd, self.store(), self.economy)
@@ -176,6 +182,40 @@ def test_a_daily_quest_completes_and_pays_once_its_steps_are_done(quests: Quests
         in last.events
     )
     assert not any(isinstance(e, QuestProgressed | QuestCompleted) for e in more.events)
+
+
+def test_reposting_one_subject_advances_a_quest_once(store: StoreFactory) -> None:
+    reposts = economy_from(
+        """
+[rules.post]
+kind = "post"
+points = 5
+once_per_subject = true
+
+[[quests]]
+id = "three_posts"
+[[quests.steps]]
+kind = "post"
+count = 3
+[quests.reward]
+points = 100
+"""
+    )
+    world = Quests(store, reposts)
+    alice = world.join("alice")
+    at = local(2026, 1, 5, 9)
+
+    first = world.record_subject(alice, "post", at, "note-1")
+    reposts_of_it = [
+        world.record_subject(alice, "post", at + timedelta(minutes=m), "note-1") for m in (1, 2)
+    ]
+
+    progress = world.progress(alice, "three_posts", at)
+    assert progress is not None
+    assert progress.done == (1,)
+    assert any(isinstance(e, QuestProgressed) for e in first.events)
+    assert [r.points for r in reposts_of_it] == [0, 0]
+    assert world.available(alice) == 5
 
 
 def test_a_replayed_activity_advances_a_quest_once(quests: Quests) -> None:

@@ -391,6 +391,7 @@ def test_a_review_expires_points_past_the_horizon(koc: Shop) -> None:
 
 def test_promotion_follows_lifetime_points(koc: Shop) -> None:
     alice = koc.join("alice")
+    koc.record(alice, "post", subject="note-1")
 
     result = koc.record(alice, "note_metrics", subject="note-1", interactions=1500)
 

@@ -24,9 +24,6 @@ def _busy_member() -> Member:
         lifetime_earned=30,
         consumed=10,
         expired=1,
-        notes=[(5, "n1")],
-        note_interactions={"n1": 12},
-        viral_notes=1,
         honor_tiers={"first_post": 1},
         last_active_day=5,
     )

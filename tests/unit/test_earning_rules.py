@@ -121,6 +121,7 @@ def test_the_shipped_economy_pays_a_viral_note_200_points(
     koc_world: World,
 ) -> None:
     alice = koc_world.join("alice")
+    koc_world.earn(alice, "post", NOON, "note-1", photos=1)
 
     earned = koc_world.earn(alice, "note_metrics", NOON, "note-1", interactions=1500)
 

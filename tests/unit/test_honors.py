@@ -8,6 +8,14 @@ import pytest
 
 from domain import services
 from domain.commands import GrantHonor
+from domain.economy import (
+    ActivityCount,
+    Economy,
+    LevelReached,
+    LongestStreak,
+    ViralNotes,
+    viral_counter,
+)
 from domain.errors import (
     AlreadyExists,
     HonorCapacityReached,
@@ -179,6 +187,33 @@ def test_the_shipped_navigator_honor_comes_with_the_navigator_level(koc_world: W
 
     assert koc_world.level(alice) == "navigator"
     assert ("navigator_reached", None) in koc_world.honors(alice)
+
+
+def test_each_automatic_honor_is_checked_through_its_typed_trigger(koc_economy: Economy) -> None:
+    triggers = {check.honor.id: check.trigger for check in koc_economy.honor_checks}
+
+    assert triggers == {
+        "first_post": ActivityCount(("post", "short_video", "article")),
+        "creator": ActivityCount(("post", "short_video", "article")),
+        "helper": ActivityCount(("answer",)),
+        "streak_keeper": LongestStreak("daily_check_in"),
+        "viral_note": ViralNotes(1000, viral_counter(1000)),
+        "navigator_reached": LevelReached(3, {}),
+    }
+
+
+def test_a_trigger_values_the_member_from_their_progress_and_level(
+    world: World, alice: str
+) -> None:
+    for _ in range(10):
+        world.earn(alice, "post", DAY0)
+    for n in range(3):
+        world.earn(alice, "check_in", day(n))
+    member = world.member(alice)
+
+    values = [check.trigger.value(member) for check in ECONOMY.honor_checks]
+
+    assert (member.level_id, values) == ("star", [10, 3, 1])
 
 
 # --- manual honors ---------------------------------------------------------------------
