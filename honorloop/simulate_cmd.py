@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import EconomyInvalid
-from simulation.assertions import AssertionInvalid
+from simulation.assertions import AssertionInvalid, failures
 from simulation.population import PopulationInvalid
 from simulation.report import render, render_sweep
 from simulation.runner import (
@@ -94,6 +94,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replications", type=int, default=3, help="independent replications (default 3)"
     )
+    parser.add_argument(
+        "--no-assertions",
+        action="store_true",
+        help="ignore the population file's assertions",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="an assertion the run cannot decide (e.g. about a day it does not reach) fails",
+    )
 
 
 def _experiment(args: argparse.Namespace) -> Experiment:
@@ -104,6 +114,8 @@ def _experiment(args: argparse.Namespace) -> Experiment:
     if args.days is not None and args.days < 1:
         raise SweepInvalid("--days must be at least 1")
     data, source = load_population(args.population)
+    if args.no_assertions:
+        data = {**data, "assertions": []}
     return Experiment(
         economy_text=args.economy.read_text(encoding="utf-8"),
         economy_source=str(args.economy),
@@ -138,6 +150,11 @@ class _Bar:
         sys.stderr.flush()
 
 
+def _progress() -> _Bar | None:
+    """The progress bar, only when stderr is a terminal (never in logs or CI)."""
+    return _Bar() if sys.stderr.isatty() else None
+
+
 def _fail(message: str) -> int:
     print(f"honorloop: {message}", file=sys.stderr)
     return EXIT_INVALID
@@ -147,7 +164,7 @@ def simulate(args: argparse.Namespace) -> int:
     try:
         experiment = _experiment(args)
         economy, population = validate(experiment)
-        runs = run_all(experiment, progress=_Bar(), jobs=args.jobs)
+        runs = run_all(experiment, progress=_progress(), jobs=args.jobs)
         outcomes = check_assertions(runs, economy, population)
     except (EconomyInvalid, PopulationInvalid, AssertionInvalid, SweepInvalid, OSError) as error:
         return _fail(str(error))
@@ -168,9 +185,9 @@ def simulate(args: argparse.Namespace) -> int:
     (out / "report.html").write_text(page, encoding="utf-8")
     print(summary_table(summary))
     print(f"\nwrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'daily_metrics.csv'}")
-    failed = [o for o in outcomes if not o.passed]
+    failed = failures(outcomes, strict=args.strict)
     for outcome in outcomes:
-        mark = "pass" if outcome.passed else "FAIL"
+        mark = "FAIL" if outcome.fails(args.strict) else outcome.result
         print(f"assertion {mark}: {outcome.text} — {outcome.detail}")
     if failed:
         print(f"{len(failed)} assertion(s) failed", file=sys.stderr)
@@ -192,7 +209,12 @@ def sweep_handler(args: argparse.Namespace) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-        rows = run_sweep(grid, jobs=args.jobs, scheduler=args.scheduler, progress=progress)
+        rows = run_sweep(
+            grid,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            progress=progress if sys.stderr.isatty() else None,
+        )
     except (EconomyInvalid, PopulationInvalid, AssertionInvalid, SweepInvalid, OSError) as error:
         return _fail(str(error))
     out: Path = args.out

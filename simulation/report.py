@@ -30,7 +30,8 @@ max-width:1000px}h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bott
 #d0d7de;padding-bottom:4px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right}th{background:#f6f8fa}
 td.l,th.l{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#d1242f;
-font-weight:600}svg{background:#fff;border:1px solid #d0d7de}.note{color:#57606a;font-size:13px}
+font-weight:600}.na{color:#9a6700;font-weight:600}svg{background:#fff;border:1px solid #d0d7de}
+.note{color:#57606a;font-size:13px}
 """
 
 
@@ -147,6 +148,13 @@ def _heat(share: float | None) -> _Raw:
     )
 
 
+def _result(result: str) -> _Raw:
+    css = {"pass": "pass", "fail": "fail"}.get(result, "na")
+    return _Raw(
+        f'<span class="{css}">{_esc(result.upper() if result == "fail" else result)}</span>'
+    )
+
+
 def _ci(entry: Mapping[str, Any] | None) -> str:
     if not entry:
         return "-"
@@ -178,10 +186,7 @@ def render(
         rows: list[tuple[object, ...]] = [
             (
                 a["text"],
-                _Raw(
-                    f'<span class="{"pass" if a["passed"] else "fail"}">'
-                    f"{'pass' if a['passed'] else 'FAIL'}</span>"
-                ),
+                _result(a["result"]),
                 a["detail"],
             )
             for a in s["assertions"]

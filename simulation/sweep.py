@@ -23,6 +23,7 @@ from datetime import time as dtime
 from typing import Any
 
 from domain.errors import EconomyInvalid
+from simulation.assertions import failures
 from simulation.population import TOP_LEVEL as POPULATION_TABLES
 from simulation.runner import (
     HEADLINE,
@@ -219,7 +220,8 @@ def run_variant(variant: Variant) -> dict[str, Any]:
     out = [info["day"]["mean"] for info in summary["stockouts"].values() if info["day"]]
     row["rewards_run_out"] = len(out)
     row["first_stockout_day"] = min(out) if out else None
-    row["assertions_failed"] = [o.text for o in outcomes if not o.passed]
+    row["assertions_failed"] = [o.text for o in failures(outcomes)]
+    row["assertions_not_applicable"] = [o.text for o in outcomes if not o.applicable]
     return row
 
 
