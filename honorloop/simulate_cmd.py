@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from domain.economy import Economy
 from domain.errors import EconomyInvalid
-from simulation.assertions import AssertionInvalid, failures
-from simulation.population import PopulationInvalid
-from simulation.report import render, render_sweep
+from simulation.assertions import AssertionInvalid, Outcome, failures
+from simulation.compare import (
+    COMPARED_METRICS,
+    ArmResult,
+    arms_for,
+    differences_csv,
+    render_compare,
+    run_arms,
+    same_outputs,
+)
+from simulation.engine import Run
+from simulation.population import Population, PopulationInvalid
+from simulation.report import render
 from simulation.runner import (
     Experiment,
     check_assertions,
@@ -23,7 +35,7 @@ from simulation.runner import (
     to_json,
     validate,
 )
-from simulation.sweep import SweepInvalid, comparison_csv, parse_setting, run_sweep, variants
+from simulation.sweep import SweepInvalid, comparison_csv, parse_setting, run_sweep_runs, variants
 
 EXIT_ASSERTIONS_FAILED = 1
 EXIT_INVALID = 2
@@ -79,9 +91,36 @@ def register(subparsers: Any) -> None:
     )
     sweep.set_defaults(handler=sweep_handler)
 
+    compare = subparsers.add_parser(
+        "compare",
+        help="run several economies on the same population and compare them, paired",
+        description="Run every ECONOMY on the same population with common random numbers "
+        "(replication i of each draws from the same random streams) and write compare.html: "
+        "each metric overlaid per economy, final-day differences against the first economy "
+        "with paired 95%% intervals, and the assertions each passes; plus a report per economy.",
+    )
+    compare.add_argument(
+        "economies", type=Path, nargs="+", metavar="ECONOMY", help="economy TOML files"
+    )
+    _options(compare)
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compare-out"),
+        help="directory for the comparison (default: ./compare-out)",
+    )
+    compare.add_argument(
+        "--jobs", type=int, default=1, help="run replications in this many processes (default 1)"
+    )
+    compare.set_defaults(handler=compare_handler)
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("economy", type=Path, metavar="ECONOMY", help="the economy TOML file")
+    _options(parser)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--population",
         type=Path,
@@ -106,7 +145,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _experiment(args: argparse.Namespace) -> Experiment:
+def _experiment(args: argparse.Namespace, economy: Path | None = None) -> Experiment:
     if args.replications < 1:
         raise SweepInvalid("--replications must be at least 1")
     if args.members is not None and args.members < 1:
@@ -116,9 +155,10 @@ def _experiment(args: argparse.Namespace) -> Experiment:
     data, source = load_population(args.population)
     if args.no_assertions:
         data = {**data, "assertions": []}
+    path: Path = economy or args.economy
     return Experiment(
-        economy_text=args.economy.read_text(encoding="utf-8"),
-        economy_source=str(args.economy),
+        economy_text=path.read_text(encoding="utf-8"),
+        economy_source=str(path),
         population_data=data,
         population_source=source,
         seed=args.seed,
@@ -168,9 +208,37 @@ def simulate(args: argparse.Namespace) -> int:
         outcomes = check_assertions(runs, economy, population)
     except (EconomyInvalid, PopulationInvalid, AssertionInvalid, SweepInvalid, OSError) as error:
         return _fail(str(error))
+    out: Path = args.out
+    summary = _write_run(out, experiment, runs, economy, population, outcomes)
+    print(summary_table(summary))
+    print(f"\nwrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'daily_metrics.csv'}")
+    if _print_outcomes(outcomes, args.strict):
+        return EXIT_ASSERTIONS_FAILED
+    return 0
+
+
+def _print_outcomes(outcomes: Sequence[Outcome], strict: bool, prefix: str = "") -> int:
+    """Print each assertion's outcome; the number that fail the run."""
+    for outcome in outcomes:
+        mark = "FAIL" if outcome.fails(strict) else outcome.result
+        print(f"{prefix}assertion {mark}: {outcome.text} — {outcome.detail}")
+    failed = len(failures(outcomes, strict))
+    if failed:
+        print(f"{prefix}{failed} assertion(s) failed", file=sys.stderr)
+    return failed
+
+
+def _write_run(
+    out: Path,
+    experiment: Experiment,
+    runs: Sequence[Run],
+    economy: Economy,
+    population: Population,
+    outcomes: Sequence[Outcome],
+) -> dict[str, Any]:
+    """summary.json, daily_metrics.csv and report.html of one run, in `out`."""
     summary = summarize(experiment, runs, economy, population, outcomes)
     bands = daily_bands(runs)
-    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(to_json(summary), encoding="utf-8")
     (out / "daily_metrics.csv").write_text(daily_csv(bands), encoding="utf-8")
@@ -183,16 +251,38 @@ def simulate(args: argparse.Namespace) -> int:
         [t.id for t in economy.reward_tiers],
     )
     (out / "report.html").write_text(page, encoding="utf-8")
-    print(summary_table(summary))
-    print(f"\nwrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'daily_metrics.csv'}")
-    failed = failures(outcomes, strict=args.strict)
-    for outcome in outcomes:
-        mark = "FAIL" if outcome.fails(args.strict) else outcome.result
-        print(f"assertion {mark}: {outcome.text} — {outcome.detail}")
-    if failed:
-        print(f"{len(failed)} assertion(s) failed", file=sys.stderr)
-        return EXIT_ASSERTIONS_FAILED
-    return 0
+    return summary
+
+
+def compare_handler(args: argparse.Namespace) -> int:
+    try:
+        base = _experiment(args, args.economies[0])
+        economies = [(path.read_text(encoding="utf-8"), str(path)) for path in args.economies]
+        arms = arms_for(base, economies)  # validates every economy before anything runs
+        results = run_arms(arms, jobs=args.jobs)
+    except (EconomyInvalid, PopulationInvalid, AssertionInvalid, SweepInvalid, OSError) as error:
+        return _fail(str(error))
+    except ValueError as error:
+        return _fail(str(error))
+    out: Path = args.out
+    links: dict[str, str] = {}
+    for i, arm in enumerate(results, start=1):
+        folder = f"economy-{i}"
+        _write_run(
+            out / folder, arm.experiment, arm.runs, arm.economy, arm.population, arm.outcomes
+        )
+        links[arm.label] = f"{folder}/report.html"
+    title = "Comparison of " + ", ".join(r.label for r in results)
+    page = render_compare(title, results, strict=args.strict, links=links)
+    (out / "compare.html").write_text(page, encoding="utf-8")
+    table = differences_csv(results, COMPARED_METRICS)
+    (out / "compare.csv").write_text(table, encoding="utf-8")
+    print(table, end="")
+    print(f"\nwrote {out / 'compare.html'}, {out / 'compare.csv'}")
+    failed = 0
+    for arm in results:
+        failed += _print_outcomes(arm.outcomes, args.strict, prefix=f"{arm.label}: ")
+    return EXIT_ASSERTIONS_FAILED if failed else 0
 
 
 def sweep_handler(args: argparse.Namespace) -> int:
@@ -209,7 +299,8 @@ def sweep_handler(args: argparse.Namespace) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-        rows = run_sweep(
+        baseline = _run_baseline(experiment)
+        results = run_sweep_runs(
             grid,
             jobs=args.jobs,
             scheduler=args.scheduler,
@@ -219,10 +310,48 @@ def sweep_handler(args: argparse.Namespace) -> int:
         return _fail(str(error))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    rows = [row for row, _ in results]
+    economy, population = validate(experiment)
+    arms = [baseline]
+    links = {baseline.label: "baseline/report.html"}
+    _write_run(out / "baseline", experiment, baseline.runs, economy, population, baseline.outcomes)
+    unchanged: list[str] = []
+    for i, (variant, (row, runs)) in enumerate(zip(grid, results, strict=True), start=1):
+        v_economy, v_population = validate(variant.experiment)
+        outcomes = check_assertions(runs, v_economy, v_population)
+        folder = f"variant-{i}"
+        _write_run(out / folder, variant.experiment, runs, v_economy, v_population, outcomes)
+        links[variant.label] = f"{folder}/report.html"
+        row["unchanged"] = same_outputs(baseline.runs, runs)
+        if row["unchanged"]:
+            unchanged.append(variant.label)
+        arms.append(
+            ArmResult(variant.label, variant.experiment, v_economy, v_population, runs, outcomes)
+        )
     (out / "sweep.csv").write_text(comparison_csv(rows), encoding="utf-8")
     (out / "sweep.json").write_text(to_json(rows), encoding="utf-8")
     title = f"Sweep of {args.economy} ({len(rows)} variants)"
-    (out / "sweep.html").write_text(render_sweep(title, rows), encoding="utf-8")
+    page = render_compare(
+        title,
+        arms,
+        strict=args.strict,
+        flagged=unchanged,
+        links=links,
+        intro="Variants against the baseline (the economy as written).",
+    )
+    (out / "sweep.html").write_text(page, encoding="utf-8")
     print(comparison_csv(rows), end="")
     print(f"\nwrote {out / 'sweep.html'}, {out / 'sweep.csv'}, {out / 'sweep.json'}")
-    return 0
+    for label in unchanged:
+        print(f"variant {label}: same outputs as the baseline (the setting changed nothing)")
+    failed = 0
+    for arm in arms[1:]:
+        failed += _print_outcomes(arm.outcomes, args.strict, prefix=f"variant {arm.label}: ")
+    return EXIT_ASSERTIONS_FAILED if failed else 0
+
+
+def _run_baseline(experiment: Experiment) -> ArmResult:
+    economy, population = validate(experiment)
+    runs = run_all(experiment)
+    outcomes = check_assertions(runs, economy, population)
+    return ArmResult("baseline", experiment, economy, population, runs, outcomes)

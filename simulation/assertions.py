@@ -7,7 +7,7 @@ replications of a run. Three sentence forms (see docs/simulation.md):
 
 A numeric assertion is checked on the mean over the replications; a stock-out assertion
 must hold in every replication. An assertion the run cannot decide (about a day after its
-last, or a level nobody reached in a run shorter than the days it names) is "not
+last, a stock-out before a day after it, or a time to a level longer than the run) is "not
 applicable": it fails only when the designer asks for `--strict`.
 """
 
@@ -177,7 +177,7 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
     if assertion.form == "metric":
         days = runs[0].days
         if assertion.day > days:
-            detail = f"not applicable: the run lasts {days} days, fewer than {assertion.day}"
+            detail = f"the run lasts {days} days, fewer than {assertion.day}"
             return Outcome(text, False, detail, applicable=False)
         values = [run.daily[assertion.name][assertion.day - 1] for run in runs]
         mean, low, high = mean_ci(values)
@@ -199,24 +199,20 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
             return Outcome(text, False, "ran out: " + ", ".join(early[:10]))
         if runs[0].days + 1 < assertion.day:
             detail = (
-                f"not applicable: no stock-out in the {runs[0].days} days the run lasts, "
+                f"no stock-out in the {runs[0].days} days the run lasts, "
                 f"which end before day {assertion.day}"
             )
             return Outcome(text, False, detail, applicable=False)
         return Outcome(text, True, f"no stock-out before day {assertion.day} in {len(runs)} runs")
+    named = max(b for b in (assertion.bounds.low, assertion.bounds.high) if b is not None)
+    if runs[0].days < named:  # members who need longer are cut off: the median is unknown
+        detail = f"the run lasts {runs[0].days} days, fewer than the {fmt(named)} it names"
+        return Outcome(text, False, detail, applicable=False)
     medians: list[float] = []
     for i, run in enumerate(runs, start=1):
         value = median(run.days_to_level.get(assertion.name, []))
         if value is None:
-            detail = f"no member reached {assertion.name!r} in replication {i}"
-            named = max(b for b in (assertion.bounds.low, assertion.bounds.high) if b is not None)
-            if run.days < named:
-                detail = (
-                    f"not applicable: {detail}, which lasts {run.days} days, "
-                    f"fewer than {fmt(named)}"
-                )
-                return Outcome(text, False, detail, applicable=False)
-            return Outcome(text, False, detail)
+            return Outcome(text, False, f"no member reached {assertion.name!r} in replication {i}")
         medians.append(value)
     mean, low, high = mean_ci(medians)
     ok = assertion.bounds.holds(mean)

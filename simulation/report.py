@@ -317,36 +317,3 @@ def render(
         out.append(_table(["error code", "count"], list(s["rejected_commands"].items())))
     out.append("</body></html>\n")
     return "\n".join(out)
-
-
-def render_sweep(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
-    """The comparison page of a sweep: one row per variant, headline metrics side by side."""
-    out = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_esc(title)}</h1>",
-        '<p class="note">One row per variant; numbers are means over the replications on '
-        "the last simulated day (days to a level: median over members, mean over "
-        "replications).</p>",
-    ]
-    if rows:
-        columns = list(rows[0])
-        body: list[list[object]] = []
-        for row in rows:
-            cells: list[object] = []
-            for c in columns:
-                v = row[c]
-                if c == "assertions_failed":
-                    cells.append(
-                        _Raw('<span class="pass">all pass</span>')
-                        if not v
-                        else _Raw('<span class="fail">' + _esc("; ".join(v)) + "</span>")
-                    )
-                elif isinstance(v, bool) or not isinstance(v, int | float):
-                    cells.append("-" if v is None else str(v))
-                else:
-                    cells.append(fmt(v))
-            body.append(cells)
-        out.append(_table(columns, body, 1))
-    out.append("</body></html>\n")
-    return "\n".join(out)
