@@ -21,6 +21,7 @@ from simulation.compare import (
     same_outputs,
 )
 from simulation.engine import Run
+from simulation.export import daily_long_csv, flows_csv, write_parquet
 from simulation.population import Population, PopulationInvalid
 from simulation.report import render
 from simulation.runner import (
@@ -211,7 +212,10 @@ def simulate(args: argparse.Namespace) -> int:
     out: Path = args.out
     summary = _write_run(out, experiment, runs, economy, population, outcomes)
     print(summary_table(summary))
-    print(f"\nwrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'daily_metrics.csv'}")
+    print(
+        f"\nwrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'daily_metrics.csv'}, "
+        f"{out / 'daily_long.csv'}, {out / 'flows.csv'}"
+    )
     if _print_outcomes(outcomes, args.strict):
         return EXIT_ASSERTIONS_FAILED
     return 0
@@ -242,15 +246,12 @@ def _write_run(
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(to_json(summary), encoding="utf-8")
     (out / "daily_metrics.csv").write_text(daily_csv(bands), encoding="utf-8")
-    koc_ids = [t.id for t in economy.koc.tiers] if economy.koc else []
-    page = render(
-        summary,
-        bands,
-        [lv.id for lv in economy.levels],
-        koc_ids,
-        [t.id for t in economy.reward_tiers],
-    )
+    page = render(summary, bands, economy, population, runs)
     (out / "report.html").write_text(page, encoding="utf-8")
+    start = population.start_date
+    (out / "daily_long.csv").write_text(daily_long_csv(runs, start), encoding="utf-8")
+    (out / "flows.csv").write_text(flows_csv(runs), encoding="utf-8")
+    write_parquet(out / "daily_long.parquet", runs, start)
     return summary
 
 

@@ -231,11 +231,17 @@ def chart(
         "plot_bgcolor": "#fff",
         "paper_bgcolor": "#fff",
     }
+    return plot_div(chart_id, traces, layout)
+
+
+def plot_div(div_id: str, data: list[dict[str, Any]], layout: Mapping[str, Any]) -> str:
+    """A div and the script that draws `data` in it (JSON safe inside a script element)."""
     config = {"displaylogo": False, "responsive": True}
-    payload = ", ".join(json.dumps(v, separators=(",", ":")) for v in (traces, layout, config))
+    payload = ", ".join(json.dumps(v, separators=(",", ":")) for v in (data, layout, config))
+    payload = payload.replace("</", "<\\/")
     return (
-        f'<div id="{chart_id}" class="chart"></div>'
-        f'<script>Plotly.newPlot("{chart_id}", {payload});</script>'
+        f'<div id="{div_id}" class="chart"></div>'
+        f'<script>Plotly.newPlot("{div_id}", {payload});</script>'
     )
 
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from domain.economy import Economy
-from simulation.assertions import Outcome, failures, metric_names, parse_assertion
+from simulation.assertions import Outcome, failures
 from simulation.charts import (
     Colours,
-    Target,
     chart,
     dates,
     esc,
@@ -33,6 +32,7 @@ from simulation.charts import (
 )
 from simulation.engine import Run
 from simulation.population import Population
+from simulation.report import key_parameters, targets_for
 from simulation.runner import Experiment, check_assertions, daily_bands, run_all, validate
 from simulation.stats import fmt, mean_ci
 
@@ -199,17 +199,6 @@ def any_failed(results: Sequence[ArmResult], strict: bool = False) -> bool:
 # --- the page -----------------------------------------------------------------------------
 
 
-def _targets(arm: ArmResult, metric: str) -> list[Target]:
-    out: list[Target] = []
-    names = metric_names(arm.economy)
-    for text in arm.population.assertions:
-        assertion = parse_assertion(text, arm.economy, names)
-        if assertion.form == "metric" and assertion.name == metric:
-            b = assertion.bounds
-            out.append(Target(assertion.day, b.low, b.high, text))
-    return out
-
-
 def _signed(value: float, metric: str) -> str:
     text = number(abs(value), scale_of(metric))
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
@@ -217,31 +206,7 @@ def _signed(value: float, metric: str) -> str:
 
 def parameters_table(results: Sequence[ArmResult]) -> str:
     """The economies' key parameters side by side (the page's first screen)."""
-    rows: list[list[object]] = []
-    for arm in results:
-        e = arm.economy
-        rules = ", ".join(f"{r.title} {r.points:,}" for r in e.rules[:6])
-        more = f" (+{len(e.rules) - 6} more)" if len(e.rules) > 6 else ""
-        levels = ", ".join(f"{lv.title} {lv.threshold:,}" for lv in e.levels)
-        prices = ", ".join(f"{r.title} {r.price:,}" for r in e.rewards[:6])
-        expiry = f"{e.expiry.after_months} months" if e.expiry else "never"
-        cap = f"{e.daily_cap:,}" if e.daily_cap else "none"
-        rows.append(
-            [arm.label, arm.experiment.economy_source, cap, rules + more, levels, prices, expiry]
-        )
-    return table(
-        [
-            "economy",
-            "file",
-            "daily cap",
-            "earning rules (points)",
-            "levels (threshold)",
-            "rewards (price)",
-            "points expire after",
-        ],
-        rows,
-        7,
-    )
+    return key_parameters([(r.label, r.experiment.economy_source, r.economy) for r in results])
 
 
 def differences_table(
@@ -356,7 +321,7 @@ def render_compare(
     bands = [(r.label, daily_bands(r.runs)) for r in results]
     for i, metric in enumerate(metrics):
         series = [(label, b[metric]) for label, b in bands]
-        targets = _targets(base, metric)
+        targets = targets_for(base.economy, base.population, metric)
         body.append(
             chart(f"c{i}", METRIC_TITLES.get(metric, metric), metric, x, series, colours, targets)
         )
