@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "honorloop.economy_cmd",
     "honorloop.serve_cmd",
     "honorloop.simulate_cmd",
+    "honorloop.calibrate_cmd",
     "honorloop.loadtest_cmd",
     "honorloop.admin_cmd",
 )
