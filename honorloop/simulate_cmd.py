@@ -21,6 +21,7 @@ from simulation.compare import (
     same_outputs,
 )
 from simulation.engine import Run
+from simulation.eventlog import simulated_log, write_log
 from simulation.export import daily_long_csv, flows_csv, write_parquet
 from simulation.population import Population, PopulationInvalid
 from simulation.report import render
@@ -31,6 +32,7 @@ from simulation.runner import (
     daily_csv,
     load_population,
     run_all,
+    run_one,
     summarize,
     summary_table,
     to_json,
@@ -59,6 +61,13 @@ def register(subparsers: Any) -> None:
     )
     sim.add_argument(
         "--jobs", type=int, default=1, help="run replications in this many processes (default 1)"
+    )
+    sim.add_argument(
+        "--event-log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the first replication's event log (CSV, the columns calibrate reads)",
     )
     sim.set_defaults(handler=simulate)
 
@@ -207,6 +216,11 @@ def simulate(args: argparse.Namespace) -> int:
         economy, population = validate(experiment)
         runs = run_all(experiment, progress=_progress(), jobs=args.jobs)
         outcomes = check_assertions(runs, economy, population)
+        if args.event_log is not None:  # replication 1 again, keeping its commands
+            logged = run_one(experiment, 0, keep_log=True)
+            assert logged.daily == runs[0].daily, "a replication is a function of its seed"
+            text = write_log(simulated_log(logged.log))
+            args.event_log.write_text(text, encoding="utf-8")
     except (EconomyInvalid, PopulationInvalid, AssertionInvalid, SweepInvalid, OSError) as error:
         return _fail(str(error))
     out: Path = args.out

@@ -71,8 +71,10 @@ def validate(experiment: Experiment) -> tuple[Economy, Population]:
     return economy, population
 
 
-def run_one(experiment: Experiment, index: int, progress: ProgressFn | None = None) -> Run:
-    """Replication `index` (0-based) of the experiment."""
+def run_one(
+    experiment: Experiment, index: int, progress: ProgressFn | None = None, keep_log: bool = False
+) -> Run:
+    """Replication `index` (0-based) of the experiment (`keep_log`: with its commands)."""
     economy, population = validate(experiment)
     seeds = replication_seeds(experiment.seed, experiment.replications)
     total = experiment.replications
@@ -88,6 +90,7 @@ def run_one(experiment: Experiment, index: int, progress: ProgressFn | None = No
         members=experiment.members,
         days=experiment.days,
         progress=day_done,
+        keep_log=keep_log,
     )
     return sim.run()
 

@@ -131,3 +131,14 @@ def test_a_bad_row_in_the_log_is_rejected_naming_its_line() -> None:
     text = "member_id,kind,occurred_at\nm1,check_in,2027-01-01T09:00:00+08:00\nm2,post,yesterday\n"
     with pytest.raises(EventLogInvalid, match="line 3: occurred_at"):
         read_log(text, "events.csv")
+
+
+def test_simulate_writes_the_event_log_calibrate_reads(tmp_path: Path) -> None:
+    code = main(["simulate", str(SAMPLE_ECONOMY), "--members", "40", "--days", "6",
+                 "--replications", "2", "--out", str(tmp_path / "out"),
+                 "--event-log", str(tmp_path / "events.csv")])  # fmt: skip
+    assert code == 0
+    events = read_log((tmp_path / "events.csv").read_text(), "events.csv")
+    joined = {e.member_id for e in events if e.kind == "member_joined"}
+    assert len(joined) >= 40
+    assert any(e.kind == "check_in" for e in events)
