@@ -12,9 +12,10 @@ active day of each kind, standardised. Per archetype, pooled over its members:
   `L / (1 - exp(-L)) = activities per active day` (a zero-truncated Poisson mean), the
   **rates per visit** split `L` by kind, and the **visit probability** is the share of
   active days divided by `1 - exp(-L)`;
-- **novelty**: visits at age 0-6 days against visits at ages of at least three
-  `novelty_days` give `novelty_boost` (the relative extra visit probability at day 0,
-  fading as `exp(-age / novelty_days)`); `novelty_days` comes from the base population;
+- **novelty**: `novelty_boost` (the relative extra visit probability at day 0, fading as
+  `exp(-age / novelty_days)`) is the value that best explains the active days by age of
+  membership (Poisson likelihood, on a grid); `novelty_days` comes from the base
+  population;
 - **churn**: a member whose last active day is further from the cut-off than a gap an
   active member would show with probability under 1% has left; the hazard is the number
   who left over the member-days they were exposed (up to their last active day plus the
@@ -57,7 +58,7 @@ from simulation.sweep import dumps
 
 archetypes_max = 8
 holdout_days_min = 1
-novelty_early_days = 7  # ages 0-6 measure the novelty boost
+novelty_boost_max = 10.0
 churn_gap_confidence = 0.01  # a gap an active member shows with less than this probability
 interactions_default = (5.0, 1.0)  # median, sigma when an archetype wrote no measured note
 
@@ -187,6 +188,35 @@ def _segments(
     return best[1]
 
 
+def novelty_boost(group: Sequence[_Member], spans: Sequence[float], novelty_days: float) -> float:
+    """The `b` of `visits(age) = c * (1 + b * exp(-age / novelty_days))` that best explains
+    the active days by age (Poisson likelihood over every age exposed; `c` in closed form,
+    `b` on a grid of steps of 0.02 up to `novelty_boost_max`)."""
+    horizon = max((math.ceil(s) for s in spans), default=0)
+    if horizon < 2:
+        return 0.0
+    exposed = np.zeros(horizon)
+    active = np.zeros(horizon)
+    for m, span in zip(group, spans, strict=True):
+        exposed[: math.ceil(span)] += 1
+        for d in m.active_days:
+            age = d - m.join_day
+            if age < horizon:
+                active[age] += 1
+    if active.sum() == 0:
+        return 0.0
+    decay = np.exp(-np.arange(horizon) / novelty_days)
+    best_b, best_ll = 0.0, -math.inf
+    for b in np.arange(0.0, novelty_boost_max + 1e-9, 0.02):
+        shape = 1.0 + b * decay
+        c = active.sum() / float((exposed * shape).sum())
+        rate = c * shape
+        ll = float((active * np.log(rate)).sum() - (exposed * rate).sum())
+        if ll > best_ll:
+            best_b, best_ll = float(b), ll
+    return best_b
+
+
 def _fit_one(
     ident: str,
     group: Sequence[_Member],
@@ -220,22 +250,7 @@ def _fit_one(
         else:
             spans.append(float(cutoff_day - m.join_day))
             exposure += max(cutoff_day - gap - m.join_day, 0)
-    # novelty: active share at ages 0-6 against ages >= 3 novelty_days, while exposed
-    early_n = early_d = late_n = 0
-    late_d = 0.0
-    late_age = int(3 * novelty_days)
-    for m, span in zip(group, spans, strict=True):
-        early_d += min(novelty_early_days, math.ceil(span))
-        late_d += max(span - late_age, 0.0)
-        for d in m.active_days:
-            age = d - m.join_day
-            early_n += age < novelty_early_days
-            late_n += age >= late_age
-    boost = 0.0
-    if early_d and late_d and late_n:
-        ratio = (early_n / early_d) / (late_n / late_d)
-        weight = sum(math.exp(-a / novelty_days) for a in range(novelty_early_days))
-        boost = max(0.0, (ratio - 1.0) * novelty_early_days / weight)
+    boost = novelty_boost(group, spans, novelty_days)
     novelty_exposure = sum(
         span + boost * novelty_days * -math.expm1(-span / novelty_days) for span in spans
     )
