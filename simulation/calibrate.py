@@ -10,19 +10,17 @@ active day of each kind, standardised. Per archetype, pooled over its members:
   activity leaves no trace, so with `L` the expected activities per visit (Poisson), a
   visit shows as an active day with probability `1 - exp(-L)`; `L` solves
   `L / (1 - exp(-L)) = activities per active day` (a zero-truncated Poisson mean), the
-  **rates per visit** split `L` by kind, and the **visit probability** is the share of
-  active days divided by `1 - exp(-L)`;
-- **novelty**: `novelty_boost` (the relative extra visit probability at day 0, fading as
-  `exp(-age / novelty_days)`) is the value that best explains the active days by age of
-  membership (Poisson likelihood, on a grid); `novelty_days` comes from the base
-  population;
-- **churn**: a member whose last active day is further from the cut-off than a gap an
-  active member would show with probability under 1% has left; the hazard is the number
-  who left over the member-days they were exposed (up to their last active day plus the
-  expected gap after it; a member still around counts to `gap` days before the cut-off,
-  the last day a departure can be seen). The log cannot tell apart the base population's multipliers
-  (novelty shield, recognition, inactivity, unreachable goals), so the calibrated
-  population sets them neutral and the fitted hazard is the whole of it;
+  **rates per visit** split `L` by kind, and the **visit probability** is the base share
+  of active days (`c` below, once novelty and churn are accounted for) divided by
+  `1 - exp(-L)`;
+- **novelty**: `novelty_boost` is the relative extra visit probability at day 0, fading as
+  `exp(-age / novelty_days)` (`novelty_days` from the base population), fitted with churn;
+- **churn**: the hazard `h` and the novelty boost are fitted together to the active days
+  by age of membership, `share(age) = c * (1 + b * exp(-age / novelty_days)) *
+  exp(-h * age)` (every member counts from joining to the cut-off, so nobody has to be
+  judged gone: a rare visitor's silence says little). The log cannot tell apart the base
+  population's multipliers (novelty shield, recognition, inactivity, unreachable goals),
+  so the calibrated population sets them neutral and the fitted hazard is the whole of it;
 - **interactions** of notes: a log-normal fitted to the `notes.attribute` values of the
   `notes.metrics_kind` rows about the archetype's members (median `exp(mean log x)`,
   sigma the standard deviation of `log x`);
@@ -59,7 +57,8 @@ from simulation.sweep import dumps
 archetypes_max = 8
 holdout_days_min = 1
 novelty_boost_max = 10.0
-churn_gap_confidence = 0.01  # a gap an active member shows with less than this probability
+hazard_max = 0.05  # per day
+hazard_step = 0.0001
 interactions_default = (5.0, 1.0)  # median, sigma when an archetype wrote no measured note
 
 
@@ -86,7 +85,6 @@ class Fit:
     redeem_probability_per_visit: float
     interactions_median: float
     interactions_sigma: float
-    left: int  # members judged to have left before the cut-off
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,33 +186,42 @@ def _segments(
     return best[1]
 
 
-def novelty_boost(group: Sequence[_Member], spans: Sequence[float], novelty_days: float) -> float:
-    """The `b` of `visits(age) = c * (1 + b * exp(-age / novelty_days))` that best explains
-    the active days by age (Poisson likelihood over every age exposed; `c` in closed form,
-    `b` on a grid of steps of 0.02 up to `novelty_boost_max`)."""
-    horizon = max((math.ceil(s) for s in spans), default=0)
-    if horizon < 2:
-        return 0.0
+def activity_by_age(
+    group: Sequence[_Member], cutoff_day: int, novelty_days: float
+) -> tuple[float, float, float]:
+    """`(c, b, h)` of `active share(age) = c * (1 + b * exp(-age / novelty_days)) *
+    exp(-h * age)` that best explain the members' active days by age of membership: the
+    novelty boost `b` fades with the base population's `novelty_days`, the churn hazard
+    `h` removes members for good. Every member counts from joining to the cut-off, so
+    nobody has to be judged gone (a rare visitor's silence says little). Poisson
+    likelihood on a grid (`b` by 0.05 up to `novelty_boost_max`, `h` by
+    `hazard_step` up to `hazard_max`), `c` in closed form."""
+    horizon = max((cutoff_day - m.join_day for m in group), default=0)
+    if horizon < 1:
+        return 0.0, 0.0, 0.0
     exposed = np.zeros(horizon)
     active = np.zeros(horizon)
-    for m, span in zip(group, spans, strict=True):
-        exposed[: math.ceil(span)] += 1
+    for m in group:
+        exposed[: cutoff_day - m.join_day] += 1
         for d in m.active_days:
-            age = d - m.join_day
-            if age < horizon:
-                active[age] += 1
-    if active.sum() == 0:
-        return 0.0
-    decay = np.exp(-np.arange(horizon) / novelty_days)
-    best_b, best_ll = 0.0, -math.inf
-    for b in np.arange(0.0, novelty_boost_max + 1e-9, 0.02):
-        shape = 1.0 + b * decay
-        c = active.sum() / float((exposed * shape).sum())
-        rate = c * shape
-        ll = float((active * np.log(rate)).sum() - (exposed * rate).sum())
-        if ll > best_ll:
-            best_b, best_ll = float(b), ll
-    return best_b
+            active[d - m.join_day] += 1
+    total = float(active.sum())
+    if total == 0:
+        return 0.0, 0.0, 0.0
+    ages = np.arange(horizon)
+    decay = np.exp(-ages / novelty_days)
+    hazards = np.arange(0.0, hazard_max + 1e-12, hazard_step)
+    survival = np.exp(-np.outer(hazards, ages))  # (hazards, ages)
+    best = (-math.inf, 0.0, 0.0, 0.0)
+    for b in np.arange(0.0, novelty_boost_max + 1e-9, 0.05):
+        shape = survival * (1.0 + b * decay)  # (hazards, ages)
+        weight = shape @ exposed
+        c = total / weight
+        ll = total * np.log(c) + np.log(shape) @ active - total
+        k = int(np.argmax(ll))
+        if ll[k] > best[0]:
+            best = (float(ll[k]), float(c[k]), float(b), float(hazards[k]))
+    return best[1], best[2], best[3]
 
 
 def _fit_one(
@@ -231,31 +238,8 @@ def _fit_one(
     activities = sum(counts.values())
     lam = visits_per_active_day(activities / active_days) if active_days else 0.0
     seen = -math.expm1(-lam) if lam > 0 else 1.0  # P(a visit leaves a trace)
-    # churn: who left (a longer silence than an active member would show), and the days
-    # each member was exposed: to the last active day plus the expected silence after it
-    share_active = active_days / max(sum(cutoff_day - m.join_day for m in group), 1)
-    q = min(max(share_active, 1e-6), 0.999)
-    gap = math.ceil(math.log(churn_gap_confidence) / math.log1p(-q))
-    after_last = (1 - q) / q
-    # (departures are judged up to `gap` days before the cut-off, exposure counted to there)
-    left = 0
-    spans: list[float] = []
-    exposure = 0.0
-    for m in group:
-        last_active = max(m.active_days) if m.active_days else m.join_day
-        if last_active < cutoff_day - gap:
-            left += 1
-            spans.append(last_active - m.join_day + 1 + min(after_last, gap))
-            exposure += spans[-1]
-        else:
-            spans.append(float(cutoff_day - m.join_day))
-            exposure += max(cutoff_day - gap - m.join_day, 0)
-    boost = novelty_boost(group, spans, novelty_days)
-    novelty_exposure = sum(
-        span + boost * novelty_days * -math.expm1(-span / novelty_days) for span in spans
-    )
-    hazard = left / exposure if exposure else 0.0
-    visit = min(1.0, active_days / novelty_exposure / seen) if novelty_exposure else 0.0
+    base_rate, boost, hazard = activity_by_age(group, cutoff_day, novelty_days)
+    visit = min(1.0, base_rate / seen)
     rates = {k: lam * c / activities for k, c in sorted(counts.items())} if activities else {}
     visits = active_days / seen if seen else 0.0
     redeemed = sum(m.redemptions for m in group)
@@ -276,7 +260,6 @@ def _fit_one(
         redeem_probability_per_visit=min(1.0, redeemed / visits) if visits else 0.0,
         interactions_median=median,
         interactions_sigma=sigma,
-        left=left,
     )
 
 

@@ -5,6 +5,7 @@ held-out days."""
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def _known_population() -> dict[str, Any]:
         inactivity_weight_per_week=0.0,
         unreachable_factor=1.0,
     )
-    data["population"].update(members=300, days=90)
+    data["population"].update(members=300, days=180)
     return data
 
 
@@ -81,8 +82,8 @@ def test_a_simulated_log_is_calibrated_back_to_its_parameters() -> None:
     assert _close(casual.rates_per_visit["interaction"], 0.8, 0.15)
     assert _close(creator.rates_per_visit["interaction"], 3.0, 0.15)
     assert _close(creator.rates_per_visit["post"], 0.5, 0.15)
-    assert _close(casual.churn_per_day, 0.004, 0.5)  # tens of departures: wide tolerance
-    assert 0.0005 <= creator.churn_per_day <= 0.002  # a handful of departures
+    assert _close(casual.churn_per_day, 0.004, 0.35)  # about a hundred departures
+    assert 0.0002 <= creator.churn_per_day <= 0.003  # a handful of departures
     assert _close(creator.interactions_median, 60, 0.3)
     assert _close(creator.interactions_sigma, 1.5, 0.2)
 
@@ -91,7 +92,7 @@ def test_the_calibrated_population_is_a_valid_population_file() -> None:
     data = _calibration().population_data
     population = parse_population(data, "calibrated")
     assert population.members == 300
-    assert population.days == 90
+    assert population.days == 180
     assert sum(a.share for a in population.archetypes) == pytest.approx(1.0)
 
 
@@ -106,13 +107,15 @@ def test_the_back_test_prints_predicted_against_actual_held_out_days() -> None:
         assert line.actual > 0
         assert line.error is not None and abs(line.error) < 0.3, line
     table = back_test_table(lines, calibration)
-    assert f"the {HOLDOUT_DAYS} held-out days (days 71-90)" in table
+    assert f"the {HOLDOUT_DAYS} held-out days (days 161-180)" in table
 
 
 def test_the_calibrate_command_writes_a_population_and_prints_the_back_test(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "events.csv").write_text(_log_text())
+    # given the first 60 days of the log (the command's wiring, not the fit, is on trial)
+    events = [e for e in read_log(_log_text()) if e.at.date() < date(2027, 3, 2)]
+    (tmp_path / "events.csv").write_text(write_log(events))
     code = main(["calibrate", str(tmp_path / "events.csv"), "--economy", str(SAMPLE_ECONOMY),
                  "--holdout-days", str(HOLDOUT_DAYS), "--archetypes", "2",
                  "--replications", "1", "--out", str(tmp_path / "population.toml")])  # fmt: skip
