@@ -10,7 +10,7 @@ ECONOMY ?= economies/koc_community.toml
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,dask,parquet,calibrate]'
 	@touch $(STAMP)
 
 .PHONY: help

@@ -11,7 +11,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from honorloop import admin_cmd, economy_cmd, loadtest_cmd, serve_cmd, simulate_cmd
+from honorloop import (
+    admin_cmd,
+    calibrate_cmd,
+    economy_cmd,
+    loadtest_cmd,
+    serve_cmd,
+    simulate_cmd,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 # `register(subparsers)`; the argument is argparse's private `_SubParsersAction`.
@@ -22,6 +29,7 @@ COMMANDS: tuple[Register, ...] = (
     economy_cmd.register,
     serve_cmd.register,
     simulate_cmd.register,
+    calibrate_cmd.register,
     loadtest_cmd.register,
     admin_cmd.register,
 )

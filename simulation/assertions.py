@@ -6,7 +6,9 @@ replications of a run. Three sentence forms (see docs/simulation.md):
     median time to level '<level>' between <A> and <B> days   (or: ... <= <X> days)
 
 A numeric assertion is checked on the mean over the replications; a stock-out assertion
-must hold in every replication.
+must hold in every replication. An assertion the run cannot decide (about a day after its
+last, a stock-out before a day after it, or a time to a level longer than the run) is "not
+applicable": it fails only when the designer asks for `--strict`.
 """
 
 from __future__ import annotations
@@ -82,11 +84,63 @@ class Assertion:
     bounds: Bounds = Bounds(None, None)
 
 
+PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     text: str
     passed: bool
     detail: str
+    applicable: bool = True
+
+    @property
+    def result(self) -> str:
+        if not self.applicable:
+            return NOT_APPLICABLE
+        return PASS if self.passed else FAIL
+
+    def fails(self, strict: bool = False) -> bool:
+        """Whether this outcome fails the run (not applicable ones only when strict)."""
+        return not self.passed if self.applicable else strict
+
+
+def failures(outcomes: Sequence[Outcome], strict: bool = False) -> list[Outcome]:
+    return [o for o in outcomes if o.fails(strict)]
+
+
+def metric_names(economy: Economy) -> list[str]:
+    """The per-day metrics a run of `economy` reports (`Run.daily`'s keys, in order), known
+    before the run so that assertions are checked before it starts."""
+    names = list(BASE_METRICS)
+    names += [f"level_{level.id}" for level in economy.levels]
+    if economy.koc is not None:
+        names += ["koc_none"] + [f"koc_{tier.id}" for tier in economy.koc.tiers]
+    for tier in economy.reward_tiers:
+        names += [f"redemptions_{tier.id}", f"redemption_rate_{tier.id}"]
+    return names
+
+
+BASE_METRICS = (
+    "day",
+    "members",
+    "alive",
+    "dau",
+    "mau",
+    "dau_mau",
+    "issued",
+    "spent",
+    "expired",
+    "held",
+    "outstanding",
+    "issued_today",
+    "spent_today",
+    "expired_today",
+    "earn_to_burn",
+    "breakage",
+    "gini",
+    "honors_awarded",
+)
 
 
 def parse_assertion(text: str, economy: Economy, metrics: Sequence[str]) -> Assertion:
@@ -124,7 +178,8 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
     if assertion.form == "metric":
         days = runs[0].days
         if assertion.day > days:
-            return Outcome(text, False, f"the run lasts {days} days, fewer than {assertion.day}")
+            detail = f"the run lasts {days} days, fewer than {assertion.day}"
+            return Outcome(text, False, detail, applicable=False)
         values = [run.daily[assertion.name][assertion.day - 1] for run in runs]
         mean, low, high = mean_ci(values)
         ok = assertion.bounds.holds(mean)
@@ -143,7 +198,17 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
                     early.append(f"{reward.id} on day {day + 1} (replication {i})")
         if early:
             return Outcome(text, False, "ran out: " + ", ".join(early[:10]))
+        if runs[0].days + 1 < assertion.day:
+            detail = (
+                f"no stock-out in the {runs[0].days} days the run lasts, "
+                f"which end before day {assertion.day}"
+            )
+            return Outcome(text, False, detail, applicable=False)
         return Outcome(text, True, f"no stock-out before day {assertion.day} in {len(runs)} runs")
+    named = max(b for b in (assertion.bounds.low, assertion.bounds.high) if b is not None)
+    if runs[0].days < named:  # members who need longer are cut off: the median is unknown
+        detail = f"the run lasts {runs[0].days} days, fewer than the {fmt(named)} it names"
+        return Outcome(text, False, detail, applicable=False)
     medians: list[float] = []
     for i, run in enumerate(runs, start=1):
         value = median(run.days_to_level.get(assertion.name, []))

@@ -45,6 +45,7 @@ from domain.model import (
     ISSUANCE,
     REDEMPTION,
     Attributes,
+    AwardLine,
     Event,
     HonorGranted,
     KocTierChanged,
@@ -98,6 +99,9 @@ class Run:
     member_days: int
     activities: int
     log: list[LogEntry] = field(default_factory=list)
+    # sources and sinks: (flow, rule or reward tier id, archetype id) -> points, where flow
+    # is "issued" (by earning rule), "spent" (by reward tier), "expired" or "outstanding"
+    flows: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
 class _Members:
@@ -263,6 +267,8 @@ class Simulation:
         self.member_days = 0
         self.activity_count = 0
         self.today_active: set[int] = set()
+        self.flows: dict[tuple[str, str, str], int] = {}
+        self.arch_ids = [a.id for a in self.archetypes]
         first = population.start_date.toordinal()
         self.month_of_day = np.array([month_index(first + d) for d in range(self.days + 1)])
 
@@ -313,6 +319,7 @@ class Simulation:
             member_days=self.member_days,
             activities=self.activity_count,
             log=self.log,
+            flows=self._final_flows(),
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -591,6 +598,7 @@ class Simulation:
                 if points:
                     m.available[mi] += points
                     m.earned[mi] += points
+                    self._flow_issued(mi, result.record.lines)
                 if result.events:
                     self._events(mi, result.events, day)
         return recorded
@@ -610,6 +618,7 @@ class Simulation:
                 m.koc[mi] = -1 if event.to_tier is None else self.koc_rank[event.to_tier]
             elif isinstance(event, PointsExpired):
                 m.available[mi] -= event.points
+                self._flow(("expired", "", self.arch_ids[m.arch[mi]]), event.points)
             elif isinstance(event, QuestCompleted):
                 self._quest_completed(mi, event)
 
@@ -634,7 +643,7 @@ class Simulation:
         quest = self.economy.quest(event.quest_id)
         assert quest is not None, f"completion of unknown quest {event.quest_id}"
         if event.rewarded:
-            self._quest_paid(mi, counts, event.points)
+            self._quest_paid(mi, event.quest_id, event.points)
         elif quest.claim and not self._full(mi, quest.id, event.instance):
             self.to_claim[(mi, quest.id)] = event.instance
         else:
@@ -645,12 +654,14 @@ class Simulation:
             progress = uow.quests.get(member_id(mi), quest_id, instance)
         return progress is not None and progress.state is QuestState.FULL
 
-    def _quest_paid(self, mi: int, counts: dict[str, int], points: int) -> None:
+    def _quest_paid(self, mi: int, quest_id: str, points: int) -> None:
+        counts = self.quest_counts[quest_id]
         counts["paid"] += 1
         counts["points"] += points
         if points:
             self.m.available[mi] += points
             self.m.earned[mi] += points
+            self._flow(("issued", f"quest:{quest_id}", self.arch_ids[self.m.arch[mi]]), points)
 
     def _join_quests(self, day: int, visitors: np.ndarray) -> None:
         """Visitors join open opt-in quests with their archetype's uptake, before the
@@ -698,7 +709,7 @@ class Simulation:
                 continue
             quest = self.economy.quest(quest_id)
             assert quest is not None, f"claim of unknown quest {quest_id}"
-            self._quest_paid(mi, self.quest_counts[quest_id], quest.reward.points)
+            self._quest_paid(mi, quest_id, quest.reward.points)
             self._level_is(mi, services.get_member(member_id(mi), self.store()).level_id, day)
 
     def _redemptions(self, day: int, visitors: np.ndarray) -> None:
@@ -790,6 +801,7 @@ class Simulation:
                 try:
                     services.fulfill_redemption(cmd, self.store(), self.economy)
                     m.held[mi] -= price
+                    self._flow(("spent", self.rewards[r].tier, self.arch_ids[m.arch[mi]]), price)
                     continue
                 except DomainError as error:
                     self.errors[error.code] = self.errors.get(error.code, 0) + 1
@@ -931,6 +943,29 @@ class Simulation:
                 f"simulator lost track of {ident}: store {available}/{held}, "
                 f"simulator {int(m.available[mi])}/{int(m.held[mi])}"
             )
+
+    def _flow(self, key: tuple[str, str, str], points: int) -> None:
+        self.flows[key] = self.flows.get(key, 0) + points
+
+    def _flow_issued(self, mi: int, lines: tuple[AwardLine, ...]) -> None:
+        arch = self.arch_ids[self.m.arch[mi]]
+        for line in lines:
+            if line.points:
+                self._flow(("issued", line.rule_id, arch), line.points)
+
+    def _final_flows(self) -> dict[tuple[str, str, str], int]:
+        """The flows so far, plus what each archetype's members hold at the end."""
+        m = self.m
+        n = m.n
+        holding = np.bincount(
+            m.arch[:n], weights=(m.available[:n] + m.held[:n]).astype(float),
+            minlength=len(self.archetypes),
+        )  # fmt: skip
+        flows = dict(self.flows)
+        for a, arch in enumerate(self.arch_ids):
+            if holding[a]:
+                flows[("outstanding", "", arch)] = int(holding[a])
+        return dict(sorted(flows.items()))
 
     def _days_to_level(self) -> dict[str, list[int]]:
         m = self.m

@@ -1,360 +1,348 @@
-"""`report.html`: one self-contained page (inline SVG and CSS, no script, no network) that
-a designer reads at a glance. Replications appear as a mean line inside a 95% band."""
+"""`report.html`: one self-contained page a designer reads at a glance.
+
+The economy's key parameters and the assertions come first, then the headline numbers,
+the sources and sinks of points, and every metric over time as interactive plotly charts
+(`simulation.charts`: the script is embedded, the page needs no network). Replications
+appear as a mean line inside its 95% band, clipped to the metric's natural range. Names
+are the economy's titles, each series keeps its colour on every chart, the x-axis shows
+calendar dates, and each assertion about a metric is drawn on that metric's chart.
+"""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulation.stats import fmt
-
-Band = tuple[float, float, float]
-PALETTE = (
-    "#1f6feb",
-    "#d1242f",
-    "#1a7f37",
-    "#9a6700",
-    "#8250df",
-    "#bf3989",
-    "#0a3069",
-    "#57606a",
-    "#cf222e",
-    "#116329",
+from domain.economy import Economy
+from simulation.assertions import metric_names, parse_assertion
+from simulation.charts import (
+    Band,
+    Colours,
+    Raw,
+    Scale,
+    Target,
+    chart,
+    dates,
+    esc,
+    number,
+    page,
+    plot_div,
+    result,
+    scale_of,
+    table,
 )
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 760, 260, 64, 150, 16, 32
+from simulation.engine import Run
+from simulation.population import Population
+from simulation.stats import mean_ci
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2328;
-max-width:1000px}h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid
-#d0d7de;padding-bottom:4px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
-td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right}th{background:#f6f8fa}
-td.l,th.l{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#d1242f;
-font-weight:600}svg{background:#fff;border:1px solid #d0d7de}.note{color:#57606a;font-size:13px}
-"""
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+FLOW_TITLES = {
+    "issued": "Points issued",
+    "spent": "Points spent",
+    "expired": "Points expired",
+    "outstanding": "Outstanding points",
+}
 
 
-def line_chart(title: str, series: Sequence[tuple[str, Sequence[Band]]], y_label: str = "") -> str:
-    """An SVG line chart: each series a mean line inside its shaded 95% band."""
-    if not series or not series[0][1]:
-        return ""
-    n = len(series[0][1])
-    y_max = max((hi for _, bands in series for _, _, hi in bands), default=1.0)
-    y_min = min((lo for _, bands in series for _, lo, _ in bands), default=0.0)
-    if all(mean >= 0 for _, bands in series for mean, _, _ in bands):
-        y_min = 0.0  # a band below zero of a quantity that cannot be is the interval's artefact
-    y_min = min(y_min, 0.0)
-    if y_max <= y_min:
-        y_max = y_min + 1.0
-    plot_w = WIDTH - PAD_L - PAD_R
-    plot_h = HEIGHT - PAD_T - PAD_B
-
-    def x(i: int) -> float:
-        return PAD_L + (plot_w * i / (n - 1) if n > 1 else 0.0)
-
-    def y(v: float) -> float:
-        return PAD_T + plot_h * (1.0 - (max(v, y_min) - y_min) / (y_max - y_min))
-
-    parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-        f'role="img" aria-label="{_esc(title)}">'
-    ]
-    for k in range(5):
-        v = y_min + (y_max - y_min) * k / 4
-        yy = y(v)
-        parts.append(
-            f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}" '
-            'stroke="#eaeef2"/>'
-        )
-        parts.append(
-            f'<text x="{PAD_L - 6}" y="{yy + 4:.1f}" font-size="11" '
-            f'text-anchor="end" fill="#57606a">{_esc(fmt(_nice(v)))}</text>'
-        )
-    for k in range(6):
-        i = round((n - 1) * k / 5)
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" font-size="11" '
-            f'text-anchor="middle" fill="#57606a">day {i + 1}</text>'
-        )
-    step = max(1, n // 400)  # at most ~400 points per line
-    idx = list(range(0, n, step))
-    if idx[-1] != n - 1:
-        idx.append(n - 1)
-    for s, (name, bands) in enumerate(series):
-        colour = PALETTE[s % len(PALETTE)]
-        upper = " ".join(f"{x(i):.1f},{y(bands[i][2]):.1f}" for i in idx)
-        lower = " ".join(f"{x(i):.1f},{y(bands[i][1]):.1f}" for i in reversed(idx))
-        parts.append(
-            f'<polygon points="{upper} {lower}" fill="{colour}" fill-opacity="0.15" stroke="none"/>'
-        )
-        mean = " ".join(f"{x(i):.1f},{y(bands[i][0]):.1f}" for i in idx)
-        parts.append(
-            f'<polyline points="{mean}" fill="none" stroke="{colour}" stroke-width="1.6"/>'
-        )
-        ly = PAD_T + 14 + 16 * s
-        parts.append(
-            f'<rect x="{WIDTH - PAD_R + 10}" y="{ly - 9}" width="10" height="10" '
-            f'fill="{colour}"/><text x="{WIDTH - PAD_R + 24}" y="{ly}" font-size="12">'
-            f"{_esc(name)}</text>"
-        )
-    if y_label:
-        parts.append(
-            f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" fill="#57606a" '
-            f'transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})" '
-            f'text-anchor="middle">{_esc(y_label)}</text>'
-        )
-    parts.append("</svg>")
-    return f"<h3>{_esc(title)}</h3>" + "".join(parts)
+def key_parameters(economies: Sequence[tuple[str, str, Economy]]) -> str:
+    """The economies' key parameters side by side: (label, file, economy) each."""
+    rows: list[list[object]] = []
+    for label, source, e in economies:
+        rules = ", ".join(f"{r.title} {r.points:,}" for r in e.rules[:6])
+        more = f" (+{len(e.rules) - 6} more)" if len(e.rules) > 6 else ""
+        levels = ", ".join(f"{lv.title} {lv.threshold:,}" for lv in e.levels)
+        prices = ", ".join(f"{r.title} {r.price:,}" for r in e.rewards[:6])
+        more_rewards = f" (+{len(e.rewards) - 6} more)" if len(e.rewards) > 6 else ""
+        expiry = f"{e.expiry.after_months} months" if e.expiry else "never"
+        cap = f"{e.daily_cap:,}" if e.daily_cap else "none"
+        rows.append([label, source, cap, rules + more, levels, prices + more_rewards, expiry])
+    return table(
+        ["economy", "file", "daily cap", "earning rules (points)", "levels (threshold)",
+         "rewards (price)", "points expire after"],
+        rows,
+        7,
+    )  # fmt: skip
 
 
-def _nice(v: float) -> float:
-    return float(f"{v:.3g}")
+def targets_for(economy: Economy, population: Population, metric: str) -> list[Target]:
+    """The population's assertions about `metric`, as targets on its chart."""
+    names = metric_names(economy)
+    out: list[Target] = []
+    for text in population.assertions:
+        assertion = parse_assertion(text, economy, names)
+        if assertion.form == "metric" and assertion.name == metric:
+            b = assertion.bounds
+            out.append(Target(assertion.day, b.low, b.high, text))
+    return out
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> str:
-    head = "".join(
-        f'<th class="{"l" if i < left else ""}">{_esc(h)}</th>' for i, h in enumerate(header)
-    )
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="{"l" if i < left else ""}">{_cell(cell)}</td>'
-            for i, cell in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+def mean_flows(runs: Sequence[Run]) -> dict[tuple[str, str, str], float]:
+    """Each flow's mean over the replications (a flow absent from a run counts as 0)."""
+    keys = sorted({k for run in runs for k in run.flows})
+    return {k: mean_ci([float(run.flows.get(k, 0)) for run in runs])[0] for k in keys}
 
 
-class _Raw(str):
-    """Trusted HTML for a table cell."""
+def _ci(entry: Mapping[str, Any] | None, scale: Scale) -> str:
+    if not entry:
+        return "-"
+    low, high = entry["ci95"]
+    low = max(low, scale.low) if scale.low is not None else low
+    high = min(high, scale.high) if scale.high is not None else high
+    return f"{number(entry['mean'], scale)} ({number(low, scale)} .. {number(high, scale)})"
 
 
-def _cell(cell: object) -> str:
-    return cell if isinstance(cell, _Raw) else _esc(cell)
+def _days(entry: Mapping[str, Any] | None) -> str:
+    if not entry:
+        return "-"
+    low, high = entry["ci95"]
+    return f"{entry['mean']:,.0f} ({max(low, 0):,.0f} .. {high:,.0f})"
 
 
-def _heat(share: float | None) -> _Raw:
+def _heat(share: float | None) -> Raw:
     if share is None:
-        return _Raw("")
+        return Raw("")
     alpha = max(0.0, min(1.0, share))
-    return _Raw(
+    return Raw(
         f'<span style="display:block;background:rgba(31,111,235,{alpha:.2f});'
         f'color:{"#fff" if alpha > 0.5 else "#1f2328"}">{share * 100:.1f}%</span>'
     )
 
 
-def _ci(entry: Mapping[str, Any] | None) -> str:
-    if not entry:
-        return "-"
-    low, high = entry["ci95"]
-    return f"{fmt(entry['mean'])} ({fmt(low)}..{fmt(high)})"
+def _source_title(item: str, rule_title: Mapping[str, str], quest_title: Mapping[str, str]) -> str:
+    """A source of points: an earning rule, or `quest:ID` for a quest's rewards."""
+    kind, _, quest_id = item.partition(":")
+    if kind == "quest" and quest_id:
+        return f"Quest: {quest_title.get(quest_id, quest_id)}"
+    return f"Rule: {rule_title.get(item, item)}"
+
+
+def sources_and_sinks(
+    flows: Mapping[tuple[str, str, str], float], economy: Economy, population: Population
+) -> list[str]:
+    """A Sankey of points (earning rules -> balances -> reward tiers, expiry, still held)
+    and the same flows per archetype."""
+    rule_title = {r.id: r.title for r in economy.rules}
+    quest_title = {q.id: q.title for q in economy.quests}
+    tier_title = {t.id: t.title for t in economy.reward_tiers}
+    by_item: dict[tuple[str, str], float] = {}
+    for (flow, item, _), points in flows.items():
+        by_item[(flow, item)] = by_item.get((flow, item), 0.0) + points
+    nodes = ["Members' balances"]
+    links: list[tuple[int, int, float]] = []
+    for (flow, item), points in by_item.items():
+        if flow == "issued":
+            nodes.append(_source_title(item, rule_title, quest_title))
+            links.append((len(nodes) - 1, 0, points))
+    for (flow, item), points in by_item.items():
+        if flow == "spent":
+            nodes.append(f"Spent on {tier_title.get(item, item)}")
+        elif flow in ("expired", "outstanding"):
+            nodes.append(FLOW_TITLES[flow])
+        else:
+            continue
+        links.append((0, len(nodes) - 1, points))
+    out = ["<h2>Sources and sinks of points</h2>"]
+    if not links:
+        return [*out, '<p class="note">No points moved.</p>']
+    data = [
+        {
+            "type": "sankey",
+            "node": {"label": nodes, "pad": 14},
+            "link": {
+                "source": [a for a, _, _ in links],
+                "target": [b for _, b, _ in links],
+                "value": [round(v, 1) for _, _, v in links],
+            },
+            "valueformat": ",.0f",
+        }
+    ]
+    out.append(_plot("sankey", data, "Where points come from and where they go (means)", 420))
+    # per archetype: the four flows, and issued per rule
+    archs = [a.id for a in population.archetypes]
+    totals: dict[tuple[str, str], float] = {}
+    for (flow, _, arch), points in flows.items():
+        totals[(flow, arch)] = totals.get((flow, arch), 0.0) + points
+    points_scale = scale_of("issued")
+    rows: list[list[object]] = [
+        [arch, *[number(totals.get((f, arch), 0.0), points_scale) for f in FLOW_TITLES]]
+        for arch in archs
+    ]
+    out.append("<h3>Per archetype (means over replications)</h3>")
+    out.append(table(["archetype", *FLOW_TITLES.values()], rows))
+    items = sorted({(f, i) for (f, i, _) in flows if f in ("issued", "spent")})
+    rows2: list[list[object]] = []
+    for flow, item in items:
+        title = rule_title.get(item, item) if flow == "issued" else tier_title.get(item, item)
+        label = f"issued by {title}" if flow == "issued" else f"spent on {title}"
+        cells = [number(flows.get((flow, item, a), 0.0), points_scale) for a in archs]
+        rows2.append([label, *cells, number(by_item[(flow, item)], points_scale)])
+    out.append("<h3>Each earning rule and reward tier, per archetype</h3>")
+    out.append(table(["flow", *archs, "all"], rows2))
+    return out
+
+
+def _plot(div_id: str, data: list[dict[str, Any]], title: str, height: int) -> str:
+    layout = {"title": {"text": esc(title), "font": {"size": 15}}, "height": height,
+              "margin": {"l": 20, "r": 20, "t": 50, "b": 20}}  # fmt: skip
+    return plot_div(div_id, data, layout)
 
 
 def render(
     summary: Mapping[str, Any],
     bands: Mapping[str, list[Band]],
-    level_ids: Sequence[str],
-    koc_ids: Sequence[str],
-    tier_ids: Sequence[str],
+    economy: Economy,
+    population: Population,
+    runs: Sequence[Run],
 ) -> str:
-    """The whole page, from the run's summary and its daily bands."""
+    """The whole page, from the run's summary, its daily bands and its runs."""
     s = summary
+    x = dates(population.start_date, s["days"])
+    colours = Colours()
+    charts = iter(range(1_000))
+
+    def draw(title: str, series: Sequence[tuple[str, str]], scale_metric: str = "") -> str:
+        """A chart of (label, metric) series, with the assertions on those metrics."""
+        metric = scale_metric or series[0][1]
+        targets = [t for _, m in series for t in targets_for(economy, population, m)]
+        return chart(f"c{next(charts)}", title, metric, x,
+                     [(label, bands[m]) for label, m in series], colours, targets)  # fmt: skip
+
+    title = f"Simulation of {economy.name or economy.id}"
     out: list[str] = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>Honorloop simulation: {_esc(s['economy'])}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>Simulation of {_esc(s['economy'])}</h1>",
-        f'<p class="note">Economy <code>{_esc(s["economy_file"])}</code>, population '
-        f"<code>{_esc(s['population_file'])}</code>, seed {s['seed']}, {s['replications']} "
-        f"replications of {s['members_initial']} initial members over {s['days']} days "
-        f"({s['member_days']} member-days, {s['activities']} activities). Lines are means "
-        "over the replications; shaded bands their 95% confidence interval.</p>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="note">{esc(economy.description)}</p>' if economy.description else "",
+        f'<p class="note">Population <code>{esc(s["population_file"])}</code>, seed '
+        f"{s['seed']}, {s['replications']} replications of {s['members_initial']:,} initial "
+        f"members over {s['days']:,} days from {x[0]} ({s['member_days']:,} member-days, "
+        f"{s['activities']:,} activities). Lines are means over the replications; shaded "
+        "bands their 95% confidence interval.</p>",
+        key_parameters([(economy.name or economy.id, s["economy_file"], economy)]),
     ]
     if s["assertions"]:
         rows: list[tuple[object, ...]] = [
-            (
-                a["text"],
-                _Raw(
-                    f'<span class="{"pass" if a["passed"] else "fail"}">'
-                    f"{'pass' if a['passed'] else 'FAIL'}</span>"
-                ),
-                a["detail"],
-            )
-            for a in s["assertions"]
+            (a["text"], result(a["result"]), a["detail"]) for a in s["assertions"]
         ]
-        out += [
-            "<h2>Designers' assertions</h2>",
-            _table(["assertion", "result", "detail"], rows, 3),
-        ]
+        out += ["<h2>Designers' assertions</h2>", table(["assertion", "result", "detail"], rows, 3)]
     final = s["final_day"]
     out.append("<h2>Headline (last day)</h2>")
     out.append(
-        _table(
+        table(
             ["metric", "mean (95% CI)"],
             [
-                (k, _ci(v))
+                (k, _ci(v, scale_of(k)))
                 for k, v in final.items()
-                if not k.startswith(("level_", "koc_", "redemption"))
+                if k != "day" and not k.startswith(("level_", "koc_", "redemption"))
             ],
         )
     )
-    out.append("<h2>Points</h2>")
+    out += sources_and_sinks(mean_flows(runs), economy, population)
+    out.append("<h2>Points over time</h2>")
     out.append(
-        line_chart(
+        draw(
             "Points issued, spent, expired and outstanding (cumulative)",
-            [(k, bands[k]) for k in ("issued", "spent", "expired", "outstanding")],
-            "points",
+            [("Issued", "issued"), ("Spent", "spent"), ("Expired", "expired"),
+             ("Outstanding", "outstanding")],
+        )
+    )  # fmt: skip
+    out.append(
+        draw(
+            "Points issued, spent and expired per day",
+            [("Issued", "issued_today"), ("Spent", "spent_today"), ("Expired", "expired_today")],
         )
     )
     out.append(
-        line_chart(
-            "Points issued and spent per day",
-            [(k, bands[k]) for k in ("issued_today", "spent_today", "expired_today")],
-            "points / day",
+        draw(
+            "Earn-to-burn ratio (points issued per point spent)", [("Earn-to-burn", "earn_to_burn")]
         )
     )
     out.append(
-        line_chart(
-            "Earn-to-burn ratio (points issued per point spent)",
-            [("earn_to_burn", bands["earn_to_burn"])],
-            "ratio",
+        draw(
+            "Breakage (points expired or stranded with members who left, share of issued)",
+            [("Breakage", "breakage")],
         )
     )
-    out.append(
-        line_chart(
-            "Breakage (points expired or stranded with members who left)",
-            [("breakage", bands["breakage"])],
-            "share of issued",
-        )
-    )
-    out.append(
-        line_chart("Balance inequality (Gini of member balances)", [("gini", bands["gini"])])
-    )
+    out.append(draw("Balance inequality (Gini of member balances)", [("Gini", "gini")]))
     out.append("<h2>Levels and KOC tiers</h2>")
-    out.append(
-        line_chart("Members per level", [(lv, bands[f"level_{lv}"]) for lv in level_ids], "members")
-    )
-    if len(level_ids) > 2:
-        out.append(
-            line_chart(
-                "Members per level, above the entry level (zoomed)",
-                [(lv, bands[f"level_{lv}"]) for lv in level_ids[1:]],
-                "members",
-            )
-        )
-    if koc_ids:
-        out.append(
-            line_chart(
-                "Members per KOC tier (members with no tier are in the CSV: koc_none)",
-                [(k, bands[f"koc_{k}"]) for k in koc_ids],
-                "members",
-            )
-        )
-    rows = [
-        (lv, _ci(info["median_days_to_reach"]), _ci(info["share_reached"]))
+    levels = [(lv.title, f"level_{lv.id}") for lv in economy.levels]
+    out.append(draw("Members per level", levels))
+    if len(levels) > 2:
+        out.append(draw("Members per level, above the entry level (zoomed)", levels[1:]))
+    if economy.koc is not None:
+        tiers = [(t.title, f"koc_{t.id}") for t in economy.koc.tiers]
+        out.append(draw("Members per KOC tier (members with no tier: koc_none in the CSV)", tiers))
+    level_title = {lv.id: lv.title for lv in economy.levels}
+    share = scale_of("breakage")
+    rows2 = [
+        (level_title.get(lv, lv), _days(info["median_days_to_reach"]),
+         _ci(info["share_reached"], share))
         for lv, info in s["levels"].items()
-    ]
-    out.append(_table(["level", "median days to reach", "share of members who reached it"], rows))
+    ]  # fmt: skip
+    out.append(table(["level", "median days to reach", "share of members who reached it"], rows2))
     out.append("<h2>Activity and retention</h2>")
     out.append(
-        line_chart(
+        draw(
             "Active members (daily, monthly) and members still around",
-            [(k, bands[k]) for k in ("dau", "mau", "alive", "members")],
-            "members",
+            [("Daily active", "dau"), ("Monthly active", "mau"), ("Still around", "alive"),
+             ("Joined", "members")],
         )
-    )
-    out.append(line_chart("DAU / MAU", [("dau_mau", bands["dau_mau"])], "ratio"))
+    )  # fmt: skip
+    out.append(draw("DAU / MAU", [("DAU / MAU", "dau_mau")]))
     cohorts = s["retention_by_cohort"]
     if cohorts:
         width = max(len(c["active_share_by_month"]) for c in cohorts)
-        rows2: list[list[object]] = []
+        rows3: list[list[object]] = []
         for c in cohorts:
             shares = c["active_share_by_month"]
-            cells: list[object] = [
-                f"days {c['joined_days'][0]}-{c['joined_days'][1]}",
-                fmt(c["size"]),
-            ]
+            start, end = c["joined_days"]
+            cells: list[object] = [f"{x[min(start, len(x)) - 1]} .. day {end}", f"{c['size']:,.0f}"]
             cells += [_heat(shares[a]) if a < len(shares) else "" for a in range(width)]
-            rows2.append(cells)
+            rows3.append(cells)
         out.append("<h3>Retention by cohort: share active in each month of membership</h3>")
-        out.append(_table(["cohort (joined)", "size"] + [f"m{a + 1}" for a in range(width)], rows2))
+        out.append(table(["cohort (joined from)", "size"] + [f"m{a + 1}" for a in range(width)],
+                         rows3))  # fmt: skip
     out.append("<h2>Rewards</h2>")
+    tiers2 = [(t.title, t.id) for t in economy.reward_tiers]
     out.append(
-        line_chart(
-            "Redemptions per tier (cumulative)",
-            [(t, bands[f"redemptions_{t}"]) for t in tier_ids],
-            "redemptions",
-        )
+        draw("Redemptions per tier (cumulative)", [(t, f"redemptions_{i}") for t, i in tiers2])
     )
     out.append(
-        line_chart(
+        draw(
             "Redemption rate per tier (share of members who redeemed)",
-            [(t, bands[f"redemption_rate_{t}"]) for t in tier_ids],
-            "share",
+            [(t, f"redemption_rate_{i}") for t, i in tiers2],
         )
     )
-    rows3 = [(r, i["tier"], _ci(i["day"]), i["runs_out_in"]) for r, i in s["stockouts"].items()]
+    reward_title = {r.id: r.title for r in economy.rewards}
+    tier_title = {t.id: t.title for t in economy.reward_tiers}
+    rows4 = [
+        (reward_title.get(r, r), tier_title.get(i["tier"], i["tier"]), _days(i["day"]),
+         i["runs_out_in"])
+        for r, i in s["stockouts"].items()
+    ]  # fmt: skip
     out.append("<h3>Stock-out day of each reward</h3>")
-    out.append(_table(["reward", "tier", "day it ran out", "ran out in"], rows3, 2))
-    rows4 = [(r, _ci(v)) for r, v in s["redemptions_by_reward"].items()]
-    out.append(_table(["reward", "redemptions"], rows4))
+    out.append(table(["reward", "tier", "day it ran out", "ran out in"], rows4, 2))
+    count = scale_of("members")
+    rows5 = [(reward_title.get(r, r), _ci(v, count)) for r, v in s["redemptions_by_reward"].items()]
+    out.append(table(["reward", "redemptions"], rows5))
     out.append("<h2>Honors</h2>")
-    out.append(
-        line_chart("Honors awarded (cumulative)", [("honors_awarded", bands["honors_awarded"])])
-    )
-    out.append(_table(["honor", "awarded"], [(h, _ci(v)) for h, v in s["honors_awarded"].items()]))
+    out.append(draw("Honors awarded (cumulative)", [("Honors awarded", "honors_awarded")]))
+    honor_title = {h.id: h.title for h in economy.honors}
+    rows6 = [(honor_title.get(h, h), _ci(v, count)) for h, v in s["honors_awarded"].items()]
+    out.append(table(["honor", "awarded"], rows6))
     if s.get("quests"):
+        quest_title = {q.id: q.title for q in economy.quests}
+        points_scale = scale_of("issued")
         out.append("<h2>Quests</h2>")
         out.append(
             "<p>Per replication (mean and 95% interval): members who joined an opt-in "
             "quest, periods completed, completions paid, completions after every place "
             "was taken, and the points the quest issued.</p>"
         )
-        rows5 = [
-            (q, _ci(c["started"]), _ci(c["completed"]), _ci(c["paid"]), _ci(c["full"]),
-             _ci(c["points"]))
+        rows7 = [
+            (quest_title.get(q, q), _ci(c["started"], count), _ci(c["completed"], count),
+             _ci(c["paid"], count), _ci(c["full"], count), _ci(c["points"], points_scale))
             for q, c in s["quests"].items()
         ]  # fmt: skip
-        out.append(_table(["quest", "joined", "completed", "paid", "full", "points"], rows5))
+        out.append(table(["quest", "joined", "completed", "paid", "full", "points"], rows7))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
-        out.append(_table(["error code", "count"], list(s["rejected_commands"].items())))
-    out.append("</body></html>\n")
-    return "\n".join(out)
-
-
-def render_sweep(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
-    """The comparison page of a sweep: one row per variant, headline metrics side by side."""
-    out = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_esc(title)}</h1>",
-        '<p class="note">One row per variant; numbers are means over the replications on '
-        "the last simulated day (days to a level: median over members, mean over "
-        "replications).</p>",
-    ]
-    if rows:
-        columns = list(rows[0])
-        body: list[list[object]] = []
-        for row in rows:
-            cells: list[object] = []
-            for c in columns:
-                v = row[c]
-                if c == "assertions_failed":
-                    cells.append(
-                        _Raw('<span class="pass">all pass</span>')
-                        if not v
-                        else _Raw('<span class="fail">' + _esc("; ".join(v)) + "</span>")
-                    )
-                elif isinstance(v, bool) or not isinstance(v, int | float):
-                    cells.append("-" if v is None else str(v))
-                else:
-                    cells.append(fmt(v))
-            body.append(cells)
-        out.append(_table(columns, body, 1))
-    out.append("</body></html>\n")
-    return "\n".join(out)
+        out.append(table(["error code", "count"], list(s["rejected_commands"].items())))
+    return page(title, [part for part in out if part])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.economy import Economy, parse_economy
-from simulation.assertions import Outcome, check, parse_assertion
+from simulation.assertions import Assertion, Outcome, check, metric_names, parse_assertion
 from simulation.engine import Run, Simulation
 from simulation.population import Population, check_against, parse_population
 from simulation.rng import replication_seeds, streams_for
@@ -57,9 +57,12 @@ def load_population(path: Path | None) -> tuple[dict[str, Any], str]:
 
 
 def validate(experiment: Experiment) -> tuple[Economy, Population]:
+    """Parse and cross-check the economy, the population and its assertions (before any
+    run starts: a typo in an assertion is reported at once)."""
     economy = experiment.economy()
     population = experiment.population()
     check_against(population, economy)
+    parse_assertions(economy, population)
     members = experiment.members or population.members
     days = experiment.days or population.days
     assert experiment.replications >= 1, "at least one replication"
@@ -68,8 +71,10 @@ def validate(experiment: Experiment) -> tuple[Economy, Population]:
     return economy, population
 
 
-def run_one(experiment: Experiment, index: int, progress: ProgressFn | None = None) -> Run:
-    """Replication `index` (0-based) of the experiment."""
+def run_one(
+    experiment: Experiment, index: int, progress: ProgressFn | None = None, keep_log: bool = False
+) -> Run:
+    """Replication `index` (0-based) of the experiment (`keep_log`: with its commands)."""
     economy, population = validate(experiment)
     seeds = replication_seeds(experiment.seed, experiment.replications)
     total = experiment.replications
@@ -85,6 +90,7 @@ def run_one(experiment: Experiment, index: int, progress: ProgressFn | None = No
         members=experiment.members,
         days=experiment.days,
         progress=day_done,
+        keep_log=keep_log,
     )
     return sim.run()
 
@@ -107,14 +113,24 @@ def run_all(experiment: Experiment, progress: ProgressFn | None = None, jobs: in
     return runs
 
 
+def parse_assertions(economy: Economy, population: Population) -> list[Assertion]:
+    metrics = metric_names(economy)
+    return [parse_assertion(text, economy, metrics) for text in population.assertions]
+
+
 def check_assertions(
     runs: Sequence[Run], economy: Economy, population: Population
 ) -> list[Outcome]:
-    metrics = list(runs[0].daily) if runs else []
-    return [
-        check(parse_assertion(text, economy, metrics), runs, economy)
-        for text in population.assertions
-    ]
+    return [check(a, runs, economy) for a in parse_assertions(economy, population)]
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "text": outcome.text,
+        "passed": outcome.passed,
+        "result": outcome.result,
+        "detail": outcome.detail,
+    }
 
 
 # --- summary ------------------------------------------------------------------------------
@@ -212,7 +228,7 @@ def summarize(
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),
-        "assertions": [{"text": o.text, "passed": o.passed, "detail": o.detail} for o in outcomes],
+        "assertions": [outcome_json(o) for o in outcomes],
     }
 
 

@@ -23,6 +23,8 @@ from datetime import time as dtime
 from typing import Any
 
 from domain.errors import EconomyInvalid
+from simulation.assertions import failures
+from simulation.engine import Run
 from simulation.population import TOP_LEVEL as POPULATION_TABLES
 from simulation.runner import (
     HEADLINE,
@@ -202,6 +204,11 @@ def variants(base: Experiment, settings: Sequence[Setting]) -> list[Variant]:
 
 def run_variant(variant: Variant) -> dict[str, Any]:
     """Run one variant's replications (in a worker) and return its comparison row."""
+    return run_variant_runs(variant)[0]
+
+
+def run_variant_runs(variant: Variant) -> tuple[dict[str, Any], list[Run]]:
+    """Run one variant's replications (in a worker): its comparison row and its runs."""
     experiment = variant.experiment
     economy, population = validate(experiment)
     runs = run_all(experiment)
@@ -219,8 +226,9 @@ def run_variant(variant: Variant) -> dict[str, Any]:
     out = [info["day"]["mean"] for info in summary["stockouts"].values() if info["day"]]
     row["rewards_run_out"] = len(out)
     row["first_stockout_day"] = min(out) if out else None
-    row["assertions_failed"] = [o.text for o in outcomes if not o.passed]
-    return row
+    row["assertions_failed"] = [o.text for o in failures(outcomes)]
+    row["assertions_not_applicable"] = [o.text for o in outcomes if not o.applicable]
+    return row, runs
 
 
 Progress = Callable[[int, int], None]
@@ -233,24 +241,36 @@ def run_sweep(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Rows in variant order: on local worker processes, or on a Dask cluster."""
+    return [row for row, _ in run_sweep_runs(variant_list, jobs, scheduler, progress)]
+
+
+def run_sweep_runs(
+    variant_list: Sequence[Variant],
+    jobs: int = 2,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[tuple[dict[str, Any], list[Run]]]:
+    """Each variant's row and runs, in variant order (local processes or Dask)."""
     if scheduler is not None:
         return _on_dask(variant_list, scheduler)
-    rows: list[dict[str, Any]] = []
+    results: list[tuple[dict[str, Any], list[Run]]] = []
     if jobs <= 1:
         for i, variant in enumerate(variant_list, start=1):
-            rows.append(run_variant(variant))
+            results.append(run_variant_runs(variant))
             if progress:
                 progress(i, len(variant_list))
-        return rows
+        return results
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for i, row in enumerate(pool.map(run_variant, variant_list), start=1):
-            rows.append(row)
+        for i, result in enumerate(pool.map(run_variant_runs, variant_list), start=1):
+            results.append(result)
             if progress:
                 progress(i, len(variant_list))
-    return rows
+    return results
 
 
-def _on_dask(variant_list: Sequence[Variant], scheduler: str) -> list[dict[str, Any]]:
+def _on_dask(
+    variant_list: Sequence[Variant], scheduler: str
+) -> list[tuple[dict[str, Any], list[Run]]]:
     try:  # imported by name: Dask is an optional extra, typed as Any either way
         distributed: Any = importlib.import_module("distributed")
     except ImportError as error:
@@ -259,7 +279,7 @@ def _on_dask(variant_list: Sequence[Variant], scheduler: str) -> list[dict[str, 
         ) from error
     client = distributed.Client(scheduler)
     try:
-        futures = client.map(run_variant, list(variant_list), pure=False)
+        futures = client.map(run_variant_runs, list(variant_list), pure=False)
         return list(client.gather(futures))
     finally:
         client.close()

@@ -10,7 +10,7 @@ import pytest
 
 from domain.economy import parse_economy
 from honorloop.cli import main
-from simulation.assertions import AssertionInvalid, parse_assertion
+from simulation.assertions import AssertionInvalid, metric_names, parse_assertion
 from simulation.engine import Run
 from simulation.runner import check_assertions, run_all, validate
 from tests.simulation.builders import (
@@ -68,15 +68,96 @@ def test_a_level_assertion_checks_the_median_days_to_reach_the_level() -> None:
     results = _outcomes(
         [
             "median time to level 'regular' between 0 and 40 days",
-            "median time to level 'regular' > 1000 days",
+            "median time to level 'regular' > 30 days",
             "median time to level 'legend' <= 40 days",  # nobody gets there in 40 days
         ]
     )
     assert list(results.values()) == [True, False, False]
 
 
-def test_an_assertion_past_the_last_day_fails_and_says_why() -> None:
-    assert _outcomes(["members at day 400 > 0"]) == {"members at day 400 > 0": False}
+def test_an_assertion_past_the_last_day_is_not_applicable_and_says_why() -> None:
+    population = busy_population()
+    population["assertions"] = [
+        "members at day 400 > 0",
+        "no reward runs out before day 400",
+        "median time to level 'legend' between 200 and 300 days",
+    ]
+    eco, pop = validate(experiment(None, population, members=100, days=40))
+    outcomes = check_assertions(_runs(None), eco, pop)
+    assert [o.result for o in outcomes] == ["not applicable"] * 3
+    assert "the run lasts 40 days, fewer than 400" in outcomes[0].detail
+    assert [o.fails(strict=False) for o in outcomes] == [False] * 3
+    assert [o.fails(strict=True) for o in outcomes] == [True] * 3
+
+
+def test_the_metrics_an_assertion_may_name_are_known_before_the_run() -> None:
+    economy = parse_economy(SAMPLE_ECONOMY.read_text(), "koc")
+    assert metric_names(economy) == list(_runs(None)[0].daily)
+
+
+def _default_population_file(tmp_path: Path, assertions: list[str]) -> Path:
+    text = (Path(__file__).resolve().parents[2] / "simulation/populations/default.toml").read_text()
+    body = text[text.index("[population]") :]
+    quoted = ", ".join(f'"{a}"' for a in assertions)
+    (tmp_path / "pop.toml").write_text(f"assertions = [{quoted}]\n\n" + body)
+    return tmp_path / "pop.toml"
+
+
+def test_a_typo_in_an_assertion_exits_2_before_the_run_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given an assertion naming a metric that does not exist
+    population = _default_population_file(tmp_path, ["breakge at day 10 > 0"])
+
+    # when simulate is asked for a run far too large to finish in a test
+    code = main(["simulate", str(SAMPLE_ECONOMY), "--population", str(population),
+                 "--members", "1000000", "--days", "1000",
+                 "--out", str(tmp_path / "out")])  # fmt: skip
+
+    # then it refuses at once, naming the metric, and writes nothing
+    assert code == 2
+    assert "unknown metric 'breakge'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_default_population_makes_a_short_run_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["simulate", str(SAMPLE_ECONOMY), "--members", "150", "--days", "20",
+                 "--replications", "2", "--out", str(tmp_path / "out")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "assertion not applicable: dau_mau at day 365" in out
+
+
+def test_strict_fails_a_run_on_an_assertion_it_cannot_decide(tmp_path: Path) -> None:
+    population = _default_population_file(tmp_path, ["members at day 400 > 0"])
+    args = ["simulate", str(SAMPLE_ECONOMY), "--population", str(population),
+            "--members", "60", "--days", "10", "--replications", "2",
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 0
+    assert main([*args, "--strict"]) == 1
+
+
+def test_no_assertions_ignores_the_population_files_assertions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    population = _default_population_file(tmp_path, ["members at day 10 < 1"])
+    args = ["simulate", str(SAMPLE_ECONOMY), "--population", str(population),
+            "--members", "60", "--days", "10", "--replications", "2",
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 1
+    capsys.readouterr()
+    assert main([*args, "--no-assertions"]) == 0
+    assert "assertion FAIL" not in capsys.readouterr().out
+
+
+def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["simulate", str(SAMPLE_ECONOMY), "--members", "40", "--days", "5",
+          "--replications", "1", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert "replication 1/1" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ OUTPUTS = ("summary.json", "daily_metrics.csv", "report.html")
 def _simulate(out: Path, seed: int) -> None:
     code = main(["simulate", str(SAMPLE_ECONOMY), "--members", "80", "--days", "25",
                  "--replications", "2", "--seed", str(seed), "--out", str(out)])  # fmt: skip
-    assert code in (0, 1)  # 1: the default assertions speak of day 365
+    assert code == 0  # the default assertions about later days are not applicable
 
 
 def test_the_same_seed_writes_byte_identical_outputs(tmp_path: Path) -> None:

@@ -1,0 +1,79 @@
+"""`honorloop calibrate`: fit a population file to a real event log, and back-test it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from domain.economy import parse_economy
+from domain.errors import EconomyInvalid
+from simulation.calibrate import back_test, back_test_table, calibrate, fits_table, population_toml
+from simulation.eventlog import EventLogInvalid, read_log
+from simulation.population import PopulationInvalid
+from simulation.runner import load_population
+
+EXIT_INVALID = 2
+DEFAULT_ECONOMY = Path("economies/koc_community.toml")
+
+
+def register(subparsers: Any) -> None:
+    cal = subparsers.add_parser(
+        "calibrate",
+        help="fit a population file to an event log and back-test it on held-out days",
+        description="Segment the members of EVENTS (CSV: member_id, kind, occurred_at, "
+        "subject_id, attributes, reward_id) into archetypes, fit their visit probabilities, "
+        "rates per visit, novelty, churn and note interactions on all but the last "
+        "--holdout-days, write the population file to --out, then simulate the calendar "
+        "and print predicted against actual daily actives, activities per kind and points "
+        "issued over the held-out days.",
+    )
+    cal.add_argument("events", type=Path, metavar="EVENTS", help="the event log (CSV)")
+    cal.add_argument(
+        "--economy",
+        type=Path,
+        default=DEFAULT_ECONOMY,
+        help=f"the economy the log's points are earned under (default: {DEFAULT_ECONOMY})",
+    )
+    cal.add_argument(
+        "--population",
+        type=Path,
+        default=None,
+        help="base population for the kinds, notes, churn and operations tables "
+        "(default: the shipped default)",
+    )
+    cal.add_argument("--holdout-days", type=int, default=30, help="days held out (default 30)")
+    cal.add_argument(
+        "--archetypes", type=int, default=None, help="how many (default: chosen by silhouette)"
+    )
+    cal.add_argument("--replications", type=int, default=3, help="back-test runs (default 3)")
+    cal.add_argument("--seed", type=int, default=1, help="back-test seed (default 1)")
+    cal.add_argument(
+        "--out",
+        type=Path,
+        default=Path("population.toml"),
+        help="the calibrated population file (default: ./population.toml)",
+    )
+    cal.set_defaults(handler=calibrate_handler)
+
+
+def calibrate_handler(args: argparse.Namespace) -> int:
+    try:
+        if args.replications < 1:
+            raise EventLogInvalid("--replications must be at least 1")
+        economy = parse_economy(args.economy.read_text(encoding="utf-8"), str(args.economy))
+        base, _ = load_population(args.population)
+        events = read_log(args.events.read_text(encoding="utf-8"), str(args.events))
+        calibration = calibrate(events, base, args.holdout_days, args.archetypes)
+        text = population_toml(calibration, str(args.events))
+        lines = back_test(calibration, events, economy, args.replications, args.seed)
+    except (EconomyInvalid, PopulationInvalid, EventLogInvalid, OSError) as error:
+        print(f"honorloop: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    args.out.write_text(text, encoding="utf-8")
+    print(fits_table(calibration))
+    print()
+    print(back_test_table(lines, calibration))
+    print(f"\nwrote {args.out}")
+    return 0
