@@ -24,13 +24,16 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import InvalidToken, viewer_from_header
 from api.context import Context
+from api.cors import cors_middleware
 from api.economy_types import GuideIndex
 from api.events import Broker, EventBroker, RedisBroker
+from api.graphiql import offline_page, static_mount
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
+from api.websocket import TextFrameAdapter
 from domain import services
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
@@ -75,7 +78,10 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context, auth and fast JSON."""
+    """Strawberry's ASGI view with our context, auth, fast JSON, text WebSocket frames and
+    GraphiQL served from the app."""
+
+    websocket_adapter_class = TextFrameAdapter
 
     def __init__(self, runtime_of: Callable[[Request | WebSocket], Runtime], **kw: Any) -> None:
         super().__init__(**kw)
@@ -107,6 +113,10 @@ class GraphQLView(GraphQL[Context, None]):
         except InvalidToken as error:
             raise ConnectionRejectionError({"reason": str(error)}) from None
         return None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return offline_page(super().graphql_ide_html)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is json's: still a 400
@@ -150,6 +160,7 @@ def create_app(
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
+        allowed_origins=settings.cors_origin_list,  # the WebSocket handshake's origin check
     )
 
     async def healthz(request: Request) -> Response:
@@ -172,10 +183,13 @@ def create_app(
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            *([static_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_size_max_bytes)
+    for middleware in cors_middleware(settings.cors_origin_list):  # outermost: preflights
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app
 
 

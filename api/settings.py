@@ -53,6 +53,7 @@ class Settings:
     query_aliases_max: int = 30
     token_ttl_seconds_max: int = 30 * 24 * 3600
     access_log: bool = False  # a uvicorn log line per request (~7% of a request's CPU)
+    cors_origins: str = ""  # comma-separated exact origins of browser apps (api.cors)
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -63,6 +64,12 @@ class Settings:
         if self.introspection is not None:
             return self.introspection
         return self.mode == "development"
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        from api.cors import parse_origins
+
+        return parse_origins(self.cors_origins)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -90,6 +97,7 @@ class Settings:
             )
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
             raise SettingsError("HONORLOOP_REDIS_URL", "must be a redis:// URL")
+        self._validate_cors()
         for name, value, top in (
             ("HONORLOOP_BODY_SIZE_MAX_BYTES", self.body_size_max_bytes, body_size_max_bytes_max),
             ("HONORLOOP_QUERY_DEPTH_MAX", self.query_depth_max, 100),
@@ -99,6 +107,18 @@ class Settings:
             if not 0 < value <= top:
                 raise SettingsError(name, f"must be between 1 and {top}")
         return self
+
+    def _validate_cors(self) -> None:
+        from api.cors import ANY_ORIGIN, OriginInvalid
+
+        try:
+            origins = self.cors_origin_list
+        except OriginInvalid as error:
+            raise SettingsError("HONORLOOP_CORS_ORIGINS", str(error)) from None
+        if self.mode == "production" and ANY_ORIGIN in origins:
+            raise SettingsError(
+                "HONORLOOP_CORS_ORIGINS", "'*' is refused in production mode: list the origins"
+            )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given (non-None) values replaced, e.g. from command-line flags."""
@@ -148,6 +168,7 @@ ENV_NAMES: dict[str, str] = {
     "query_aliases_max": "HONORLOOP_QUERY_ALIASES_MAX",
     "token_ttl_seconds_max": "HONORLOOP_TOKEN_TTL_SECONDS_MAX",
     "access_log": "HONORLOOP_ACCESS_LOG",
+    "cors_origins": "HONORLOOP_CORS_ORIGINS",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
