@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import InvalidToken, viewer_from_header
@@ -28,6 +27,7 @@ from api.cors import cors_middleware
 from api.economy_types import GuideIndex
 from api.events import Broker, EventBroker, RedisBroker
 from api.graphiql import offline_page, static_mount
+from api.graphql_http import GraphQLOverHTTPView
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
@@ -77,11 +77,11 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
     return Opened(store=store, ready=lambda: schema_status(url), close=store.dispose)
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(GraphQLOverHTTPView):
     """Strawberry's ASGI view with our context, auth, fast JSON, text WebSocket frames and
     GraphiQL served from the app."""
 
-    websocket_adapter_class = TextFrameAdapter
+    websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]  # as strawberry's
 
     def __init__(self, runtime_of: Callable[[Request | WebSocket], Runtime], **kw: Any) -> None:
         super().__init__(**kw)
@@ -159,7 +159,7 @@ def create_app(
         runtime_of,
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # queries only: a mutation over GET gets 405
         allowed_origins=settings.cors_origin_list,  # the WebSocket handshake's origin check
     )
 
