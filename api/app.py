@@ -30,6 +30,7 @@ from api.graphiql import offline_page, static_mount
 from api.graphql_http import GraphQLOverHTTPView
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
+from api.metrics import MeteredBroker, Metrics
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
@@ -135,11 +136,16 @@ def create_app(
     economy = economy if economy is not None else load_economy(settings.economy_path)
     schema = build_schema(settings)
     guide = GuideIndex(build_guide(economy))
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = await run_in_threadpool(opener, settings, economy)
-        broker: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
+        inner: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
+        broker = MeteredBroker(inner, metrics)
+        engine = getattr(opened.store, "engine", None)
+        if engine is not None:
+            metrics.watch_pool(engine, pool_size)
         executor = db_executor()
         try:
             await broker.start()
@@ -181,12 +187,14 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             *([static_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_size_max_bytes)
     for middleware in cors_middleware(settings.cors_origin_list):  # outermost: preflights
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)

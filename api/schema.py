@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from api.errors import classify, is_unexpected
+from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.queries import Query
 from api.settings import Settings
@@ -59,6 +60,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=documents_cached_max),
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
+        MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
     ]
     return Schema(
         query=Query,
