@@ -31,6 +31,7 @@ from api.graphql_http import GraphQLOverHTTPView
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
 from api.metrics import MeteredBroker, Metrics
+from api.request_log import RequestId
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
@@ -196,6 +197,7 @@ def create_app(
     )
     app.state.metrics = metrics
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_size_max_bytes)
+    app.add_middleware(RequestId)
     for middleware in cors_middleware(settings.cors_origin_list):  # outermost: preflights
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     return app

@@ -54,6 +54,7 @@ class Settings:
     token_ttl_seconds_max: int = 30 * 24 * 3600
     access_log: bool = False  # a uvicorn log line per request (~7% of a request's CPU)
     cors_origins: str = ""  # comma-separated exact origins of browser apps (api.cors)
+    log_format: str | None = None  # "text" or "json"; None: json in production, else text
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -64,6 +65,12 @@ class Settings:
         if self.introspection is not None:
             return self.introspection
         return self.mode == "development"
+
+    @property
+    def log_format_used(self) -> str:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.mode == "production" else "text"
 
     @property
     def cors_origin_list(self) -> tuple[str, ...]:
@@ -98,6 +105,8 @@ class Settings:
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
             raise SettingsError("HONORLOOP_REDIS_URL", "must be a redis:// URL")
         self._validate_cors()
+        if self.log_format not in (None, "text", "json"):
+            raise SettingsError("HONORLOOP_LOG_FORMAT", "must be 'text' or 'json'")
         for name, value, top in (
             ("HONORLOOP_BODY_SIZE_MAX_BYTES", self.body_size_max_bytes, body_size_max_bytes_max),
             ("HONORLOOP_QUERY_DEPTH_MAX", self.query_depth_max, 100),
@@ -169,6 +178,7 @@ ENV_NAMES: dict[str, str] = {
     "token_ttl_seconds_max": "HONORLOOP_TOKEN_TTL_SECONDS_MAX",
     "access_log": "HONORLOOP_ACCESS_LOG",
     "cors_origins": "HONORLOOP_CORS_ORIGINS",
+    "log_format": "HONORLOOP_LOG_FORMAT",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

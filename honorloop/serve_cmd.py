@@ -87,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import load_economy, open_sql_store
+    from api.request_log import logging_config
 
     try:
         settings = _settings(args)
@@ -123,6 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        log_config=logging_config(settings.log_format_used),
         access_log=settings.access_log,
     )
     return 0
