@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -35,12 +35,16 @@ from api.request_log import RequestId
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
+from api.tracing import instrument, tracer_provider_from_env
 from api.websocket import TextFrameAdapter
 from domain import services
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
 from persistence.sql import SqlStore, migrate, schema_status
 from persistence.sql.engine import pool_size
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 assert db_threads_max <= pool_size, "every database thread must find a pooled connection"
 
@@ -132,10 +136,14 @@ def create_app(
     *,
     economy: Economy | None = None,
     opener: Callable[[Settings, Economy], Opened] = open_sql_store,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
-    """Build the app (no I/O beyond reading the economy file); resources open in lifespan."""
+    """Build the app (no I/O beyond reading the economy file); resources open in lifespan.
+    Traces go to `tracer_provider`, else to OTEL_EXPORTER_OTLP_ENDPOINT when it is set."""
     economy = economy if economy is not None else load_economy(settings.economy_path)
-    schema = build_schema(settings)
+    if tracer_provider is None:
+        tracer_provider = tracer_provider_from_env()
+    schema = build_schema(settings, tracer_provider=tracer_provider)
     guide = GuideIndex(build_guide(economy))
     metrics = Metrics()
 
@@ -200,6 +208,8 @@ def create_app(
     app.add_middleware(RequestId)
     for middleware in cors_middleware(settings.cors_origin_list):  # outermost: preflights
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    if tracer_provider is not None:
+        instrument(app, tracer_provider)
     return app
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import strawberry
 from graphql import GraphQLError
@@ -29,6 +30,9 @@ from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
 documents_cached_max = 1024  # distinct operation texts kept parsed and validated
 
 
@@ -45,7 +49,9 @@ class Schema(strawberry.Schema):
             classify(error)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, *, tracer_provider: TracerProvider | None = None
+) -> strawberry.Schema:
     tokens = settings.query_tokens_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
     # each limiter instance makes new ones.
@@ -62,6 +68,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
     ]
+    if tracer_provider is not None:
+        from api.tracing import graphql_extension
+
+        extensions.append(graphql_extension(tracer_provider))
     return Schema(
         query=Query,
         mutation=Mutation,
