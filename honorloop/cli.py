@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="honorloop",
         description="Honorloop: points, levels, honors and rewards for brand communities.",
     )
+    parser.add_argument("--version", action="version", version=f"honorloop {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -40,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.register(subparsers)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("honorloop")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

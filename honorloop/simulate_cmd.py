@@ -5,25 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.errors import EconomyInvalid
-from simulation.assertions import AssertionInvalid
-from simulation.population import PopulationInvalid
-from simulation.report import render, render_sweep
-from simulation.runner import (
-    Experiment,
-    check_assertions,
-    daily_bands,
-    daily_csv,
-    load_population,
-    run_all,
-    summarize,
-    summary_table,
-    to_json,
-    validate,
-)
-from simulation.sweep import SweepInvalid, comparison_csv, parse_setting, run_sweep, variants
+if TYPE_CHECKING:  # the simulator (numpy, SimPy) is imported by the handlers that run it
+    from simulation.runner import Experiment
 
 EXIT_ASSERTIONS_FAILED = 1
 EXIT_INVALID = 2
@@ -97,6 +82,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _experiment(args: argparse.Namespace) -> Experiment:
+    from simulation.runner import (
+        Experiment,
+        load_population,
+    )
+    from simulation.sweep import SweepInvalid
+
     if args.replications < 1:
         raise SweepInvalid("--replications must be at least 1")
     if args.members is not None and args.members < 1:
@@ -144,6 +135,22 @@ def _fail(message: str) -> int:
 
 
 def simulate(args: argparse.Namespace) -> int:
+    from domain.errors import EconomyInvalid
+    from simulation.assertions import AssertionInvalid
+    from simulation.population import PopulationInvalid
+    from simulation.report import render
+    from simulation.runner import (
+        check_assertions,
+        daily_bands,
+        daily_csv,
+        run_all,
+        summarize,
+        summary_table,
+        to_json,
+        validate,
+    )
+    from simulation.sweep import SweepInvalid
+
     try:
         experiment = _experiment(args)
         economy, population = validate(experiment)
@@ -179,6 +186,15 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 def sweep_handler(args: argparse.Namespace) -> int:
+    from domain.errors import EconomyInvalid
+    from simulation.assertions import AssertionInvalid
+    from simulation.population import PopulationInvalid
+    from simulation.report import render_sweep
+    from simulation.runner import (
+        to_json,
+    )
+    from simulation.sweep import SweepInvalid, comparison_csv, parse_setting, run_sweep, variants
+
     try:
         if not args.settings:
             raise SweepInvalid("give at least one --set PATH=V1,V2,...")
