@@ -31,6 +31,7 @@ from api.graphql_http import GraphQLOverHTTPView
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
 from api.metrics import MeteredBroker, Metrics
+from api.persisted import PersistedQueries, TrustedDocuments
 from api.request_log import RequestId
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
@@ -176,6 +177,11 @@ def create_app(
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,  # queries only: a mutation over GET gets 405
         allowed_origins=settings.cors_origin_list,  # the WebSocket handshake's origin check
+    )
+
+    view.persisted = PersistedQueries(
+        TrustedDocuments.load(settings.trusted_documents_path),
+        trusted_only=settings.trusted_documents_only,
     )
 
     async def healthz(request: Request) -> Response:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +23,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from api.context import Context
+from api.persisted import PersistedQueries, PersistedQueryError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -59,6 +62,8 @@ class NegotiatedResponse(Response):
 
 
 class GraphQLOverHTTPView(GraphQL[Context, None]):
+    persisted: PersistedQueries | None = None  # APQ and trusted documents (api/persisted.py)
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = NegotiatedResponse()
         sub_response.status_code = None  # type: ignore[assignment]  # strawberry's "unset"
@@ -84,6 +89,14 @@ class GraphQLOverHTTPView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if self.persisted is not None:
+            try:
+                query = self.persisted.resolve(request_data.query, request_data.extensions)
+            except PersistedQueryError as refused:
+                if isinstance(sub_response, NegotiatedResponse):
+                    sub_response.failed_before_execution = True
+                return PreExecutionError(data=None, errors=[refused.as_graphql_error()])
+            request_data = dataclasses.replace(request_data, query=query)
         try:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -26,6 +26,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.errors import classify, is_unexpected
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
+from api.persisted import TrustedDocuments, TrustedDocumentsExtension
 from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
@@ -61,9 +62,15 @@ def build_schema(
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+    prepared: dict[str, DocumentNode] = {}  # trusted documents, filled once the schema exists
+    caches: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
         lambda: ValidationCache(maxsize=documents_cached_max),
+    ]
+    if settings.trusted_documents_only:  # parsed and validated at startup instead
+        caches = [lambda: TrustedDocumentsExtension(prepared)]
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
@@ -72,13 +79,17 @@ def build_schema(
         from api.tracing import graphql_extension
 
         extensions.append(graphql_extension(tracer_provider))
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    if settings.trusted_documents_only:
+        trusted = TrustedDocuments.load(settings.trusted_documents_path)
+        prepared.update(trusted.prepared(schema._schema, rules))
+    return schema
 
 
 def sdl() -> str:

@@ -55,6 +55,8 @@ class Settings:
     access_log: bool = False  # a uvicorn log line per request (~7% of a request's CPU)
     cors_origins: str = ""  # comma-separated exact origins of browser apps (api.cors)
     log_format: str | None = None  # "text" or "json"; None: json in production, else text
+    trusted_documents_path: str = "trusted-documents.json"  # `honorloop operations add`
+    trusted_documents_only: bool = False  # run only the documents in that manifest
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -105,6 +107,12 @@ class Settings:
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
             raise SettingsError("HONORLOOP_REDIS_URL", "must be a redis:// URL")
         self._validate_cors()
+        if self.trusted_documents_only and not Path(self.trusted_documents_path).is_file():
+            raise SettingsError(
+                "HONORLOOP_TRUSTED_DOCUMENTS",
+                f"no trusted-documents manifest at {self.trusted_documents_path!r} "
+                "(HONORLOOP_TRUSTED_DOCUMENTS_ONLY is on)",
+            )
         if self.log_format not in (None, "text", "json"):
             raise SettingsError("HONORLOOP_LOG_FORMAT", "must be 'text' or 'json'")
         for name, value, top in (
@@ -179,6 +187,8 @@ ENV_NAMES: dict[str, str] = {
     "access_log": "HONORLOOP_ACCESS_LOG",
     "cors_origins": "HONORLOOP_CORS_ORIGINS",
     "log_format": "HONORLOOP_LOG_FORMAT",
+    "trusted_documents_path": "HONORLOOP_TRUSTED_DOCUMENTS",
+    "trusted_documents_only": "HONORLOOP_TRUSTED_DOCUMENTS_ONLY",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "honorloop.simulate_cmd",
     "honorloop.loadtest_cmd",
     "honorloop.admin_cmd",
+    "honorloop.operations_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]
