@@ -23,6 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from api.cost import QueryCost
 from api.errors import classify, is_unexpected
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
@@ -54,6 +55,7 @@ def build_schema(
     settings: Settings, *, tracer_provider: TracerProvider | None = None
 ) -> strawberry.Schema:
     tokens = settings.query_tokens_max
+    cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
     # each limiter instance makes new ones.
     rules = [
@@ -73,6 +75,7 @@ def build_schema(
         *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
+        lambda: QueryCost(cost_max),  # after validation: the nodes asked for (api/cost.py)
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
     ]
     if tracer_provider is not None:

@@ -51,6 +51,7 @@ class Settings:
     query_depth_max: int = 10
     query_tokens_max: int = 2000
     query_aliases_max: int = 30
+    query_cost_max: int = 10_000  # nodes: the product of `first` along each path (api.cost)
     token_ttl_seconds_max: int = 30 * 24 * 3600
     access_log: bool = False  # a uvicorn log line per request (~7% of a request's CPU)
     cors_origins: str = ""  # comma-separated exact origins of browser apps (api.cors)
@@ -120,6 +121,7 @@ class Settings:
             ("HONORLOOP_QUERY_DEPTH_MAX", self.query_depth_max, 100),
             ("HONORLOOP_QUERY_TOKENS_MAX", self.query_tokens_max, 100_000),
             ("HONORLOOP_QUERY_ALIASES_MAX", self.query_aliases_max, 1000),
+            ("HONORLOOP_QUERY_COST_MAX", self.query_cost_max, 10_000_000),
         ):
             if not 0 < value <= top:
                 raise SettingsError(name, f"must be between 1 and {top}")
@@ -183,6 +185,7 @@ ENV_NAMES: dict[str, str] = {
     "query_depth_max": "HONORLOOP_QUERY_DEPTH_MAX",
     "query_tokens_max": "HONORLOOP_QUERY_TOKENS_MAX",
     "query_aliases_max": "HONORLOOP_QUERY_ALIASES_MAX",
+    "query_cost_max": "HONORLOOP_QUERY_COST_MAX",
     "token_ttl_seconds_max": "HONORLOOP_TOKEN_TTL_SECONDS_MAX",
     "access_log": "HONORLOOP_ACCESS_LOG",
     "cors_origins": "HONORLOOP_CORS_ORIGINS",

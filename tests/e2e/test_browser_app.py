@@ -63,7 +63,7 @@ def test_a_page_on_another_origin_queries_subscribes_and_hears_points_awarded(
 
     assert outcome["failures"] == []
     assert outcome["viewer"]["status"] == 200
-    assert outcome["viewer"]["body"] == {"data": {"viewer": {"handle": member.handle}}}
+    assert outcome["viewer"]["body"]["data"] == {"viewer": {"handle": member.handle}}
     assert outcome["event"] == {
         "data": {"memberEvents": {"__typename": "PointsAwarded", "points": 1}}
     }
