@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "honorloop.loadtest_cmd",
     "honorloop.admin_cmd",
     "honorloop.operations_cmd",
+    "honorloop.db_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]
