@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import loadtests
 
-LOCUSTFILE = Path(loadtests.__file__).with_name("locustfile.py")
+def locustfile() -> Path:
+    import loadtests  # not in the API image: only this command needs it
+
+    return Path(loadtests.__file__).with_name("locustfile.py")
+
+
 LOAD_USERS = ("IngestService", "ShoppingMember", "Operator")
 BASELINE_USERS = ("HealthBaseline",)
 ready_timeout_s = 60
@@ -94,7 +98,7 @@ def _locust(host: str, users: int, rate: float, run_time: str, classes: tuple[st
     env = {**os.environ, "HONORLOOP_LOADTEST_MEMBERS": str(members)}
     env.setdefault("HONORLOOP_LOADTEST_RUN", str(int(time.time())))
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless",
         "-u", str(users), "-r", str(rate), "-t", run_time, "--host", host,
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes,
     ]  # fmt: skip
