@@ -31,6 +31,7 @@ from strawberry.extensions import SchemaExtension
 from api.settings import page_size_max
 
 COUNT_ARGUMENTS = ("first", "last")
+_unbounded_default = page_size_max  # a connection whose default page is not declared
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 fragment_depth_max = 50  # spreads followed inside one another (cycles are invalid anyway)
 
@@ -114,20 +115,20 @@ class _Walker:
         return cost
 
     def count_of(self, field: GraphQLField, node: FieldNode) -> int | None:
-        for name in COUNT_ARGUMENTS:
-            argument = field.args.get(name)
-            if argument is None:
-                continue
-            given = next((a for a in node.arguments or () if a.name.value == name), None)
-            value = (
-                value_from_ast(given.value, argument.type, self.variables)
-                if given is not None
-                else argument.default_value
-            )
+        """The `first` or `last` given, else the field's default page, else the worst case;
+        None for a field that takes neither."""
+        declared = [name for name in COUNT_ARGUMENTS if name in field.args]
+        if not declared:
+            return None
+        given = {a.name.value: a for a in node.arguments or () if a.name.value in declared}
+        for name, argument in given.items():
+            value = value_from_ast(argument.value, field.args[name].type, self.variables)
             if isinstance(value, int) and value >= 0:
                 return value
-            return page_size_max  # missing or not yet valid: the worst case
-        return None
+            return page_size_max  # not yet valid (validation or the resolver refuses it)
+        defaults = [field.args[name].default_value for name in declared]
+        found = next((d for d in defaults if isinstance(d, int)), None)
+        return found if found is not None else _unbounded_default
 
 
 class QueryCost(SchemaExtension):

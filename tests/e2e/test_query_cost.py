@@ -38,7 +38,15 @@ def test_a_connection_costs_its_first() -> None:
 
 
 def test_a_missing_first_costs_its_default() -> None:
-    assert _cost("{ rewards { edges { node { id } } } }") == 20
+    assert _cost("{ viewer { ledgerEntries { edges { cursor } } } }") == 20
+
+
+def test_a_connection_without_a_declared_default_costs_the_page_limit() -> None:
+    assert _cost("{ rewards { edges { node { id } } } }") == 100
+
+
+def test_last_counts_like_first() -> None:
+    assert _cost("{ rewards(last: 7) { edges { node { id } } } }") == 7
 
 
 def test_counts_multiply_along_a_path_and_add_up_across_fields() -> None:
