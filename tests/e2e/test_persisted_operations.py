@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
+from api.auth import Role
 from api.persisted import ManifestInvalid, TrustedDocuments, sha256_hex
 from api.schema import build_schema
 from api.settings import Settings, SettingsError
@@ -164,3 +167,36 @@ def test_the_cli_refuses_a_document_that_does_not_validate(tmp_path: Path) -> No
 
     assert main(["operations", "add", str(operation), "--manifest", str(path)]) == 1
     assert not path.exists()
+
+
+def test_a_registered_query_runs_by_hash_over_get(api: Api) -> None:
+    query = "query ByGet { economy { levels { id } } }"
+    digest = sha256_hex(query)
+    assert _persisted(api, digest, query).status_code == 200
+    extensions = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest}})
+
+    response = api.client.get(
+        api.url, params={"extensions": extensions}, headers={"Accept": "application/json"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"]["economy"]["levels"]
+
+
+async def test_an_untrusted_subscription_is_refused_over_the_websocket(
+    trusted_only: Api,
+) -> None:
+    url = trusted_only.url.replace("http://", "ws://", 1)
+    subscription = "subscription { memberEvents { __typename } }"
+    token = trusted_only.token("m-1", Role.MEMBER)
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}})
+        )
+        reply = json.loads(await ws.recv())
+
+    assert reply["type"] == "error"
+    assert reply["payload"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
