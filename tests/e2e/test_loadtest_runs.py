@@ -5,37 +5,36 @@ removed, and when the server cannot start its log is shown."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HEADER = "operation"
 
 
-def _loadtest(*args: str) -> subprocess.CompletedProcess[str]:
+def _loadtest(*args: str, temp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TMPDIR": str(temp)} if temp is not None else None
     return subprocess.run(
         [sys.executable, "-m", "honorloop", "loadtest", *args],
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
+        env=env,
     )
-
-
-def _scratch_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("honorloop-loadtest-*"))
 
 
 def test_a_load_test_over_two_locust_processes_writes_its_report_and_cleans_up(
     tmp_path: Path,
 ) -> None:
-    before = _scratch_dirs()
     out = tmp_path / "out"
+    temp = tmp_path / "tmp"  # the command's own temporary directory, to see it cleaned
+    temp.mkdir()
 
     done = _loadtest(
         "--users", "4", "--spawn-rate", "4", "--run-time", "3s", "--baseline-time", "1s",
-        "--members", "4", "--processes", "2", "--out", str(out),
+        "--members", "4", "--processes", "2", "--out", str(out), temp=temp,
     )  # fmt: skip
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -45,7 +44,7 @@ def test_a_load_test_over_two_locust_processes_writes_its_report_and_cleans_up(
     assert "RecordActivity" in done.stdout
     assert (out / "ledger.html").read_text(encoding="utf-8").lstrip().startswith("<!")
     assert (out / "baseline.html").exists()
-    assert _scratch_dirs() <= before  # its temporary database is gone
+    assert list(temp.glob("honorloop-loadtest-*")) == []  # its temporary database is gone
 
 
 def test_a_server_that_cannot_start_shows_its_log(tmp_path: Path) -> None:
