@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -19,23 +19,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth import InvalidToken, viewer_from_header
 from api.context import Context
+from api.cors import cors_middleware
 from api.economy_types import GuideIndex
 from api.events import Broker, EventBroker, RedisBroker
+from api.graphiql import offline_page, static_mount
+from api.graphql_http import GraphQLOverHTTPView
 from api.limits import BodySizeLimit
 from api.loaders import Loaders
+from api.metrics import MeteredBroker, Metrics
+from api.persisted import PersistedQueries, TrustedDocuments
+from api.request_log import RequestId
 from api.runtime import Runtime, StoreFactory, db_executor, db_threads_max
 from api.schema import build_schema
 from api.settings import Settings
+from api.tracing import instrument, tracer_provider_from_env
+from api.websocket import TextFrameAdapter
 from domain import services
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
 from persistence.sql import SqlStore, migrate, schema_status
 from persistence.sql.engine import pool_size
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 assert db_threads_max <= pool_size, "every database thread must find a pooled connection"
 
@@ -74,8 +84,11 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
     return Opened(store=store, ready=lambda: schema_status(url), close=store.dispose)
 
 
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context, auth and fast JSON."""
+class GraphQLView(GraphQLOverHTTPView):
+    """Strawberry's ASGI view with our context, auth, fast JSON, text WebSocket frames and
+    GraphiQL served from the app."""
+
+    websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]  # as strawberry's
 
     def __init__(self, runtime_of: Callable[[Request | WebSocket], Runtime], **kw: Any) -> None:
         super().__init__(**kw)
@@ -108,6 +121,10 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": str(error)}) from None
         return None
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return offline_page(super().graphql_ide_html)
+
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is json's: still a 400
 
@@ -120,16 +137,25 @@ def create_app(
     *,
     economy: Economy | None = None,
     opener: Callable[[Settings, Economy], Opened] = open_sql_store,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
-    """Build the app (no I/O beyond reading the economy file); resources open in lifespan."""
+    """Build the app (no I/O beyond reading the economy file); resources open in lifespan.
+    Traces go to `tracer_provider`, else to OTEL_EXPORTER_OTLP_ENDPOINT when it is set."""
     economy = economy if economy is not None else load_economy(settings.economy_path)
-    schema = build_schema(settings)
+    if tracer_provider is None:
+        tracer_provider = tracer_provider_from_env()
+    schema = build_schema(settings, tracer_provider=tracer_provider)
     guide = GuideIndex(build_guide(economy))
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = await run_in_threadpool(opener, settings, economy)
-        broker: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
+        inner: EventBroker = RedisBroker(settings.redis_url) if settings.redis_url else Broker()
+        broker = MeteredBroker(inner, metrics)
+        engine = getattr(opened.store, "engine", None)
+        if engine is not None:
+            metrics.watch_pool(engine, pool_size)
         executor = db_executor()
         try:
             await broker.start()
@@ -149,7 +175,13 @@ def create_app(
         runtime_of,
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # queries only: a mutation over GET gets 405
+        allowed_origins=settings.cors_origin_list,  # the WebSocket handshake's origin check
+    )
+
+    view.persisted = PersistedQueries(
+        TrustedDocuments.load(settings.trusted_documents_path),
+        trusted_only=settings.trusted_documents_only,
     )
 
     async def healthz(request: Request) -> Response:
@@ -170,12 +202,20 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            *([static_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.add_middleware(BodySizeLimit, max_bytes=settings.body_size_max_bytes)
+    app.add_middleware(RequestId)
+    for middleware in cors_middleware(settings.cors_origin_list):  # outermost: preflights
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    if tracer_provider is not None:
+        instrument(app, tracer_provider)
     return app
 
 

@@ -10,7 +10,7 @@ from strawberry.relay.types import GlobalIDValueError
 
 from api import ids
 from api.auth import utc_now
-from api.connections import Connection, Edge, connection, page_size
+from api.connections import Connection, Edge
 from api.context import Info
 from api.economy_types import EconomyGuide, Level
 from api.errors import InvalidInput, NotFound, UnknownNote, bad_input, invalid_input, user_error
@@ -18,6 +18,7 @@ from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
 from api.quests import Quest, QuestFilter, viewer_quests
+from api.reward_pages import RewardConnection, page_info, relay_slice
 from api.settings import page_size_max
 from api.types import HonorAward, Member, Reward
 from domain import services
@@ -161,27 +162,37 @@ class Query:
     def rewards(
         self,
         info: Info,
-        first: int = 20,
+        first: int | None = None,
         after: str | None = None,
         tier: strawberry.ID | None = None,
-    ) -> Connection[Reward]:
-        limit = page_size(first)
+        last: int | None = None,
+        before: str | None = None,
+    ) -> RewardConnection:
         economy = info.context.runtime.economy
-        start = ids.decode_int_cursor("reward", after)
-        position = -1 if start is None else start
         listed = [
             (index, reward)
             for index, reward in enumerate(economy.rewards)
-            if index > position and (tier is None or reward.tier == tier)
+            if tier is None or reward.tier == tier
         ]
+        page, has_previous, has_next = relay_slice(
+            listed,
+            first,
+            ids.decode_int_cursor("reward", after),
+            last,
+            ids.decode_int_cursor("reward", before),
+        )
         edges = [
             Edge(
                 cursor=ids.encode_cursor("reward", index),
                 node=Reward.of(info.context.runtime.guide, reward),
             )
-            for index, reward in listed[:limit]
+            for index, reward in page
         ]
-        return connection(edges, len(listed) > limit, after)
+        return RewardConnection(
+            edges=edges,
+            page_info=page_info(edges, has_previous, has_next),
+            total_count=len(listed),
+        )
 
     @field(description="Top earners from rules in the current local period.")
     async def leaderboard(

@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,11 +23,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from api.cost import QueryCost
 from api.errors import classify, is_unexpected
+from api.metrics import MetricsExtension
 from api.mutations import Mutation
+from api.persisted import TrustedDocuments, TrustedDocumentsExtension
 from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 documents_cached_max = 1024  # distinct operation texts kept parsed and validated
 
@@ -44,8 +51,11 @@ class Schema(strawberry.Schema):
             classify(error)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, *, tracer_provider: TracerProvider | None = None
+) -> strawberry.Schema:
     tokens = settings.query_tokens_max
+    cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
     # each limiter instance makes new ones.
     rules = [
@@ -54,19 +64,35 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+    prepared: dict[str, DocumentNode] = {}  # trusted documents, filled once the schema exists
+    caches: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
         lambda: ValidationCache(maxsize=documents_cached_max),
+    ]
+    if settings.trusted_documents_only:  # parsed and validated at startup instead
+        caches = [lambda: TrustedDocumentsExtension(prepared)]
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
+        lambda: QueryCost(cost_max),  # after validation: the nodes asked for (api/cost.py)
+        MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
     ]
-    return Schema(
+    if tracer_provider is not None:
+        from api.tracing import graphql_extension
+
+        extensions.append(graphql_extension(tracer_provider))
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    if settings.trusted_documents_only:
+        trusted = TrustedDocuments.load(settings.trusted_documents_path)
+        prepared.update(trusted.prepared(schema._schema, rules))
+    return schema
 
 
 def sdl() -> str:

@@ -51,8 +51,13 @@ class Settings:
     query_depth_max: int = 10
     query_tokens_max: int = 2000
     query_aliases_max: int = 30
+    query_cost_max: int = 10_000  # nodes: the product of `first` along each path (api.cost)
     token_ttl_seconds_max: int = 30 * 24 * 3600
     access_log: bool = False  # a uvicorn log line per request (~7% of a request's CPU)
+    cors_origins: str = ""  # comma-separated exact origins of browser apps (api.cors)
+    log_format: str | None = None  # "text" or "json"; None: json in production, else text
+    trusted_documents_path: str = "trusted-documents.json"  # `honorloop operations add`
+    trusted_documents_only: bool = False  # run only the documents in that manifest
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -63,6 +68,18 @@ class Settings:
         if self.introspection is not None:
             return self.introspection
         return self.mode == "development"
+
+    @property
+    def log_format_used(self) -> str:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.mode == "production" else "text"
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        from api.cors import parse_origins
+
+        return parse_origins(self.cors_origins)
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -90,15 +107,37 @@ class Settings:
             )
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
             raise SettingsError("HONORLOOP_REDIS_URL", "must be a redis:// URL")
+        self._validate_cors()
+        if self.trusted_documents_only and not Path(self.trusted_documents_path).is_file():
+            raise SettingsError(
+                "HONORLOOP_TRUSTED_DOCUMENTS",
+                f"no trusted-documents manifest at {self.trusted_documents_path!r} "
+                "(HONORLOOP_TRUSTED_DOCUMENTS_ONLY is on)",
+            )
+        if self.log_format not in (None, "text", "json"):
+            raise SettingsError("HONORLOOP_LOG_FORMAT", "must be 'text' or 'json'")
         for name, value, top in (
             ("HONORLOOP_BODY_SIZE_MAX_BYTES", self.body_size_max_bytes, body_size_max_bytes_max),
             ("HONORLOOP_QUERY_DEPTH_MAX", self.query_depth_max, 100),
             ("HONORLOOP_QUERY_TOKENS_MAX", self.query_tokens_max, 100_000),
             ("HONORLOOP_QUERY_ALIASES_MAX", self.query_aliases_max, 1000),
+            ("HONORLOOP_QUERY_COST_MAX", self.query_cost_max, 10_000_000),
         ):
             if not 0 < value <= top:
                 raise SettingsError(name, f"must be between 1 and {top}")
         return self
+
+    def _validate_cors(self) -> None:
+        from api.cors import ANY_ORIGIN, OriginInvalid
+
+        try:
+            origins = self.cors_origin_list
+        except OriginInvalid as error:
+            raise SettingsError("HONORLOOP_CORS_ORIGINS", str(error)) from None
+        if self.mode == "production" and ANY_ORIGIN in origins:
+            raise SettingsError(
+                "HONORLOOP_CORS_ORIGINS", "'*' is refused in production mode: list the origins"
+            )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given (non-None) values replaced, e.g. from command-line flags."""
@@ -146,8 +185,13 @@ ENV_NAMES: dict[str, str] = {
     "query_depth_max": "HONORLOOP_QUERY_DEPTH_MAX",
     "query_tokens_max": "HONORLOOP_QUERY_TOKENS_MAX",
     "query_aliases_max": "HONORLOOP_QUERY_ALIASES_MAX",
+    "query_cost_max": "HONORLOOP_QUERY_COST_MAX",
     "token_ttl_seconds_max": "HONORLOOP_TOKEN_TTL_SECONDS_MAX",
     "access_log": "HONORLOOP_ACCESS_LOG",
+    "cors_origins": "HONORLOOP_CORS_ORIGINS",
+    "log_format": "HONORLOOP_LOG_FORMAT",
+    "trusted_documents_path": "HONORLOOP_TRUSTED_DOCUMENTS",
+    "trusted_documents_only": "HONORLOOP_TRUSTED_DOCUMENTS_ONLY",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

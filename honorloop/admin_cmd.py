@@ -12,16 +12,14 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.app import load_economy
 from api.settings import Settings, SettingsError
-from domain import services
-from domain.commands import AddCouponCodes, Restock, ReviewMember
-from domain.economy import Economy
 from domain.errors import DomainError, EconomyInvalid
-from domain.model import LevelChanged, LevelWarning, PointsExpired
-from persistence.sql import SqlStore, migrate
+
+if TYPE_CHECKING:  # the store and the services are imported by the handlers that run
+    from domain.economy import Economy
+    from persistence.sql import SqlStore
 
 review_page_size = 500
 operator_name = "cli"
@@ -61,6 +59,10 @@ def register(subparsers: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[Economy, SqlStore]:
+    from api.app import load_economy
+    from domain import services
+    from persistence.sql import SqlStore, migrate
+
     settings = (
         Settings.from_env()
         .with_overrides(economy_path=args.economy, database_url=args.database_url)
@@ -90,6 +92,10 @@ def _run(args: argparse.Namespace, job: Any) -> int:
 
 
 def review_command(args: argparse.Namespace) -> int:
+    from domain import services
+    from domain.commands import ReviewMember
+    from domain.model import LevelChanged, LevelWarning, PointsExpired
+
     try:
         as_of = datetime.fromisoformat(args.as_of) if args.as_of else datetime.now(UTC)
     except ValueError:
@@ -118,6 +124,7 @@ def review_command(args: argparse.Namespace) -> int:
 
 
 def stock_command(args: argparse.Namespace) -> int:
+
     def job(economy: Economy, store: SqlStore) -> int:
         print(f"{'reward':<26} {'tier':<11} {'price':>7} {'stock':>9} {'codes left':>10}")
         for reward in economy.rewards:
@@ -134,6 +141,9 @@ def stock_command(args: argparse.Namespace) -> int:
 
 
 def restock_command(args: argparse.Namespace) -> int:
+    from domain import services
+    from domain.commands import Restock
+
     def job(economy: Economy, store: SqlStore) -> int:
         command = Restock(args.reward, args.quantity, operator_name, datetime.now(UTC))
         left = services.restock(command, store(), economy)
@@ -144,6 +154,9 @@ def restock_command(args: argparse.Namespace) -> int:
 
 
 def add_codes_command(args: argparse.Namespace) -> int:
+    from domain import services
+    from domain.commands import AddCouponCodes
+
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except OSError as error:

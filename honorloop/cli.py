@@ -14,8 +14,10 @@ from typing import Any, cast
 from honorloop import (
     admin_cmd,
     calibrate_cmd,
+    db_cmd,
     economy_cmd,
     loadtest_cmd,
+    operations_cmd,
     serve_cmd,
     simulate_cmd,
 )
@@ -32,6 +34,8 @@ COMMANDS: tuple[Register, ...] = (
     calibrate_cmd.register,
     loadtest_cmd.register,
     admin_cmd.register,
+    operations_cmd.register,
+    db_cmd.register,
 )
 
 
@@ -40,10 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="honorloop",
         description="Honorloop: points, levels, honors and rewards for brand communities.",
     )
+    parser.add_argument("--version", action="version", version=f"honorloop {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in COMMANDS:
         register(subparsers)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("honorloop")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,12 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import loadtests
 
-LOCUSTFILE = Path(loadtests.__file__).with_name("locustfile.py")
+def locustfile(name: str = "locustfile.py") -> Path:
+    import loadtests  # not in the API image: only this command needs it
+
+    return Path(loadtests.__file__).with_name(name)
+
+
 LOAD_USERS = ("IngestService", "ShoppingMember", "Operator")
-BASELINE_USERS = ("HealthBaseline",)
+BASELINE_FILE = "baseline.py"  # its own locustfile: never mixed into the personas' figures
 ready_timeout_s = 60
+log_tail_lines = 40
+
+
+class LoadTestFailed(RuntimeError):
+    """The server or Locust did not do its part; the message says which."""
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +57,15 @@ def register(subparsers: Any) -> None:
     load.add_argument("--baseline-time", default="5s", help="/healthz baseline duration (5s)")
     load.add_argument("--members", type=int, default=200, help="member pool size (default 200)")
     load.add_argument("--workers", type=int, default=1, help="server workers (default 1)")
-    load.add_argument("--out", default="out/loadtest", help="directory for Locust CSV files")
+    load.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="Locust processes (its own distributed mode: a master and N-1 workers; default 1)",
+    )
+    load.add_argument(
+        "--out", default="out/loadtest", help="directory for Locust's HTML report and CSV files"
+    )
     load.set_defaults(handler=loadtest_command)
 
     ledger = subparsers.add_parser("ledger", help="ledger tools")
@@ -77,28 +95,47 @@ def _free_port() -> int:
         return port
 
 
-def _wait_ready(host: str) -> None:
+def _wait_ready(host: str, server: subprocess.Popen[bytes] | None) -> None:
     deadline = time.monotonic() + ready_timeout_s
     while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise LoadTestFailed(f"the API stopped before it was ready (exit {server.returncode})")
         try:
             with urllib.request.urlopen(f"{host}/readyz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"the API at {host} was not ready within {ready_timeout_s} s")
+    raise LoadTestFailed(f"the API at {host} was not ready within {ready_timeout_s} s")
 
 
-def _locust(host: str, users: int, rate: float, run_time: str, classes: tuple[str, ...],
-            prefix: Path, members: int) -> None:  # fmt: skip
-    env = {**os.environ, "HONORLOOP_LOADTEST_MEMBERS": str(members)}
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One Locust run: which file and users, for how long, and where its output goes."""
+
+    file: Path
+    classes: tuple[str, ...]
+    run_time: str
+    prefix: Path
+    members: int
+
+
+def _locust(host: str, args: argparse.Namespace, run: Run) -> None:
+    env = {**os.environ, "HONORLOOP_LOADTEST_MEMBERS": str(run.members)}
     env.setdefault("HONORLOOP_LOADTEST_RUN", str(int(time.time())))
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "-u", str(users), "-r", str(rate), "-t", run_time, "--host", host,
-        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes,
+        sys.executable, "-m", "locust", "-f", str(run.file), "--headless",
+        "-u", str(args.users), "-r", str(args.spawn_rate), "-t", run.run_time, "--host", host,
+        "--csv", str(run.prefix), "--html", str(run.prefix.with_suffix(".html")),
+        "--only-summary", "--loglevel", "WARNING", *run.classes,
     ]  # fmt: skip
-    subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL)
+    if args.processes > 1:
+        command += ["--processes", str(args.processes)]
+    log = run.prefix.with_suffix(".log")  # Locust's own summary and warnings
+    with log.open("wb") as output:
+        done = subprocess.run(command, env=env, check=False, stdout=output, stderr=output)
+    if done.returncode not in (0, 1):  # 1: some requests failed, reported from the CSV
+        raise LoadTestFailed(f"Locust exited {done.returncode}; see {log}")
 
 
 def read_stats(prefix: Path) -> list[Row]:
@@ -135,39 +172,63 @@ def _print_rows(rows: list[Row]) -> None:
               f"{row.p50:>7.0f} {row.p95:>7.0f} {row.p99:>7.0f}")  # fmt: skip
 
 
-def _start_server(args: argparse.Namespace, url: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(
+    args: argparse.Namespace, url: str, log: Path
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     command = [sys.executable, "-m", "honorloop", "serve", "--database-url", url,
                "--port", str(port), "--workers", str(args.workers)]  # fmt: skip
     if args.economy:
         command += ["--economy", args.economy]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)  # fmt: skip
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # fmt: skip
     return server, f"http://127.0.0.1:{port}"
+
+
+def _show_log(log: Path) -> None:
+    if not log.exists():
+        return
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    print(f"loadtest: the server's log ({log}, last {log_tail_lines} lines):", file=sys.stderr)
+    for line in lines[-log_tail_lines:]:
+        print(f"  {line}", file=sys.stderr)
 
 
 def loadtest_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="honorloop-loadtest-")
+    scratch = Path(tempfile.mkdtemp(prefix="honorloop-loadtest-"))
+    try:
+        return _load_test(args, out, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the temporary database and the log
+
+
+def _load_test(args: argparse.Namespace, out: Path, scratch: Path) -> int:
     url = args.database_url or f"sqlite:///{scratch}/loadtest.db"
+    server_log = scratch / "server.log"
     server = None
     host = args.host
     try:
         if host is None:
-            server, host = _start_server(args, url)
+            server, host = _start_server(args, url, server_log)
             print(f"loadtest: started the API at {host} on {url}", file=sys.stderr)
-        _wait_ready(host)
+        _wait_ready(host, server)
         print(f"loadtest: baseline /healthz for {args.baseline_time} …", file=sys.stderr)
-        _locust(host, args.users, args.spawn_rate, args.baseline_time, BASELINE_USERS,
-                out / "baseline", 0)  # fmt: skip
+        _locust(host, args, Run(locustfile(BASELINE_FILE), (), args.baseline_time,
+                                out / "baseline", 0))  # fmt: skip
         print(f"loadtest: {args.users} users for {args.run_time} …", file=sys.stderr)
-        _locust(host, args.users, args.spawn_rate, args.run_time, LOAD_USERS, out / "ledger",
-                args.members)  # fmt: skip
+        _locust(host, args, Run(locustfile(), LOAD_USERS, args.run_time, out / "ledger",
+                                args.members))  # fmt: skip
         baseline = {r.name: r for r in read_stats(out / "baseline")}
         rows = read_stats(out / "ledger")
+    except (LoadTestFailed, RuntimeError) as error:
+        print(f"loadtest: {error}", file=sys.stderr)
+        _show_log(server_log)
+        return 1
     finally:
-        if server is not None:
+        if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     _print_rows(rows)
@@ -176,12 +237,17 @@ def loadtest_command(args: argparse.Namespace) -> int:
     if total is not None and floor is not None and floor.rps > 0:
         ratio = total.rps / floor.rps
         print(f"\nthroughput {total.rps:.1f} req/s = {ratio:.2f} x the same server's /healthz "
-              f"baseline ({floor.rps:.1f} req/s, p50 {floor.p50:.0f} ms)")  # fmt: skip
+              f"baseline ({floor.rps:.1f} req/s alone, p50 {floor.p50:.0f} ms)")  # fmt: skip
+    print(f"Locust's HTML report: {out / 'ledger.html'} (baseline: {out / 'baseline.html'})")
     failures = total.failures if total is not None else 0
+    if failures:
+        _show_log(server_log)
     if args.host is not None and args.database_url is None:
         print("ledger audit skipped: pass --database-url to audit a server you started")
         return 1 if failures else 0
     broken = _audit(url)
+    if broken:
+        _show_log(server_log)
     return 1 if failures or broken else 0
 
 

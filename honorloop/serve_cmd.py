@@ -8,6 +8,9 @@ import binascii
 import os
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +18,7 @@ from api.auth import Role, mint_token, utc_now
 from api.settings import Settings, SettingsError
 from domain.errors import EconomyInvalid
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # api.metrics reads it (not imported here: slow)
 TTL_RE = re.compile(r"^(\d+)([smhd]?)$")
 TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -61,9 +65,29 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    with metrics_directory():  # before prometheus_client is imported: workers inherit it
+        return _serve(args)
+
+
+@contextmanager
+def metrics_directory() -> Iterator[None]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for this server's workers unless one is set."""
+    if os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="honorloop-metrics-") as directory:
+        os.environ[MULTIPROC_ENV] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
+
+
+def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import load_economy, open_sql_store
+    from api.request_log import logging_config
 
     try:
         settings = _settings(args)
@@ -100,6 +124,7 @@ def serve_command(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        log_config=logging_config(settings.log_format_used),
         access_log=settings.access_log,
     )
     return 0

@@ -293,14 +293,3 @@ def register_pool(environment: Environment, **_: Any) -> None:
                         timeout=30).json()  # fmt: skip
     edges = (((body.get("data") or {}).get("rewards")) or {}).get("edges", [])
     Pool.rewards = [edge["node"]["id"] for edge in edges]
-
-
-class HealthBaseline(HttpUser):
-    """The floor: the same server answering `/healthz` (no GraphQL, no database).
-    `honorloop loadtest` runs it first, so the ledger figures come with a same-run ratio."""
-
-    wait_time = between(0.0, 0.0)
-
-    @task
-    def healthz(self) -> None:
-        self.client.get("/healthz", name="healthz")

@@ -4,6 +4,7 @@ with each of their typed errors, quest events, and a member's quest history."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from api.auth import utc_now
@@ -85,12 +86,14 @@ def quests(api: Api, member: Member, state: str | None = None) -> dict[str, dict
     return {edge["node"]["id"]: edge["node"] for edge in data["quests"]["edges"]}
 
 
-def events(api: Api, member: Member, kind: str, **attributes: int) -> list[dict[str, Any]]:
+def events(
+    api: Api, member: Member, kind: str, minutes_ago: int = 0, **attributes: int
+) -> list[dict[str, Any]]:
     item = {
         "memberId": member.id,
         "kind": kind,
         "idempotencyKey": secrets.token_hex(8),
-        "occurredAt": utc_now().isoformat(),
+        "occurredAt": (utc_now() - timedelta(minutes=minutes_ago)).isoformat(),
         "subjectId": secrets.token_hex(6),
         "attributes": attributes or None,
     }
@@ -164,7 +167,7 @@ def test_a_theme_quest_is_started_completed_and_claimed_once(api: Api) -> None:
 
     started = start(api, cy, "monthly_theme_on_the_road")
     unfinished = claim(api, cy, "monthly_theme_on_the_road")
-    events(api, cy, "post", photos=2)
+    events(api, cy, "post", minutes_ago=2, photos=2)  # two minutes apart: the rule's cooldown
     events(api, cy, "post", photos=1)
     claimed = claim(api, cy, "monthly_theme_on_the_road", key="claim-1")
     replayed = claim(api, cy, "monthly_theme_on_the_road", key="claim-1")
