@@ -40,6 +40,9 @@ class Viewer:
         return f"{self.role.value}:{self.subject}"
 
 
+_ROLES = frozenset(r.value for r in Role)
+
+
 class InvalidToken(Exception):
     """The token cannot be trusted; the message says why without echoing it."""
 
@@ -88,10 +91,11 @@ def _verified(secret: str, token: str) -> tuple[Viewer, float]:
     role = claims.get("role")
     if not isinstance(subject, str) or not 0 < len(subject) <= subject_length_max:
         raise InvalidToken("token subject is invalid")
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in _ROLES:  # a list or an object is no role
         raise InvalidToken("token role is invalid")
     expires_at = claims["exp"]
-    assert isinstance(expires_at, int | float), "PyJWT checked that exp is a number"
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+        raise InvalidToken("token expiry is invalid")
     return Viewer(subject, Role(role)), float(expires_at)
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import strawberry
@@ -24,6 +25,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from api.errors import classify, is_unexpected
 from api.mutations import Mutation
+from api.operation_checks import OperationChoice
 from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
@@ -31,9 +33,16 @@ from api.subscriptions import Subscription
 documents_cached_max = 1024  # distinct operation texts kept parsed and validated
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
 class Schema(strawberry.Schema):
     """Every error leaves with an `extensions.code`; unexpected exceptions are logged (only
-    they: expected errors are the client's business) and then masked."""
+    they: expected errors are the client's business) and then masked. When introspection
+    is off (production), "Did you mean ...?" suggestions are cut from messages too: they
+    would reveal the names introspection hides."""
+
+    hide_suggestions = False
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -42,6 +51,8 @@ class Schema(strawberry.Schema):
             if is_unexpected(error):
                 StrawberryLogger.error(error, execution_context)
             classify(error)
+            if self.hide_suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -59,14 +70,17 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=documents_cached_max),
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
+        OperationChoice,
     ]
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    schema.hide_suggestions = not settings.introspection_enabled
+    return schema
 
 
 def sdl() -> str:
