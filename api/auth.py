@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import jwt
 
+from domain.idempotency import member_caller
+
 ALGORITHM = "HS256"
 token_length_max = 4096
 subject_length_max = 200
@@ -33,6 +35,12 @@ class Viewer:
     def member_id(self) -> str | None:
         """The member the viewer is, or None for operators and services."""
         return self.subject if self.role is Role.MEMBER else None
+
+    @property
+    def principal(self) -> str:
+        """Whose idempotency keys this viewer's are (`domain.idempotency`): the role for
+        services and operators, the member itself for a member."""
+        return member_caller(self.subject) if self.role is Role.MEMBER else self.role.value
 
     @property
     def actor(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from domain import earning, honors, koc, levels
+from domain import earning, honors, idempotency, koc, levels
 from domain.calendar import bucket, day_number, month_index, require_aware, start_of_day
 from domain.commands import (
     AddCouponCodes,
@@ -261,7 +261,8 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
 def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
     """Record one activity inside an open unit of work (no commit)."""
     member = _member_for_update(uow, cmd.member_id)
-    previous = _replayed(uow, member.id, cmd.idempotency_key, cmd)
+    key_scope = idempotency.scope(cmd.caller, idempotency.RECORD_ACTIVITY, member.id)
+    previous = _replayed(uow, key_scope, cmd.idempotency_key, cmd)
     if previous is not None:
         stored = uow.activities.get(previous.result_id)
         assert stored is not None, f"idempotency record points at missing {previous.result_id}"
@@ -315,7 +316,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         transfer_id,
     )
     uow.activities.add(record)
-    _remember(uow, member.id, cmd.idempotency_key, cmd, "activity", activity_id)
+    _remember(uow, key_scope, cmd.idempotency_key, cmd, "activity", activity_id)
     uow.members.save(member)
     uow.events.extend(events)
     return ActivityResult(record, tuple(events))
@@ -410,7 +411,9 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
         raise InvalidInput("quantity", f"must be between 1 and {quantity_max}")
     with uow:
         member = _member_for_update(uow, cmd.member_id)
-        previous = _replayed(uow, member.id, cmd.idempotency_key, cmd)
+        caller = cmd.caller or idempotency.member_caller(member.id)
+        key_scope = idempotency.scope(caller, idempotency.REDEEM_REWARD, member.id)
+        previous = _replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             first = uow.redemptions.get(previous.result_id)
             assert first is not None, f"idempotency record points at missing {previous.result_id}"
@@ -452,7 +455,7 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
         if not uow.ledger.post(hold):
             raise InsufficientPoints(uow.ledger.balance(available_account(member.id)), price)
         uow.redemptions.add(redemption)
-        _remember(uow, member.id, cmd.idempotency_key, cmd, "redemption", redemption.id)
+        _remember(uow, key_scope, cmd.idempotency_key, cmd, "redemption", redemption.id)
         uow.events.append(RedemptionUpdated(member.id, redemption.id, redemption.status, cmd.at))
         uow.commit()
     return RedemptionResult(redemption)
@@ -606,7 +609,8 @@ def adjust_points(cmd: AdjustPoints, uow: UnitOfWork, economy: Economy) -> Adjus
     with uow:
         member = _member_for_update(uow, cmd.member_id)
         account = available_account(member.id)
-        previous = _replayed(uow, member.id, cmd.idempotency_key, cmd)
+        key_scope = idempotency.scope(cmd.caller, idempotency.ADJUST_POINTS, member.id)
+        previous = _replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             return AdjustmentResult(
                 previous.result_id, member.id, cmd.amount, uow.ledger.balance(account), True
@@ -628,7 +632,7 @@ def adjust_points(cmd: AdjustPoints, uow: UnitOfWork, economy: Economy) -> Adjus
             month = month_index(day_number(cmd.at, economy.timezone))
             by_month = member.progress.earned_by_month
             by_month[month] = by_month.get(month, 0) + cmd.amount
-        _remember(uow, member.id, cmd.idempotency_key, cmd, "adjustment", transfer.id)
+        _remember(uow, key_scope, cmd.idempotency_key, cmd, "adjustment", transfer.id)
         _audit(uow, cmd.actor, "adjust_points", member.id, cmd.at, f"{cmd.amount:+d}: {cmd.reason}")
         uow.members.save(member)
         uow.events.append(PointsAdjusted(member.id, cmd.amount, cmd.reason, cmd.at))
