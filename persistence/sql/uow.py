@@ -101,6 +101,7 @@ class SqlUnitOfWork:
         self._entered = False
         self._broken = False  # discard the connection instead of pooling it
         self._committed_events = 0
+        self.commit_sent = False  # once a COMMIT left: retrying the work could repeat it
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
         self.events: list[Event] = []
         self.members = _Members(self)
@@ -282,6 +283,7 @@ class SqlUnitOfWork:
         if self._conn is not None and self._conn.in_transaction():
             try:
                 self._verify_pending()
+                self.commit_sent = True
                 self._conn.commit()
             except BaseException:
                 self._broken = True
