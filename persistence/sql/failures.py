@@ -7,9 +7,9 @@ its COMMIT was sent can simply run again on a fresh unit of work:
 - CONFLICT: PostgreSQL aborted the transaction to break a deadlock or a serialization
   conflict. Run again, up to `conflict_retries_max` times, then give up as BUSY.
 - DISCONNECTED: the connection broke or could not be opened (a server restart leaves every
-  pooled connection stale). The pool is emptied, so the others are not tried one by one,
-  and the work runs once more on a new connection; if that fails too, the database is
-  UNAVAILABLE.
+  pooled connection stale). Every pooled connection is replaced at its next checkout, so
+  the others are not tried one by one, and the work runs once more on a new connection;
+  if that fails too, the database is UNAVAILABLE.
 - BUSY: a lock or busy timeout ran out (SQLite's writer lock, PostgreSQL's lock_timeout or
   statement_timeout): the waiting is done already, so no retry.
 
@@ -29,6 +29,7 @@ import psycopg
 import sqlalchemy as sa
 
 from domain.ports import UnitOfWork
+from persistence.sql.engine import forget_connections
 from persistence.sql.uow import SqlUnitOfWork
 
 R = TypeVar("R")
@@ -99,7 +100,7 @@ def _commit_sent(uow: UnitOfWork) -> bool:
 def _forget_connections(uow: UnitOfWork) -> None:
     """After a broken connection, the pooled ones are likely stale too: let them go."""
     if isinstance(uow, SqlUnitOfWork):
-        uow.engine.dispose()
+        forget_connections(uow.engine)
 
 
 def run(store: Callable[[], UnitOfWork], work: Callable[[UnitOfWork], R]) -> tuple[R, UnitOfWork]:
