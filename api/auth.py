@@ -11,6 +11,7 @@ from enum import StrEnum
 import jwt
 
 from domain.idempotency import member_caller
+from domain.text import has_control
 
 ALGORITHM = "HS256"
 token_length_max = 4096
@@ -97,7 +98,11 @@ def _verified(secret: str, token: str) -> tuple[Viewer, float]:
         raise InvalidToken("token is invalid") from None
     subject = claims.get("sub")
     role = claims.get("role")
-    if not isinstance(subject, str) or not 0 < len(subject) <= subject_length_max:
+    if (
+        not isinstance(subject, str)
+        or not 0 < len(subject) <= subject_length_max
+        or has_control(subject)  # it becomes a member id: the stores' text rule holds
+    ):
         raise InvalidToken("token subject is invalid")
     if not isinstance(role, str) or role not in _ROLES:  # a list or an object is no role
         raise InvalidToken("token role is invalid")
