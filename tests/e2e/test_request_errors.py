@@ -148,3 +148,20 @@ def test_a_redemption_cursor_with_a_nul_is_bad_user_input(api: Api) -> None:
     )
 
     assert _codes(body) == ["BAD_USER_INPUT"]
+
+
+def test_a_subscription_over_get_is_a_400_that_points_to_the_websocket(api: Api) -> None:
+    member = api.register("subget")
+
+    response = api.client.get(
+        api.url,
+        params={"query": "subscription { memberEvents { __typename } }"},
+        headers={
+            "Authorization": f"Bearer {api.member_token(member)}",
+            "Accept": "application/json",
+        },
+    )
+
+    assert response.status_code == 400
+    assert _codes(response.json()) == ["BAD_REQUEST"]
+    assert "WebSocket" in response.json()["errors"][0]["message"]
