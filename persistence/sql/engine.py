@@ -9,9 +9,6 @@ with a stale snapshot). PostgreSQL: psycopg 3, READ COMMITTED, row locks.
 
 from __future__ import annotations
 
-import time
-import weakref
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -46,37 +43,6 @@ def normalize_url(url: str) -> URL:
     raise InvalidInput("databaseUrl", f"unsupported database {backend!r} (sqlite or postgresql)")
 
 
-@dataclass
-class _Staleness:
-    stale_before: float = 0.0  # time.monotonic(): pooled connections opened before are stale
-
-
-_staleness: weakref.WeakKeyDictionary[Engine, _Staleness] = weakref.WeakKeyDictionary()
-OPENED_KEY = "honorloop_opened_at"  # ConnectionRecord.info key: when the connection was made
-
-
-def forget_connections(engine: Engine) -> None:
-    """Replace every pooled connection opened until now at its next checkout (a broken
-    connection means the server restarted or dropped us: the others are stale too). Unlike
-    `Engine.dispose`, connections checked out right now are not orphaned: they are closed
-    properly when their turn comes."""
-    _staleness[engine].stale_before = time.monotonic()
-
-
-def _replace_stale_connections(engine: Engine) -> None:
-    staleness = _staleness[engine] = _Staleness()
-
-    @event.listens_for(engine, "connect")
-    def _opened(_dbapi_connection: Any, record: Any) -> None:
-        record.info[OPENED_KEY] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if record.info.get(OPENED_KEY, 0.0) < staleness.stale_before:
-            # SQLAlchemy closes this one and checks out a freshly opened connection.
-            raise sa.exc.DisconnectionError("pooled connection opened before a disconnect")
-
-
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -98,15 +64,13 @@ def make_engine(url: str) -> Engine:
             **common,
         )
         _configure_sqlite(engine)
-    else:
-        engine = sa.create_engine(
-            target,
-            pool_recycle=pool_recycle_s,
-            connect_args={"connect_timeout": connect_timeout_s},
-            **common,
-        )
-    _replace_stale_connections(engine)
-    return engine
+        return engine
+    return sa.create_engine(
+        target,
+        pool_recycle=pool_recycle_s,
+        connect_args={"connect_timeout": connect_timeout_s},
+        **common,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

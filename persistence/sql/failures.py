@@ -7,9 +7,10 @@ its COMMIT was sent can simply run again on a fresh unit of work:
 - CONFLICT: PostgreSQL aborted the transaction to break a deadlock or a serialization
   conflict. Run again, up to `conflict_retries_max` times, then give up as BUSY.
 - DISCONNECTED: the connection broke or could not be opened (a server restart leaves every
-  pooled connection stale). Every pooled connection is replaced at its next checkout, so
-  the others are not tried one by one, and the work runs once more on a new connection;
-  if that fails too, the database is UNAVAILABLE.
+  pooled connection stale). The work runs once more; if that fails too, the database is
+  UNAVAILABLE. One retry is enough after a restart: rolling back the broken unit of work
+  fails as a disconnect in SQLAlchemy, which then replaces every connection pooled before
+  it at its next checkout (pinned by tests/integration/test_stale_connections.py).
 - BUSY: a lock or busy timeout ran out (SQLite's writer lock, PostgreSQL's lock_timeout or
   statement_timeout): the waiting is done already, so no retry.
 
@@ -29,7 +30,6 @@ import psycopg
 import sqlalchemy as sa
 
 from domain.ports import UnitOfWork
-from persistence.sql.engine import forget_connections
 from persistence.sql.uow import SqlUnitOfWork
 
 R = TypeVar("R")
@@ -97,12 +97,6 @@ def _commit_sent(uow: UnitOfWork) -> bool:
     return isinstance(uow, SqlUnitOfWork) and uow.commit_sent
 
 
-def _forget_connections(uow: UnitOfWork) -> None:
-    """After a broken connection, the pooled ones are likely stale too: let them go."""
-    if isinstance(uow, SqlUnitOfWork):
-        forget_connections(uow.engine)
-
-
 def run(store: Callable[[], UnitOfWork], work: Callable[[UnitOfWork], R]) -> tuple[R, UnitOfWork]:
     """`work` on a fresh unit of work, again on a transient failure (see the module);
     returns its result and the unit of work that succeeded (for its events)."""
@@ -121,10 +115,8 @@ def run(store: Callable[[], UnitOfWork], work: Callable[[UnitOfWork], R]) -> tup
                 conflicts += 1
                 time.sleep(random.uniform(0, conflict_backoff_ms_max) / 1000 * conflicts)
                 continue
-            if failure is Failure.DISCONNECTED:
-                _forget_connections(uow)
-                if disconnects < disconnect_retries_max:
-                    disconnects += 1
-                    continue
+            if failure is Failure.DISCONNECTED and disconnects < disconnect_retries_max:
+                disconnects += 1
+                continue
             final = Failure.BUSY if failure is Failure.CONFLICT else failure
             raise DatabaseUnavailable(final, Outcome.NOT_WRITTEN) from error
