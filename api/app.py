@@ -13,18 +13,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import SubscriptionExecutionResult
 
 from api.auth import InvalidToken, viewer_from_header
 from api.context import Context
 from api.cors import cors_middleware
 from api.economy_types import GuideIndex
+from api.errors import BAD_REQUEST
 from api.events import Broker, EventBroker, RedisBroker
 from api.graphiql import offline_page, static_mount
 from api.graphql_http import GraphQLOverHTTPView
@@ -84,9 +90,15 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
     return Opened(store=store, ready=lambda: schema_status(url), close=store.dispose)
 
 
+def request_error(message: str, status_code: int) -> Response:
+    """A refused HTTP request, answered as GraphQL errors are: `{"errors": [...]}`."""
+    body = {"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}
+    return Response(orjson.dumps(body), status_code, media_type="application/json")
+
+
 class GraphQLView(GraphQLOverHTTPView):
-    """Strawberry's ASGI view with our context, auth, fast JSON, text WebSocket frames and
-    GraphiQL served from the app."""
+    """Strawberry's ASGI view with our context, auth, fast JSON, text WebSocket frames,
+    GraphiQL served from the app, and refused requests answered as GraphQL errors."""
 
     websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]  # as strawberry's
 
@@ -125,8 +137,39 @@ class GraphQLView(GraphQLOverHTTPView):
     def graphql_ide_html(self) -> str:
         return offline_page(super().graphql_ide_html)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but a refused HTTP request (strawberry's `HTTPException`: a body
+        that is not a JSON object, an operation type the method does not allow, ...) is
+        answered with a GraphQL error body instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = request_error(error.reason, error.status_code)
+        await response(scope, receive, send)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if isinstance(request_data, GraphQLRequestData):  # for `OperationChoice`
+            context.operation_name = request_data.operation_name
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)  # its JSONDecodeError is json's: still a 400
+        decoded = orjson.loads(data)  # its JSONDecodeError is json's: still a 400
+        if not isinstance(decoded, dict | list):  # a list is a batch: strawberry refuses it
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -10,6 +10,9 @@ from enum import StrEnum
 
 import jwt
 
+from domain.idempotency import member_caller
+from domain.text import has_control
+
 ALGORITHM = "HS256"
 token_length_max = 4096
 subject_length_max = 200
@@ -35,9 +38,18 @@ class Viewer:
         return self.subject if self.role is Role.MEMBER else None
 
     @property
+    def principal(self) -> str:
+        """Whose idempotency keys this viewer's are (`domain.idempotency`): the role for
+        services and operators, the member itself for a member."""
+        return member_caller(self.subject) if self.role is Role.MEMBER else self.role.value
+
+    @property
     def actor(self) -> str:
         """How the viewer is named in audit entries."""
         return f"{self.role.value}:{self.subject}"
+
+
+_ROLES = frozenset(r.value for r in Role)
 
 
 class InvalidToken(Exception):
@@ -86,12 +98,17 @@ def _verified(secret: str, token: str) -> tuple[Viewer, float]:
         raise InvalidToken("token is invalid") from None
     subject = claims.get("sub")
     role = claims.get("role")
-    if not isinstance(subject, str) or not 0 < len(subject) <= subject_length_max:
+    if (
+        not isinstance(subject, str)
+        or not 0 < len(subject) <= subject_length_max
+        or has_control(subject)  # it becomes a member id: the stores' text rule holds
+    ):
         raise InvalidToken("token subject is invalid")
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in _ROLES:  # a list or an object is no role
         raise InvalidToken("token role is invalid")
     expires_at = claims["exp"]
-    assert isinstance(expires_at, int | float), "PyJWT checked that exp is a number"
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+        raise InvalidToken("token expiry is invalid")
     return Viewer(subject, Role(role)), float(expires_at)
 
 

@@ -24,6 +24,7 @@ class Context:
     viewer: Viewer | None = None
     auth_error: str | None = None  # why a presented token was refused
     connection_params: dict[str, Any] = field(default_factory=dict)
+    operation_name: str | None = None  # as the HTTP request sent it (None: not given)
 
 
 Info = strawberry.Info[Context, None]

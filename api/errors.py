@@ -18,14 +18,19 @@ from graphql import GraphQLError
 from strawberry.relay.types import GlobalIDValueError
 
 from domain import errors as de
+from persistence.sql.failures import DatabaseUnavailable, Outcome
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+BAD_REQUEST = "BAD_REQUEST"  # the HTTP request itself: its body, or which operation to run
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # retryable: the database cannot be reached
+DATABASE_BUSY = "DATABASE_BUSY"  # retryable: contention outlasted the timeouts and retries
+RETRYABLE_CODES = (SERVICE_UNAVAILABLE, DATABASE_BUSY)
 masked_message = "Unexpected error."
 
 
@@ -46,6 +51,20 @@ def forbidden(message: str = "your role may not do this") -> ApiError:
 
 def bad_input(field: str, message: str) -> ApiError:
     return ApiError(f"{field}: {message}", BAD_USER_INPUT, field=field)
+
+
+def database_unavailable(error: DatabaseUnavailable) -> ApiError:
+    """A transient database failure, for the client to retry (`extensions.retryable`)."""
+    code = SERVICE_UNAVAILABLE if error.unreachable else DATABASE_BUSY
+    what = "cannot be reached" if error.unreachable else "is too busy"
+    if error.outcome is Outcome.UNKNOWN:
+        message = (
+            f"the database {what} and the outcome is unknown: retry with the same "
+            "idempotency key (a command that has none may have been done)"
+        )
+    else:
+        message = f"the database {what}; nothing was written: try again"
+    return ApiError(message, code, retryable=True, outcome=error.outcome.value)
 
 
 # --- expected failures, as schema types -------------------------------------------------

@@ -58,6 +58,8 @@ class EventBroker(Protocol):
     async def stop(self) -> None: ...
     async def publish(self, events: Sequence[Event]) -> None: ...
     def subscribe(self, member_id: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]: ...
+    def open(self, member_id: str) -> asyncio.Queue[Event]: ...
+    def close(self, member_id: str, queue: asyncio.Queue[Event]) -> None: ...
 
 
 class Broker:
@@ -83,19 +85,30 @@ class Broker:
                     queue.get_nowait()  # a slow reader loses the oldest, not the newest
                 queue.put_nowait(event)
 
-    @asynccontextmanager
-    async def subscribe(self, member_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
+    def open(self, member_id: str) -> asyncio.Queue[Event]:
+        """A new subscriber's queue, now (`TooManySubscriptions` beyond the limit)."""
         queues = self._queues.setdefault(member_id, set())
         if len(queues) >= subscribers_per_member_max:
             raise TooManySubscriptions(member_id)
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size_max)
         queues.add(queue)
-        try:
-            yield queue
-        finally:
+        return queue
+
+    def close(self, member_id: str, queue: asyncio.Queue[Event]) -> None:
+        """Forget a subscriber's queue (again is harmless)."""
+        queues = self._queues.get(member_id)
+        if queues is not None:
             queues.discard(queue)
             if not queues:
                 self._queues.pop(member_id, None)
+
+    @asynccontextmanager
+    async def subscribe(self, member_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue = self.open(member_id)
+        try:
+            yield queue
+        finally:
+            self.close(member_id, queue)
 
 
 def encode(event: Event) -> bytes:
@@ -153,6 +166,12 @@ class RedisBroker:
 
     def subscribe(self, member_id: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self._local.subscribe(member_id)
+
+    def open(self, member_id: str) -> asyncio.Queue[Event]:
+        return self._local.open(member_id)
+
+    def close(self, member_id: str, queue: asyncio.Queue[Event]) -> None:
+        self._local.close(member_id, queue)
 
     async def _read(self) -> None:
         assert self._client is not None

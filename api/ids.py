@@ -9,8 +9,10 @@ from strawberry import relay
 
 from api.errors import bad_input
 from domain.errors import InvalidInput
+from domain.text import has_control
 
 cursor_length_max = 200
+cursor_position_max = 2**63 - 1  # the largest BIGINT on SQLite and PostgreSQL
 
 
 def global_id(type_name: str, node_id: str) -> relay.GlobalID:
@@ -19,7 +21,7 @@ def global_id(type_name: str, node_id: str) -> relay.GlobalID:
 
 def node_id(value: relay.GlobalID, type_name: str, field: str) -> str:
     """The domain id inside a global id of the expected type (else a domain InvalidInput)."""
-    if value.type_name != type_name or not value.node_id:
+    if value.type_name != type_name or not value.node_id or has_control(value.node_id):
         raise InvalidInput(field, f"must be the global id of a {type_name}")
     return value.node_id
 
@@ -39,15 +41,17 @@ def decode_cursor(kind: str, cursor: str | None) -> str | None:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_input("after", "is not a cursor from this connection") from None
     found, _, value = text.partition(":")
-    if found != kind or not value:
+    if found != kind or not value or has_control(value):
         raise bad_input("after", "is not a cursor from this connection")
     return value
 
 
 def decode_int_cursor(kind: str, cursor: str | None) -> int | None:
+    """The position inside an integer cursor: ASCII digits only (`str.isdigit` also takes
+    '²'), and small enough for a signed 64-bit column on either store."""
     value = decode_cursor(kind, cursor)
     if value is None:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > cursor_position_max:
         raise bad_input("after", "is not a cursor from this connection")
     return int(value)

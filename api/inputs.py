@@ -121,7 +121,7 @@ def attributes(value: object, field: str = "attributes") -> Attributes:
     return found
 
 
-def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivity:
+def record_activity(data: RecordActivityInput, caller: str, field: str = "") -> RecordActivity:
     prefix = f"{field}." if field else ""
     return RecordActivity(
         member_id=ids.node_id(data.member_id, "Member", f"{prefix}memberId"),
@@ -130,6 +130,7 @@ def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivit
         idempotency_key=data.idempotency_key,
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),
+        caller=caller,
     )
 
 

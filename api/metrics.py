@@ -144,6 +144,12 @@ class MeteredBroker:
     def subscribe(self, member_id: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self.inner.subscribe(member_id)
 
+    def open(self, member_id: str) -> asyncio.Queue[Event]:
+        return self.inner.open(member_id)
+
+    def close(self, member_id: str, queue: asyncio.Queue[Event]) -> None:
+        self.inner.close(member_id, queue)
+
 
 def operation_label(name: str | None) -> str:
     if not name:

@@ -82,6 +82,13 @@ def _actor(info: Info) -> str:
     return viewer.actor
 
 
+def _caller(info: Info) -> str:
+    """Whose idempotency keys the command's are (see `domain.idempotency`)."""
+    viewer = info.context.viewer
+    assert viewer is not None, "guarded by a role permission"
+    return viewer.principal
+
+
 def _honor_change(
     info: Info,
     input: i.HonorInput,
@@ -315,7 +322,7 @@ class Mutation:
         self, info: Info, input: i.RecordActivityInput
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
-            cmd = i.record_activity(input)
+            cmd = i.record_activity(input, _caller(info))
             result = await info.context.runtime.command(services.record_activity, cmd)
             return _activity_payload(result)
 
@@ -332,7 +339,7 @@ class Mutation:
             commands: list[c.RecordActivity | DomainError] = []
             for index, item in enumerate(input):
                 try:
-                    commands.append(i.record_activity(item, f"input[{index}]"))
+                    commands.append(i.record_activity(item, _caller(info), f"input[{index}]"))
                 except DomainError as error:
                     commands.append(error)
             valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
@@ -364,6 +371,7 @@ class Mutation:
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
                 at=utc_now(),
+                caller=_caller(info),
             )
             result = await info.context.runtime.command(services.redeem_reward, cmd)
             return RedeemRewardPayload(
@@ -464,6 +472,7 @@ class Mutation:
                 actor=_actor(info),
                 idempotency_key=input.idempotency_key,
                 at=utc_now(),
+                caller=_caller(info),
             )
             result = await info.context.runtime.command(services.adjust_points, cmd)
             return AdjustPointsPayload(

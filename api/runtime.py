@@ -10,6 +10,7 @@ the time, and more threads only contended for the GIL and the single SQLite writ
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,14 +19,17 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from api.economy_types import GuideIndex
+from api.errors import database_unavailable
 from api.events import EventBroker
 from api.settings import Settings
 from domain.economy import Economy
 from domain.ports import UnitOfWork
+from persistence.sql import failures
 
 StoreFactory = Callable[[], UnitOfWork]
 C = TypeVar("C")
 R = TypeVar("R")
+log = logging.getLogger("honorloop.api")
 db_threads_max = 8  # at most the SQL engine's pool_size (asserted where the app is built)
 
 
@@ -43,19 +47,25 @@ class Runtime:
     executor: Executor | None = field(default=None)  # None: Starlette's shared thread pool
 
     async def command(self, service: Callable[[C, UnitOfWork, Economy], R], cmd: C) -> R:
-        """Run one use case in a worker thread; publish the events it committed."""
-        uow = self.store()
-        if self.executor is None:
-            result = await run_in_threadpool(service, cmd, uow, self.economy)
-        else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.executor, service, cmd, uow, self.economy)
+        """Run one use case in a worker thread (again on a transient database failure, see
+        `persistence.sql.failures`); publish the events it committed."""
+        result, uow = await self._off_loop(lambda uow: service(cmd, uow, self.economy))
         await self.broker.publish(list(uow.events))
         return result
 
     async def read(self, query: Callable[[UnitOfWork], R]) -> R:
         """Run a read over a fresh unit of work in a worker thread."""
-        uow = self.store()
-        if self.executor is None:
-            return await run_in_threadpool(query, uow)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, query, uow)
+        result, _ = await self._off_loop(query)
+        return result
+
+    async def _off_loop(self, work: Callable[[UnitOfWork], R]) -> tuple[R, UnitOfWork]:
+        """`work` in a database thread; a database that stays unavailable is answered with a
+        retryable error code (SERVICE_UNAVAILABLE or DATABASE_BUSY)."""
+        try:
+            if self.executor is None:
+                return await run_in_threadpool(failures.run, self.store, work)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, failures.run, self.store, work)
+        except failures.DatabaseUnavailable as error:
+            log.warning("database unavailable: %s (%r)", error, error.__cause__)
+            raise database_unavailable(error) from None

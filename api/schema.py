@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from api.cost import QueryCost
 from api.errors import classify, is_unexpected
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
+from api.operation_checks import OperationChoice
 from api.persisted import TrustedDocuments, TrustedDocumentsExtension
 from api.queries import Query
 from api.settings import Settings
@@ -38,9 +40,16 @@ if TYPE_CHECKING:
 documents_cached_max = 1024  # distinct operation texts kept parsed and validated
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
 class Schema(strawberry.Schema):
     """Every error leaves with an `extensions.code`; unexpected exceptions are logged (only
-    they: expected errors are the client's business) and then masked."""
+    they: expected errors are the client's business) and then masked. When introspection
+    is off (production), "Did you mean ...?" suggestions are cut from messages too: they
+    would reveal the names introspection hides."""
+
+    hide_suggestions = False
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -49,6 +58,8 @@ class Schema(strawberry.Schema):
             if is_unexpected(error):
                 StrawberryLogger.error(error, execution_context)
             classify(error)
+            if self.hide_suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
 
 
 def build_schema(
@@ -77,6 +88,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: QueryCost(cost_max),  # after validation: the nodes asked for (api/cost.py)
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
+        OperationChoice,
     ]
     if tracer_provider is not None:
         from api.tracing import graphql_extension
@@ -92,6 +104,7 @@ def build_schema(
     if settings.trusted_documents_only:
         trusted = TrustedDocuments.load(settings.trusted_documents_path)
         prepared.update(trusted.prepared(schema._schema, rules))
+    schema.hide_suggestions = not settings.introspection_enabled
     return schema
 
 

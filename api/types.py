@@ -36,14 +36,20 @@ class MemberLevel:
     rank: int
     privileges: list[str]
     name_colour: str | None
-    progress_to_next: float = strawberry.field(
-        description="Fraction (0..1) of the way from this level's threshold to the next."
-    )
     next_level: Level | None
     locked: bool
     owner_id: strawberry.Private[str]
     _state: strawberry.Private[model.LevelState]
     _demotion_due: strawberry.Private[datetime | None]
+    _progress_to_next: strawberry.Private[float]
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="Fraction (0..1) of the way from this level's threshold to the next. "
+        "Private like `points`: with the public thresholds it would reveal lifetimeEarned.",
+    )
+    def progress_to_next(self) -> float | None:
+        return self._progress_to_next
 
     @field(permissions=[IsSelfOrOperator])
     def state(self) -> LevelState | None:
@@ -265,12 +271,12 @@ class Member(relay.Node):
             rank=level.rank,
             privileges=list(level.privileges),
             name_colour=level.name_colour,
-            progress_to_next=domain_levels.progress_to_next(economy, member),
             next_level=runtime.guide.level(upcoming.id) if upcoming else None,
             locked=member.level_locked,
             owner_id=member.id,
             _state=member.level_state,
             _demotion_due=member.demotion_due,
+            _progress_to_next=domain_levels.progress_to_next(economy, member),
         )
 
     @strawberry.field

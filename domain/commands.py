@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from domain.idempotency import OPERATOR, SERVICE
 from domain.model import Attributes
 
 quantity_max = 100
@@ -30,6 +31,7 @@ class RecordActivity:
     idempotency_key: str
     subject_id: str | None = None
     attributes: Attributes = field(default_factory=dict)
+    caller: str = SERVICE  # whose key (domain.idempotency); not part of the payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class RedeemReward:
     quantity: int
     idempotency_key: str
     at: datetime
+    caller: str | None = None  # whose key; None: the member itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class AdjustPoints:
     actor: str
     idempotency_key: str
     at: datetime
+    caller: str = OPERATOR  # whose key; the actor is audited but not part of the payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +143,16 @@ class ClaimQuestReward:
     at: datetime
 
 
-_NOT_PAYLOAD = ("idempotency_key", "at")
+# Who sent it (caller, actor) is the key's scope or the audit's business, not the payload:
+# the same command retried by another operator replays.
+_NOT_PAYLOAD = ("idempotency_key", "at", "caller", "actor")
 _payload_fields: dict[type, tuple[str, ...]] = {}  # command type -> fields in the digest
 
 
 def fingerprint(command: object) -> str:
-    """A stable digest of a command's payload, without its idempotency key and without `at`
-    (the moment the request arrived, stamped by the caller: a retry arrives later)."""
+    """A stable digest of a command's payload, without its idempotency key, without `at`
+    (the moment the request arrived, stamped by the caller: a retry arrives later) and
+    without who sent it (`caller`, `actor`)."""
     if type(command) is RecordActivity:  # the hot path: the same text, built directly
         attributes, at, subject = command.attributes, command.occurred_at, command.subject_id
         if (

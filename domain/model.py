@@ -305,7 +305,7 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
-    scope: str  # whose key: member id or service principal
+    scope: str  # whose key: caller, operation and member (domain.idempotency.scope)
     key: str
     fingerprint: str
     result_kind: str

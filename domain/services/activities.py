@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain import earning, koc
+from domain import earning, idempotency, koc
 from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
@@ -73,7 +73,8 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
 def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
     """Record one activity inside an open unit of work (no commit)."""
     member = member_for_update(uow, cmd.member_id)
-    previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+    key_scope = idempotency.scope(cmd.caller, idempotency.RECORD_ACTIVITY, member.id)
+    previous = replayed(uow, key_scope, cmd.idempotency_key, cmd)
     if previous is not None:
         stored = uow.activities.get(previous.result_id)
         assert stored is not None, f"idempotency record points at missing {previous.result_id}"
@@ -128,7 +129,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         transfer_id,
     )
     uow.activities.add(record)
-    remember(uow, member.id, cmd.idempotency_key, cmd, "activity", activity_id)
+    remember(uow, key_scope, cmd.idempotency_key, cmd, "activity", activity_id)
     uow.members.save(member)
     uow.events.extend(events)
     return ActivityResult(record, tuple(events))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import levels
+from domain import idempotency, levels
 from domain.calendar import day_number, month_index, require_aware
 from domain.commands import (
     AdjustPoints,
@@ -65,7 +65,8 @@ def adjust_points(cmd: AdjustPoints, uow: UnitOfWork, economy: Economy) -> Adjus
     with uow:
         member = member_for_update(uow, cmd.member_id)
         account = available_account(member.id)
-        previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+        key_scope = idempotency.scope(cmd.caller, idempotency.ADJUST_POINTS, member.id)
+        previous = replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             return AdjustmentResult(
                 previous.result_id, member.id, cmd.amount, uow.ledger.balance(account), True
@@ -87,7 +88,7 @@ def adjust_points(cmd: AdjustPoints, uow: UnitOfWork, economy: Economy) -> Adjus
             month = month_index(day_number(cmd.at, economy.timezone))
             by_month = member.progress.earned_by_month
             by_month[month] = by_month.get(month, 0) + cmd.amount
-        remember(uow, member.id, cmd.idempotency_key, cmd, "adjustment", transfer.id)
+        remember(uow, key_scope, cmd.idempotency_key, cmd, "adjustment", transfer.id)
         audit(uow, cmd.actor, "adjust_points", member.id, cmd.at, f"{cmd.amount:+d}: {cmd.reason}")
         uow.members.save(member)
         uow.events.append(PointsAdjusted(member.id, cmd.amount, cmd.reason, cmd.at))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain import earning, levels
+from domain import earning, idempotency, levels
 from domain.calendar import day_number, require_aware
 from domain.commands import ClaimQuestReward, StartQuest
 from domain.economy import Economy, Quest
@@ -82,6 +82,11 @@ def _holds(uow: UnitOfWork, member: Member, honor_id: str | None) -> bool:
 
 def _current(economy: Economy, quest: Quest, at: datetime) -> int:
     return instance_of(quest, day_number(at, economy.timezone))
+
+
+def _key_scope(operation: str, member_id: str) -> str:
+    """A member starts and claims quests only for itself (domain.idempotency)."""
+    return idempotency.scope(idempotency.member_caller(member_id), operation, member_id)
 
 
 def _result_id(progress: QuestProgress) -> str:
@@ -232,7 +237,8 @@ def start_quest(cmd: StartQuest, uow: UnitOfWork, economy: Economy) -> QuestProg
     quest = _quest(economy, cmd.quest_id)
     with uow:
         member = member_for_update(uow, cmd.member_id)
-        previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+        key_scope = _key_scope(idempotency.START_QUEST, member.id)
+        previous = replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             return _stored(uow, member.id, previous.result_id)
         if not is_open(quest, cmd.at):
@@ -245,7 +251,7 @@ def start_quest(cmd: StartQuest, uow: UnitOfWork, economy: Economy) -> QuestProg
                 raise NotEligible(problem, quest.min_level)
             progress = new_progress(quest, member.id, instance, cmd.at)
             uow.quests.add(progress)
-        remember(uow, member.id, cmd.idempotency_key, cmd, "quest", _result_id(progress))
+        remember(uow, key_scope, cmd.idempotency_key, cmd, "quest", _result_id(progress))
         uow.commit()
     return progress
 
@@ -259,7 +265,8 @@ def claim_quest_reward(cmd: ClaimQuestReward, uow: UnitOfWork, economy: Economy)
         raise InvalidInput("questId", f"quest {quest.id!r} pays at completion: nothing to claim")
     with uow:
         member = member_for_update(uow, cmd.member_id)
-        previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+        key_scope = _key_scope(idempotency.CLAIM_QUEST_REWARD, member.id)
+        previous = replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             return _stored(uow, member.id, previous.result_id)
         if not is_open(quest, cmd.at):
@@ -276,7 +283,7 @@ def claim_quest_reward(cmd: ClaimQuestReward, uow: UnitOfWork, economy: Economy)
             uow.quests.save(progress)
             uow.members.save(member)
             uow.events.extend(events)
-        remember(uow, member.id, cmd.idempotency_key, cmd, "quest", _result_id(progress))
+        remember(uow, key_scope, cmd.idempotency_key, cmd, "quest", _result_id(progress))
         uow.commit()
     return progress
 

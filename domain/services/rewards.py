@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import rewards
+from domain import idempotency, rewards
 from domain.calendar import require_aware
 from domain.commands import (
     AddCouponCodes,
@@ -69,7 +69,9 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
         raise InvalidInput("quantity", f"must be between 1 and {quantity_max}")
     with uow:
         member = member_for_update(uow, cmd.member_id)
-        previous = replayed(uow, member.id, cmd.idempotency_key, cmd)
+        caller = cmd.caller or idempotency.member_caller(member.id)
+        key_scope = idempotency.scope(caller, idempotency.REDEEM_REWARD, member.id)
+        previous = replayed(uow, key_scope, cmd.idempotency_key, cmd)
         if previous is not None:
             first = uow.redemptions.get(previous.result_id)
             assert first is not None, f"idempotency record points at missing {previous.result_id}"
@@ -111,7 +113,7 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
         if not uow.ledger.post(hold):
             raise InsufficientPoints(uow.ledger.balance(available_account(member.id)), price)
         uow.redemptions.add(redemption)
-        remember(uow, member.id, cmd.idempotency_key, cmd, "redemption", redemption.id)
+        remember(uow, key_scope, cmd.idempotency_key, cmd, "redemption", redemption.id)
         uow.events.append(RedemptionUpdated(member.id, redemption.id, redemption.status, cmd.at))
         uow.commit()
     return RedemptionResult(redemption)

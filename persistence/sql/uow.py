@@ -104,6 +104,7 @@ class SqlUnitOfWork:
         self._entered = False
         self._broken = False  # discard the connection instead of pooling it
         self._committed_events = 0
+        self.commit_sent = False  # once a COMMIT left: retrying the work could repeat it
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
         self.known_notes: dict[tuple[str, str], Note] = {}  # notes read or written in it
         self.events: list[Event] = []
@@ -288,6 +289,7 @@ class SqlUnitOfWork:
         if self._conn is not None and self._conn.in_transaction():
             try:
                 self._verify_pending()
+                self.commit_sent = True
                 self._conn.commit()
             except BaseException:
                 self._broken = True

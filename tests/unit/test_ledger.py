@@ -351,14 +351,24 @@ def test_attributes_in_another_order_or_as_floats_are_the_same_payload(world: Wo
     assert services.record_activity(same, world.store(), ECONOMY).replayed
 
 
-def test_an_activity_key_reused_for_a_redemption_is_rejected(world: World) -> None:
+def test_a_services_activity_key_is_not_the_members_redemption_key(world: World) -> None:
     alice = world.join("alice")
+    world.adjust(alice, 500, DAY)
     world.record(alice, "post", DAY, "n1", key="k")
 
-    with pytest.raises(IdempotencyKeyReused):
-        world.redeem(alice, "poster", DAY, key="k")
+    redemption = world.redeem(alice, "poster", DAY, key="k")  # another caller's scope
 
-    assert world.balances(alice).reserved == 0
+    assert world.balances(alice).reserved == redemption.points
+
+
+def test_an_adjustment_key_reused_with_another_amount_is_rejected(world: World) -> None:
+    alice = world.join("alice")
+    world.adjust(alice, 50, DAY, key="k")
+
+    with pytest.raises(IdempotencyKeyReused):
+        world.adjust(alice, 60, DAY, key="k")
+
+    assert world.available(alice) == 50
 
 
 def test_a_failed_command_does_not_use_up_its_key(world: World) -> None:

@@ -72,5 +72,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("honor_seats")
     op.drop_index("uq_members_handle_key", table_name="members")
-    with op.batch_alter_table("members") as batch:
-        batch.drop_column("handle_key")
+    # In place on both (SQLite 3.35+ drops a plain column): rebuilding the members table,
+    # as a batch operation would, fails on SQLite while other tables refer to its rows.
+    op.execute("ALTER TABLE members DROP COLUMN handle_key")

@@ -1,0 +1,89 @@
+"""Every string argument is checked before a resolver sees it (`domain.text`): a control
+character anywhere in the arguments — a plain string, an input object's field, a key or
+value inside JSON, the id inside a global id — is refused, naming the argument.
+
+A mutation answers with its `InvalidInput { field }` member (every mutation's result
+union has one); a query with a `BAD_USER_INPUT` error. So both stores see the same
+strings, and PostgreSQL never meets the NUL that it cannot store."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from enum import Enum
+from typing import Any
+
+from strawberry import relay
+from strawberry.extensions import FieldExtension
+
+from api.errors import bad_input, invalid_input
+from domain.text import control_reason, has_control
+
+free_text_fields = frozenset({"reason", "note"})  # may hold tab and line breaks
+_CAMEL = re.compile(r"_([a-z0-9])")
+
+
+def _camel(name: str) -> str:
+    return _CAMEL.sub(lambda m: m.group(1).upper(), name)
+
+
+def _leaf(path: str) -> str:
+    """The last field name of a path like `input[2].reason`."""
+    return path.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside an argument value, with the path that names it."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, relay.GlobalID):
+        yield path, value.type_name
+        yield path, value.node_id
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield path, key
+            yield from _strings(item, path)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type | Enum):
+        for f in dataclasses.fields(value):
+            yield from _strings(getattr(value, f.name), f"{path}.{_camel(f.name)}")
+
+
+def refused_argument(kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """(argument path, reason) for the first string that may not be stored, else None."""
+    for name, value in kwargs.items():
+        for path, text in _strings(value, _camel(name)):
+            free = _leaf(path) in free_text_fields
+            if has_control(text, free_text=free):
+                return path, control_reason(free)
+    return None
+
+
+class RefuseControlCharacters(FieldExtension):
+    """Checks a field's arguments; `as_union` fields answer with `InvalidInput`."""
+
+    def __init__(self, *, as_union: bool) -> None:
+        self.as_union = as_union
+
+    def _refusal(self, kwargs: dict[str, Any]) -> object | None:
+        refused = refused_argument(kwargs)
+        if refused is None:
+            return None
+        path, reason = refused
+        if self.as_union:
+            return invalid_input(path, reason)
+        raise bad_input(path, reason)
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        refusal = self._refusal(kwargs)
+        return refusal if refusal is not None else next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        refusal = self._refusal(kwargs)
+        return refusal if refusal is not None else await next_(source, info, **kwargs)
