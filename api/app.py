@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from api.auth import InvalidToken, viewer_from_header
+from api.auth import InvalidToken, utc_now, viewer_from_header
 from api.context import Context
 from api.economy_types import GuideIndex
 from api.events import Broker, EventBroker, RedisBroker
@@ -120,8 +121,10 @@ def create_app(
     *,
     economy: Economy | None = None,
     opener: Callable[[Settings, Economy], Opened] = open_sql_store,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
-    """Build the app (no I/O beyond reading the economy file); resources open in lifespan."""
+    """Build the app (no I/O beyond reading the economy file); resources open in lifespan.
+    `clock` tells when a request arrived (a replay of a recorded stream passes its own)."""
     economy = economy if economy is not None else load_economy(settings.economy_path)
     schema = build_schema(settings)
     guide = GuideIndex(build_guide(economy))
@@ -133,7 +136,9 @@ def create_app(
         executor = db_executor()
         try:
             await broker.start()
-            app.state.runtime = Runtime(settings, economy, guide, opened.store, broker, executor)
+            app.state.runtime = Runtime(
+                settings, economy, guide, opened.store, broker, executor, clock
+            )
             app.state.ready = opened.ready
             yield
         finally:

@@ -523,6 +523,7 @@ async def _in_process(
             datetime.fromisoformat(data["occurredAt"]),
             data["idempotencyKey"],
             data["subjectId"],
+            at=datetime.now(UTC),
         )
 
     def record(n: int) -> object:

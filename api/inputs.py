@@ -121,7 +121,8 @@ def attributes(value: object, field: str = "attributes") -> Attributes:
     return found
 
 
-def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivity:
+def record_activity(data: RecordActivityInput, field: str = "", *, at: datetime) -> RecordActivity:
+    """`at`: when the request arrived, by the edge's clock."""
     prefix = f"{field}." if field else ""
     return RecordActivity(
         member_id=ids.node_id(data.member_id, "Member", f"{prefix}memberId"),
@@ -130,4 +131,5 @@ def record_activity(data: RecordActivityInput, field: str = "") -> RecordActivit
         idempotency_key=data.idempotency_key,
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),
+        at=at,
     )

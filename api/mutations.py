@@ -281,7 +281,7 @@ class Mutation:
         self, info: Info, input: i.RecordActivityInput
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
-            cmd = i.record_activity(input)
+            cmd = i.record_activity(input, at=info.context.runtime.clock())
             result = await info.context.runtime.command(services.record_activity, cmd)
             return _activity_payload(result)
 
@@ -296,9 +296,10 @@ class Mutation:
     ) -> RecordActivitiesResult:
         async def act() -> RecordActivitiesPayload:
             commands: list[c.RecordActivity | DomainError] = []
+            at = info.context.runtime.clock()
             for index, item in enumerate(input):
                 try:
-                    commands.append(i.record_activity(item, f"input[{index}]"))
+                    commands.append(i.record_activity(item, f"input[{index}]", at=at))
                 except DomainError as error:
                     commands.append(error)
             valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]

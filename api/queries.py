@@ -211,13 +211,15 @@ class Query:
             member_id = named or (viewer.member_id if viewer else None)
             if member_id is None:
                 return invalid_input("memberId", "name the member to explain for")
+            now = runtime.clock()
             cmd = RecordActivity(
                 member_id=member_id,
                 kind=input.kind,
-                occurred_at=input.occurred_at or utc_now(),
+                occurred_at=input.occurred_at or now,
                 idempotency_key="explain",
                 subject_id=input.subject_id,
                 attributes=attributes(input.attributes),
+                at=now,
             )
             evaluation = await runtime.read(
                 lambda uow: services.explain_activity(cmd, uow, runtime.economy)

@@ -25,12 +25,17 @@ class RegisterMember:
 
 @dataclass(frozen=True, slots=True)
 class RecordActivity:
+    """`occurred_at` is when it happened (the caller's claim); `at` is when the request
+    arrived, stamped by the edge (the API's clock, the simulator's time): an activity may
+    be dated at most `clock_skew_seconds` after `at`."""
+
     member_id: str
     kind: str
     occurred_at: datetime
     idempotency_key: str
     subject_id: str | None = None
     attributes: Attributes = field(default_factory=dict)
+    at: datetime = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

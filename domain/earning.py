@@ -78,6 +78,17 @@ def check_activity(
             )
 
 
+def check_not_future(economy: Economy, occurred_at: datetime, at: datetime) -> None:
+    """An activity may be dated at most `clock_skew_seconds` after the request's time."""
+    ahead = epoch_seconds(occurred_at) - epoch_seconds(at)
+    if ahead > economy.clock_skew_seconds:
+        raise InvalidInput(
+            "occurredAt",
+            f"is {ahead} s after the request's time; at most {economy.clock_skew_seconds} s "
+            "are allowed for clock skew",
+        )
+
+
 def evaluate(
     economy: Economy,
     progress: Progress,

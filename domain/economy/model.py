@@ -23,6 +23,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
 HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
 points_max = 1_000_000_000
+clock_skew_seconds_max = 3_600
 rules_max = 500
 levels_max = 50
 
@@ -237,6 +238,7 @@ class Economy:
     reward_tiers: tuple[RewardTier, ...]
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
+    clock_skew_seconds: int = 300  # how far after the request's time an activity may be dated
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)

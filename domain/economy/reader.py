@@ -31,6 +31,7 @@ from domain.economy.model import (
     RewardTier,
     Rule,
     Streak,
+    clock_skew_seconds_max,
     levels_max,
     points_max,
     rules_max,
@@ -240,7 +241,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     head = r.table(data, "", "economy")
     if "economy" not in data:
         r.problem("economy", "", "the [economy] table is required")
-    r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap"})
+    r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap",
+                              "clock_skew_seconds"})  # fmt: skip
     eco_id = r.string(head, "economy", "id")
     r.ident("economy", "id", eco_id)
     tz_name = r.string(head, "economy", "timezone", "UTC")
@@ -250,6 +252,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         r.problem("economy", "timezone", f"unknown time zone {tz_name!r} (use an IANA name)")
         tz = ZoneInfo("UTC")
     daily_cap = r.opt_integer(head, "economy", "daily_cap", minimum=1)
+    skew = r.integer(head, "economy", "clock_skew_seconds", 300, 0, clock_skew_seconds_max)
 
     expiry_data = r.table(data, "", "expiry")
     r.known(expiry_data, "expiry", {"after_months"})
@@ -293,6 +296,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         reward_tiers=tiers,
         rewards=rewards,
         expiry=expiry,
+        clock_skew_seconds=skew,
     )
 
 
