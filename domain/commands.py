@@ -144,7 +144,7 @@ def fingerprint(command: object) -> str:
             text = (
                 f"RecordActivity\x1fmember_id={command.member_id!r}\x1fkind={command.kind!r}"
                 f"\x1foccurred_at={at.astimezone(UTC).isoformat()!r}\x1fsubject_id={subject!r}"
-                f"\x1fattributes={sorted([(k, float(v)) for k, v in attributes.items()])!r}"
+                f"\x1fattributes={_attributes_text(attributes)}"
             )
             return hashlib.sha256(text.encode()).hexdigest()
     names = _payload_fields.get(type(command))
@@ -155,8 +155,24 @@ def fingerprint(command: object) -> str:
     for name in names:
         value = getattr(command, name)
         if isinstance(value, dict):
-            value = sorted((k, float(v)) for k, v in value.items())
+            parts.append(f"{name}={_attributes_text(value)}")
+            continue
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()
         parts.append(f"{name}={value!r}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _attributes_text(attributes: dict[str, int]) -> str:
+    """Attributes as exact integers, in the text fingerprints have always used.
+
+    Fingerprints once wrote `repr(sorted((name, float(value)), ...))`: `[('words', 900.0)]`.
+    Attributes are now whole numbers up to `attribute_value_max` (10^9), and for those
+    `repr(float(v))` is exactly `f"{v}.0"`, so writing the integer with `.0` gives the same
+    text, and every stored fingerprint stays valid, with no migration, while values are
+    compared exactly (no float rounding: 2^53 + 1 and 2^53 differ). Stored fingerprints of
+    fractional attributes (accepted before) match nothing new: such values are refused."""
+    if not attributes:
+        return "[]"
+    items = sorted(attributes.items())
+    return "[" + ", ".join([f"({name!r}, {int(value)}.0)" for name, value in items]) + "]"

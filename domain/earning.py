@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.calendar import bucket, day_number, epoch_seconds, month_index
-from domain.economy import Economy, Rule
+from domain.economy import Economy, Rule, points_max
 from domain.errors import InvalidInput
 from domain.model import Attributes, AwardLine, Evaluation, LimitStatus, Progress
 
 SubjectCheck = Callable[[str, str], bool]  # (rule id, subject id) -> already rewarded?
 DAILY_CAP = "daily_cap"
-_INFINITIES = (float("inf"), float("-inf"))
+balance_max = 2**62  # lifetime earnings (and so every balance) stay below; bigint holds 2^63
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +65,12 @@ def check_activity(
         known = ", ".join(sorted(economy.activity_kinds))
         raise InvalidInput("kind", f"unknown activity kind {kind!r} (known: {known})")
     for name, value in attributes.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInput(f"attributes.{name}", f"must be a number, got {value!r}")
-        if value != value or value in _INFINITIES:
-            raise InvalidInput(f"attributes.{name}", "must be a finite number")
+        if type(value) is not int:  # not bool, not float: a whole number, compared exactly
+            raise InvalidInput(f"attributes.{name}", f"must be a whole number, got {value!r}")
+        if not 0 <= value <= economy.attribute_max(name):
+            raise InvalidInput(
+                f"attributes.{name}", f"must be between 0 and {economy.attribute_max(name)}"
+            )
     if subject_id is not None and not (0 < len(subject_id) <= 200):
         raise InvalidInput("subjectId", "must be 1 to 200 characters")
     for rule in economy.rules_by_kind.get(kind, ()):
@@ -176,6 +178,7 @@ def evaluate(
                 points = cap_left
                 reasons.append(f"clipped by the daily cap of {daily_cap} points")
             cap_left -= points
+        assert 0 <= points <= points_max, f"rule {rule.id} computed {points} points"
         reason = "; ".join(reasons) if reasons else "awarded"
         lines.append(AwardLine(rule.id, base, bonus, points, reason, streak_length))
         fires.append(Fire(rule, points, streak_length))
@@ -221,6 +224,7 @@ def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
 def record_earning(economy: Economy, progress: Progress, day: int, points: int) -> None:
     """Count earned points toward lifetime, the review window and the expiry horizon."""
     progress.lifetime_earned += points
+    assert progress.lifetime_earned < balance_max, "lifetime earnings out of range"
     progress.earned_by_day[day] = progress.earned_by_day.get(day, 0) + points
     horizon = day - economy.level_review.window_days
     if len(progress.earned_by_day) > economy.level_review.window_days:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-Attributes = dict[str, float]
+Attributes = dict[str, int]  # whole numbers in 0..economy.attribute_value_max
 
 # --- Ledger -----------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
 HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
-points_max = 1_000_000_000
+points_max = 1_000_000_000  # what one rule may pay for one activity, and any point setting
+attribute_value_max = 1_000_000_000  # every attribute is a whole number in 0..this
 clock_skew_seconds_max = 3_600
 rules_max = 500
 levels_max = 50
@@ -239,6 +240,7 @@ class Economy:
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
     clock_skew_seconds: int = 300  # how far after the request's time an activity may be dated
+    attribute_bounds: dict[str, int] = field(default_factory=dict)  # name -> lower maximum
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -284,6 +286,10 @@ class Economy:
         if honor.trigger == "level_reached" and level is not None:
             return HonorCheck(honor, thresholds, level_rank=level.rank)
         return HonorCheck(honor, thresholds, generic=True)
+
+    def attribute_max(self, name: str) -> int:
+        """The largest value attribute `name` may take (the economy may set a lower one)."""
+        return self.attribute_bounds.get(name, attribute_value_max)
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rules_by_id.get(rule_id)

@@ -197,7 +197,10 @@ def test_record_activity_with_a_bad_value_names_the_field(api: Api) -> None:
     wrong_id = api.record(Member(reward_id("key_ring"), "", ""), "check_in")
 
     assert (no_zone["__typename"], no_zone["field"]) == ("InvalidInput", "occurredAt")
-    assert (not_numbers["__typename"], not_numbers["field"]) == ("InvalidInput", "attributes")
+    assert (not_numbers["__typename"], not_numbers["field"]) == (
+        "InvalidInput",
+        "attributes.photos",
+    )
     assert (wrong_id["__typename"], wrong_id["field"]) == ("InvalidInput", "memberId")
 
 
