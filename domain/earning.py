@@ -91,6 +91,17 @@ def check_not_future(economy: Economy, occurred_at: datetime, at: datetime) -> N
         )
 
 
+def _subject_rewarded(
+    economy: Economy, rule: Rule, subject_id: str, already_rewarded: SubjectCheck
+) -> bool:
+    """Once per subject holds for the rule's whole group: any of its once-per-subject
+    rules that rewarded the subject blocks the others."""
+    for rule_id in economy.group_once_rules[rule.id]:
+        if already_rewarded(rule_id, subject_id):
+            return True
+    return False
+
+
 def evaluate(
     economy: Economy,
     progress: Progress,
@@ -123,7 +134,7 @@ def evaluate(
         if (
             rule.once_per_subject
             and subject_id is not None
-            and already_rewarded(rule.id, subject_id)
+            and _subject_rewarded(economy, rule, subject_id, already_rewarded)
         ):
             blocked = f"already rewarded for subject {subject_id!r}"
         if blocked is None and rule.cooldown_seconds:

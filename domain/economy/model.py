@@ -244,6 +244,8 @@ class Economy:
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # rule id -> the once-per-subject rules of its kind and group (a subject pays once there)
+    group_once_rules: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
@@ -260,8 +262,16 @@ class Economy:
         kinds = list(self.rules_by_kind)
         if self.koc:
             kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
+        once: dict[tuple[str, str], tuple[str, ...]] = {}
+        for rule in self.rules:
+            if rule.once_per_subject:
+                group = (rule.kind, rule.group)
+                once[group] = (*once.get(group, ()), rule.id)
         derived: dict[str, object] = {
             "activity_kinds": tuple(kinds),
+            "group_once_rules": {
+                r.id: once[(r.kind, r.group)] for r in self.rules if r.once_per_subject
+            },
             "_rules_by_id": _first_by_id(self.rules),
             "_levels_by_id": _first_by_id(self.levels),
             "_honors_by_id": _first_by_id(self.honors),
