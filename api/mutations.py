@@ -15,6 +15,7 @@ from api import inputs as i
 from api.auth import utc_now
 from api.context import Info
 from api.errors import (
+    ActivityTooLate,
     AlreadyExists,
     CouponPoolEmpty,
     IdempotencyKeyReused,
@@ -182,7 +183,7 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RecordActivityResult = Annotated[
-    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused,
+    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused | ActivityTooLate,
     strawberry.union("RecordActivityResult"),
 ]
 

@@ -13,7 +13,14 @@ from api.auth import utc_now
 from api.connections import Connection, Edge, connection, page_size
 from api.context import Info
 from api.economy_types import EconomyGuide, Level
-from api.errors import InvalidInput, NotFound, bad_input, invalid_input, user_error
+from api.errors import (
+    ActivityTooLate,
+    InvalidInput,
+    NotFound,
+    bad_input,
+    invalid_input,
+    user_error,
+)
 from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
@@ -72,7 +79,7 @@ class ActivityExplanation:
 
 
 ExplainActivityResult = Annotated[
-    ActivityExplanation | NotFound | InvalidInput,
+    ActivityExplanation | NotFound | InvalidInput | ActivityTooLate,
     strawberry.union("ExplainActivityResult"),
 ]
 

@@ -27,7 +27,7 @@ class RegisterMember:
 class RecordActivity:
     """`occurred_at` is when it happened (the caller's claim); `at` is when the request
     arrived, stamped by the edge (the API's clock, the simulator's time): an activity may
-    be dated at most `clock_skew_seconds` after `at`."""
+    be dated at most `clock_skew_seconds` after `at` and `late_arrival_days` before it."""
 
     member_id: str
     kind: str

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.calendar import bucket, day_number, epoch_seconds, month_index
-from domain.economy import Economy, Rule, points_max
-from domain.errors import InvalidInput
+from domain.economy import Economy, Period, Rule, points_max
+from domain.errors import ActivityTooLate, InvalidInput
 from domain.model import Attributes, AwardLine, Evaluation, LimitStatus, Progress
 
 SubjectCheck = Callable[[str, str], bool]  # (rule id, subject id) -> already rewarded?
@@ -91,6 +91,47 @@ def check_not_future(economy: Economy, occurred_at: datetime, at: datetime) -> N
         )
 
 
+def check_not_too_late(
+    economy: Economy, progress: Progress, occurred_at: datetime, at: datetime
+) -> None:
+    """An activity may be dated at most `late_arrival_days` local days before the request's
+    day, and before the member's latest activity (when a caller's clock runs behind): its
+    counters are kept that long and no longer."""
+    tz = economy.timezone
+    newest = max(day_number(at, tz), progress.last_active_day)
+    earliest = newest - economy.late_arrival_days
+    day = day_number(occurred_at, tz)
+    if day < earliest:
+        raise ActivityTooLate(
+            date.fromordinal(day), date.fromordinal(earliest), economy.late_arrival_days
+        )
+
+
+def _used(progress: Progress, key: str, current: int) -> tuple[int, int]:
+    """(count, points) of counter `key` in bucket `current`: the newest bucket, or an
+    earlier one a late activity reaches; a bucket not kept holds nothing."""
+    stored = progress.counters.get(key)
+    if stored is None or stored[0] < current:
+        return 0, 0
+    if stored[0] == current:
+        return stored[1], stored[2]
+    for b, n, pts in progress.earlier_counters.get(key, ()):
+        if b == current:
+            return n, pts
+    return 0, 0
+
+
+def _cap_used(progress: Progress, day: int) -> int:
+    cap_day, cap_used = progress.daily_total
+    if cap_day == day:
+        return cap_used
+    if cap_day > day:
+        for d, used in progress.earlier_daily_totals:
+            if d == day:
+                return used
+    return 0
+
+
 def _subject_rewarded(
     economy: Economy, rule: Rule, subject_id: str, already_rewarded: SubjectCheck
 ) -> bool:
@@ -113,16 +154,15 @@ def evaluate(
     *,
     with_limits: bool = True,
 ) -> Plan:
-    """`with_limits=False` leaves the limit report (`Evaluation.limits`) empty: recording
-    an activity does not read it; explaining one does."""
+    """Judge the activity against its own local day, week and month (a late one against
+    the counters kept for them). `with_limits=False` leaves the limit report
+    (`Evaluation.limits`) empty: recording an activity does not read it; explaining does."""
     day = day_number(occurred_at, economy.timezone)
     now_s = epoch_seconds(occurred_at)
     daily_cap = economy.daily_cap
     cap_day, cap_used = progress.daily_total
     if cap_day != day:
-        cap_used = 0
-    if cap_day > day and daily_cap is not None:
-        cap_used = daily_cap  # a late activity: its day's usage is no longer known
+        cap_used = _cap_used(progress, day) if daily_cap is not None else 0
     cap_left = None if daily_cap is None else max(daily_cap - cap_used, 0)
     counters = progress.counters
     lines: list[AwardLine] = []
@@ -139,8 +179,8 @@ def evaluate(
             blocked = f"already rewarded for subject {subject_id!r}"
         if blocked is None and rule.cooldown_seconds:
             last = progress.last_award.get(rule.id)
-            if last is not None:
-                wait = rule.cooldown_seconds - (now_s - last)
+            if last is not None:  # a late activity: judged by its distance to the latest
+                wait = rule.cooldown_seconds - abs(now_s - last)
                 if wait > 0:
                     blocked = f"cooldown: {wait} s left"
         points = base
@@ -150,21 +190,16 @@ def evaluate(
             period = limit.period
             current = bucket(period, day)
             stored = counters.get(counter_key(rule.id, period))
-            if stored is None or stored[0] != current:
-                n, pts = 0, 0
-            else:
+            if stored is not None and stored[0] == current:  # the usual case: the newest
                 n, pts = stored[1], stored[2]
-            closed = stored is not None and stored[0] > current
+            else:
+                n, pts = _used(progress, counter_key(rule.id, period), current)
             if limit.max_points is not None:
                 point_limits.append((limit.max_points, pts))
-            if closed:  # its usage is no longer known: report it used up, and refuse
-                n, pts = limit.max_count or n, limit.max_points or pts
             if with_limits:
                 limits.append(
                     LimitStatus(rule.id, period, limit.max_count, limit.max_points, n, pts)
                 )
-            if blocked is None and closed:
-                blocked = f"arrived late: a later {period} is already counted"
             if blocked is None and limit.max_count is not None and n >= limit.max_count:
                 blocked = f"{period} limit of {limit.max_count} reached"
             if limit.max_points is not None and points > limit.max_points - pts:
@@ -198,27 +233,84 @@ def evaluate(
     return Plan(day, now_s, Evaluation(tuple(lines), tuple(limits)), tuple(fires))
 
 
+def _count(
+    progress: Progress, key: str, period: Period, current: int, points: int, keep_day: int
+) -> None:
+    """Add one fire of `points` to counter `key` in bucket `current` (`apply` counts the
+    usual case, the newest bucket, itself). A superseded bucket moves to
+    `earlier_counters` while it holds a day a late activity may still reach (on or after
+    `keep_day`); older ones are dropped, so a counter keeps at most `late_arrival_days` + 1
+    buckets."""
+    counters = progress.counters
+    stored = counters.get(key)
+    if stored is None:
+        counters[key] = (current, 1, points)
+    elif stored[0] == current:
+        counters[key] = (current, stored[1] + 1, stored[2] + points)
+    elif stored[0] < current:  # a new bucket begins
+        counters[key] = (current, 1, points)
+        keep_from = bucket(period, keep_day)
+        earlier = progress.earlier_counters
+        kept = tuple(c for c in earlier.get(key, ()) if c[0] >= keep_from)
+        if stored[0] >= keep_from:
+            kept = (stored, *kept)
+        if kept:
+            earlier[key] = kept
+        elif key in earlier:
+            del earlier[key]
+    else:  # a late activity: its own, earlier bucket
+        entries = progress.earlier_counters.get(key, ())
+        updated = [(b, n + 1, p + points) if b == current else (b, n, p) for b, n, p in entries]
+        if not any(b == current for b, _, _ in entries):
+            updated.append((current, 1, points))
+            updated.sort(reverse=True)
+        progress.earlier_counters[key] = tuple(updated)
+
+
+def _count_cap(progress: Progress, day: int, points: int, keep_from: int) -> None:
+    """The daily cap's usage, kept like a day counter (see `_count`)."""
+    cap_day, cap_used = progress.daily_total
+    if cap_day == day:
+        progress.daily_total = (day, cap_used + points)
+    elif cap_day < day:
+        progress.daily_total = (day, points)
+        kept = tuple(t for t in progress.earlier_daily_totals if t[0] >= keep_from)
+        if cap_day >= keep_from and cap_used:
+            kept = ((cap_day, cap_used), *kept)
+        progress.earlier_daily_totals = kept
+    else:
+        entries = progress.earlier_daily_totals
+        updated = [(d, used + points) if d == day else (d, used) for d, used in entries]
+        if not any(d == day for d, _ in entries):
+            updated.append((day, points))
+            updated.sort(reverse=True)
+        progress.earlier_daily_totals = tuple(updated)
+
+
 def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
     """Move the member's counters as the plan says. Pure bookkeeping, no decisions."""
     day = plan.day
     kind_counts = progress.kind_counts
     kind_counts[kind] = kind_counts.get(kind, 0) + 1
     progress.last_active_day = max(progress.last_active_day, day)
+    keep_day = progress.last_active_day - economy.late_arrival_days  # the look-back's start
+    counters = progress.counters
     capped = 0
     earned = 0
-    counters = progress.counters
     for fire in plan.fires:
         rule = fire.rule
         earned += fire.points
         for limit in rule.limits:
-            current = bucket(limit.period, day)
-            key = counter_key(rule.id, limit.period)
+            period = limit.period
+            current = bucket(period, day)
+            key = counter_key(rule.id, period)
             stored = counters.get(key)
-            if stored is None or stored[0] != current:
-                counters[key] = (current, 1, fire.points)
-            else:
+            if stored is not None and stored[0] == current:  # the usual case: the newest
                 counters[key] = (current, stored[1] + 1, stored[2] + fire.points)
-        progress.last_award[rule.id] = plan.at_seconds
+            else:
+                _count(progress, key, period, current, fire.points, keep_day)
+        if plan.at_seconds > progress.last_award.get(rule.id, -1):
+            progress.last_award[rule.id] = plan.at_seconds
         if rule.streak is not None and day >= progress.streaks.get(rule.id, (0, 0))[1]:
             progress.streaks[rule.id] = (fire.streak_length, day)
             best = progress.best_streaks.get(rule.id, 0)
@@ -227,7 +319,10 @@ def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
             capped += fire.points
     if capped:
         cap_day, cap_used = progress.daily_total
-        progress.daily_total = (day, (cap_used if cap_day == day else 0) + capped)
+        if cap_day == day:  # the usual case
+            progress.daily_total = (day, cap_used + capped)
+        else:
+            _count_cap(progress, day, capped, keep_day)
     if earned:
         record_earning(economy, progress, day, earned)
 

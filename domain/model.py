@@ -94,8 +94,11 @@ class Balances:
 class Progress:
     """Everything the rules need to remember about one member, bounded in size.
 
-    Counters keep only their current bucket: a counter whose bucket is not the current
-    one reads as zero. Day and month earnings are kept only as long as a rule needs them
+    A counter keeps its newest bucket in `counters` and, in `earlier_counters` (newest
+    first), the earlier buckets a late activity may still reach (those holding a day within
+    `late_arrival_days` of the member's latest activity); any other bucket reads as zero.
+    `daily_total` and `earlier_daily_totals` do the same for the daily cap. Day and month
+    earnings are kept only as long as a rule needs them
     (the level review window, the expiry horizon).
     """
 
@@ -115,6 +118,8 @@ class Progress:
     viral_notes: int = 0
     honor_tiers: dict[str, int] = field(default_factory=dict)  # honor -> tiers reached
     last_active_day: int = 0
+    earlier_counters: dict[str, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
+    earlier_daily_totals: tuple[tuple[int, int], ...] = ()  # (day, points), newest first
 
     def to_primitives(self) -> dict[str, Any]:
         return {
@@ -134,6 +139,8 @@ class Progress:
             "viral_notes": self.viral_notes,
             "honor_tiers": self.honor_tiers,
             "last_active_day": self.last_active_day,
+            "earlier_counters": {k: [list(c) for c in v] for k, v in self.earlier_counters.items()},
+            "earlier_daily_totals": [list(t) for t in self.earlier_daily_totals],
         }
 
     @classmethod
@@ -155,6 +162,12 @@ class Progress:
             viral_notes=data["viral_notes"],
             honor_tiers=dict(data["honor_tiers"]),
             last_active_day=data["last_active_day"],
+            # absent from rows written before late arrivals were counted: nothing earlier
+            earlier_counters={
+                k: tuple((c[0], c[1], c[2]) for c in v)
+                for k, v in data.get("earlier_counters", {}).items()
+            },
+            earlier_daily_totals=tuple((t[0], t[1]) for t in data.get("earlier_daily_totals", [])),
         )
         assert progress.lifetime_earned >= 0, "lifetime earned cannot be negative"
         return progress

@@ -25,6 +25,7 @@ HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
 points_max = 1_000_000_000  # what one rule may pay for one activity, and any point setting
 attribute_value_max = 1_000_000_000  # every attribute is a whole number in 0..this
 clock_skew_seconds_max = 3_600
+late_arrival_days_max = 31  # bounds the counters kept per rule (one per day of look-back)
 rules_max = 500
 levels_max = 50
 
@@ -240,6 +241,7 @@ class Economy:
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
     clock_skew_seconds: int = 300  # how far after the request's time an activity may be dated
+    late_arrival_days: int = 3  # how many local days before the request's day it may be dated
     attribute_bounds: dict[str, int] = field(default_factory=dict)  # name -> lower maximum
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).

@@ -33,6 +33,7 @@ from domain.economy.model import (
     Streak,
     attribute_value_max,
     clock_skew_seconds_max,
+    late_arrival_days_max,
     levels_max,
     points_max,
     rules_max,
@@ -243,7 +244,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     if "economy" not in data:
         r.problem("economy", "", "the [economy] table is required")
     r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap",
-                              "clock_skew_seconds", "attributes"})  # fmt: skip
+                              "clock_skew_seconds", "late_arrival_days", "attributes"})  # fmt: skip
     eco_id = r.string(head, "economy", "id")
     r.ident("economy", "id", eco_id)
     tz_name = r.string(head, "economy", "timezone", "UTC")
@@ -254,6 +255,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         tz = ZoneInfo("UTC")
     daily_cap = r.opt_integer(head, "economy", "daily_cap", minimum=1)
     skew = r.integer(head, "economy", "clock_skew_seconds", 300, 0, clock_skew_seconds_max)
+    late_days = r.integer(head, "economy", "late_arrival_days", 3, 0, late_arrival_days_max)
     bounds = _attribute_bounds(r, r.table(head, "economy", "attributes"))
 
     expiry_data = r.table(data, "", "expiry")
@@ -299,6 +301,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         rewards=rewards,
         expiry=expiry,
         clock_skew_seconds=skew,
+        late_arrival_days=late_days,
         attribute_bounds=bounds,
     )
 

@@ -57,6 +57,7 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
         member = uow.members.get(cmd.member_id)
         if member is None:
             raise NotFound("member", cmd.member_id)
+        earning.check_not_too_late(economy, member.progress, cmd.occurred_at, cmd.at)
         plan = earning.evaluate(
             economy,
             member.progress,
@@ -77,6 +78,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         stored = uow.activities.get(previous.result_id)
         assert stored is not None, f"idempotency record points at missing {previous.result_id}"
         return ActivityResult(stored, (), replayed=True)
+    earning.check_not_too_late(economy, member.progress, cmd.occurred_at, cmd.at)
     plan = earning.evaluate(
         economy,
         member.progress,
