@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from domain import services
 from domain.commands import RecordActivity
 from domain.errors import ActivityTooLate
+from persistence.sql import SqlStore
+from persistence.sql import tables as t
 from tests.integration.conftest import StoreFactory
 from tests.integration.shop import Shop
 from tests.unit.builders import economy_from, local
@@ -168,3 +171,25 @@ def test_a_late_check_in_before_the_streaks_last_day_neither_breaks_nor_extends_
     # then Tuesday earns its base points without a bonus, and the streak runs on once
     assert (tuesday.points, tuesday.record.lines[0].streak_bonus) == (2, 0)
     assert thursday.record.lines[0].streak_length == 2
+
+
+def test_a_member_row_written_before_late_arrivals_were_counted_loads_and_earns(
+    sql_store: SqlStore,
+) -> None:
+    # given a member whose stored progress has the old shape (no earlier buckets)
+    shop = Shop(sql_store, ECONOMY)
+    alice = shop.join("alice")
+    shop.earn(alice, "post", MONDAY, "n1", photos=1)
+    with sql_store.engine.begin() as connection:
+        row = connection.execute(sa.select(t.members.c.progress)).scalar_one()
+        old = {k: v for k, v in row.items() if not k.startswith("earlier_")}
+        connection.execute(sa.update(t.members).values(progress=old))
+
+    # when it is loaded and a late activity arrives
+    loaded = shop.member(alice).progress
+    late = shop.earn(alice, "post", MONDAY, "n2", received=MONDAY + timedelta(days=1), photos=1)
+
+    # then it reads as having no earlier buckets and counts as before
+    assert (loaded.earlier_counters, loaded.earlier_daily_totals) == ({}, ())
+    assert loaded.counters == {"post_with_photos|day": (MONDAY.toordinal(), 1, 15)}
+    assert late == 15
