@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.calendar import bucket, day_number, epoch_seconds, month_index
-from domain.economy import Economy, Period, Rule, points_max
+from domain.economy import Economy, Period, Rule, attribute_value_max, points_max
 from domain.errors import ActivityTooLate, InvalidInput
 from domain.model import Attributes, AwardLine, Evaluation, LimitStatus, Progress
 
@@ -64,10 +64,11 @@ def check_activity(
     if kind not in economy.rules_by_kind and kind not in economy.activity_kinds:
         known = ", ".join(sorted(economy.activity_kinds))
         raise InvalidInput("kind", f"unknown activity kind {kind!r} (known: {known})")
+    bounds = economy.attribute_bounds
     for name, value in attributes.items():
         if type(value) is not int:  # not bool, not float: a whole number, compared exactly
             raise InvalidInput(f"attributes.{name}", f"must be a whole number, got {value!r}")
-        if not 0 <= value <= economy.attribute_max(name):
+        if not 0 <= value <= bounds.get(name, attribute_value_max):
             raise InvalidInput(
                 f"attributes.{name}", f"must be between 0 and {economy.attribute_max(name)}"
             )
@@ -91,30 +92,9 @@ def check_not_future(economy: Economy, occurred_at: datetime, at: datetime) -> N
         )
 
 
-def check_not_too_late(
-    economy: Economy, progress: Progress, occurred_at: datetime, at: datetime
-) -> None:
-    """An activity may be dated at most `late_arrival_days` local days before the request's
-    day, and before the member's latest activity (when a caller's clock runs behind): its
-    counters are kept that long and no longer."""
-    tz = economy.timezone
-    newest = max(day_number(at, tz), progress.last_active_day)
-    earliest = newest - economy.late_arrival_days
-    day = day_number(occurred_at, tz)
-    if day < earliest:
-        raise ActivityTooLate(
-            date.fromordinal(day), date.fromordinal(earliest), economy.late_arrival_days
-        )
-
-
 def _used(progress: Progress, key: str, current: int) -> tuple[int, int]:
-    """(count, points) of counter `key` in bucket `current`: the newest bucket, or an
-    earlier one a late activity reaches; a bucket not kept holds nothing."""
-    stored = progress.counters.get(key)
-    if stored is None or stored[0] < current:
-        return 0, 0
-    if stored[0] == current:
-        return stored[1], stored[2]
+    """(count, points) of counter `key` in earlier bucket `current`, the one a late
+    activity reaches; a bucket not kept holds nothing."""
     for b, n, pts in progress.earlier_counters.get(key, ()):
         if b == current:
             return n, pts
@@ -152,12 +132,23 @@ def evaluate(
     attributes: Attributes,
     already_rewarded: SubjectCheck,
     *,
+    at: datetime,
     with_limits: bool = True,
 ) -> Plan:
-    """Judge the activity against its own local day, week and month (a late one against
-    the counters kept for them). `with_limits=False` leaves the limit report
-    (`Evaluation.limits`) empty: recording an activity does not read it; explaining does."""
+    """Judge the activity, received at `at`, against its own local day, week and month (a
+    late one against the counters kept for them; one older than those raises
+    `ActivityTooLate`). `with_limits=False` leaves the limit report (`Evaluation.limits`)
+    empty: recording an activity does not read it; explaining does."""
     day = day_number(occurred_at, economy.timezone)
+    request_day = day if at == occurred_at else day_number(at, economy.timezone)
+    # The earliest day accepted: `late_arrival_days` before the request's day, and before
+    # the member's latest activity (should a caller's clock run behind); counters are kept
+    # that long and no longer.
+    earliest = max(request_day, progress.last_active_day) - economy.late_arrival_days
+    if day < earliest:
+        raise ActivityTooLate(
+            date.fromordinal(day), date.fromordinal(earliest), economy.late_arrival_days
+        )
     now_s = epoch_seconds(occurred_at)
     daily_cap = economy.daily_cap
     cap_day, cap_used = progress.daily_total
@@ -189,11 +180,14 @@ def evaluate(
         for limit in rule.limits:
             period = limit.period
             current = bucket(period, day)
-            stored = counters.get(counter_key(rule.id, period))
-            if stored is not None and stored[0] == current:  # the usual case: the newest
+            key = counter_key(rule.id, period)
+            stored = counters.get(key)
+            if stored is None or stored[0] < current:  # nothing counted yet in this bucket
+                n, pts = 0, 0
+            elif stored[0] == current:  # the usual case: the newest bucket
                 n, pts = stored[1], stored[2]
-            else:
-                n, pts = _used(progress, counter_key(rule.id, period), current)
+            else:  # a late activity: an earlier bucket
+                n, pts = _used(progress, key, current)
             if limit.max_points is not None:
                 point_limits.append((limit.max_points, pts))
             if with_limits:
@@ -251,12 +245,12 @@ def _count(
         counters[key] = (current, 1, points)
         keep_from = bucket(period, keep_day)
         earlier = progress.earlier_counters
-        kept = tuple(c for c in earlier.get(key, ()) if c[0] >= keep_from)
+        older = earlier.get(key)
         if stored[0] >= keep_from:
-            kept = (stored, *kept)
-        if kept:
-            earlier[key] = kept
-        elif key in earlier:
+            earlier[key] = (
+                (stored, *[c for c in older if c[0] >= keep_from]) if older else (stored,)
+            )
+        elif older is not None:  # the superseded bucket is out of reach: older ones too
             del earlier[key]
     else:  # a late activity: its own, earlier bucket
         entries = progress.earlier_counters.get(key, ())
@@ -274,10 +268,14 @@ def _count_cap(progress: Progress, day: int, points: int, keep_from: int) -> Non
         progress.daily_total = (day, cap_used + points)
     elif cap_day < day:
         progress.daily_total = (day, points)
-        kept = tuple(t for t in progress.earlier_daily_totals if t[0] >= keep_from)
-        if cap_day >= keep_from and cap_used:
-            kept = ((cap_day, cap_used), *kept)
-        progress.earlier_daily_totals = kept
+        older = progress.earlier_daily_totals
+        if cap_day >= keep_from:
+            progress.earlier_daily_totals = (
+                (cap_day, cap_used),
+                *[t for t in older if t[0] >= keep_from],
+            )
+        elif older:  # the superseded day is out of reach: older ones too
+            progress.earlier_daily_totals = ()
     else:
         entries = progress.earlier_daily_totals
         updated = [(d, used + points) if d == day else (d, used) for d, used in entries]

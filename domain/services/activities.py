@@ -57,7 +57,6 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
         member = uow.members.get(cmd.member_id)
         if member is None:
             raise NotFound("member", cmd.member_id)
-        earning.check_not_too_late(economy, member.progress, cmd.occurred_at, cmd.at)
         plan = earning.evaluate(
             economy,
             member.progress,
@@ -66,6 +65,7 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
             cmd.subject_id,
             cmd.attributes,
             lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+            at=cmd.at,
         )
     return plan.evaluation
 
@@ -78,7 +78,6 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         stored = uow.activities.get(previous.result_id)
         assert stored is not None, f"idempotency record points at missing {previous.result_id}"
         return ActivityResult(stored, (), replayed=True)
-    earning.check_not_too_late(economy, member.progress, cmd.occurred_at, cmd.at)
     plan = earning.evaluate(
         economy,
         member.progress,
@@ -87,6 +86,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         cmd.subject_id,
         cmd.attributes,
         lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+        at=cmd.at,
         with_limits=False,  # the limit report is for explain_activity
     )
     earning.apply(economy, member.progress, cmd.kind, plan)
