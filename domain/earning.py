@@ -140,7 +140,7 @@ def evaluate(
     `ActivityTooLate`). `with_limits=False` leaves the limit report (`Evaluation.limits`)
     empty: recording an activity does not read it; explaining does."""
     day = day_number(occurred_at, economy.timezone)
-    request_day = day if at == occurred_at else day_number(at, economy.timezone)
+    request_day = day if at is occurred_at else day_number(at, economy.timezone)
     # The earliest day accepted: `late_arrival_days` before the request's day, and before
     # the member's latest activity (should a caller's clock run behind); counters are kept
     # that long and no longer.
