@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import SubscriptionExecutionResult
 
-from api.auth import InvalidToken, viewer_from_header
+from api.auth import InvalidToken, utc_now, viewer_from_header
 from api.context import Context
 from api.cors import cors_middleware
 from api.economy_types import GuideIndex
@@ -181,9 +182,11 @@ def create_app(
     economy: Economy | None = None,
     opener: Callable[[Settings, Economy], Opened] = open_sql_store,
     tracer_provider: TracerProvider | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
     """Build the app (no I/O beyond reading the economy file); resources open in lifespan.
-    Traces go to `tracer_provider`, else to OTEL_EXPORTER_OTLP_ENDPOINT when it is set."""
+    Traces go to `tracer_provider`, else to OTEL_EXPORTER_OTLP_ENDPOINT when it is set.
+    `clock` tells when a request arrived (a replay of a recorded stream passes its own)."""
     economy = economy if economy is not None else load_economy(settings.economy_path)
     if tracer_provider is None:
         tracer_provider = tracer_provider_from_env()
@@ -202,7 +205,9 @@ def create_app(
         executor = db_executor()
         try:
             await broker.start()
-            app.state.runtime = Runtime(settings, economy, guide, opened.store, broker, executor)
+            app.state.runtime = Runtime(
+                settings, economy, guide, opened.store, broker, executor, clock
+            )
             app.state.ready = opened.ready
             yield
         finally:

@@ -74,7 +74,17 @@ startup_timeout_s = 60.0
 response_head_max_bytes = 64 * 1024
 failures_shown_max = 3
 points_given = 1_000_000
-BASE_DAY = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+BENCH_KIND = "bench_interaction"
+# Shaped like like_or_comment (once per subject, one day limit) but with limits that never
+# bite: activities are dated now, since they must arrive within the late-arrival look-back.
+BENCH_RULE = f"""
+[rules.bench_interaction]
+kind = "{BENCH_KIND}"
+points = 1
+limits = [{{ period = "day", max_count = 1000000000 }}]
+once_per_subject = true
+exempt_from_daily_cap = true
+"""
 
 TRIVIAL = "query Trivial { economy { id } }"
 VIEWER = """query Viewer {
@@ -108,7 +118,7 @@ def global_id(kind: str, raw: str) -> str:
 
 
 def bench_economy_text() -> str:
-    return SAMPLE_ECONOMY.read_text(encoding="utf-8") + BENCH_REWARDS
+    return SAMPLE_ECONOMY.read_text(encoding="utf-8") + BENCH_REWARDS + BENCH_RULE
 
 
 def token(subject: str, role: Role) -> str:
@@ -373,14 +383,13 @@ async def setup_members(port: int, count: int, run: str) -> Pool:
     return Pool(members, [token(m, Role.MEMBER) for m in members], service, operator)
 
 
-def activity_input(pool: Pool, n: int, day_offset: int, tag: str) -> dict[str, Any]:
-    """Activity n: member n mod M, one a day per member (so daily limits never bite)."""
+def activity_input(pool: Pool, n: int, tag: str) -> dict[str, Any]:
+    """Activity n: member n mod M, dated now, of the benchmark kind (limits never bite)."""
     count = len(pool.members)
-    occurred = BASE_DAY + timedelta(days=day_offset + n // count)
     return {
         "memberId": global_id("Member", pool.members[n % count]),
-        "kind": "interaction",
-        "occurredAt": occurred.isoformat(),
+        "kind": BENCH_KIND,
+        "occurredAt": datetime.now(UTC).isoformat(),
         "idempotencyKey": f"{tag}-{n}",
         "subjectId": f"{tag}-{n}",
     }
@@ -396,14 +405,10 @@ def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
         return graphql_message(VIEWER, {}, pool.member_tokens[n % count])
 
     def record(n: int) -> bytes:
-        return graphql_message(
-            RECORD, {"input": activity_input(pool, n, 0, f"r{run}")}, pool.service
-        )
+        return graphql_message(RECORD, {"input": activity_input(pool, n, f"r{run}")}, pool.service)
 
     def record_batch(n: int) -> bytes:
-        items = [
-            activity_input(pool, n * batch_size + k, 2000, f"rb{run}") for k in range(batch_size)
-        ]
+        items = [activity_input(pool, n * batch_size + k, f"rb{run}") for k in range(batch_size)]
         return graphql_message(RECORD_BATCH, {"input": items}, pool.service)
 
     def redeem(n: int) -> bytes:
@@ -515,21 +520,22 @@ async def _in_process(
     count = len(members)
     pool = Pool(members, [], "", "")
 
-    def command(n: int, day_offset: int, tag: str) -> RecordActivity:
-        data = activity_input(pool, n + 1000, day_offset, tag)
+    def command(n: int, tag: str) -> RecordActivity:
+        data = activity_input(pool, n + 1000, tag)
         return RecordActivity(
             members[(n + 1000) % count],
             data["kind"],
             datetime.fromisoformat(data["occurredAt"]),
             data["idempotencyKey"],
             data["subjectId"],
+            at=datetime.now(UTC),
         )
 
     def record(n: int) -> object:
-        return services.record_activity(command(n, 0, "s"), store(), economy)
+        return services.record_activity(command(n, "s"), store(), economy)
 
     def record_batch(n: int) -> object:
-        batch = [command(n * batch_size + k, 4000, "sb") for k in range(batch_size)]
+        batch = [command(n * batch_size + k, "sb") for k in range(batch_size)]
         return services.record_activities(batch, store(), economy)
 
     def redeem(n: int) -> object:
@@ -565,8 +571,8 @@ async def _in_process(
     def member_viewer(n: int) -> Viewer:
         return Viewer(members[n % count], Role.MEMBER)
 
-    def gql_input(n: int, day_offset: int, tag: str) -> dict[str, Any]:
-        return activity_input(pool, n + 1000, day_offset, tag)
+    def gql_input(n: int, tag: str) -> dict[str, Any]:
+        return activity_input(pool, n + 1000, tag)
 
     reward = global_id("Reward", BENCH_REWARD)
     figures += [
@@ -575,14 +581,14 @@ async def _in_process(
         await timed_async(
             "graphql recordActivity",
             calls,
-            lambda n: execute(RECORD, {"input": gql_input(n, 8000, "g")}, service),
+            lambda n: execute(RECORD, {"input": gql_input(n, "g")}, service),
         ),
         await timed_async(
             f"graphql recordActivities (x{batch_size}), batches",
             calls // batch_size or 1,
             lambda n: execute(
                 RECORD_BATCH,
-                {"input": [gql_input(n * batch_size + k, 12000, "gb") for k in range(batch_size)]},
+                {"input": [gql_input(n * batch_size + k, "gb") for k in range(batch_size)]},
                 service,
             ),
         ),

@@ -11,6 +11,7 @@ and a mask over unexpected exceptions (`classify`, applied by the schema to ever
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -129,6 +130,16 @@ class InvalidInput(UserError):
     reason: str
 
 
+@strawberry.type(
+    description="The activity is dated before the economy's late-arrival look-back "
+    "(`lateArrivalDays` local days before the request's day); nothing was recorded."
+)
+class ActivityTooLate(UserError):
+    day: date
+    earliest_day: date
+    late_arrival_days: int
+
+
 @strawberry.type(description="The object is in a state that does not allow this action.")
 class InvalidTransition(UserError):
     state: str
@@ -173,6 +184,7 @@ AnyUserError = (
     | NotFound
     | AlreadyExists
     | InvalidInput
+    | ActivityTooLate
     | InvalidTransition
     | CouponPoolEmpty
     | NotManual
@@ -216,6 +228,13 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return AlreadyExists(message=message, kind=error.kind, id=strawberry.ID(error.ident))
         case de.InvalidInput():
             return InvalidInput(message=message, field=error.field, reason=error.reason)
+        case de.ActivityTooLate():
+            return ActivityTooLate(
+                message=message,
+                day=error.day,
+                earliest_day=error.earliest,
+                late_arrival_days=error.late_arrival_days,
+            )
         case de.InvalidTransition():
             return InvalidTransition(message=message, state=error.state, action=error.action)
         case de.CouponPoolEmpty():

@@ -104,7 +104,9 @@ class LeaderboardPeriod(Enum):
 
 
 def attributes(value: object, field: str = "attributes") -> Attributes:
-    """The JSON object of numeric attributes as the domain's mapping (InvalidInput if not)."""
+    """The JSON object of attributes as the domain's whole numbers (InvalidInput if not):
+    JSON numbers may arrive as floats; one with a fractional part is refused by name, an
+    integral one becomes its exact integer (bounds are the domain's to check)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -116,12 +118,17 @@ def attributes(value: object, field: str = "attributes") -> Attributes:
         if not isinstance(name, str) or not 0 < len(name) <= attribute_name_length_max:
             raise InvalidInput(field, f"names are 1 to {attribute_name_length_max} characters")
         if isinstance(number, bool) or not isinstance(number, int | float):
-            raise InvalidInput(field, f"{name!r} must be a number")
-        found[name] = float(number)
+            raise InvalidInput(f"{field}.{name}", "must be a whole number")
+        if isinstance(number, float) and not number.is_integer():  # also inf and nan
+            raise InvalidInput(f"{field}.{name}", f"must be a whole number, got {number!r}")
+        found[name] = int(number)
     return found
 
 
-def record_activity(data: RecordActivityInput, caller: str, field: str = "") -> RecordActivity:
+def record_activity(
+    data: RecordActivityInput, caller: str, field: str = "", *, at: datetime
+) -> RecordActivity:
+    """`at`: when the request arrived, by the edge's clock."""
     prefix = f"{field}." if field else ""
     return RecordActivity(
         member_id=ids.node_id(data.member_id, "Member", f"{prefix}memberId"),
@@ -131,6 +138,7 @@ def record_activity(data: RecordActivityInput, caller: str, field: str = "") -> 
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),
         caller=caller,
+        at=at,
     )
 
 

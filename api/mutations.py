@@ -15,6 +15,7 @@ from api import inputs as i
 from api.auth import utc_now
 from api.context import Info
 from api.errors import (
+    ActivityTooLate,
     AlreadyExists,
     CouponPoolEmpty,
     IdempotencyKeyReused,
@@ -195,7 +196,12 @@ RegisterMemberResult = Annotated[
     strawberry.union("RegisterMemberResult"),
 ]
 RecordActivityResult = Annotated[
-    RecordActivityPayload | InvalidInput | NotFound | IdempotencyKeyReused | UnknownNote,
+    RecordActivityPayload
+    | InvalidInput
+    | NotFound
+    | IdempotencyKeyReused
+    | UnknownNote
+    | ActivityTooLate,
     strawberry.union("RecordActivityResult"),
 ]
 
@@ -322,7 +328,7 @@ class Mutation:
         self, info: Info, input: i.RecordActivityInput
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
-            cmd = i.record_activity(input, _caller(info))
+            cmd = i.record_activity(input, _caller(info), at=info.context.runtime.clock())
             result = await info.context.runtime.command(services.record_activity, cmd)
             return _activity_payload(result)
 
@@ -337,9 +343,12 @@ class Mutation:
     ) -> RecordActivitiesResult:
         async def act() -> RecordActivitiesPayload:
             commands: list[c.RecordActivity | DomainError] = []
+            at = info.context.runtime.clock()
             for index, item in enumerate(input):
                 try:
-                    commands.append(i.record_activity(item, _caller(info), f"input[{index}]"))
+                    commands.append(
+                        i.record_activity(item, _caller(info), f"input[{index}]", at=at)
+                    )
                 except DomainError as error:
                     commands.append(error)
             valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]

@@ -13,7 +13,15 @@ from api.auth import utc_now
 from api.connections import Connection, Edge
 from api.context import Info
 from api.economy_types import EconomyGuide, Level
-from api.errors import InvalidInput, NotFound, UnknownNote, bad_input, invalid_input, user_error
+from api.errors import (
+    ActivityTooLate,
+    InvalidInput,
+    NotFound,
+    UnknownNote,
+    bad_input,
+    invalid_input,
+    user_error,
+)
 from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
@@ -74,7 +82,7 @@ class ActivityExplanation:
 
 
 ExplainActivityResult = Annotated[
-    ActivityExplanation | NotFound | InvalidInput | UnknownNote,
+    ActivityExplanation | NotFound | InvalidInput | UnknownNote | ActivityTooLate,
     strawberry.union("ExplainActivityResult"),
 ]
 
@@ -240,13 +248,15 @@ class Query:
             member_id = named or (viewer.member_id if viewer else None)
             if member_id is None:
                 return invalid_input("memberId", "name the member to explain for")
+            now = runtime.clock()
             cmd = RecordActivity(
                 member_id=member_id,
                 kind=input.kind,
-                occurred_at=input.occurred_at or utc_now(),
+                occurred_at=input.occurred_at or now,
                 idempotency_key="explain",
                 subject_id=input.subject_id,
                 attributes=attributes(input.attributes),
+                at=now,
             )
             evaluation = await runtime.read(
                 lambda uow: services.explain_activity(cmd, uow, runtime.economy)

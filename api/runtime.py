@@ -14,10 +14,12 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import utc_now
 from api.economy_types import GuideIndex
 from api.errors import database_unavailable
 from api.events import EventBroker
@@ -45,6 +47,7 @@ class Runtime:
     store: StoreFactory
     broker: EventBroker
     executor: Executor | None = field(default=None)  # None: Starlette's shared thread pool
+    clock: Callable[[], datetime] = utc_now  # when a request arrived (activities' `at`)
 
     async def command(self, service: Callable[[C, UnitOfWork, Economy], R], cmd: C) -> R:
         """Run one use case in a worker thread (again on a transient database failure, see

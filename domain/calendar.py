@@ -8,10 +8,18 @@ from zoneinfo import ZoneInfo
 from domain.economy import Period
 from domain.errors import InvalidInput
 
+# Moments the domain accepts: far enough from datetime's limits (years 1 and 9999) that
+# no offset or time zone conversion, and no day, week or month arithmetic, can overflow.
+year_min = 2000
+year_max = 8999
+
 
 def require_aware(value: datetime, field_name: str) -> datetime:
+    """An aware moment inside years `year_min`..`year_max` (as written and in UTC)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field_name, "must include a time zone offset")
+    if not year_min <= value.year <= year_max:  # an offset moves it by less than a day
+        raise InvalidInput(field_name, f"must be in the years {year_min} to {year_max}")
     return value
 
 

@@ -25,6 +25,10 @@ class RegisterMember:
 
 @dataclass(frozen=True, slots=True)
 class RecordActivity:
+    """`occurred_at` is when it happened (the caller's claim); `at` is when the request
+    arrived, stamped by the edge (the API's clock, the simulator's time): an activity may
+    be dated at most `clock_skew_seconds` after `at` and `late_arrival_days` before it."""
+
     member_id: str
     kind: str
     occurred_at: datetime
@@ -32,6 +36,7 @@ class RecordActivity:
     subject_id: str | None = None
     attributes: Attributes = field(default_factory=dict)
     caller: str = SERVICE  # whose key (domain.idempotency); not part of the payload
+    at: datetime = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,7 @@ def fingerprint(command: object) -> str:
             text = (
                 f"RecordActivity\x1fmember_id={command.member_id!r}\x1fkind={command.kind!r}"
                 f"\x1foccurred_at={at.astimezone(UTC).isoformat()!r}\x1fsubject_id={subject!r}"
-                f"\x1fattributes={sorted([(k, float(v)) for k, v in attributes.items()])!r}"
+                f"\x1fattributes={_attributes_text(attributes)}"
             )
             return hashlib.sha256(text.encode()).hexdigest()
     names = _payload_fields.get(type(command))
@@ -176,8 +181,24 @@ def fingerprint(command: object) -> str:
     for name in names:
         value = getattr(command, name)
         if isinstance(value, dict):
-            value = sorted((k, float(v)) for k, v in value.items())
+            parts.append(f"{name}={_attributes_text(value)}")
+            continue
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()
         parts.append(f"{name}={value!r}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _attributes_text(attributes: dict[str, int]) -> str:
+    """Attributes as exact integers, in the text fingerprints have always used.
+
+    Fingerprints once wrote `repr(sorted((name, float(value)), ...))`: `[('words', 900.0)]`.
+    Attributes are now whole numbers up to `attribute_value_max` (10^9), and for those
+    `repr(float(v))` is exactly `f"{v}.0"`, so writing the integer with `.0` gives the same
+    text, and every stored fingerprint stays valid, with no migration, while values are
+    compared exactly (no float rounding: 2^53 + 1 and 2^53 differ). Stored fingerprints of
+    fractional attributes (accepted before) match nothing new: such values are refused."""
+    if not attributes:
+        return "[]"
+    items = sorted(attributes.items())
+    return "[" + ", ".join([f"({name!r}, {int(value)}.0)" for name, value in items]) + "]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 
 class DomainError(Exception):
@@ -42,6 +43,22 @@ class InvalidInput(DomainError):
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+
+
+class ActivityTooLate(DomainError):
+    """An activity dated before the look-back: its day's counters are no longer kept."""
+
+    code = "ACTIVITY_TOO_LATE"
+
+    def __init__(self, day: date, earliest: date, late_arrival_days: int) -> None:
+        super().__init__(
+            f"an activity of {day.isoformat()} arrived too late: activities may arrive at most "
+            f"{late_arrival_days} days late (the earliest day accepted now is "
+            f"{earliest.isoformat()})"
+        )
+        self.day = day
+        self.earliest = earliest
+        self.late_arrival_days = late_arrival_days
 
 
 class InsufficientPoints(DomainError):

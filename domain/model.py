@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-Attributes = dict[str, float]
+Attributes = dict[str, int]  # whole numbers in 0..economy.attribute_value_max
 
 # --- Ledger -----------------------------------------------------------------------------
 
@@ -94,8 +94,11 @@ class Balances:
 class Progress:
     """Everything the rules need to remember about one member, bounded in size.
 
-    Counters keep only their current bucket: a counter whose bucket is not the current
-    one reads as zero. Day and month earnings are kept only as long as a rule needs them
+    A counter keeps its newest bucket in `counters` and, in `earlier_counters` (newest
+    first), the earlier buckets a late activity may still reach (those holding a day within
+    `late_arrival_days` of the member's latest activity); any other bucket reads as zero.
+    `daily_total` and `earlier_daily_totals` do the same for the daily cap. Day and month
+    earnings are kept only as long as a rule needs them
     (the level review window, the expiry horizon).
     """
 
@@ -112,6 +115,8 @@ class Progress:
     expired: int = 0
     honor_tiers: dict[str, int] = field(default_factory=dict)  # honor -> tiers reached
     last_active_day: int = 0
+    earlier_counters: dict[str, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
+    earlier_daily_totals: tuple[tuple[int, int], ...] = ()  # (day, points), newest first
 
     def to_primitives(self) -> dict[str, Any]:
         return {
@@ -128,6 +133,8 @@ class Progress:
             "expired": self.expired,
             "honor_tiers": self.honor_tiers,
             "last_active_day": self.last_active_day,
+            "earlier_counters": {k: [list(c) for c in v] for k, v in self.earlier_counters.items()},
+            "earlier_daily_totals": [list(t) for t in self.earlier_daily_totals],
         }
 
     @classmethod
@@ -146,6 +153,12 @@ class Progress:
             expired=data["expired"],
             honor_tiers=dict(data["honor_tiers"]),
             last_active_day=data["last_active_day"],
+            # absent from rows written before late arrivals were counted: nothing earlier
+            earlier_counters={
+                k: tuple((c[0], c[1], c[2]) for c in v)
+                for k, v in data.get("earlier_counters", {}).items()
+            },
+            earlier_daily_totals=tuple((t[0], t[1]) for t in data.get("earlier_daily_totals", [])),
         )
         assert progress.lifetime_earned >= 0, "lifetime earned cannot be negative"
         return progress

@@ -293,7 +293,8 @@ _MEMBER_FIELDS = tuple(f.name for f in fields(Member))
 _PROGRESS_FIELDS = tuple(f.name for f in fields(Progress))
 _KNOWN_PROGRESS = ("counters", "daily_total", "last_award", "streaks", "best_streaks",
                    "kind_counts", "earned_by_day", "earned_by_month", "lifetime_earned",
-                   "consumed", "expired", "honor_tiers", "last_active_day")  # fmt: skip
+                   "consumed", "expired", "honor_tiers", "last_active_day", "earlier_counters",
+                   "earlier_daily_totals")  # fmt: skip
 _KNOWN_MEMBER = ("id", "handle", "display_name", "joined_at", "level_id", "qualifying_points",
                  "level_locked", "level_state", "demotion_due", "koc_tier", "progress",
                  "version")  # fmt: skip
@@ -318,6 +319,8 @@ def _clone_known(member: Member) -> Member:
         p.expired,
         dict(p.honor_tiers),
         p.last_active_day,
+        dict(p.earlier_counters),
+        p.earlier_daily_totals,
     )
     return Member(
         member.id,

@@ -461,7 +461,9 @@ def points_issued(events: Sequence[Event], economy: Economy, start: date, days: 
             )
             known.add(e.member_id)
         batch.append(
-            RecordActivity(e.member_id, e.kind, e.at, f"log{i}", e.subject_id, dict(e.attributes))
+            RecordActivity(
+                e.member_id, e.kind, e.at, f"log{i}", e.subject_id, dict(e.attributes), at=e.at
+            )
         )
         batch_days.append(_day(e, start))
         if len(batch) >= 100:

@@ -484,15 +484,9 @@ class Simulation:
                 subject = f"u{self.seq}"
             elif spec.subject == "pool":
                 subject = f"{spec.kind}:{int(subject_draw[i] * spec.pool_size)}"
-            cmds.append(
-                RecordActivity(
-                    ids[mi],
-                    kinds[ki],
-                    base + timedelta(seconds=sec),
-                    f"a{self.seq}",
-                    subject,
-                    attrs[i],
-                )
+            when = base + timedelta(seconds=sec)
+            cmds.append(  # it arrives as it happens: the request's time is its own
+                RecordActivity(ids[mi], kinds[ki], when, f"a{self.seq}", subject, attrs[i], at=when)
             )
             members.append(mi)
         recorded = self._record(cmds, members, day)
@@ -560,6 +554,7 @@ class Simulation:
                     f"a{self.seq}",
                     subject,
                     {notes.attribute: value},
+                    at=base,
                 )
             )
             members.append(mi)
@@ -567,7 +562,13 @@ class Simulation:
                 self.seq += 1
                 cmds.append(
                     RecordActivity(
-                        member_id(mi), notes.featured_kind, base, f"a{self.seq}", subject, {}
+                        member_id(mi),
+                        notes.featured_kind,
+                        base,
+                        f"a{self.seq}",
+                        subject,
+                        {},
+                        at=base,
                     )
                 )
                 members.append(mi)

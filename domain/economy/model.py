@@ -25,7 +25,10 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 FULFILMENTS = ("shipping", "coupon_code", "digital", "manual")
 HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
-points_max = 1_000_000_000
+points_max = 1_000_000_000  # what one rule may pay for one activity, and any point setting
+attribute_value_max = 1_000_000_000  # every attribute is a whole number in 0..this
+clock_skew_seconds_max = 3_600
+late_arrival_days_max = 31  # bounds the counters kept per rule (one per day of look-back)
 rules_max = 500
 levels_max = 50
 
@@ -337,9 +340,14 @@ class Economy:
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
     quests: tuple[Quest, ...] = ()
+    clock_skew_seconds: int = 300  # how far after the request's time an activity may be dated
+    late_arrival_days: int = 3  # how many local days before the request's day it may be dated
+    attribute_bounds: dict[str, int] = field(default_factory=dict)  # name -> lower maximum
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # rule id -> the once-per-subject rules of its kind and group (a subject pays once there)
+    group_once_rules: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
     counted_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
@@ -360,8 +368,16 @@ class Economy:
         kinds = list(self.rules_by_kind)
         if self.koc:
             kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
+        once: dict[tuple[str, str], tuple[str, ...]] = {}
+        for rule in self.rules:
+            if rule.once_per_subject:
+                group = (rule.kind, rule.group)
+                once[group] = (*once.get(group, ()), rule.id)
         derived: dict[str, object] = {
             "activity_kinds": tuple(kinds),
+            "group_once_rules": {
+                r.id: once[(r.kind, r.group)] for r in self.rules if r.once_per_subject
+            },
             "_rules_by_id": _first_by_id(self.rules),
             "_levels_by_id": _first_by_id(self.levels),
             "_honors_by_id": _first_by_id(self.honors),
@@ -387,6 +403,10 @@ class Economy:
     def _honor_check(self, honor: Honor, level_ranks: Mapping[str, int]) -> HonorCheck:
         thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)
         return HonorCheck(honor, thresholds, _trigger(honor, level_ranks))
+
+    def attribute_max(self, name: str) -> int:
+        """The largest value attribute `name` may take (the economy may set a lower one)."""
+        return self.attribute_bounds.get(name, attribute_value_max)
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rules_by_id.get(rule_id)

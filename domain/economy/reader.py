@@ -36,6 +36,9 @@ from domain.economy.model import (
     RewardTier,
     Rule,
     Streak,
+    attribute_value_max,
+    clock_skew_seconds_max,
+    late_arrival_days_max,
     levels_max,
     points_max,
     rules_max,
@@ -280,7 +283,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     head = r.table(data, "", "economy")
     if "economy" not in data:
         r.problem("economy", "", "the [economy] table is required")
-    r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap"})
+    r.known(head, "economy", {"id", "name", "description", "currency", "timezone", "daily_cap",
+                              "clock_skew_seconds", "late_arrival_days", "attributes"})  # fmt: skip
     eco_id = r.string(head, "economy", "id")
     r.ident("economy", "id", eco_id)
     tz_name = r.string(head, "economy", "timezone", "UTC")
@@ -290,6 +294,9 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         r.problem("economy", "timezone", f"unknown time zone {tz_name!r} (use an IANA name)")
         tz = ZoneInfo("UTC")
     daily_cap = r.opt_integer(head, "economy", "daily_cap", minimum=1)
+    skew = r.integer(head, "economy", "clock_skew_seconds", 300, 0, clock_skew_seconds_max)
+    late_days = r.integer(head, "economy", "late_arrival_days", 3, 0, late_arrival_days_max)
+    bounds = _attribute_bounds(r, r.table(head, "economy", "attributes"))
 
     expiry_data = r.table(data, "", "expiry")
     r.known(expiry_data, "expiry", {"after_months"})
@@ -298,7 +305,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         if expiry_data
         else None
     )
-    rules = _rules(r, r.table(data, "", "rules"))
+    rules = _rules(r, r.table(data, "", "rules"), bounds)
     levels = _levels(r, data.get("levels", []))
     review_data = r.table(data, "", "level_review")
     r.known(review_data, "level_review", {"window_days", "grace_days", "floor"})
@@ -335,7 +342,24 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         rewards=rewards,
         expiry=expiry,
         quests=quests,
+        clock_skew_seconds=skew,
+        late_arrival_days=late_days,
+        attribute_bounds=bounds,
     )
+
+
+def _attribute_bounds(r: _Reader, data: dict[str, Any]) -> dict[str, int]:
+    """`[economy.attributes]`: `name = { max = N }` sets a lower bound than the default."""
+    out: dict[str, int] = {}
+    for name, raw in data.items():
+        table = f"economy.attributes.{name}"
+        r.ident("economy.attributes", name, name)
+        if not isinstance(raw, dict):
+            r.problem("economy.attributes", name, "must be a table like { max = 100000 }")
+            continue
+        r.known(raw, table, {"max"})
+        out[name] = r.integer(raw, table, "max", maximum=attribute_value_max)
+    return out
 
 
 RULE_FIELDS = {"title", "description", "kind", "points", "when", "per_unit", "limits",
@@ -343,7 +367,7 @@ RULE_FIELDS = {"title", "description", "kind", "points", "when", "per_unit", "li
                "streak"}  # fmt: skip
 
 
-def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
+def _rules(r: _Reader, data: dict[str, Any], bounds: dict[str, int]) -> tuple[Rule, ...]:
     if not data:
         r.problem("rules", "", "at least one earning rule is required")
     if len(data) > rules_max:
@@ -429,6 +453,10 @@ def _rules(r: _Reader, data: dict[str, Any]) -> tuple[Rule, ...]:
         )
         if rule.per_unit is None and type(raw.get("points")) is int and rule.points == 0:
             r.problem(table, "points", "a rule must award points (points or per_unit)")
+        most = _most_points(rule, bounds)
+        if most > points_max:
+            r.problem(table, "per_unit" if per_unit else "streak", f"can pay up to {most} points "
+                      f"for one activity; at most {points_max} (set max_units)")  # fmt: skip
         out.append(rule)
     _check_shadowed(r, tuple(out), data)
     return tuple(out)
@@ -444,6 +472,19 @@ def _conditions(r: _Reader, raw: Mapping[str, Any], table: str) -> tuple[Conditi
             continue
         conditions.append(Condition(match[1], match[2], float(match[3])))
     return tuple(conditions)
+
+
+def _most_points(rule: Rule, bounds: dict[str, int]) -> int:
+    """The most `rule` can pay for one activity, attributes at their bound, streak at its peak."""
+    most = rule.points
+    if rule.per_unit is not None:
+        units = bounds.get(rule.per_unit.attribute, attribute_value_max) // rule.per_unit.size
+        if rule.per_unit.max_units is not None:
+            units = min(units, rule.per_unit.max_units)
+        most += units * rule.per_unit.points
+    if rule.streak is not None:
+        most += rule.streak.max_bonus + max((p for _, p in rule.streak.milestones), default=0)
+    return most
 
 
 def _check_shadowed(r: _Reader, rules: tuple[Rule, ...], data: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ class ActivityResult:
 
 def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> Evaluation:
     """What the activity would earn and why, and the limits left: no writes."""
-    require_aware(cmd.occurred_at, "occurredAt")
+    _check_dates(cmd, economy)
     earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
     with uow:
         member = uow.members.get(cmd.member_id)
@@ -66,6 +66,7 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
             cmd.subject_id,
             cmd.attributes,
             lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+            at=cmd.at,
         )
     return plan.evaluation
 
@@ -88,6 +89,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         cmd.subject_id,
         cmd.attributes,
         lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
+        at=cmd.at,
         with_limits=False,  # the limit report is for explain_activity
     )
     earning.apply(economy, member.progress, cmd.kind, plan)
@@ -135,8 +137,15 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
     return ActivityResult(record, tuple(events))
 
 
-def _validate_activity(cmd: RecordActivity, economy: Economy) -> None:
+def _check_dates(cmd: RecordActivity, economy: Economy) -> None:
     require_aware(cmd.occurred_at, "occurredAt")
+    if cmd.at is not cmd.occurred_at:  # the simulator's activities arrive as they happen
+        require_aware(cmd.at, "at")
+        earning.check_not_future(economy, cmd.occurred_at, cmd.at)
+
+
+def _validate_activity(cmd: RecordActivity, economy: Economy) -> None:
+    _check_dates(cmd, economy)
     check_key(cmd.idempotency_key)
     earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
 

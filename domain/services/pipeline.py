@@ -108,6 +108,7 @@ def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
         cmd.kind,
         cmd.attributes,
         recorded.at,
+        cmd.at,
         recorded.activity_id,
     )
 

@@ -43,6 +43,7 @@ from domain.quests import (
     QuestState,
     advance,
     ineligibility,
+    instance_ends,
     instance_of,
     is_open,
     new_progress,
@@ -111,15 +112,20 @@ def on_activity(
     kind: str,
     attributes: Attributes,
     at: datetime,
+    received: datetime,
     activity_id: str,
 ) -> list[Event]:
-    """Advance every open quest with a step of this kind, once for this activity."""
+    """Advance every open quest with a step of this kind, once for this activity: the
+    period holding its time, if that period had not closed when the activity arrived."""
     events: list[Event] = []
     day = day_number(at, economy.timezone)
     for quest in quests:
         if not is_open(quest, at):
             continue
         instance = instance_of(quest, day)
+        closes = instance_ends(quest, instance, economy.timezone)
+        if closes is not None and received >= closes:
+            continue  # arrived late, after its period closed: nothing advances
         progress = uow.quests.get(member.id, quest.id, instance)
         fresh = progress is None
         if progress is None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +59,14 @@ class LiveServer:
 
     settings: Settings
     opener: Callable[[Settings, Economy], Opened] = open_sql_store
+    clock: Callable[[], datetime] = utc_now
     base_url: str = ""
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
         config = uvicorn.Config(
-            create_app(self.settings, opener=self.opener),
+            create_app(self.settings, opener=self.opener, clock=self.clock),
             host="127.0.0.1",
             port=0,
             log_level="warning",
@@ -278,9 +279,12 @@ def e2e_settings(directory: Path, database_url: str, **changes: Any) -> Settings
 
 @contextmanager
 def live_server(
-    settings: Settings, opener: Callable[[Settings, Economy], Opened] = open_sql_store
+    settings: Settings,
+    opener: Callable[[Settings, Economy], Opened] = open_sql_store,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Iterator[LiveServer]:
-    server = LiveServer(settings, opener)
+    """`clock`: when the server thinks a request arrived (a replay passes its stream's time)."""
+    server = LiveServer(settings, opener, clock)
     server.start()
     try:
         yield server

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from api.auth import utc_now
 from tests.e2e.conftest import RECORD, REDEEM, Api, Member, reward_id
 
 parallel_requests = 50
@@ -102,7 +103,7 @@ def test_parallel_replays_of_one_redemption_key_write_once(api: Api) -> None:
 def test_parallel_replays_of_one_activity_key_award_once(api: Api) -> None:
     member = api.register("farmer")
     item = {"memberId": member.id, "kind": "content_featured", "subjectId": "feat",
-            "idempotencyKey": "feature-1", "occurredAt": "2026-06-01T10:00:00+08:00"}  # fmt: skip
+            "idempotencyKey": "feature-1", "occurredAt": utc_now().isoformat()}  # fmt: skip
 
     results = asyncio.run(_fire(api, [(RECORD, {"input": item}, api.service)] * parallel_requests))
 

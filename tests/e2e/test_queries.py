@@ -3,8 +3,10 @@ explainActivity, and keyset pagination of rewards, ledger entries and redemption
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from api.auth import utc_now
 from domain.economy import Economy
 from tests.e2e.conftest import Api, global_id, reward_id
 
@@ -175,8 +177,9 @@ def test_rewards_filter_by_tier_and_show_their_level_gate(api: Api) -> None:
 
 def test_ledger_entries_page_newest_first_without_gaps_or_repeats(api: Api) -> None:
     erin = api.register("erin")
-    for day in range(5):
-        api.record(erin, "check_in", occurredAt=f"2026-03-0{day + 1}T09:00:00+08:00")
+    for days_ago in (3, 2, 1, 0):  # the late-arrival look-back allows 3 days
+        api.record(erin, "check_in", occurredAt=(utc_now() - timedelta(days=days_ago)).isoformat())
+    api.record(erin, "post", subjectId="p1")
 
     first = api.data(LEDGER, {"id": erin.id, "first": 2}, api.operator)["member"]["ledgerEntries"]
     rest = api.data(
@@ -236,7 +239,9 @@ def test_leaderboard_ranks_earners_of_the_period_by_points(api: Api) -> None:
 
 def test_leaderboard_of_the_day_counts_only_todays_earnings(api: Api) -> None:
     old = api.register("old")
-    api.record(old, "content_featured", subjectId="old-1", occurredAt="2025-01-01T09:00:00Z")
+    two_days_ago = (utc_now() - timedelta(days=2)).isoformat()
+    earned = api.record(old, "content_featured", subjectId="old-1", occurredAt=two_days_ago)
+    assert earned["__typename"] == "RecordActivityPayload", earned
 
     board = api.data("{ leaderboard(period: DAY, first: 100) { member { handle } } }")
 

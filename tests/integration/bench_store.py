@@ -53,7 +53,8 @@ def one_run(url: str, activities: int, threads: int = 1) -> tuple[float, float]:
         ]  # fmt: skip
         commands = [
             RecordActivity(members[i % members_count], "post",
-                           DEFAULT_AT + timedelta(seconds=i), f"bench-{i}")
+                           DEFAULT_AT + timedelta(seconds=i), f"bench-{i}",
+                           at=DEFAULT_AT + timedelta(seconds=i))
             for i in range(activities)
         ]  # fmt: skip
 

@@ -71,7 +71,7 @@ def writer(store: SqlStore, name: str, members: list[str]) -> None:
                 adjust = AdjustPoints(member, -3, "correction", "crash-test", key, at)
                 services.adjust_points(adjust, store(), ECONOMY)
             else:
-                activity = RecordActivity(member, "post", at, key)
+                activity = RecordActivity(member, "post", at, key, at=at)
                 services.record_activity(activity, store(), ECONOMY)
         except DomainError:
             report(f"refused {key}")  # e.g. not enough points yet

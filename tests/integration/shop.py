@@ -64,9 +64,14 @@ class Shop:
         at: datetime = DEFAULT_AT,
         subject: str | None = None,
         key: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> RecordActivity:
-        return RecordActivity(member_id, kind, at, key or self.key(), subject, dict(attributes))
+        """`received`: when it reached the services (default: when it happened)."""
+        return RecordActivity(
+            member_id, kind, at, key or self.key(), subject, dict(attributes), at=received or at
+        )
 
     def record(
         self,
@@ -75,9 +80,11 @@ class Shop:
         at: datetime = DEFAULT_AT,
         subject: str | None = None,
         key: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> services.ActivityResult:
-        cmd = self.activity(member_id, kind, at, subject, key, **attributes)
+        cmd = self.activity(member_id, kind, at, subject, key, received=received, **attributes)
         return services.record_activity(cmd, self.store(), self.economy)
 
     def earn(
@@ -86,10 +93,12 @@ class Shop:
         kind: str,
         at: datetime = DEFAULT_AT,
         subject: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> int:
         """Points the activity earned."""
-        cmd = self.activity(member_id, kind, at, subject, None, **attributes)
+        cmd = self.activity(member_id, kind, at, subject, None, received=received, **attributes)
         return services.record_activity(cmd, self.store(), self.economy).points
 
     # --- rewards ---------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def test_parallel_activities_of_one_member_never_pass_the_daily_cap(sql_store: S
     alice = member_with_points(sql_store, "alice", 1)
 
     def post(i: int) -> Callable[[], services.ActivityResult]:
-        cmd = RecordActivity(alice, "post", DEFAULT_AT, f"post-{i}")
+        cmd = RecordActivity(alice, "post", DEFAULT_AT, f"post-{i}", at=DEFAULT_AT)
         return lambda: services.record_activity(cmd, sql_store(), ECONOMY)
 
     results = in_parallel([post(i) for i in range(threads_count)])
@@ -131,7 +131,7 @@ def test_parallel_activities_of_one_member_never_pass_the_daily_cap(sql_store: S
 
 def test_parallel_replays_of_one_activity_award_it_once(sql_store: SqlStore) -> None:
     alice = member_with_points(sql_store, "alice", 1)
-    cmd = RecordActivity(alice, "post", DEFAULT_AT, "same-post")
+    cmd = RecordActivity(alice, "post", DEFAULT_AT, "same-post", at=DEFAULT_AT)
 
     results = in_parallel(
         [lambda: services.record_activity(cmd, sql_store(), ECONOMY)] * threads_count
@@ -177,7 +177,7 @@ def test_parallel_batches_over_the_same_members_in_opposite_orders_all_commit(
     members = [member_with_points(sql_store, f"m{i}", 1) for i in range(6)]
 
     def batch(order: list[str], tag: str) -> Callable[[], list[object]]:
-        cmds = [RecordActivity(m, "post", DEFAULT_AT, f"{tag}-{m}") for m in order]
+        cmds = [RecordActivity(m, "post", DEFAULT_AT, f"{tag}-{m}", at=DEFAULT_AT) for m in order]
         return lambda: list(services.record_activities(cmds, sql_store(), ECONOMY))
 
     calls = [batch(members if i % 2 else members[::-1], f"batch{i}") for i in range(8)]

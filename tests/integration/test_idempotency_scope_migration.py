@@ -23,7 +23,7 @@ from persistence.sql.migrate import alembic_config
 from tests.integration.databases import postgres_schema, sqlite_url
 
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-ACTIVITY = RecordActivity("m-1", "interaction", AT, "act-key", "s-1")
+ACTIVITY = RecordActivity("m-1", "interaction", AT, "act-key", "s-1", at=AT)
 ADJUST = AdjustPoints("m-1", 500, "goodwill", "operator:ops-1", "adj-key", AT)
 REDEEM = RedeemReward("m-1", "sticker_pack", 1, "red-key", AT)
 

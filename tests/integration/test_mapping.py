@@ -94,7 +94,7 @@ def test_records_round_trip_through_the_database(sql_store: SqlStore) -> None:
         "post",
         AT,
         "note-1",
-        {"photos": 2.0, "words": 812.5},
+        {"photos": 2, "words": 812},
         15,
         (AwardLine("post_with_photos", 15, 0, 15, "15 points", 0),),
         "trf_1",

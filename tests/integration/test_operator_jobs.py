@@ -28,7 +28,9 @@ def given_members_who_earned_long_ago(url: str, economy: Economy, count: int) ->
                 RegisterMember(f"old{n}", f"Old {n}", LONG_AGO, f"old-{n}"), store(), economy
             )
             services.record_activity(
-                RecordActivity(member.id, "event_attendance", LONG_AGO, f"k{n}", f"event-{n}"),
+                RecordActivity(
+                    member.id, "event_attendance", LONG_AGO, f"k{n}", f"event-{n}", at=LONG_AGO
+                ),
                 store(),
                 economy,
             )

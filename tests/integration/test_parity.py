@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 from domain import services
+from domain.commands import RecordActivity
 from domain.economy import Economy
 from domain.errors import DomainError
 from persistence.memory import MemoryStore
@@ -20,7 +21,7 @@ commands_count = 400
 members_count = 6
 START = local(2026, 1, 5, 8)
 
-ACTIVITIES: list[tuple[str, bool, dict[str, float]]] = [
+ACTIVITIES: list[tuple[str, bool, dict[str, int]]] = [
     ("check_in", False, {}),
     ("post", True, {"photos": 1}),
     ("post", True, {}),
@@ -60,7 +61,8 @@ def play(store: StoreFactory, economy: Economy, seed: int) -> Ending:
             if roll < 0.75:
                 kind, has_subject, attributes = rng.choice(ACTIVITIES)
                 subject = f"s{rng.randrange(40)}" if has_subject else None
-                outcomes.append(str(shop.earn(member, kind, at, subject, **attributes)))
+                cmd = RecordActivity(member, kind, at, shop.key(), subject, dict(attributes), at=at)
+                outcomes.append(str(services.record_activity(cmd, shop.store(), economy).points))
             elif roll < 0.85:
                 reward = rng.choice(["sticker_pack", "key_ring", "service_coupon"])
                 redemptions.append(shop.redeem(member, reward, at).redemption.id)

@@ -39,7 +39,7 @@ def test_twenty_members_completing_at_once_fill_two_places(sql_store: SqlStore) 
     ]
 
     def post(member: str) -> services.ActivityResult:
-        cmd = RecordActivity(member, "post", at, f"post-{member}")
+        cmd = RecordActivity(member, "post", at, f"post-{member}", at=at)
         return services.record_activity(cmd, sql_store(), ECONOMY)
 
     results = in_parallel([partial(post, m) for m in members])

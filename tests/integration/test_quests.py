@@ -132,13 +132,13 @@ class Quests:
     def record(
         self, member: str, kind: str, at: datetime, key: str | None = None, **attributes: int
     ) -> services.ActivityResult:
-        cmd = RecordActivity(member, kind, at, key or self.key(), None, dict(attributes))
+        cmd = RecordActivity(member, kind, at, key or self.key(), None, dict(attributes), at=at)
         return services.record_activity(cmd, self.store(), self.economy)
 
     def record_subject(
         self, member: str, kind: str, at: datetime, subject: str
     ) -> services.ActivityResult:
-        cmd = RecordActivity(member, kind, at, self.key(), subject)
+        cmd = RecordActivity(member, kind, at, self.key(), subject, at=at)
         return services.record_activity(cmd, self.store(), self.economy)
 
     def start(self, member: str, quest: str, at: datetime, key: str | None = None) -> QuestProgress:
@@ -231,6 +231,22 @@ def test_a_replayed_activity_advances_a_quest_once(quests: Quests) -> None:
     assert again.replayed
     assert again.events == ()
     assert any(isinstance(e, QuestProgressed) for e in first.events)
+
+
+def test_an_activity_arriving_after_its_period_closed_advances_nothing(
+    quests: Quests,
+) -> None:
+    alice = quests.join("alice")
+    late_evening = local(2026, 1, 5, 23, 50)
+    cmd = RecordActivity(
+        alice, "check_in", late_evening, "late-1", at=late_evening + timedelta(hours=1)
+    )
+
+    result = services.record_activity(cmd, quests.store(), quests.economy)
+
+    assert result.points == 2  # the rules judge it in its own day (a late arrival)
+    assert quests.progress(alice, "daily_warmup", late_evening) is None
+    assert not any(isinstance(e, QuestProgressed) for e in result.events)
 
 
 def test_a_daily_quest_opens_a_fresh_instance_each_local_day(quests: Quests) -> None:

@@ -177,7 +177,7 @@ def test_the_daily_cap_holds_across_activities_of_a_day(shop: Shop) -> None:
 def test_a_batch_commits_its_good_activities_and_reports_the_bad_one(shop: Shop) -> None:
     alice = shop.join("alice")
     good = shop.activity(alice, "post", key="b1")
-    unknown_member = RecordActivity("nobody", "post", DEFAULT_AT, "b2")
+    unknown_member = RecordActivity("nobody", "post", DEFAULT_AT, "b2", at=DEFAULT_AT)
     also_good = shop.activity(alice, "answer", subject="q1", key="b3")
 
     results = services.record_activities([good, unknown_member, also_good], shop.store(), SHOP)

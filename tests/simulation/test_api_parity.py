@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +110,19 @@ def _activity(cmd: RecordActivity) -> dict[str, Any]:
     }
 
 
+class StreamClock:
+    """The server's clock during a replay: the time of the stream being replayed (each
+    batch arrives when its latest activity happened, as the simulator stamps them)."""
+
+    def __init__(self) -> None:
+        self.now = utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def replay_over_api(
-    log: list[LogEntry], client: Client, upkeep: SqlStore, economy: Economy
+    log: list[LogEntry], client: Client, upkeep: SqlStore, economy: Economy, clock: StreamClock
 ) -> None:
     service = client.token("simulator", Role.SERVICE)
     operator = client.token("ops-1", Role.OPERATOR)
@@ -130,6 +141,7 @@ def replay_over_api(
             assert data["registerMember"]["__typename"] == "RegisterMemberPayload", data
         elif kind == "activities":
             items = [_activity(cmd) for cmd in payload]
+            clock.now = max(cmd.at for cmd in payload)
             data = client.call(RECORD_MANY, {"input": items}, service)
             assert data["recordActivities"]["__typename"] == "RecordActivitiesPayload", data
         elif kind == "redeem":
@@ -176,22 +188,25 @@ def replay_over_api(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def server_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str, StreamClock]]:
     economy_path = tmp_path / "economy.toml"
     economy_path.write_text(ECONOMY, encoding="utf-8")
     with database_url(request.param, tmp_path) as url:
         settings = Settings(
             economy_path=str(economy_path), database_url=url, jwt_secret=SECRET
         ).validated()
-        with live_server(settings) as live:
-            yield live.base_url, url
+        clock = StreamClock()
+        with live_server(settings, clock=clock) as live:
+            yield live.base_url, url, clock
 
 
 def test_a_simulated_run_replayed_through_the_graphql_api_ends_in_the_same_state(
-    server_url: tuple[str, str],
+    server_url: tuple[str, str, StreamClock],
 ) -> None:
     # given a small simulated run that earns, redeems, cancels, expires and restocks
-    base_url, database = server_url
+    base_url, database, clock = server_url
     sim = simulation(experiment(ECONOMY, busy_population(), members=25, days=65), keep_log=True)
     sim.run()
     economy = parse_economy(ECONOMY, "economy")
@@ -202,7 +217,7 @@ def test_a_simulated_run_replayed_through_the_graphql_api_ends_in_the_same_state
     upkeep = SqlStore(database)
     try:
         with httpx.Client(timeout=60) as http:
-            replay_over_api(sim.log, Client(base_url, http), upkeep, economy)
+            replay_over_api(sim.log, Client(base_url, http), upkeep, economy, clock)
         over_api = final_state(members, upkeep, economy)
     finally:
         upkeep.dispose()

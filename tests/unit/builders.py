@@ -119,10 +119,19 @@ class World:
         at: datetime,
         subject: str | None = None,
         key: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> RecordActivity:
+        """`at` is when it happened; `received` when it reached the services (default: `at`)."""
         return RecordActivity(
-            member_id, kind, at, key if key is not None else self.key(), subject, dict(attributes)
+            member_id,
+            kind,
+            at,
+            key if key is not None else self.key(),
+            subject,
+            dict(attributes),
+            at=received or at,
         )
 
     def record(
@@ -132,9 +141,11 @@ class World:
         at: datetime,
         subject: str | None = None,
         key: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> services.ActivityResult:
-        cmd = self.activity(member_id, kind, at, subject, key, **attributes)
+        cmd = self.activity(member_id, kind, at, subject, key, received=received, **attributes)
         return services.record_activity(cmd, self.store(), self.economy)
 
     def earn(
@@ -143,10 +154,14 @@ class World:
         kind: str,
         at: datetime,
         subject: str | None = None,
-        **attributes: float,
+        *,
+        received: datetime | None = None,
+        **attributes: int,
     ) -> int:
         """Points the activity earned."""
-        return self.record(member_id, kind, at, subject, None, **attributes).points
+        return self.record(
+            member_id, kind, at, subject, None, received=received, **attributes
+        ).points
 
     def explain(
         self,
@@ -155,8 +170,12 @@ class World:
         at: datetime,
         subject: str | None = None,
         attributes: Attributes | None = None,
+        *,
+        received: datetime | None = None,
     ) -> Evaluation:
-        cmd = RecordActivity(member_id, kind, at, "explain", subject, attributes or {})
+        cmd = RecordActivity(
+            member_id, kind, at, "explain", subject, attributes or {}, at=received or at
+        )
         return services.explain_activity(cmd, self.store(), self.economy)
 
     # --- rewards -------------------------------------------------------------------------

@@ -317,17 +317,18 @@ def test_a_late_activity_cannot_bypass_the_daily_cap(world: World, alice: str) -
     assert world.available(alice) == 50 + 20
 
 
-def test_a_late_activity_in_a_closed_week_cannot_bypass_the_weekly_limit(
+def test_a_late_activity_in_an_earlier_week_counts_against_that_weeks_limit(
     world: World, alice: str
 ) -> None:
-    world.earn(alice, "video", MONDAY)
-    world.earn(alice, "video", MONDAY)
-    world.earn(alice, "video", MONDAY + timedelta(days=7))
+    sunday = MONDAY + timedelta(days=6)
+    world.earn(alice, "video", sunday)
+    world.earn(alice, "video", sunday)
+    world.earn(alice, "video", sunday + timedelta(days=1))
 
-    late = world.record(alice, "video", MONDAY + timedelta(days=2))
+    late = world.record(alice, "video", sunday)
 
     assert late.points == 0
-    assert "late" in late.record.lines[0].reason
+    assert late.record.lines[0].reason == "week limit of 2 reached"
 
 
 def test_a_late_activity_does_not_break_a_running_streak(world: World, alice: str) -> None:
@@ -350,16 +351,17 @@ def test_explain_agrees_with_the_award_for_a_late_activity(world: World, alice: 
 
     assert explained.lines == awarded.record.lines
     cap = next(s for s in explained.limits if s.scope == "daily_cap")
-    assert cap.remaining_points == 0
+    assert cap.remaining_points == awarded.points == 10  # Monday's cap, not Tuesday's
 
 
-def test_explain_reports_a_late_activitys_closed_period_as_used_up(
+def test_explain_reports_the_limits_of_a_late_activitys_own_period(
     world: World, alice: str
 ) -> None:
-    world.earn(alice, "video", MONDAY)
-    world.earn(alice, "video", MONDAY + timedelta(days=7))
+    sunday = MONDAY + timedelta(days=6)
+    world.earn(alice, "video", sunday)
+    world.earn(alice, "video", sunday + timedelta(days=1))
 
-    explained = world.explain(alice, "video", MONDAY + timedelta(days=1))
+    explained = world.explain(alice, "video", sunday)
 
     week = next(s for s in explained.limits if s.scope == "video")
-    assert (explained.points, week.remaining_count) == (0, 0)
+    assert (explained.points, week.used_count, week.remaining_count) == (10, 1, 1)

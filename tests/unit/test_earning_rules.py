@@ -217,7 +217,7 @@ def test_an_unknown_kind_is_rejected_naming_the_field_and_the_known_kinds(
 def test_an_attribute_that_is_not_a_finite_number_is_rejected_naming_it(
     world: World, alice: str, bad: object
 ) -> None:
-    cmd = RecordActivity(alice, "post", NOON, "k1", "n1", {"photos": bad})  # type: ignore[dict-item]  # the wrong type is the input under test
+    cmd = RecordActivity(alice, "post", NOON, "k1", "n1", {"photos": bad}, at=NOON)  # type: ignore[dict-item]  # the wrong type is the input under test
 
     with pytest.raises(InvalidInput) as raised:
         services.record_activity(cmd, world.store(), ECONOMY)

@@ -227,7 +227,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self, member: int, kind: str, subject: str | None, attrs: dict[str, int], backdate: int
     ) -> None:
         cmd = RecordActivity(
-            self.members[member], kind, self.at(backdate), self.key(), subject, dict(attrs)
+            self.members[member],
+            kind,
+            self.at(backdate),
+            self.key(),
+            subject,
+            dict(attrs),
+            at=self.now,
         )
         try:
             explained = services.explain_activity(cmd, self.world.store(), ECONOMY)
@@ -249,7 +255,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(items=st.lists(activity, min_size=1, max_size=8))
     def record_a_batch(self, items: list[tuple[int, str, str | None, dict[str, int], int]]) -> None:
         cmds = [
-            RecordActivity(self.members[m], kind, self.at(back), self.key(), subject, dict(attrs))
+            RecordActivity(
+                self.members[m], kind, self.at(back), self.key(), subject, dict(attrs), at=self.now
+            )
             for m, kind, subject, attrs, back in items
         ]
 
@@ -288,6 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "like",
             cmd.occurred_at + timedelta(seconds=1),
             cmd.idempotency_key,
+            at=self.now,
         )
         writes = self.world.write_count()
 
