@@ -38,18 +38,14 @@ from domain.commands import (
 )
 from domain.economy import Economy, Reward
 from domain.errors import DomainError
+from domain.ledger import EXPIRY, ISSUANCE, REDEMPTION, available_account, held_account
 from domain.model import (
-    EXPIRY,
-    ISSUANCE,
-    REDEMPTION,
     Attributes,
     Event,
     HonorGranted,
     KocTierChanged,
     LevelChanged,
     PointsExpired,
-    available_account,
-    held_account,
 )
 from persistence.memory import MemoryStore
 from simulation.invariants import ledger_problems

@@ -48,7 +48,7 @@ def test_an_empty_database_is_not_ready_until_migrated(empty_url: str) -> None:
     migrate(empty_url)
 
     assert not ready_before and "make migrate" in message_before
-    assert schema_status(empty_url) == (True, "schema at head (0001_initial)")
+    assert schema_status(empty_url) == (True, "schema at head (0002_typed_accounts)")
 
 
 def test_migrating_creates_exactly_the_tables_the_store_uses(empty_url: str) -> None:
@@ -111,7 +111,7 @@ def test_a_database_at_another_revision_is_not_ready(empty_url: str) -> None:
 
     ready, message = schema_status(empty_url)
 
-    assert not ready and message == "schema at 0000_older, head is 0001_initial"
+    assert not ready and message == "schema at 0000_older, head is 0002_typed_accounts"
 
 
 def test_downgrading_to_base_removes_every_table(empty_url: str) -> None:
@@ -144,4 +144,4 @@ def test_a_url_of_another_database_is_not_ready() -> None:
 
 
 def test_the_migrations_have_a_single_head() -> None:
-    assert head_revisions() == frozenset({"0001_initial"})
+    assert head_revisions() == frozenset({"0002_typed_accounts"})

@@ -8,10 +8,11 @@ import pytest
 from domain import services
 from domain.commands import RecordActivity
 from domain.errors import IdempotencyKeyReused, InsufficientPoints, InvalidInput
-from domain.model import (
+from domain.ledger import (
     ADJUSTMENT,
     ISSUANCE,
     REDEMPTION,
+    OwnerKind,
     TransferKind,
     available_account,
     held_account,
@@ -201,7 +202,7 @@ def test_no_member_account_is_ever_negative(world: World) -> None:
     member_balances = {
         account: balance
         for account, balance in world.store.state.balances.items()
-        if account.startswith("member:")
+        if account.owner_kind is OwnerKind.MEMBER
     }
     assert member_balances
     assert min(member_balances.values()) >= 0

@@ -35,15 +35,17 @@ from domain.errors import (
     OutOfStock,
     RedemptionLimitReached,
 )
-from domain.model import (
+from domain.ledger import (
     ADJUSTMENT,
     EXPIRY,
     ISSUANCE,
     REDEMPTION,
-    RedemptionStatus,
     TransferKind,
     available_account,
     held_account,
+)
+from domain.model import (
+    RedemptionStatus,
 )
 from tests.unit.builders import World, economy_from, local
 
