@@ -34,6 +34,7 @@ class Bucket(StrEnum):
     PENDING = "pending"  # earned, waiting for confirmation
 
 
+MEMBER = OwnerKind.MEMBER
 NEGATIVE_ALLOWED = frozenset({OwnerKind.SYSTEM})  # owner kinds whose balance may go below 0
 
 
@@ -161,7 +162,7 @@ class Transfer:
     @property
     def member_ids(self) -> tuple[str, ...]:
         """The members this transfer touches, in posting order, each once."""
-        found = (p.account.owner_id for p in self.postings if p.account.owner_kind == "member")
+        found = (p.account.owner_id for p in self.postings if p.account.owner_kind is MEMBER)
         return tuple(dict.fromkeys(found))
 
 
@@ -265,7 +266,7 @@ def spend(transfer_id: str, pending: Transfer, at: datetime, memo: str = "") -> 
 def release(transfer_id: str, pending: Transfer, at: datetime, memo: str = "") -> Transfer:
     """Void a hold: the held points go back where they came from."""
     _held_by(pending)
-    postings = tuple(Posting(p.account, -p.amount) for p in pending.postings)
+    postings = tuple(Posting(p.account, -p.amount) for p in reversed(pending.postings))
     return Transfer(
         transfer_id,
         TransferKind.RELEASE,
