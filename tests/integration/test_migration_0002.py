@@ -246,3 +246,20 @@ def test_downgrading_gives_the_0001_rows_back(url: str) -> None:
 
     assert _rows(url, "SELECT * FROM ledger_entries ORDER BY seq") == before
     assert _rows(url, "SELECT account, balance FROM accounts ORDER BY account") == balances_before
+
+
+def test_an_account_string_the_upgrade_cannot_read_stops_it_and_loses_nothing(url: str) -> None:
+    _populate_0001(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:  # bob's account on an entry of alice's transfer
+            postings = [("issuance", -1), ("member:bob:available", 1)]
+            rows = _transfer("trf_11", "earn", "alice", postings, "act_3")
+            connection.execute(sa.insert(ENTRIES_0001), rows)
+    finally:
+        engine.dispose()
+
+    with pytest.raises(RuntimeError, match="ledger entries with a known account: 22 before, 21"):
+        _alembic(url, "upgrade", "head")
+
+    assert len(_rows(url, "SELECT * FROM ledger_entries")) == 22
