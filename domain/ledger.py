@@ -202,12 +202,20 @@ def earn(
 ) -> Transfer:
     """Issue points to one or more members (a referral pays both sides in one transfer),
     into their available bucket, or their pending bucket until confirmed."""
-    assert all(points > 0 for points in payees.values()), f"earning pays > 0: {payees}"
     bucket = pending_account if pending else available_account
-    postings = (
-        Posting(ISSUANCE, -sum(payees.values())),
-        *(Posting(bucket(member_id), points) for member_id, points in payees.items()),
-    )
+    if len(payees) == 1:  # the hot path: one member paid by the rules
+        [(member_id, points)] = payees.items()
+        assert points > 0, f"earning pays > 0: {payees}"
+        postings: tuple[Posting, ...] = (
+            Posting(ISSUANCE, -points),
+            Posting(bucket(member_id), points),
+        )
+    else:
+        assert all(points > 0 for points in payees.values()), f"earning pays > 0: {payees}"
+        postings = (
+            Posting(ISSUANCE, -sum(payees.values())),
+            *(Posting(bucket(member_id), points) for member_id, points in payees.items()),
+        )
     return Transfer(transfer_id, TransferKind.EARN, postings, at, source, reference, memo)
 
 
