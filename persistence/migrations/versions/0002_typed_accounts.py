@@ -2,9 +2,11 @@
 one string; transfers get their own table with their source and, for a settle or a void,
 the hold they name (once: a unique key).
 
-The old strings are parsed here, once, and nowhere else: a member account is matched
-against its entry's `member_id` (`member:<id>:available` / `member:<id>:held`), anything
-else is a system account (`issuance`, `adjustment`, `redemption`, `expiry`). The old
+The old strings are parsed here, once, and nowhere else: an entry's member account is
+matched against the entry's `member_id` (`member:<id>:available` / `member:<id>:held`),
+the system accounts by name (`issuance`, `adjustment`, `redemption`, `expiry`); a cached
+balance's `member:<id>:<bucket>` is split at its prefix and bucket suffix and must name
+a known member. The old
 transfers' sources follow from their kind: an earning's source is the earning rules on
 its activity (the entry's reference), an adjustment's the operator of its audit entry,
 a hold's, spend's and release's the redemption (its reference), an expiry's the expiry
