@@ -133,8 +133,9 @@ class _Staged:
         self.audit: list[AuditEntry] = []
 
     def balance(self, account: Account) -> int:
-        if account in self.balances:
-            return self.balances[account]
+        found = self.balances.get(account)  # one hash of the account, not two
+        if found is not None:
+            return found
         return self.state.balances.get(account, 0)
 
     def stock_of(self, reward_id: str) -> int | None:
