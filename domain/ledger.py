@@ -71,7 +71,7 @@ SYSTEM_ACCOUNTS = (ISSUANCE, ADJUSTMENT, REDEMPTION, EXPIRY)
 # same tuple is reused (a dict lookup hits on identity before comparing).
 _available: dict[str, Account] = {}
 _held: dict[str, Account] = {}
-_interned_max = 1_000_000  # members; past that, accounts are built afresh (still correct)
+_interned_max = 100_000  # members (~35 MB at most); past that, accounts are built afresh
 
 
 def available_account(member_id: str) -> Account:
