@@ -10,13 +10,11 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.runtime import Runtime
+from domain.ledger import LedgerEntry, available_account, held_account
 from domain.model import (
     HonorAward,
-    LedgerEntry,
     Member,
     Redemption,
-    available_account,
-    held_account,
 )
 from domain.ports import UnitOfWork
 

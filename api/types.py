@@ -18,9 +18,10 @@ from api.economy_types import GuideIndex, Honor, KocTier, Level, RewardTier
 from api.fields import field
 from api.permissions import IsSelfOrOperator, can_see
 from api.quest_types import QuestProgress, member_quest_history
+from domain import ledger, model
 from domain import levels as domain_levels
-from domain import model
 from domain.economy import Reward as DomainReward
+from domain.ledger import Bucket
 
 
 @strawberry.enum
@@ -108,12 +109,15 @@ class TransferKind(Enum):
     RELEASE = "release"
     EXPIRE = "expire"
     ADJUST = "adjust"
+    REVERSE = "reverse"
+    CONFIRM = "confirm"
 
 
 @strawberry.enum
 class BalanceKind(Enum):
     AVAILABLE = "available"
     RESERVED = "reserved"
+    PENDING = "pending"
 
 
 @strawberry.type(description="One posting on one of the member's accounts.")
@@ -353,13 +357,19 @@ class Member(relay.Node):
         return await member_quest_history(info, self.owner_id, first, after)
 
 
-def _entry(entry: model.LedgerEntry) -> LedgerEntry:
-    held = entry.account.endswith(":held")
+BUCKET_BALANCE = {
+    Bucket.AVAILABLE: BalanceKind.AVAILABLE,
+    Bucket.HELD: BalanceKind.RESERVED,
+    Bucket.PENDING: BalanceKind.PENDING,
+}
+
+
+def _entry(entry: ledger.LedgerEntry) -> LedgerEntry:
     return LedgerEntry(
         seq=entry.seq,
         transfer_id=strawberry.ID(entry.transfer_id),
         kind=TransferKind(entry.kind.value),
-        balance=BalanceKind.RESERVED if held else BalanceKind.AVAILABLE,
+        balance=BUCKET_BALANCE[entry.account.bucket],
         amount=entry.amount,
         at=entry.at,
         reference=entry.reference,

@@ -1,5 +1,6 @@
-"""Domain objects: members and their progress, activities, ledger transfers, honors,
-redemptions, commands and events. Values are frozen dataclasses; points are ints."""
+"""Domain objects: members and their progress, activities, honors, redemptions, commands
+and events (the ledger's types are in `domain.ledger`). Values are frozen dataclasses;
+points are ints."""
 
 from __future__ import annotations
 
@@ -9,83 +10,6 @@ from enum import StrEnum
 from typing import Any
 
 Attributes = dict[str, int]  # whole numbers in 0..economy.attribute_value_max
-
-# --- Ledger -----------------------------------------------------------------------------
-
-ISSUANCE = "issuance"  # source of points earned by rules
-ADJUSTMENT = "adjustment"  # operator adjustments (both directions)
-REDEMPTION = "redemption"  # sink of points spent on rewards
-EXPIRY = "expiry"  # sink of points that expired
-SYSTEM_ACCOUNTS = (ISSUANCE, ADJUSTMENT, REDEMPTION, EXPIRY)
-
-
-def available_account(member_id: str) -> str:
-    return f"member:{member_id}:available"
-
-
-def held_account(member_id: str) -> str:
-    return f"member:{member_id}:held"
-
-
-def is_member_account(account: str) -> bool:
-    return account.startswith("member:")
-
-
-class TransferKind(StrEnum):
-    EARN = "earn"
-    HOLD = "hold"  # available -> held (redemption reserved)
-    SPEND = "spend"  # held -> redemption (fulfilled)
-    RELEASE = "release"  # held -> available (cancelled)
-    EXPIRE = "expire"
-    ADJUST = "adjust"
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    account: str
-    amount: int  # positive credits the account, negative debits it
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    id: str
-    kind: TransferKind
-    member_id: str
-    postings: tuple[Posting, ...]
-    at: datetime
-    reference: str  # activity, redemption or adjustment id
-    memo: str = ""
-
-    def __post_init__(self) -> None:
-        amounts = [p.amount for p in self.postings]
-        assert sum(amounts) == 0, f"unbalanced transfer {self}"
-        assert 0 not in amounts, f"zero posting in {self}"
-
-    @property
-    def amount(self) -> int:
-        return sum(p.amount for p in self.postings if p.amount > 0)
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One posting as read back from the ledger, with its transfer's context."""
-
-    seq: int
-    transfer_id: str
-    kind: TransferKind
-    account: str
-    amount: int
-    at: datetime
-    reference: str
-    memo: str
-
-
-@dataclass(frozen=True, slots=True)
-class Balances:
-    available: int
-    reserved: int
-    lifetime_earned: int
-
 
 # --- Members ----------------------------------------------------------------------------
 

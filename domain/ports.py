@@ -8,17 +8,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.ledger import Account, LedgerEntry, Source, Transfer
 from domain.model import (
     ActivityRecord,
     AuditEntry,
     Event,
     HonorAward,
     IdempotencyRecord,
-    LedgerEntry,
     Member,
     Note,
     Redemption,
-    Transfer,
 )
 from domain.quests import QuestProgress
 
@@ -42,12 +41,20 @@ class MemberRepository(Protocol):
 class LedgerRepository(Protocol):
     def post(self, transfer: Transfer) -> bool:
         """Append the transfer and move cached balances; refuse (False, nothing written)
-        if any member account would go below zero."""
+        if an account that may not go negative would go below zero, or if the transfer
+        settles or voids a hold that was already settled or voided."""
         ...
 
-    def balance(self, account: str) -> int: ...
-    def balances(self, accounts: Sequence[str]) -> dict[str, int]: ...
-    def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]: ...
+    def balance(self, account: Account) -> int: ...
+    def balances(self, accounts: Sequence[Account]) -> dict[Account, int]: ...
+    def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
+        """The member's entries across its accounts, newest first (keyset on `seq`)."""
+        ...
+
+    def open_hold(self, source: Source) -> Transfer | None:
+        """The hold with this source that no transfer has settled or voided yet."""
+        ...
+
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         """Members by points earned (from rules) since `since` (all time if None)."""
         ...

@@ -17,27 +17,33 @@ from types import TracebackType
 from typing import Self, overload
 
 from domain.handles import handle_key
-from domain.model import (
+from domain.ledger import (
     ISSUANCE,
+    Account,
+    LedgerEntry,
+    OwnerKind,
+    Posting,
+    Source,
+    Transfer,
+    TransferKind,
+    available_account,
+    held_account,
+)
+from domain.model import (
     ActivityRecord,
     AuditEntry,
     Event,
     HonorAward,
     IdempotencyRecord,
-    LedgerEntry,
     Member,
     Note,
-    Posting,
     Progress,
     Redemption,
     RedemptionStatus,
-    Transfer,
-    TransferKind,
-    available_account,
-    held_account,
-    is_member_account,
 )
 from domain.quests import QuestProgress
+
+MEMBER = OwnerKind.MEMBER
 
 
 class LedgerEntries(Sequence[LedgerEntry]):
@@ -122,8 +128,9 @@ class MemoryState:
 
     members: dict[str, Member] = field(default_factory=dict)
     handles: dict[str, str] = field(default_factory=dict)  # handle key -> member id
-    balances: dict[str, int] = field(default_factory=dict)
+    balances: dict[Account, int] = field(default_factory=dict)
     transfers: list[Transfer] = field(default_factory=list)
+    holds: dict[Source, Transfer] = field(default_factory=dict)  # open: not settled or voided
     entries: LedgerEntries = field(default_factory=LedgerEntries)
     entries_by_member: dict[str, list[int]] = field(default_factory=dict)  # member -> seqs
     activities: dict[str, ActivityRecord] = field(default_factory=dict)
@@ -147,8 +154,9 @@ class _Staged:
     def __init__(self, state: MemoryState) -> None:
         self.state = state
         self.members: dict[str, Member] = {}
-        self.balances: dict[str, int] = {}
+        self.balances: dict[Account, int] = {}
         self.transfers: list[Transfer] = []
+        self.holds: dict[Source, Transfer | None] = {}  # None: closed in this unit of work
         self.activities: dict[str, ActivityRecord] = {}
         self.subjects: set[tuple[str, str, str]] = set()
         self.notes: dict[str, dict[str, Note]] = {}  # member -> note id -> note
@@ -162,9 +170,10 @@ class _Staged:
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
-    def balance(self, account: str) -> int:
-        if account in self.balances:
-            return self.balances[account]
+    def balance(self, account: Account) -> int:
+        found = self.balances.get(account)  # one hash of the account, not two
+        if found is not None:
+            return found
         return self.state.balances.get(account, 0)
 
     def stock_of(self, reward_id: str) -> int | None:
@@ -185,12 +194,19 @@ class _Staged:
         for transfer in self.transfers:
             for posting in transfer.postings:
                 seq = entries.append(transfer, posting)
-                if is_member_account(posting.account):
-                    mine = by_member.get(transfer.member_id)
+                account = posting.account
+                if account.owner_kind is MEMBER:
+                    mine = by_member.get(account.owner_id)
                     if mine is None:
-                        by_member[transfer.member_id] = [seq]
+                        by_member[account.owner_id] = [seq]
                     else:
                         mine.append(seq)
+        if self.holds:
+            for source, hold in self.holds.items():
+                if hold is None:
+                    s.holds.pop(source, None)
+                else:
+                    s.holds[source] = hold
         s.activities.update(self.activities)
         if self.subjects:
             s.subjects |= self.subjects
@@ -392,21 +408,35 @@ class _Members(_Repo):
 class _Ledger(_Repo):
     def post(self, transfer: Transfer) -> bool:
         staged = self.staged
-        after: dict[str, int] = {}
+        after: dict[Account, int] = {}
         for posting in transfer.postings:
             after[posting.account] = staged.balance(posting.account) + posting.amount
         for account, value in after.items():
-            if value < 0 and is_member_account(account):
+            if value < 0 and not account.may_go_negative:
                 return False
+        if transfer.pending_id is not None:
+            pending = self.open_hold(transfer.source)
+            if pending is None or pending.id != transfer.pending_id:
+                return False  # a hold is settled or voided once
+            staged.holds[transfer.source] = None
+        elif transfer.kind is TransferKind.HOLD:
+            assert self.open_hold(transfer.source) is None, f"{transfer.source} holds already"
+            staged.holds[transfer.source] = transfer
         staged.balances.update(after)
         staged.transfers.append(transfer)
         return True
 
-    def balance(self, account: str) -> int:
+    def balance(self, account: Account) -> int:
         return self.staged.balance(account)
 
-    def balances(self, accounts: Sequence[str]) -> dict[str, int]:
+    def balances(self, accounts: Sequence[Account]) -> dict[Account, int]:
         return {a: self.staged.balance(a) for a in accounts}
+
+    def open_hold(self, source: Source) -> Transfer | None:
+        staged = self.staged.holds
+        if source in staged:
+            return staged[source]
+        return self.state.holds.get(source)
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         seqs = self.state.entries_by_member.get(member_id, [])
@@ -418,7 +448,10 @@ class _Ledger(_Repo):
         totals: dict[str, int] = {}
         for transfer in self.state.transfers:
             if transfer.kind is TransferKind.EARN and (since is None or transfer.at >= since):
-                totals[transfer.member_id] = totals.get(transfer.member_id, 0) + transfer.amount
+                for posting in transfer.postings:
+                    account = posting.account
+                    if account.owner_kind is MEMBER and posting.amount > 0:
+                        totals[account.owner_id] = totals.get(account.owner_id, 0) + posting.amount
         return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 

@@ -40,10 +40,8 @@ from domain.commands import (
 )
 from domain.economy import Economy, Reward
 from domain.errors import DomainError
+from domain.ledger import EXPIRY, ISSUANCE, REDEMPTION, available_account, held_account
 from domain.model import (
-    EXPIRY,
-    ISSUANCE,
-    REDEMPTION,
     Attributes,
     AwardLine,
     Event,
@@ -52,8 +50,6 @@ from domain.model import (
     LevelChanged,
     PointsExpired,
     QuestCompleted,
-    available_account,
-    held_account,
 )
 from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore

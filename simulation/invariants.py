@@ -1,11 +1,11 @@
 """The ledger's invariants, checked on the in-memory store at the end of a run:
-every transfer sums to zero; cached balances equal the sum of their entries; no member
-account is negative; no stock is negative; issued − spent − expired (± adjustments)
+every transfer sums to zero; cached balances equal the sum of their entries; no account that
+may not go negative is; no stock is negative; issued − spent − expired (± adjustments)
 equals the points members hold."""
 
 from __future__ import annotations
 
-from domain.model import ADJUSTMENT, EXPIRY, ISSUANCE, REDEMPTION, is_member_account
+from domain.ledger import ADJUSTMENT, EXPIRY, ISSUANCE, REDEMPTION, Account, OwnerKind
 from persistence.memory import MemoryState
 
 problems_max = 20
@@ -18,7 +18,7 @@ def ledger_problems(state: MemoryState) -> list[str]:
         total = sum(p.amount for p in transfer.postings)
         if total != 0:
             problems.append(f"transfer {transfer.id} sums to {total}")
-    from_entries: dict[str, int] = {}
+    from_entries: dict[Account, int] = {}
     for entry in state.entries.postings():  # an entry's account and amount
         from_entries[entry.account] = from_entries.get(entry.account, 0) + entry.amount
     for account in sorted(set(from_entries) | set(state.balances)):
@@ -26,12 +26,12 @@ def ledger_problems(state: MemoryState) -> list[str]:
         summed = from_entries.get(account, 0)
         if cached != summed:
             problems.append(f"account {account}: cached {cached} != entries {summed}")
-        if is_member_account(account) and cached < 0:
+        if not account.may_go_negative and cached < 0:
             problems.append(f"account {account} is negative ({cached})")
     for reward_id, left in sorted(state.stock.items()):
         if left is not None and left < 0:
             problems.append(f"stock of {reward_id} is negative ({left})")
-    held_by_members = sum(v for a, v in state.balances.items() if is_member_account(a))
+    held_by_members = sum(v for a, v in state.balances.items() if a.owner_kind is OwnerKind.MEMBER)
     issued = -state.balances.get(ISSUANCE, 0)
     adjusted = -state.balances.get(ADJUSTMENT, 0)
     spent = state.balances.get(REDEMPTION, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain import earning, idempotency, koc
+from domain import earning, idempotency, koc, ledger
 from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
@@ -17,16 +17,12 @@ from domain.errors import (
     InvalidInput,
     NotFound,
 )
+from domain.ledger import Source, SourceKind
 from domain.model import (
-    ISSUANCE,
     ActivityRecord,
     Evaluation,
     Event,
     PointsAwarded,
-    Posting,
-    Transfer,
-    TransferKind,
-    available_account,
 )
 from domain.ports import UnitOfWork
 from domain.services._support import (
@@ -99,15 +95,10 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
     events: list[Event] = []
     if points > 0:
         transfer_id = uow.next_id("trf")
+        source = Source(SourceKind.RULE, activity_id)
         posted = uow.ledger.post(
-            Transfer(
-                transfer_id,
-                TransferKind.EARN,
-                member.id,
-                (Posting(ISSUANCE, -points), Posting(available_account(member.id), points)),
-                cmd.occurred_at,
-                activity_id,
-                cmd.kind,
+            ledger.earn(
+                transfer_id, {member.id: points}, cmd.occurred_at, source, activity_id, cmd.kind
             )
         )
         assert posted, "an earning transfer only credits the member"

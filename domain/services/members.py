@@ -12,12 +12,9 @@ from domain.errors import (
     AlreadyExists,
     NotFound,
 )
+from domain.ledger import Balances, LedgerEntry, available_account, held_account
 from domain.model import (
-    Balances,
-    LedgerEntry,
     Member,
-    available_account,
-    held_account,
 )
 from domain.ports import UnitOfWork
 from domain.services._support import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import idempotency, levels
+from domain import idempotency, ledger, levels
 from domain.calendar import day_number, month_index, require_aware
 from domain.commands import (
     AdjustPoints,
@@ -22,18 +22,14 @@ from domain.errors import (
     InvalidInput,
     NotFound,
 )
+from domain.ledger import available_account
 from domain.model import (
-    ADJUSTMENT,
     Event,
     HonorAward,
     HonorGranted,
     HonorRevoked,
     Member,
     PointsAdjusted,
-    Posting,
-    Transfer,
-    TransferKind,
-    available_account,
 )
 from domain.ports import UnitOfWork
 from domain.services._support import (
@@ -71,12 +67,12 @@ def adjust_points(cmd: AdjustPoints, uow: UnitOfWork, economy: Economy) -> Adjus
             return AdjustmentResult(
                 previous.result_id, member.id, cmd.amount, uow.ledger.balance(account), True
             )
-        transfer = Transfer(
+        transfer = ledger.adjust(
             uow.next_id("trf"),
-            TransferKind.ADJUST,
             member.id,
-            (Posting(ADJUSTMENT, -cmd.amount), Posting(account, cmd.amount)),
+            cmd.amount,
             cmd.at,
+            cmd.actor,
             cmd.idempotency_key,
             cmd.reason,
         )

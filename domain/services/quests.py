@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain import earning, idempotency, levels
+from domain import earning, idempotency, ledger, levels
 from domain.calendar import day_number, require_aware
 from domain.commands import ClaimQuestReward, StartQuest
 from domain.economy import Economy, Quest
@@ -19,23 +19,19 @@ from domain.errors import (
     QuestFull,
     QuestNotCompleted,
 )
+from domain.ledger import Source, SourceKind
 from domain.model import (
-    ISSUANCE,
     Attributes,
     Event,
     HonorAward,
     HonorGranted,
     Member,
     PointsAwarded,
-    Posting,
     QuestCompleted,
     QuestProgressed,
     Redemption,
     RedemptionStatus,
     RedemptionUpdated,
-    Transfer,
-    TransferKind,
-    available_account,
 )
 from domain.ports import UnitOfWork
 from domain.quests import (
@@ -183,14 +179,9 @@ def _pay(
     reference = f"quest:{quest.id}@{progress.instance}"
     points = quest.reward.points
     if points:
-        earn = Transfer(
-            uow.next_id("trf"),
-            TransferKind.EARN,
-            member.id,
-            (Posting(ISSUANCE, -points), Posting(available_account(member.id), points)),
-            at,
-            reference,
-            f"quest {quest.id}",
+        source = Source(SourceKind.QUEST, quest.id)
+        earn = ledger.earn(
+            uow.next_id("trf"), {member.id: points}, at, source, reference, f"quest {quest.id}"
         )
         assert uow.ledger.post(earn), "an earning transfer only credits the member"
         earning.record_earning(economy, member.progress, day_number(at, economy.timezone), points)

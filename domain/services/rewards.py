@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import idempotency, rewards
+from domain import idempotency, ledger, rewards
 from domain.calendar import require_aware
 from domain.commands import (
     AddCouponCodes,
@@ -24,17 +24,12 @@ from domain.errors import (
     OutOfStock,
     RedemptionLimitReached,
 )
+from domain.ledger import Source, SourceKind, Transfer, available_account
 from domain.model import (
-    REDEMPTION,
     Member,
-    Posting,
     Redemption,
     RedemptionStatus,
     RedemptionUpdated,
-    Transfer,
-    TransferKind,
-    available_account,
-    held_account,
 )
 from domain.ports import UnitOfWork
 from domain.services._support import (
@@ -98,15 +93,12 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
             cmd.at,
             cmd.at,
         )
-        hold = Transfer(
+        hold = ledger.hold(
             uow.next_id("trf"),
-            TransferKind.HOLD,
             member.id,
-            (
-                Posting(available_account(member.id), -price),
-                Posting(held_account(member.id), price),
-            ),
+            price,
             cmd.at,
+            Source(SourceKind.REDEMPTION, redemption.id),
             redemption.id,
             reward.id,
         )
@@ -129,6 +121,13 @@ def _redemption_for_update(uow: UnitOfWork, redemption_id: str) -> tuple[Member,
     return member, current
 
 
+def _hold_of(uow: UnitOfWork, redemption: Redemption) -> Transfer:
+    """The reserved redemption's hold, neither settled nor voided yet."""
+    found = uow.ledger.open_hold(Source(SourceKind.REDEMPTION, redemption.id))
+    assert found is not None, f"reserved redemption {redemption.id} has no open hold"
+    return found
+
+
 def fulfill_redemption(cmd: FulfillRedemption, uow: UnitOfWork, economy: Economy) -> Redemption:
     require_aware(cmd.at, "at")
     with uow:
@@ -144,18 +143,7 @@ def fulfill_redemption(cmd: FulfillRedemption, uow: UnitOfWork, economy: Economy
             if code is None:
                 raise CouponPoolEmpty(reward.id)
         if redemption.points:  # 0: handed out at no cost (a quest's coupon)
-            spend = Transfer(
-                uow.next_id("trf"),
-                TransferKind.SPEND,
-                member.id,
-                (
-                    Posting(held_account(member.id), -redemption.points),
-                    Posting(REDEMPTION, redemption.points),
-                ),
-                cmd.at,
-                redemption.id,
-                reward.id,
-            )
+            spend = ledger.spend(uow.next_id("trf"), _hold_of(uow, redemption), cmd.at, reward.id)
             assert uow.ledger.post(spend), "held points cover their own redemption"
             member.progress.consumed += redemption.points
         done = replace(
@@ -186,17 +174,8 @@ def cancel_redemption(cmd: CancelRedemption, uow: UnitOfWork, economy: Economy) 
             raise InvalidTransition("redemption", redemption.id, redemption.status.value, "cancel")
         reward = _reward(economy, redemption.reward_id)
         if redemption.points:  # 0: handed out at no cost, holding no points and no stock
-            release = Transfer(
-                uow.next_id("trf"),
-                TransferKind.RELEASE,
-                member.id,
-                (
-                    Posting(held_account(member.id), -redemption.points),
-                    Posting(available_account(member.id), redemption.points),
-                ),
-                cmd.at,
-                redemption.id,
-                reward.id,
+            release = ledger.release(
+                uow.next_id("trf"), _hold_of(uow, redemption), cmd.at, reward.id
             )
             assert uow.ledger.post(release), "held points cover their own release"
             if reward.stock is not None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from domain import expiry, levels
+from domain import expiry, ledger, levels
 from domain.calendar import require_aware
 from domain.commands import (
     ReviewMember,
 )
 from domain.economy import Economy
+from domain.ledger import available_account
 from domain.model import (
-    EXPIRY,
     Event,
     PointsExpired,
-    Posting,
-    Transfer,
-    TransferKind,
-    available_account,
 )
 from domain.ports import UnitOfWork
 from domain.services._support import (
@@ -32,11 +28,10 @@ def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[
         account = available_account(member.id)
         expiring = expiry.expirable_points(economy, member, uow.ledger.balance(account), cmd.as_of)
         if expiring > 0:
-            transfer = Transfer(
+            transfer = ledger.expire(
                 uow.next_id("trf"),
-                TransferKind.EXPIRE,
                 member.id,
-                (Posting(account, -expiring), Posting(EXPIRY, expiring)),
+                expiring,
                 cmd.as_of,
                 "expiry",
                 "points past the expiry horizon",

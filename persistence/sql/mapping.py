@@ -6,26 +6,33 @@ rebuilds domain objects with `*_from_row`, re-checking their invariants on the w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.handles import handle_key
+from domain.ledger import (
+    Account,
+    Bucket,
+    LedgerEntry,
+    OwnerKind,
+    Posting,
+    Source,
+    SourceKind,
+    Transfer,
+    TransferKind,
+)
 from domain.model import (
     ActivityRecord,
     AuditEntry,
     AwardLine,
     HonorAward,
     IdempotencyRecord,
-    LedgerEntry,
     LevelState,
     Member,
     Note,
     Progress,
     Redemption,
     RedemptionStatus,
-    Transfer,
-    TransferKind,
-    is_member_account,
 )
 from domain.quests import QuestProgress, QuestState
 
@@ -111,29 +118,62 @@ def note_from_row(row: Row) -> Note:
 # --- ledger ---------------------------------------------------------------------------------
 
 
-def transfer_to_rows(transfer: Transfer) -> list[dict[str, Any]]:
+def account_to_row(account: Account) -> dict[str, Any]:
+    return {
+        "owner_kind": account.owner_kind.value,
+        "owner_id": account.owner_id,
+        "bucket": account.bucket.value,
+    }
+
+
+def account_from_row(row: Row) -> Account:
+    account = Account(OwnerKind(row["owner_kind"]), row["owner_id"], Bucket(row["bucket"]))
+    assert account.owner_id, f"account without an owner: {row}"
+    return account
+
+
+def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "id": transfer.id,
+        "kind": transfer.kind.value,
+        "source_kind": transfer.source.kind.value,
+        "source_id": transfer.source.id,
+        "pending_id": transfer.pending_id,
+        "at": transfer.at,
+        "reference": transfer.reference,
+        "memo": transfer.memo,
+    }
+
+
+def postings_to_rows(transfer: Transfer) -> list[dict[str, Any]]:
     """One append-only row per posting, in posting order (seq is assigned by the database)."""
     return [
-        {
-            "transfer_id": transfer.id,
-            "kind": transfer.kind.value,
-            "member_id": transfer.member_id,
-            "account": posting.account,
-            "amount": posting.amount,
-            "at": transfer.at,
-            "reference": transfer.reference,
-            "memo": transfer.memo,
-        }
-        for posting in transfer.postings
+        {"transfer_id": transfer.id, **account_to_row(p.account), "amount": p.amount}
+        for p in transfer.postings
     ]
 
 
+def transfer_from_rows(row: Row, postings: Sequence[Row]) -> Transfer:
+    """A transfer from its row and its postings' rows (the Transfer re-checks its sums)."""
+    return Transfer(
+        id=row["id"],
+        kind=TransferKind(row["kind"]),
+        postings=tuple(Posting(account_from_row(p), p["amount"]) for p in postings),
+        at=row["at"],
+        source=Source(SourceKind(row["source_kind"]), row["source_id"]),
+        reference=row["reference"],
+        memo=row["memo"],
+        pending_id=row["pending_id"],
+    )
+
+
 def entry_from_row(row: Row) -> LedgerEntry:
+    """A posting joined with its transfer."""
     entry = LedgerEntry(
         seq=row["seq"],
         transfer_id=row["transfer_id"],
         kind=TransferKind(row["kind"]),
-        account=row["account"],
+        account=account_from_row(row),
         amount=row["amount"],
         at=row["at"],
         reference=row["reference"],
@@ -144,8 +184,8 @@ def entry_from_row(row: Row) -> LedgerEntry:
     return entry
 
 
-def balance_from_row(account: str, balance: int) -> int:
-    assert not is_member_account(account) or balance >= 0, f"{account} is negative: {balance}"
+def balance_from_row(account: Account, balance: int) -> int:
+    assert account.may_go_negative or balance >= 0, f"{account} is negative: {balance}"
     return balance
 
 

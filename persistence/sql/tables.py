@@ -2,9 +2,11 @@
 converts between the two explicitly. The migration in `persistence/migrations` creates
 exactly these tables (a test compares them).
 
-Ledger tables are append-only (`ledger_entries`) plus one cached balance per member
-account (`accounts`); system accounts (issuance, redemption, ...) have no cached row —
-their balance is the sum of their entries, so no transaction updates a shared hot row.
+Ledger tables are append-only (`transfers`, and `ledger_entries`: one row per posting,
+the account as typed columns owner kind, owner id, bucket) plus one cached balance per
+account that may not go negative (`accounts`); system accounts (issuance, redemption, ...)
+have no cached row — their balance is the sum of their entries, so no transaction updates
+a shared hot row.
 """
 
 from __future__ import annotations
@@ -15,13 +17,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from domain.ledger import NEGATIVE_ALLOWED as NEGATIVE_ALLOWED_KINDS
 from persistence.sql.types import UtcDateTime, big_id
 
 FREE_CODE = sa.text("redemption_id IS NULL")
+NEGATIVE_ALLOWED = sorted(NEGATIVE_ALLOWED_KINDS)
+NON_NEGATIVE = (  # the CHECK on the accounts that may not go negative
+    "balance >= 0 OR owner_kind IN (" + ", ".join(f"'{k}'" for k in NEGATIVE_ALLOWED) + ")"
+)
 
 
-def _text(*, primary_key: bool = False, nullable: bool = False, **kw: Any) -> Any:
-    return Field(sa_column=sa.Column(sa.String(), primary_key=primary_key, nullable=nullable, **kw))
+def _text(
+    *, primary_key: bool = False, nullable: bool = False, foreign_key: str | None = None
+) -> Any:
+    refs = (sa.ForeignKey(foreign_key),) if foreign_key else ()
+    column = sa.Column(sa.String(), *refs, primary_key=primary_key, nullable=nullable)
+    return Field(sa_column=column)
 
 
 def _instant(*, nullable: bool = False) -> Any:
@@ -70,36 +81,57 @@ class MemberRow(SQLModel, table=True):
 
 
 class AccountRow(SQLModel, table=True):
-    """Cached balance of one member account, moved only by conditional updates."""
+    """Cached balance of one account that may not go negative (a member's available, held
+    or pending bucket, ...), moved only by conditional updates."""
 
     __tablename__ = "accounts"
-    __table_args__ = (sa.CheckConstraint("balance >= 0", name="ck_accounts_balance"),)
+    __table_args__ = (sa.CheckConstraint(NON_NEGATIVE, name="ck_accounts_balance"),)
 
-    account: str = _text(primary_key=True)
+    owner_kind: str = _text(primary_key=True)
+    owner_id: str = _text(primary_key=True)
+    bucket: str = _text(primary_key=True)
     balance: int = _int()
 
 
+class TransferRow(SQLModel, table=True):
+    """One transfer: its kind, source and, for a settle or a void, the hold it names (a
+    hold is named once: unique). Append-only: never updated, never deleted."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        sa.UniqueConstraint("pending_id", name="uq_transfers_pending_id"),
+        sa.Index("ix_transfers_source", "source_kind", "source_id"),
+        sa.Index("ix_transfers_kind_at", "kind", "at"),
+    )
+
+    id: str = _text(primary_key=True)
+    kind: str = _text()
+    source_kind: str = _text()
+    source_id: str = _text()
+    pending_id: str | None = _text(nullable=True, foreign_key="transfers.id")
+    at: datetime = _instant()
+    reference: str = _text()
+    memo: str = _text()
+
+
 class LedgerEntryRow(SQLModel, table=True):
-    """One posting. Append-only: never updated, never deleted."""
+    """One posting on one account. Append-only: never updated, never deleted."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        sa.Index("ix_ledger_entries_account", "account", "seq"),
-        sa.Index("ix_ledger_entries_kind_at", "kind", "at"),
+        sa.Index("ix_ledger_entries_owner", "owner_kind", "owner_id", "seq"),
+        sa.Index("ix_ledger_entries_transfer", "transfer_id"),
         sa.CheckConstraint("amount <> 0", name="ck_ledger_entries_amount"),
     )
 
     seq: int | None = Field(
         default=None, sa_column=sa.Column(big_id(), primary_key=True, autoincrement=True)
     )
-    transfer_id: str = _text()
-    kind: str = _text()
-    member_id: str = _member_ref()
-    account: str = _text()
+    transfer_id: str = _text(foreign_key="transfers.id")
+    owner_kind: str = _text()
+    owner_id: str = _text()
+    bucket: str = _text()
     amount: int = _int()
-    at: datetime = _instant()
-    reference: str = _text()
-    memo: str = _text()
 
 
 class ActivityRow(SQLModel, table=True):
@@ -289,6 +321,7 @@ metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
 accounts = metadata.tables["accounts"]
+transfers = metadata.tables["transfers"]
 ledger_entries = metadata.tables["ledger_entries"]
 activities = metadata.tables["activities"]
 rewarded_subjects = metadata.tables["rewarded_subjects"]

@@ -30,22 +30,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
 from domain.handles import handle_key
+from domain.ledger import Account, LedgerEntry, OwnerKind, Source, Transfer, TransferKind
 from domain.model import (
     ActivityRecord,
     AuditEntry,
     Event,
     HonorAward,
     IdempotencyRecord,
-    LedgerEntry,
     Member,
     Note,
     Redemption,
     RedemptionStatus,
-    Transfer,
-    TransferKind,
-    available_account,
-    held_account,
-    is_member_account,
 )
 from domain.quests import QuestProgress
 from persistence.sql import mapping
@@ -415,77 +410,139 @@ class _Members(_Repo):
 
 # --- ledger -------------------------------------------------------------------------------
 
+ACCOUNT_KEY = "owner_kind = :owner_kind AND owner_id = :owner_id AND bucket = :bucket"
 DEBIT = (
     "UPDATE accounts SET balance = balance + :amount"
-    " WHERE account = :account AND balance + :amount >= 0 RETURNING account"
+    f" WHERE {ACCOUNT_KEY} AND balance + :amount >= 0 RETURNING balance"
 )
-UNDO_DEBIT = "UPDATE accounts SET balance = balance - :amount WHERE account = :account"
+UNDO_DEBIT = f"UPDATE accounts SET balance = balance - :amount WHERE {ACCOUNT_KEY}"
 CREDIT = (
-    "INSERT INTO accounts (account, balance) VALUES (:account, :amount)"
-    " ON CONFLICT (account) DO UPDATE SET balance = accounts.balance + excluded.balance"
+    "INSERT INTO accounts (owner_kind, owner_id, bucket, balance)"
+    " VALUES (:owner_kind, :owner_id, :bucket, :amount)"
+    " ON CONFLICT (owner_kind, owner_id, bucket)"
+    " DO UPDATE SET balance = accounts.balance + excluded.balance"
 )
+TRANSFER_INSERT = insert_sql(t.transfers)
+LINKING_INSERT = insert_sql(t.transfers, tail=" ON CONFLICT (pending_id) DO NOTHING RETURNING id")
 ENTRY_INSERT = insert_sql(t.ledger_entries, skip=["seq"])
-ENTRIES = f"SELECT {select_list(t.ledger_entries)} FROM ledger_entries"
-SYSTEM_BALANCE = "SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE account = :account"
+TRANSFERS = f"SELECT {select_list(t.transfers)} FROM transfers"
+ENTRIES = (
+    "SELECT e.seq, e.transfer_id, t.kind, e.owner_kind, e.owner_id, e.bucket, e.amount,"
+    " t.at, t.reference, t.memo"
+    " FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id"
+)
+CACHED_BALANCES = "SELECT owner_id, bucket, balance FROM accounts WHERE owner_kind = :owner_kind"
+SYSTEM_BALANCE = f"SELECT COALESCE(SUM(amount), 0) FROM ledger_entries WHERE {ACCOUNT_KEY}"
+OPEN_HOLD = (
+    f"{TRANSFERS} WHERE source_kind = :source_kind AND source_id = :source_id AND kind = :kind"
+    " AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = transfers.id)"
+)
+POSTINGS = (
+    "SELECT owner_kind, owner_id, bucket, amount FROM ledger_entries"
+    " WHERE transfer_id = :transfer_id ORDER BY seq"
+)
 TOP_EARNERS = (
-    "SELECT member_id, SUM(amount) AS total FROM ledger_entries"
-    " WHERE kind = :kind AND amount > 0{since}"
-    " GROUP BY member_id ORDER BY total DESC, member_id LIMIT :limit"
+    "SELECT e.owner_id AS member_id, SUM(e.amount) AS total"
+    " FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id"
+    " WHERE t.kind = :kind AND e.owner_kind = :member AND e.amount > 0{since}"
+    " GROUP BY e.owner_id ORDER BY total DESC, e.owner_id LIMIT :limit"
 )
 
 
 class _Ledger(_Repo):
     def post(self, transfer: Transfer) -> bool:
+        """Debits of guarded accounts first (conditional updates, undone if one fails),
+        then the transfer row (a settle or void names its hold once: a unique key), then
+        credits and the postings."""
         uow = self.uow
-        member_postings = [p for p in transfer.postings if is_member_account(p.account)]
+        guarded = [p for p in transfer.postings if not p.account.may_go_negative]
         done: list[dict[str, Any]] = []
-        for posting in (p for p in member_postings if p.amount < 0):
-            debit = {"account": posting.account, "amount": posting.amount}
+
+        def undo() -> None:  # put back this transfer's debits: nothing written
+            for debit in done:
+                uow.run(UNDO_DEBIT, debit, write=True)
+
+        for posting in (p for p in guarded if p.amount < 0):
+            debit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
             if uow.run(DEBIT, debit, write=True).fetchone() is None:
-                for undo in done:  # put back this transfer's earlier debits: nothing written
-                    uow.run(UNDO_DEBIT, undo, write=True)
+                undo()
                 return False
             done.append(debit)
-        for posting in (p for p in member_postings if p.amount > 0):
-            uow.run(CREDIT, {"account": posting.account, "amount": posting.amount}, write=True)
-        uow.run_many(ENTRY_INSERT, mapping.transfer_to_rows(transfer))
+        row = mapping.transfer_to_row(transfer)
+        if transfer.pending_id is None:
+            uow.run(TRANSFER_INSERT, row, write=True)
+        elif uow.run(LINKING_INSERT, row, write=True).fetchone() is None:
+            undo()  # the hold was already settled or voided
+            return False
+        for posting in (p for p in guarded if p.amount > 0):
+            credit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
+            uow.run(CREDIT, credit, write=True)
+        uow.run_many(ENTRY_INSERT, mapping.postings_to_rows(transfer))
         return True
 
-    def balance(self, account: str) -> int:
+    def balance(self, account: Account) -> int:
         return self.balances([account])[account]
 
-    def balances(self, accounts: Sequence[str]) -> dict[str, int]:
+    def balances(self, accounts: Sequence[Account]) -> dict[Account, int]:
         uow = self.uow
         found = dict.fromkeys(accounts, 0)
-        members = [a for a in found if is_member_account(a)]
-        if members:
-            condition, params = uow.any_of("account", members)
-            for row in uow.all(f"SELECT account, balance FROM accounts WHERE {condition}", params):
-                found[row["account"]] = mapping.balance_from_row(row["account"], row["balance"])
-        for account in (a for a in found if not is_member_account(a)):
+        cached: dict[OwnerKind, set[str]] = {}
+        for account in found:
+            if not account.may_go_negative:
+                cached.setdefault(account.owner_kind, set()).add(account.owner_id)
+        for owner_kind, owners in cached.items():
+            condition, params = uow.any_of("owner_id", sorted(owners))
+            params["owner_kind"] = owner_kind.value
+            for row in uow.all(f"{CACHED_BALANCES} AND {condition}", params):
+                account = mapping.account_from_row({**row, "owner_kind": owner_kind})
+                if account in found:
+                    found[account] = mapping.balance_from_row(account, row["balance"])
+        for account in (a for a in found if a.may_go_negative):
             # System accounts have no cached row (it would be one hot row for every
             # transaction): their balance is derived from the entries when asked.
-            found[account] = int(uow.scalar(SYSTEM_BALANCE, {"account": account}))
+            found[account] = int(uow.scalar(SYSTEM_BALANCE, mapping.account_to_row(account)))
         return found
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
-        """Newest first; keyset pagination on `seq`. One index range per member account."""
+        """Newest first; keyset pagination on `seq`. One index range across the member's
+        accounts."""
         if limit <= 0:
             return []
-        before = "" if after_seq is None else " AND seq < :after"
-        sql = f"{ENTRIES} WHERE account = :account{before} ORDER BY seq DESC LIMIT :limit"
-        found: list[LedgerEntry] = []
-        for account in (available_account(member_id), held_account(member_id)):
-            rows = self.uow.all(sql, {"account": account, "after": after_seq, "limit": limit})
-            found.extend(mapping.entry_from_row(r) for r in rows)
-        found.sort(key=lambda e: e.seq, reverse=True)
-        return found[:limit]
+        before = "" if after_seq is None else " AND e.seq < :after"
+        sql = (
+            f"{ENTRIES} WHERE e.owner_kind = :member AND e.owner_id = :member_id{before}"
+            " ORDER BY e.seq DESC LIMIT :limit"
+        )
+        params = {
+            "member": OwnerKind.MEMBER.value,
+            "member_id": member_id,
+            "after": after_seq,
+            "limit": limit,
+        }
+        return [mapping.entry_from_row(r) for r in self.uow.all(sql, params)]
+
+    def open_hold(self, source: Source) -> Transfer | None:
+        params = {
+            "source_kind": source.kind.value,
+            "source_id": source.id,
+            "kind": TransferKind.HOLD.value,
+        }
+        row = self.uow.one(f"{OPEN_HOLD} ORDER BY id LIMIT 1", params)
+        if row is None:
+            return None
+        postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
+        return mapping.transfer_from_rows(row, postings)
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         if limit <= 0:
             return []
-        sql = TOP_EARNERS.format(since="" if since is None else " AND at >= :since")
-        params = {"kind": TransferKind.EARN.value, "limit": limit, "since": since}
+        sql = TOP_EARNERS.format(since="" if since is None else " AND t.at >= :since")
+        params = {
+            "kind": TransferKind.EARN.value,
+            "member": OwnerKind.MEMBER.value,
+            "limit": limit,
+            "since": since,
+        }
         return [(r["member_id"], int(r["total"])) for r in self.uow.all(sql, params)]
 
 

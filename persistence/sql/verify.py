@@ -8,25 +8,48 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from domain.ledger import NEGATIVE_ALLOWED as NEGATIVE_ALLOWED_KINDS
 from persistence.sql.engine import make_engine, normalize_url
 
 violations_shown_max = 10
+NEGATIVE_ALLOWED = ", ".join(f"'{k}'" for k in sorted(NEGATIVE_ALLOWED_KINDS))
 
 CHECKS: dict[str, str] = {
     "transfers that do not sum to zero": """
         SELECT transfer_id FROM ledger_entries GROUP BY transfer_id HAVING SUM(amount) <> 0
     """,
+    "transfers without postings": """
+        SELECT t.id FROM transfers t
+        WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transfer_id = t.id)
+    """,
     "cached balances that differ from the sum of their entries": """
-        SELECT a.account FROM accounts a
-        LEFT JOIN (SELECT account, SUM(amount) AS total FROM ledger_entries GROUP BY account) e
-          ON e.account = a.account
+        SELECT a.owner_kind || ':' || a.owner_id || ':' || a.bucket FROM accounts a
+        LEFT JOIN (SELECT owner_kind, owner_id, bucket, SUM(amount) AS total
+                   FROM ledger_entries GROUP BY owner_kind, owner_id, bucket) e
+          ON e.owner_kind = a.owner_kind AND e.owner_id = a.owner_id AND e.bucket = a.bucket
         WHERE a.balance <> COALESCE(e.total, 0)
     """,
-    "member accounts with entries but no cached balance": """
-        SELECT DISTINCT account FROM ledger_entries
-        WHERE account LIKE 'member:%' AND account NOT IN (SELECT account FROM accounts)
+    "guarded accounts with entries but no cached balance": f"""
+        SELECT DISTINCT e.owner_kind || ':' || e.owner_id || ':' || e.bucket
+        FROM ledger_entries e
+        WHERE e.owner_kind NOT IN ({NEGATIVE_ALLOWED})
+          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.owner_kind = e.owner_kind
+                          AND a.owner_id = e.owner_id AND a.bucket = e.bucket)
     """,
-    "negative member balances": "SELECT account FROM accounts WHERE balance < 0",
+    "negative balances of accounts that may not go negative": f"""
+        SELECT owner_kind || ':' || owner_id || ':' || bucket FROM accounts
+        WHERE balance < 0 AND owner_kind NOT IN ({NEGATIVE_ALLOWED})
+    """,
+    "member accounts of unknown members": """
+        SELECT DISTINCT e.owner_id FROM ledger_entries e
+        WHERE e.owner_kind = 'member' AND NOT EXISTS (SELECT 1 FROM members m
+                                                      WHERE m.id = e.owner_id)
+    """,
+    "settles and voids that name no hold": """
+        SELECT s.id FROM transfers s LEFT JOIN transfers h ON h.id = s.pending_id
+        WHERE (s.kind IN ('spend', 'release')) <> (s.pending_id IS NOT NULL)
+           OR (s.pending_id IS NOT NULL AND (h.kind IS NULL OR h.kind <> 'hold'))
+    """,
     "negative stock": "SELECT reward_id FROM stock WHERE remaining < 0",
     "idempotency records without their result": """
         SELECT i.scope || '/' || i.key FROM idempotency_keys i
@@ -35,7 +58,7 @@ CHECKS: dict[str, str] = {
            OR (i.result_kind = 'redemption'
                AND NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.id = i.result_id))
            OR (i.result_kind = 'adjustment'
-               AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transfer_id = i.result_id))
+               AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = i.result_id))
     """,
     "activities whose points were not posted": """
         SELECT a.id FROM activities a
@@ -50,8 +73,9 @@ CHECKS: dict[str, str] = {
     """,
     "redemptions without their hold": """
         SELECT r.id FROM redemptions r
-        WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e
-                          WHERE e.reference = r.id AND e.kind = 'hold' AND e.amount = r.points)
+        WHERE NOT EXISTS (SELECT 1 FROM transfers t JOIN ledger_entries e ON e.transfer_id = t.id
+                          WHERE t.source_kind = 'redemption' AND t.source_id = r.id
+                            AND t.kind = 'hold' AND e.amount = r.points)
     """,
 }
 
@@ -81,11 +105,14 @@ def audit(engine: Engine) -> LedgerReport:
             if rows:
                 found[name] = [str(r) for r in rows[:violations_shown_max]]
         entries, transfers = connection.execute(
-            sa.text("SELECT COUNT(*), COUNT(DISTINCT transfer_id) FROM ledger_entries")
+            sa.text(
+                "SELECT (SELECT COUNT(*) FROM ledger_entries), (SELECT COUNT(*) FROM transfers)"
+            )
         ).one()
         issued = connection.execute(
             sa.text(
-                "SELECT COALESCE(-SUM(amount), 0) FROM ledger_entries WHERE account = 'issuance'"
+                "SELECT COALESCE(-SUM(amount), 0) FROM ledger_entries"
+                " WHERE owner_kind = 'system' AND owner_id = 'issuance' AND bucket = 'main'"
             )
         ).scalar_one()
     database = engine.url.render_as_string(hide_password=True)

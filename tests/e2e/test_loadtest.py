@@ -61,7 +61,8 @@ def test_ledger_verify_names_a_broken_invariant(tmp_path: Path) -> None:
     store = SqlStore(url)
     with store.engine.begin() as connection:
         connection.exec_driver_sql(
-            "INSERT INTO accounts (account, balance) VALUES ('member:ghost:available', 5)"
+            "INSERT INTO accounts (owner_kind, owner_id, bucket, balance)"
+            " VALUES ('member', 'ghost', 'available', 5)"
         )
     store.dispose()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.model import is_member_account
+from domain.ledger import Account
 from persistence.memory import MemoryStore
 from persistence.sql import SqlStore
 from persistence.sql.verify import audit
@@ -16,15 +16,15 @@ def violations(store: SqlStore) -> dict[str, list[str]]:
 def memory_violations(store: MemoryStore) -> dict[str, list[str]]:
     state = store.state
     found: dict[str, list[str]] = {}
-    sums: dict[str, int] = {}
+    sums: dict[Account, int] = {}
     for entry in state.entries:
         sums[entry.account] = sums.get(entry.account, 0) + entry.amount
-    wrong = [a for a, v in state.balances.items() if sums.get(a, 0) != v]
+    wrong = [str(a) for a, v in state.balances.items() if sums.get(a, 0) != v]
     if wrong:
         found["cached balances that differ from the sum of their entries"] = wrong
-    negative = [a for a, v in state.balances.items() if is_member_account(a) and v < 0]
+    negative = [str(a) for a, v in state.balances.items() if not a.may_go_negative and v < 0]
     if negative:
-        found["negative member balances"] = negative
+        found["negative balances of accounts that may not go negative"] = negative
     return found
 
 

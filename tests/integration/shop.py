@@ -22,7 +22,8 @@ from domain.commands import (
     RevokeHonor,
 )
 from domain.economy import Economy
-from domain.model import Balances, Event, HonorAward, LedgerEntry, Member, Redemption
+from domain.ledger import Balances, LedgerEntry
+from domain.model import Event, HonorAward, Member, Redemption
 from domain.ports import UnitOfWork
 from tests.unit.builders import local
 

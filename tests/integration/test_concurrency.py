@@ -20,7 +20,7 @@ from domain.commands import (
     RegisterMember,
 )
 from domain.errors import DomainError, OutOfStock
-from domain.model import Balances
+from domain.ledger import Balances
 from persistence.sql import SqlStore
 from tests.integration.checks import violations
 from tests.integration.shop import DEFAULT_AT

@@ -9,8 +9,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from domain.model import (
+from domain.ledger import (
     ISSUANCE,
+    Posting,
+    Source,
+    SourceKind,
+    Transfer,
+    TransferKind,
+    available_account,
+)
+from domain.model import (
     ActivityRecord,
     AuditEntry,
     AwardLine,
@@ -19,13 +27,9 @@ from domain.model import (
     LevelState,
     Member,
     Note,
-    Posting,
     Progress,
     Redemption,
     RedemptionStatus,
-    Transfer,
-    TransferKind,
-    available_account,
 )
 from persistence.sql import SqlStore, mapping
 from persistence.sql import tables as t
@@ -130,9 +134,9 @@ def test_a_transfer_is_stored_as_one_entry_per_posting(sql_store: SqlStore) -> N
     transfer = Transfer(
         "trf_1",
         TransferKind.EARN,
-        "mem_1",
         (Posting(ISSUANCE, -15), Posting(account, 15)),
         AT,
+        Source(SourceKind.RULE, "act_1"),
         "act_1",
         "post",
     )

@@ -20,15 +20,12 @@ from domain.errors import (
     OutOfStock,
     RedemptionLimitReached,
 )
+from domain.ledger import Balances, TransferKind, available_account, held_account
 from domain.model import (
-    Balances,
     LevelChanged,
     Member,
     PointsExpired,
     RedemptionStatus,
-    TransferKind,
-    available_account,
-    held_account,
 )
 from tests.integration.checks import assert_consistent
 from tests.integration.conftest import StoreFactory

@@ -24,9 +24,9 @@ from domain.commands import (
     RevokeHonor,
 )
 from domain.economy import Economy, parse_economy
+from domain.ledger import Balances
 from domain.model import (
     Attributes,
-    Balances,
     Evaluation,
     Event,
     HonorAward,

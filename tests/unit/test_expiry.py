@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from domain.model import ADJUSTMENT, EXPIRY, ISSUANCE, REDEMPTION, PointsExpired
+from domain.ledger import ADJUSTMENT, EXPIRY, ISSUANCE, REDEMPTION
+from domain.model import PointsExpired
 from tests.unit.builders import UTC, World, economy_from, local
 
 ECONOMY = economy_from(

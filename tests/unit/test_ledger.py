@@ -8,10 +8,12 @@ import pytest
 from domain import services
 from domain.commands import RecordActivity
 from domain.errors import IdempotencyKeyReused, InsufficientPoints, InvalidInput
-from domain.model import (
+from domain.ledger import (
     ADJUSTMENT,
     ISSUANCE,
     REDEMPTION,
+    Account,
+    OwnerKind,
     TransferKind,
     available_account,
     held_account,
@@ -56,8 +58,8 @@ def sums_by_transfer(world: World) -> dict[str, int]:
     return dict(totals)
 
 
-def sums_by_account(world: World) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
+def sums_by_account(world: World) -> dict[Account, int]:
+    totals: dict[Account, int] = defaultdict(int)
     for entry in world.store.state.entries:
         totals[entry.account] += entry.amount
     return dict(totals)
@@ -201,7 +203,7 @@ def test_no_member_account_is_ever_negative(world: World) -> None:
     member_balances = {
         account: balance
         for account, balance in world.store.state.balances.items()
-        if account.startswith("member:")
+        if account.owner_kind is OwnerKind.MEMBER
     }
     assert member_balances
     assert min(member_balances.values()) >= 0

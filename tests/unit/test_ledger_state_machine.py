@@ -5,6 +5,10 @@ the real services and the real in-memory store, and checks the books after every
 - the entries of every transfer sum to zero, and entries are never changed or removed;
 - each cached balance equals the sum of its account's entries;
 - no member account is ever below zero; held points are exactly the reserved redemptions;
+- every settle or void names a hold of the same source, and each hold is named at most
+  once (a reserved redemption's hold is open, a fulfilled or cancelled one's is closed);
+  settling or voiding a closed hold again is refused and writes nothing;
+- one transfer may pay several members (a referral pays both sides);
 - stock is never below zero, and stock left + active quantity = initial + restocked;
 - issued − spent − expired + adjusted = what members hold (available + held);
 - lifetime earned points are exactly the member's earning entries, and spending or
@@ -22,7 +26,7 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from domain import services
+from domain import ledger, services
 from domain.calendar import bucket, day_number
 from domain.commands import AdjustPoints, RecordActivity, RedeemReward, Restock
 from domain.errors import (
@@ -36,15 +40,21 @@ from domain.errors import (
     RedemptionLimitReached,
     UnknownNote,
 )
-from domain.model import (
+from domain.ledger import (
     ADJUSTMENT,
     EXPIRY,
     ISSUANCE,
     REDEMPTION,
-    RedemptionStatus,
+    Account,
+    Source,
+    SourceKind,
+    Transfer,
     TransferKind,
     available_account,
     held_account,
+)
+from domain.model import (
+    RedemptionStatus,
 )
 from tests.unit.builders import World, economy_from, local
 
@@ -385,6 +395,56 @@ class LedgerMachine(RuleBasedStateMachine):
     def add_a_coupon_code(self) -> None:
         assert self.world.add_codes("coupon", f"C-{self.key()}") == 1
 
+    # --- the ledger directly: several members in one transfer, hold links ----------------
+
+    @rule(
+        referrer=st.sampled_from(range(len(MEMBERS))),
+        referee=st.sampled_from(range(len(MEMBERS))),
+        points=st.sampled_from([(10, 5), (1, 30)]),
+    )
+    def pay_a_referral(self, referrer: int, referee: int, points: tuple[int, int]) -> None:
+        if referrer == referee:
+            return
+        payees = {self.members[referrer]: points[0], self.members[referee]: points[1]}
+        before = {m: self.world.available(m) for m in payees}
+        key = self.key()
+        uow = self.world.store()
+        with uow:
+            transfer = ledger.earn(
+                uow.next_id("trf"), payees, self.now, Source(SourceKind.REFERRAL, key), key
+            )
+            assert uow.ledger.post(transfer)
+            uow.commit()
+        event("referral: paid two members")
+        assert transfer.member_ids == tuple(payees)
+        assert {m: self.world.available(m) - before[m] for m in payees} == payees
+
+    def hold_of(self, redemption_id: str) -> Transfer:
+        source = Source(SourceKind.REDEMPTION, redemption_id)
+        [found] = [
+            t
+            for t in self.world.store.state.transfers
+            if t.kind is TransferKind.HOLD and t.source == source
+        ]
+        return found
+
+    @precondition(lambda self: self.redemptions)
+    @rule(data=st.data(), settle=st.booleans())
+    def settle_or_void_a_hold_again(self, data: st.DataObject, settle: bool) -> None:
+        _, redemption_id = data.draw(st.sampled_from(self.redemptions))
+        redemption = self.world.store.state.redemptions[redemption_id]
+        if redemption.status is RedemptionStatus.RESERVED:
+            return  # still open: the services settle or void it
+        hold = self.hold_of(redemption_id)
+        writes = self.world.write_count()
+        uow = self.world.store()
+        with uow:
+            move = ledger.spend if settle else ledger.release
+            posted = uow.ledger.post(move(uow.next_id("trf"), hold, self.now))
+        event(f"hold: {'settled' if settle else 'voided'} twice, refused")
+        assert not posted
+        assert self.world.write_count() == writes
+
     # --- operators and upkeep ------------------------------------------------------------
 
     @rule(
@@ -444,7 +504,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def cached_balances_equal_the_sum_of_entries(self) -> None:
         state = self.world.store.state
-        totals: dict[str, int] = defaultdict(int)
+        totals: dict[Account, int] = defaultdict(int)
         for entry in state.entries:
             totals[entry.account] += entry.amount
         for account in set(totals) | set(state.balances):
@@ -456,6 +516,24 @@ class LedgerMachine(RuleBasedStateMachine):
         for member_id in self.members:
             assert balances.get(available_account(member_id), 0) >= 0
             assert balances.get(held_account(member_id), 0) >= 0
+
+    @invariant()
+    def each_hold_is_settled_or_voided_once_by_a_transfer_naming_it(self) -> None:
+        state = self.world.store.state
+        holds = {t.id: t for t in state.transfers if t.kind is TransferKind.HOLD}
+        links = [t for t in state.transfers if t.pending_id is not None]
+        assert {t.kind for t in links} <= {TransferKind.SPEND, TransferKind.RELEASE}
+        assert len({t.pending_id for t in links}) == len(links)
+        for link in links:
+            assert link.pending_id in holds
+            assert holds[link.pending_id].source == link.source
+        closed = {t.pending_id for t in links}
+        with self.world.store() as uow:
+            for redemption in state.redemptions.values():
+                hold = self.hold_of(redemption.id)
+                is_open = redemption.status is RedemptionStatus.RESERVED
+                assert (hold.id not in closed) == is_open
+                assert (uow.ledger.open_hold(hold.source) == hold) == is_open
 
     @invariant()
     def held_points_are_exactly_the_reserved_redemptions(self) -> None:
@@ -501,12 +579,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def lifetime_earned_is_the_sum_of_earning_entries(self) -> None:
         state = self.world.store.state
         earned: dict[str, int] = defaultdict(int)
-        for entry in state.entries:
-            if entry.kind is TransferKind.EARN and entry.amount > 0:
-                earned[entry.account] += entry.amount
+        for transfer in state.transfers:  # paid by the rules (referrals are not earnings yet)
+            if transfer.kind is TransferKind.EARN and transfer.source.kind is SourceKind.RULE:
+                for posting in transfer.postings:
+                    if posting.amount > 0:
+                        earned[posting.account.owner_id] += posting.amount
         for member_id in self.members:
             lifetime = state.members[member_id].progress.lifetime_earned
-            assert lifetime == earned[available_account(member_id)]
+            assert lifetime == earned[member_id]
 
     @invariant()
     def no_limit_nor_the_daily_cap_is_ever_exceeded(self) -> None:

@@ -8,7 +8,7 @@ import pytest
 from domain import services
 from domain.commands import RegisterMember
 from domain.errors import AlreadyExists, InvalidInput, NotFound
-from domain.model import Balances
+from domain.ledger import Balances, available_account
 from tests.unit.builders import World, economy_from, local
 
 ECONOMY = economy_from(
@@ -96,7 +96,7 @@ def test_a_members_ledger_reads_newest_first_page_by_page(world: World) -> None:
     rest = services.ledger_entries(alice, world.store(), after_seq=first[-1].seq, first=2)
 
     assert [e.at.hour for e in first + rest] == [11, 10, 9]
-    assert {(e.account, e.amount) for e in first + rest} == {(f"member:{alice}:available", 10)}
+    assert {(e.account, e.amount) for e in first + rest} == {(available_account(alice), 10)}
 
 
 # --- leaderboards ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from domain import services
 from domain.commands import AddCouponCodes, AdjustPoints, Restock, reason_length_max
 from domain.errors import InvalidInput, NotFound
-from domain.model import Balances
+from domain.ledger import Balances
 from tests.unit.builders import World, economy_from, local
 
 ECONOMY = economy_from(
