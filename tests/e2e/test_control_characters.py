@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api.auth import utc_now
 from tests.e2e.conftest import ADJUST, RECORD, REGISTER, Api, global_id
 
 CONTROLS = ["\x00", "\x1b", "\x7f", "\x85"]
@@ -74,7 +75,7 @@ def test_a_nul_in_an_activity_is_invalid_input_and_earns_nothing(
         "memberId": member.id,
         "kind": "post",
         "idempotencyKey": secrets.token_hex(8),
-        "occurredAt": "2026-11-23T10:00:00+08:00",
+        "occurredAt": utc_now().isoformat(),
         **changes,
     }
 
@@ -94,7 +95,7 @@ def test_a_nul_in_one_item_of_a_batch_refuses_only_that_item(api: Api) -> None:
         "kind": "interaction",
         "subjectId": "s-1",
         "idempotencyKey": secrets.token_hex(8),
-        "occurredAt": "2026-11-23T10:00:00+08:00",
+        "occurredAt": utc_now().isoformat(),
     }
     bad = {**good, "idempotencyKey": "k\x00"}
 

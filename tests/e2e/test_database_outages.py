@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from api.app import Opened
+from api.auth import utc_now
 from api.settings import Settings
 from domain.economy import Economy
 from persistence.sql import SqlStore
@@ -39,7 +40,7 @@ from tests.e2e.conftest import (
 )
 from tests.integration.databases import postgres_schema
 
-AT = "2026-11-23T10:00:00+08:00"
+AT = utc_now().isoformat()  # recent: an activity days old would arrive too late
 UNREACHABLE = {
     "sqlite": "sqlite:///{directory}/missing/dir/honorloop.db",
     "postgres": "postgresql://postgres@127.0.0.1:1/nothing",

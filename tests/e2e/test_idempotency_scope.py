@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from api.auth import Role
+from api.auth import Role, utc_now
 from tests.e2e.conftest import ADJUST, Api, Member
 
 
@@ -63,8 +63,9 @@ def test_a_retry_by_another_operator_replays_the_adjustment(api: Api) -> None:
 
 def test_another_service_instance_replays_the_same_activity(api: Api) -> None:
     member = api.register("svc")
+    moment = utc_now().isoformat()  # recent: an activity days old would arrive too late
     item = {"subjectId": "s-1", "idempotencyKey": secrets.token_hex(8)}
-    first = api.record(member, "interaction", **item, occurredAt="2026-11-23T10:00:00+08:00")
+    first = api.record(member, "interaction", **item, occurredAt=moment)
 
     again = api.data(
         """mutation($in: RecordActivityInput!) { recordActivity(input: $in) {
@@ -73,7 +74,7 @@ def test_another_service_instance_replays_the_same_activity(api: Api) -> None:
             "in": {
                 "memberId": member.id,
                 "kind": "interaction",
-                "occurredAt": "2026-11-23T10:00:00+08:00",
+                "occurredAt": moment,
                 **item,
             }
         },

@@ -44,7 +44,9 @@ def test_history_lists_the_migrations(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["db", "history", "--database-url", f"sqlite:///{tmp_path / 'h.sqlite'}"]) == 0
 
     (head,) = head_revisions()
-    assert f"<base> -> {head} (head)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"-> {head} (head)" in out
+    assert "<base> -> 0001_initial" in out
 
 
 def test_an_unknown_revision_fails_with_a_message(

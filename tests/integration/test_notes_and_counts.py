@@ -273,6 +273,7 @@ def test_a_note_reported_lower_keeps_its_best_count_for_the_review(koc: Shop) ->
     measure(koc, alice, "viral", 5000, day(1))
     for n, note in enumerate(["a", "b"]):
         publish(koc, alice, note, day(10 + n))
+    for note in ("a", "b"):
         measure(koc, alice, note, 10, day(20))
 
     assert measure(koc, alice, "viral", 50, day(21)) == []
