@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 import orjson
 import redis.asyncio as aioredis
@@ -30,20 +30,7 @@ subscribers_per_member_max = 16
 redis_channel = "honorloop:member-events"
 reconnect_delay_s = 1.0
 
-EVENT_TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls
-    for cls in (
-        model.PointsAwarded,
-        model.PointsAdjusted,
-        model.LevelChanged,
-        model.LevelWarning,
-        model.KocTierChanged,
-        model.HonorGranted,
-        model.HonorRevoked,
-        model.RedemptionUpdated,
-        model.PointsExpired,
-    )
-}
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(model.Event)}
 
 
 class TooManySubscriptions(Exception):
@@ -129,6 +116,8 @@ def decode(data: bytes) -> Event:
             value = datetime.fromisoformat(value)
         elif f.type == "RedemptionStatus":
             value = model.RedemptionStatus(value)
+        elif isinstance(f.type, str) and f.type.startswith("tuple[") and value is not None:
+            value = tuple(value)  # JSON has lists only
         values[f.name] = value
     event: Event = cls(**values)
     return event

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import get_args
 
 import httpx
 import pytest
@@ -60,20 +61,29 @@ async def test_an_event_committed_on_one_server_reaches_a_subscriber_on_the_othe
     assert event["activityId"] in activities
 
 
+EVENTS: list[model.Event] = [
+    model.PointsAwarded("m1", "act_1", 5, AT),
+    model.PointsAdjusted("m1", -3, "fix", AT),
+    model.LevelChanged("m1", "newcomer", "regular", AT, "promoted"),
+    model.LevelWarning("m1", "regular", AT, AT),
+    model.KocTierChanged("m1", None, "junior", AT),
+    model.HonorGranted("m1", "mentor", None, AT),
+    model.HonorRevoked("m1", "mentor", AT),
+    model.RedemptionUpdated("m1", "red_1", RedemptionStatus.FULFILLED, AT),
+    model.PointsExpired("m1", 7, AT),
+    model.QuestProgressed("m1", "daily_warm_up", 739587, (1, 2), AT),
+    model.QuestCompleted("m1", "daily_warm_up", 739587, True, 5, AT),
+]
+
+
 @pytest.mark.parametrize(
     "event",
-    [
-        model.PointsAwarded("m1", "act_1", 5, AT),
-        model.PointsAdjusted("m1", -3, "fix", AT),
-        model.LevelChanged("m1", "newcomer", "regular", AT, "promoted"),
-        model.LevelWarning("m1", "regular", AT, AT),
-        model.KocTierChanged("m1", None, "junior", AT),
-        model.HonorGranted("m1", "mentor", None, AT),
-        model.HonorRevoked("m1", "mentor", AT),
-        model.RedemptionUpdated("m1", "red_1", RedemptionStatus.FULFILLED, AT),
-        model.PointsExpired("m1", 7, AT),
-    ],
+    EVENTS,
     ids=lambda e: type(e).__name__,
 )
 def test_every_event_survives_the_trip_through_redis_unchanged(event: model.Event) -> None:
     assert decode(encode(event)) == event
+
+
+def test_every_kind_of_event_has_a_trip_through_redis_spec() -> None:
+    assert {type(e) for e in EVENTS} == set(get_args(model.Event))
