@@ -398,6 +398,29 @@ class QuestCompleted:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TaskOffered:
+    member_id: str
+    assignment_id: str
+    task_id: str
+    due_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReviewed:
+    """A submission approved (paid `points`) or rejected (with `reason`)."""
+
+    member_id: str
+    assignment_id: str
+    task_id: str
+    approved: bool
+    quality_tier: str | None
+    points: int
+    reason: str | None
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -410,4 +433,6 @@ Event = (
     | PointsExpired
     | QuestProgressed
     | QuestCompleted
+    | TaskOffered
+    | TaskReviewed
 )

@@ -20,6 +20,7 @@ from domain.model import (
     Transfer,
 )
 from domain.quests import QuestProgress
+from domain.tasks import TaskAssignment, TaskState
 
 
 class MemberRepository(Protocol):
@@ -123,6 +124,26 @@ class QuestRepository(Protocol):
     def completions(self, quest_id: str, instance: int) -> int: ...
 
 
+class TaskRepository(Protocol):
+    def add(self, assignment: TaskAssignment) -> None: ...
+    def get(self, assignment_id: str) -> TaskAssignment | None: ...
+    def save(self, assignment: TaskAssignment) -> bool:
+        """Write the assignment with its version moved on by one, only if the stored
+        version is still the one it was read at (False, nothing written, otherwise): a
+        conditional update, so two reviews of one submission never both succeed."""
+        ...
+
+    def page(
+        self, state: TaskState | None, member_id: str | None, after_id: str | None, limit: int
+    ) -> list[TaskAssignment]:
+        """Assignments by id (keyset paging), optionally of one state or one member."""
+        ...
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[TaskAssignment]:
+        """Offered, accepted or rejected assignments due at or before `at`, by id."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -153,6 +174,8 @@ class UnitOfWork(Protocol):
     def honors(self) -> HonorRepository: ...
     @property
     def quests(self) -> QuestRepository: ...
+    @property
+    def tasks(self) -> TaskRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

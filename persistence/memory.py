@@ -35,6 +35,7 @@ from domain.model import (
     is_member_account,
 )
 from domain.quests import QuestProgress
+from domain.tasks import TaskAssignment, TaskState
 
 
 class LedgerEntries(Sequence[LedgerEntry]):
@@ -105,6 +106,7 @@ class MemoryState:
     honors: dict[str, HonorAward] = field(default_factory=dict)
     quests: dict[tuple[str, str, int], QuestProgress] = field(default_factory=dict)
     quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
+    tasks: dict[str, TaskAssignment] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -127,6 +129,7 @@ class _Staged:
         self.honors: dict[str, HonorAward] = {}
         self.quests: dict[tuple[str, str, int], QuestProgress] = {}
         self.quest_places: dict[tuple[str, int], int] = {}
+        self.tasks: dict[str, TaskAssignment] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
@@ -173,6 +176,7 @@ class _Staged:
         if self.quests:
             s.quests.update(self.quests)
             s.quest_places.update(self.quest_places)
+        s.tasks.update(self.tasks)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
 
@@ -210,6 +214,7 @@ class MemoryUnitOfWork:
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
         self.quests = _Quests(self)
+        self.tasks = _Tasks(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -560,6 +565,52 @@ class _Quests(_Repo):
         key = (quest_id, instance)
         staged = self.staged.quest_places.get(key)
         return staged if staged is not None else self.state.quest_places.get(key, 0)
+
+
+_DUE = (TaskState.OFFERED, TaskState.ACCEPTED, TaskState.REJECTED)
+
+
+class _Tasks(_Repo):
+    def _read(self, assignment_id: str) -> TaskAssignment | None:
+        return self.staged.tasks.get(assignment_id) or self.state.tasks.get(assignment_id)
+
+    def add(self, assignment: TaskAssignment) -> None:
+        assert self._read(assignment.id) is None, f"task assignment {assignment.id} exists"
+        self.staged.tasks[assignment.id] = replace(assignment)
+
+    def get(self, assignment_id: str) -> TaskAssignment | None:
+        found = self._read(assignment_id)
+        return replace(found) if found is not None else None  # a copy: rollback drops edits
+
+    def save(self, assignment: TaskAssignment) -> bool:
+        stored = self._read(assignment.id)
+        if stored is None or stored.version != assignment.version:
+            return False
+        self.staged.tasks[assignment.id] = replace(assignment, version=assignment.version + 1)
+        return True
+
+    def _all(self) -> dict[str, TaskAssignment]:
+        return {**self.state.tasks, **self.staged.tasks}
+
+    def page(
+        self, state: TaskState | None, member_id: str | None, after_id: str | None, limit: int
+    ) -> list[TaskAssignment]:
+        found = [
+            a
+            for a in self._all().values()
+            if (state is None or a.state is state)
+            and (member_id is None or a.member_id == member_id)
+            and (after_id is None or a.id > after_id)
+        ]
+        return [replace(a) for a in sorted(found, key=lambda a: a.id)[:limit]]
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[TaskAssignment]:
+        found = [
+            a
+            for a in self._all().values()
+            if a.state in _DUE and a.due_at <= at and (after_id is None or a.id > after_id)
+        ]
+        return [replace(a) for a in sorted(found, key=lambda a: a.id)[:limit]]
 
 
 class _Idempotency(_Repo):

@@ -270,6 +270,27 @@ class Quest:
         return frozenset(step.kind for step in self.steps)
 
 
+@dataclass(frozen=True, slots=True)
+class Task:
+    """Work an operator assigns to named members (seed 001's content tasks): paid
+    `points` when approved, plus the bonus of the quality tier the reviewer picks."""
+
+    id: str
+    title: str
+    guideline: str
+    points: int
+    bonus: tuple[tuple[str, int], ...] = ()  # (quality tier, extra points), in file order
+    review: bool = True  # False: approved (and paid) on submission
+    max_resubmissions: int = 0  # submissions after a rejection; then the rejection is final
+    due_days: int = 7  # the due date when the offer names none
+
+    def bonus_for(self, tier: str | None) -> int | None:
+        """The tier's extra points; None for a tier the task does not declare."""
+        if tier is None:
+            return 0
+        return next((points for name, points in self.bonus if name == tier), None)
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str
@@ -287,6 +308,7 @@ class Economy:
     rewards: tuple[Reward, ...]
     expiry: Expiry | None
     quests: tuple[Quest, ...] = ()
+    tasks: tuple[Task, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -361,6 +383,9 @@ class Economy:
 
     def quest(self, quest_id: str) -> Quest | None:
         return self._quests_by_id.get(quest_id)
+
+    def task(self, task_id: str) -> Task | None:
+        return next((task for task in self.tasks if task.id == task_id), None)
 
 
 class _Identified(Protocol):

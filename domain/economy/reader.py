@@ -40,6 +40,7 @@ from domain.economy.model import (
     points_max,
     rules_max,
 )
+from domain.economy.tasks_reader import read_tasks
 from domain.errors import EconomyInvalid, EconomyIssue
 
 _HEADER_RE = re.compile(r"^\s*\[\[?\s*[\w\"'. \-]+\s*\]\]?\s*(#.*)?$")
@@ -272,7 +273,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -317,6 +318,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     tiers = _reward_tiers(r, r.table(data, "", "reward_tiers"))
     rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
     quests = _quests(r, data.get("quests", []), rules, koc, honors, rewards, level_ids)
+    tasks = read_tasks(r, data.get("tasks", []))
     if r.issues:
         return None
     return Economy(
@@ -335,6 +337,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         rewards=rewards,
         expiry=expiry,
         quests=quests,
+        tasks=tasks,
     )
 
 

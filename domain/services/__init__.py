@@ -54,6 +54,15 @@ from domain.services.rewards import (
     restock,
     sync_rewards,
 )
+from domain.services.tasks import (
+    answer_task,
+    expire_tasks,
+    get_assignment,
+    offer_task,
+    review_task,
+    submit_task,
+    task_assignments,
+)
 from domain.services.upkeep import review_member
 
 __all__ = [
@@ -65,14 +74,17 @@ __all__ = [
     "RedemptionResult",
     "add_coupon_codes",
     "adjust_points",
+    "answer_task",
     "balances",
     "cancel_redemption",
     "check_eligible",
     "claim_quest_reward",
     "coupon_codes_max",
     "expirable_points",
+    "expire_tasks",
     "explain_activity",
     "fulfill_redemption",
+    "get_assignment",
     "get_member",
     "grant_honor",
     "hall_of_fame",
@@ -83,6 +95,7 @@ __all__ = [
     "lock_level",
     "member_ids",
     "member_level_changes",
+    "offer_task",
     "page_size_max",
     "quest_history",
     "quests_for",
@@ -93,7 +106,10 @@ __all__ = [
     "register_member",
     "restock",
     "review_member",
+    "review_task",
     "revoke_honor",
     "start_quest",
+    "submit_task",
     "sync_rewards",
+    "task_assignments",
 ]

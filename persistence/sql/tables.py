@@ -237,6 +237,38 @@ class QuestPlacesRow(SQLModel, table=True):
     completed: int = _int()
 
 
+class TaskAssignmentRow(SQLModel, table=True):
+    """One offer of a task to one member; `version` makes every transition a conditional
+    update (`... WHERE id = :id AND version = :read_version`)."""
+
+    __tablename__ = "task_assignments"
+    __table_args__ = (
+        sa.Index("ix_task_assignments_state", "state", "id"),
+        sa.Index("ix_task_assignments_member", "member_id", "id"),
+        sa.CheckConstraint("version >= 0", name="ck_task_assignments_version"),
+        sa.CheckConstraint("points >= 0", name="ck_task_assignments_points"),
+    )
+
+    id: str = _text(primary_key=True)
+    task_id: str = _text()
+    member_id: str = _member_ref()
+    state: str = _text()
+    offered_at: datetime = _instant()
+    offered_by: str = _text()
+    due_at: datetime = _instant()
+    version: int = _int()
+    submissions: int = _int(big=False)
+    submission_url: str | None = _text(nullable=True)
+    submission_note: str | None = _text(nullable=True)
+    activity_id: str | None = _text(nullable=True)
+    submitted_at: datetime | None = _instant(nullable=True)
+    reviewed_at: datetime | None = _instant(nullable=True)
+    reviewed_by: str | None = _text(nullable=True)
+    quality_tier: str | None = _text(nullable=True)
+    reason: str | None = _text(nullable=True)
+    points: int = _int()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -281,5 +313,6 @@ honor_awards = metadata.tables["honor_awards"]
 honor_seats = metadata.tables["honor_seats"]
 quest_progress = metadata.tables["quest_progress"]
 quest_places = metadata.tables["quest_places"]
+task_assignments = metadata.tables["task_assignments"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

@@ -60,6 +60,7 @@ from persistence.sql.raw import (
     select_list,
     update_sql,
 )
+from persistence.sql.tasks import SqlTasks
 
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
@@ -112,6 +113,7 @@ class SqlUnitOfWork:
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
         self.quests = _Quests(self)
+        self.tasks = SqlTasks(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
