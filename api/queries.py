@@ -19,6 +19,7 @@ from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
 from api.quests import Quest, QuestFilter, viewer_quests
 from api.settings import page_size_max
+from api.tasks import TaskQueries
 from api.types import HonorAward, Member, Reward
 from domain import services
 from domain.commands import RecordActivity
@@ -110,7 +111,7 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query:
+class Query(TaskQueries):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",

@@ -26,6 +26,7 @@ from domain.economy import (
     Reward,
     Rule,
     Streak,
+    Task,
 )
 
 PERIOD_WORDS = {"day": "a day", "week": "a week", "month": "a month", "lifetime": "in total"}
@@ -223,6 +224,19 @@ class GuideQuest:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideTask:
+    id: str
+    title: str
+    guideline: str
+    points: int
+    bonus: tuple[str, ...]  # each quality tier in words, e.g. "good: +20 points"
+    review: bool
+    max_resubmissions: int
+    due_days: int
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -239,6 +253,7 @@ class Guide:
     reward_tiers: tuple[GuideRewardTier, ...]
     expiry: GuideExpiry | None
     quests: tuple[GuideQuest, ...] = ()
+    tasks: tuple[GuideTask, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -279,6 +294,38 @@ def build_guide(economy: Economy) -> Guide:
         ),
         expiry=_expiry(economy.expiry.after_months) if economy.expiry else None,
         quests=tuple(_quest(economy, quest) for quest in economy.quests),
+        tasks=tuple(_task(economy, task) for task in economy.tasks),
+    )
+
+
+def _task(economy: Economy, task: Task) -> GuideTask:
+    currency = economy.currency
+    bonus = tuple(f"{tier}: +{points(extra, currency)}" for tier, extra in task.bonus)
+    summary = (
+        f"Offered by the team to named members, due {number(task.due_days)} days after the offer"
+    )
+    summary += f"; pays {points(task.points, currency)}" if task.points else ""
+    if task.review:
+        summary += " once a reviewer approves the work"
+        if bonus:
+            summary += f", plus a quality bonus ({join(list(bonus))})"
+        if task.max_resubmissions:
+            summary += (
+                f". A rejected submission may be handed in again "
+                f"{number(task.max_resubmissions)} time(s)"
+            )
+    else:
+        summary += " on submission (no review)"
+    return GuideTask(
+        id=task.id,
+        title=task.title,
+        guideline=task.guideline,
+        points=task.points,
+        bonus=bonus,
+        review=task.review,
+        max_resubmissions=task.max_resubmissions,
+        due_days=task.due_days,
+        summary=summary + ".",
     )
 
 

@@ -112,9 +112,19 @@ def review_command(args: argparse.Namespace) -> int:
             after = page[-1]
         print(f"reviewed {reviewed} members as of {as_of.isoformat()}: {warned} warned, "
               f"{changed} demoted, {expired} points expired")  # fmt: skip
+        print(f"expired {_expire_tasks(economy, store, as_of)} task assignments past due")
         return 0
 
     return _run(args, job)
+
+
+def _expire_tasks(economy: Economy, store: SqlStore, as_of: datetime) -> int:
+    expired, cursor = services.expire_tasks(store(), economy, as_of)
+    count = len(expired)
+    while cursor is not None:
+        expired, cursor = services.expire_tasks(store(), economy, as_of, cursor)
+        count += len(expired)
+    return count
 
 
 def stock_command(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ import pytest
 
 from domain.economy import Task, parse_economy
 from domain.errors import EconomyInvalid
+from domain.guide import build_guide
+from honorloop.guide_render import render_markdown, render_text
 
 BASE = """[economy]
 id = "t"
@@ -116,3 +118,19 @@ def test_tasks_must_be_an_array_of_tables() -> None:
         parse_economy('tasks = "none"\n' + BASE, "t.toml")
 
     assert [(i.table, i.field) for i in raised.value.issues] == [("tasks", "")]
+
+
+def test_the_guide_lists_each_task_with_what_it_pays_and_how_it_is_reviewed() -> None:
+    unreviewed = '\n[[tasks]]\nid = "share"\ntitle = "Share"\npoints = 10\nreview = false\n'
+    economy = parse_economy(BASE + GOOD + unreviewed, "t.toml")
+
+    guide = build_guide(economy)
+    text, markdown = render_text(guide), render_markdown(guide)
+
+    reviewed, shared = guide.tasks
+    assert reviewed.bonus == ("good: +20 points", "excellent: +50 points")
+    assert "pays 100 points once a reviewer approves the work" in reviewed.summary
+    assert "handed in again 2 time(s)" in reviewed.summary
+    assert "on submission (no review)" in shared.summary
+    assert "ASSIGNED TASKS" in text
+    assert "| **Review video** |" in markdown
