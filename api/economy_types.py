@@ -231,6 +231,19 @@ class GuideTask:
     summary: str
 
 
+@strawberry.type(description="A contest as the guide lists it (standings: `contest`).")
+class GuideContest:
+    id: strawberry.ID
+    title: str
+    guideline: str
+    period: str
+    metric: str
+    starts: datetime | None
+    ends: datetime | None
+    prizes: list[str]
+    summary: str
+
+
 @strawberry.type(description="The public guide: every rule, level, tier, honor and quest.")
 class EconomyGuide:
     id: strawberry.ID
@@ -249,6 +262,7 @@ class EconomyGuide:
     expiry: Expiry | None
     quests: list[GuideQuest]
     tasks: list[GuideTask]
+    contests: list[GuideContest]
 
 
 def level_type(level: g.GuideLevel) -> Level:
@@ -306,6 +320,7 @@ def guide_type(guide: g.Guide) -> EconomyGuide:
         expiry=_mirror(Expiry, guide.expiry) if guide.expiry else None,
         quests=[_mirror(GuideQuest, q) for q in guide.quests],
         tasks=[_mirror(GuideTask, t) for t in guide.tasks],
+        contests=[_mirror(GuideContest, c) for c in guide.contests],
     )
 
 

@@ -110,6 +110,15 @@ class TaskReviewed:
     at: datetime
 
 
+@strawberry.type(description="A contest period closed with the member among its prize ranks.")
+class ContestSettled:
+    contest_id: strawberry.ID
+    rank: int
+    value: int
+    points: int = strawberry.field(description="The prize points paid.")
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -123,7 +132,8 @@ MemberEvent = Annotated[
     | QuestProgressed
     | QuestCompleted
     | TaskOffered
-    | TaskReviewed,
+    | TaskReviewed
+    | ContestSettled,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -144,6 +154,7 @@ def event_type(
     | QuestCompleted
     | TaskOffered
     | TaskReviewed
+    | ContestSettled
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -200,6 +211,14 @@ def event_type(
                 quality_tier=event.quality_tier,
                 points=event.points,
                 reason=event.reason,
+                at=event.at,
+            )
+        case model.ContestSettled():
+            return ContestSettled(
+                contest_id=ID(event.contest_id),
+                rank=event.rank,
+                value=event.value,
+                points=event.points,
                 at=event.at,
             )
         case model.RedemptionUpdated():

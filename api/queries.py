@@ -11,6 +11,7 @@ from strawberry.relay.types import GlobalIDValueError
 from api import ids
 from api.auth import utc_now
 from api.connections import Connection, Edge, connection, page_size
+from api.contests import ContestQueries
 from api.context import Info
 from api.economy_types import EconomyGuide, Level
 from api.errors import InvalidInput, NotFound, bad_input, invalid_input, user_error
@@ -111,7 +112,7 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query(TaskQueries):
+class Query(TaskQueries, ContestQueries):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.economy import (
+    Contest,
     Economy,
     Honor,
     KocProgram,
@@ -237,6 +238,19 @@ class GuideTask:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideContest:
+    id: str
+    title: str
+    guideline: str
+    period: str  # once | weekly | monthly
+    metric: str  # points | interactions | count
+    starts: datetime | None
+    ends: datetime | None
+    prizes: tuple[str, ...]  # each rank range and what it wins, in words
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -254,6 +268,7 @@ class Guide:
     expiry: GuideExpiry | None
     quests: tuple[GuideQuest, ...] = ()
     tasks: tuple[GuideTask, ...] = ()
+    contests: tuple[GuideContest, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -295,6 +310,58 @@ def build_guide(economy: Economy) -> Guide:
         expiry=_expiry(economy.expiry.after_months) if economy.expiry else None,
         quests=tuple(_quest(economy, quest) for quest in economy.quests),
         tasks=tuple(_task(economy, task) for task in economy.tasks),
+        contests=tuple(_contest(economy, contest) for contest in economy.contests),
+    )
+
+
+CONTEST_PERIODS = {"once": "Once", "weekly": "Every week", "monthly": "Every month"}
+TIE_BREAK = "Equal scores go to whoever reached the score first (then by member id)."
+
+
+def _contest(economy: Economy, contest: Contest) -> GuideContest:
+    currency = economy.currency
+    prizes: list[str] = []
+    for prize in contest.prizes:
+        ranks = (
+            f"rank {prize.first_rank}"
+            if prize.first_rank == prize.last_rank
+            else f"ranks {prize.first_rank} to {prize.last_rank}"
+        )
+        wins: list[str] = [points(prize.points, currency)] if prize.points else []
+        honor = economy.honor(prize.honor) if prize.honor else None
+        if prize.honor:
+            wins.append(f"the {honor.title if honor else prize.honor} honor")
+        reward = economy.reward(prize.coupon) if prize.coupon else None
+        if prize.coupon:
+            wins.append(f"one {reward.title if reward else prize.coupon}")
+        prizes.append(f"{ranks}: {join(wins)}")
+    if contest.metric == "count":
+        measure = f"most {contest.kind} activities"
+    elif contest.metric == "points":
+        found = [(economy.rule(r), r) for r in contest.rules]
+        measure = f"most points from {join(rule.title if rule else r for rule, r in found)}"
+    else:
+        measure = "most interactions on notes published in the period"
+    summary = f"{CONTEST_PERIODS[contest.period]}: the {measure} win ({'; '.join(prizes)})."
+    who: list[str] = []
+    if contest.min_level:
+        level = economy.level(contest.min_level)
+        who.append(f"level {level.title if level else contest.min_level} or above")
+    if contest.koc_tier:
+        tier = economy.koc_tier(contest.koc_tier)
+        who.append(f"KOC tier {tier.title if tier else contest.koc_tier} or above")
+    if who:
+        summary += f" Open to {join(who)}."
+    return GuideContest(
+        id=contest.id,
+        title=contest.title,
+        guideline=contest.guideline,
+        period=contest.period,
+        metric=contest.metric,
+        starts=contest.starts,
+        ends=contest.ends,
+        prizes=tuple(prizes),
+        summary=f"{summary} {TIE_BREAK}",
     )
 
 

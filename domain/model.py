@@ -421,6 +421,19 @@ class TaskReviewed:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ContestSettled:
+    """A contest period closed with the member ranked `rank` (and paid `points`)."""
+
+    member_id: str
+    contest_id: str
+    instance: int
+    rank: int
+    value: int
+    points: int
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -435,4 +448,5 @@ Event = (
     | QuestCompleted
     | TaskOffered
     | TaskReviewed
+    | ContestSettled
 )

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.contests import ContestScore, Standing
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -144,6 +145,32 @@ class TaskRepository(Protocol):
         ...
 
 
+class ContestRepository(Protocol):
+    def score(self, contest_id: str, instance: int, member_id: str) -> ContestScore | None: ...
+    def save_score(self, score: ContestScore) -> None:
+        """Insert or replace the member's score (written under the member's lock)."""
+        ...
+
+    def top(self, contest_id: str, instance: int, limit: int) -> list[ContestScore]:
+        """Scores above zero in ranking order: value desc, reached_at, member id."""
+        ...
+
+    def pending(self, contest_id: str) -> list[int]:
+        """Periods with scores and no settlement yet, ascending."""
+        ...
+
+    def settle(self, contest_id: str, instance: int, at: datetime) -> bool:
+        """Record the period's settlement unless one is recorded (False, nothing written):
+        a conditional insert, so concurrent settlements pay once."""
+        ...
+
+    def settled_at(self, contest_id: str, instance: int) -> datetime | None: ...
+    def add_results(
+        self, contest_id: str, instance: int, standings: Sequence[Standing]
+    ) -> None: ...
+    def results(self, contest_id: str, instance: int, limit: int) -> list[Standing]: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -176,6 +203,8 @@ class UnitOfWork(Protocol):
     def quests(self) -> QuestRepository: ...
     @property
     def tasks(self) -> TaskRepository: ...
+    @property
+    def contests(self) -> ContestRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

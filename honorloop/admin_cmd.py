@@ -113,6 +113,10 @@ def review_command(args: argparse.Namespace) -> int:
         print(f"reviewed {reviewed} members as of {as_of.isoformat()}: {warned} warned, "
               f"{changed} demoted, {expired} points expired")  # fmt: skip
         print(f"expired {_expire_tasks(economy, store, as_of)} task assignments past due")
+        for settled in services.settle_contests(store, economy, as_of):
+            print(f"settled contest {settled.contest_id} (period {settled.instance}): "
+                  f"{settled.ranked} ranked, {settled.winners} prizes, "
+                  f"{settled.points} points paid")  # fmt: skip
         return 0
 
     return _run(args, job)

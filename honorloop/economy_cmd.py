@@ -144,6 +144,7 @@ def summary(economy: Economy) -> str:
         _count(len(economy.rewards), "reward"),
         _count(len(economy.quests), "quest"),
         _count(len(economy.tasks), "task"),
+        _count(len(economy.contests), "contest"),
     ]
     return ", ".join(parts)
 

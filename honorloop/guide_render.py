@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.guide import (
     Guide,
+    GuideContest,
     GuideKoc,
     GuideLevel,
     GuideReward,
@@ -38,6 +39,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Quests", _text_quests(guide, width)))
     if guide.tasks:
         sections.append(("Assigned tasks", _text_entries(guide.tasks, width)))
+    if guide.contests:
+        sections.append(("Contests", _text_entries(guide.contests, width)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -105,7 +108,7 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
     return out
 
 
-def _text_entries(entries: Sequence[GuideTask], width: int) -> list[str]:
+def _text_entries(entries: Sequence[GuideTask | GuideContest], width: int) -> list[str]:
     """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
     out: list[str] = []
     for entry in entries:
@@ -260,6 +263,12 @@ def render_markdown(guide: Guide) -> str:
         for task in guide.tasks:
             text = _md(task.guideline) + ("<br>" if task.guideline else "") + _md(task.summary)
             out.append(f"| **{_md(task.title)}** | {text} |")
+
+    if guide.contests:
+        out += ["", "## Contests", "", "| Contest | How to win and the prizes |", "|---|---|"]
+        for contest in guide.contests:
+            text = _md(contest.guideline) + ("<br>" if contest.guideline else "")
+            out.append(f"| **{_md(contest.title)}** | {text}{_md(contest.summary)} |")
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

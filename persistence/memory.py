@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, overload
 
+from domain.contests import ContestScore, Standing, rank_key
 from domain.handles import handle_key
 from domain.model import (
     ISSUANCE,
@@ -107,6 +108,9 @@ class MemoryState:
     quests: dict[tuple[str, str, int], QuestProgress] = field(default_factory=dict)
     quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
     tasks: dict[str, TaskAssignment] = field(default_factory=dict)
+    contest_scores: dict[tuple[str, int, str], ContestScore] = field(default_factory=dict)
+    contest_settled: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    contest_results: dict[tuple[str, int], list[Standing]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -130,6 +134,9 @@ class _Staged:
         self.quests: dict[tuple[str, str, int], QuestProgress] = {}
         self.quest_places: dict[tuple[str, int], int] = {}
         self.tasks: dict[str, TaskAssignment] = {}
+        self.contest_scores: dict[tuple[str, int, str], ContestScore] = {}
+        self.contest_settled: dict[tuple[str, int], datetime] = {}
+        self.contest_results: dict[tuple[str, int], list[Standing]] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
@@ -177,6 +184,10 @@ class _Staged:
             s.quests.update(self.quests)
             s.quest_places.update(self.quest_places)
         s.tasks.update(self.tasks)
+        if self.contest_scores or self.contest_settled:
+            s.contest_scores.update(self.contest_scores)
+            s.contest_settled.update(self.contest_settled)
+            s.contest_results.update(self.contest_results)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
 
@@ -215,6 +226,7 @@ class MemoryUnitOfWork:
         self.honors = _Honors(self)
         self.quests = _Quests(self)
         self.tasks = _Tasks(self)
+        self.contests = _Contests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -611,6 +623,49 @@ class _Tasks(_Repo):
             if a.state in _DUE and a.due_at <= at and (after_id is None or a.id > after_id)
         ]
         return [replace(a) for a in sorted(found, key=lambda a: a.id)[:limit]]
+
+
+class _Contests(_Repo):
+    def score(self, contest_id: str, instance: int, member_id: str) -> ContestScore | None:
+        key = (contest_id, instance, member_id)
+        found = self.staged.contest_scores.get(key) or self.state.contest_scores.get(key)
+        return replace(found, notes=dict(found.notes)) if found is not None else None
+
+    def save_score(self, score: ContestScore) -> None:
+        key = (score.contest_id, score.instance, score.member_id)
+        self.staged.contest_scores[key] = replace(score, notes=dict(score.notes))
+
+    def _scores(self, contest_id: str, instance: int) -> list[ContestScore]:
+        every = {**self.state.contest_scores, **self.staged.contest_scores}
+        return [v for k, v in every.items() if k[0] == contest_id and k[1] == instance]
+
+    def top(self, contest_id: str, instance: int, limit: int) -> list[ContestScore]:
+        ranked = sorted((s for s in self._scores(contest_id, instance) if s.value > 0),
+                        key=rank_key)  # fmt: skip
+        return [replace(s, notes=dict(s.notes)) for s in ranked[:limit]]
+
+    def pending(self, contest_id: str) -> list[int]:
+        every = {**self.state.contest_scores, **self.staged.contest_scores}
+        found = {k[1] for k in every if k[0] == contest_id}
+        return sorted(i for i in found if self.settled_at(contest_id, i) is None)
+
+    def settle(self, contest_id: str, instance: int, at: datetime) -> bool:
+        if self.settled_at(contest_id, instance) is not None:
+            return False
+        self.staged.contest_settled[(contest_id, instance)] = at
+        return True
+
+    def settled_at(self, contest_id: str, instance: int) -> datetime | None:
+        key = (contest_id, instance)
+        return self.staged.contest_settled.get(key) or self.state.contest_settled.get(key)
+
+    def add_results(self, contest_id: str, instance: int, standings: Sequence[Standing]) -> None:
+        self.staged.contest_results[(contest_id, instance)] = list(standings)
+
+    def results(self, contest_id: str, instance: int, limit: int) -> list[Standing]:
+        key = (contest_id, instance)
+        found = self.staged.contest_results.get(key) or self.state.contest_results.get(key, [])
+        return found[:limit]
 
 
 class _Idempotency(_Repo):

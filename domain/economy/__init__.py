@@ -2,12 +2,18 @@
 rewards. `model` holds the frozen objects, `reader` turns a file's text into them."""
 
 from domain.economy.model import (
+    CONTEST_METRICS,
+    CONTEST_PERIODS,
     FULFILMENTS,
     HONOR_TRIGGERS,
     OPERATORS,
     PERIODS,
     QUEST_KINDS,
     Condition,
+    Contest,
+    ContestMetric,
+    ContestPeriod,
+    ContestPrize,
     Economy,
     Expiry,
     Honor,
@@ -38,12 +44,18 @@ from domain.economy.model import (
 from domain.economy.reader import parse_economy
 
 __all__ = [
+    "CONTEST_METRICS",
+    "CONTEST_PERIODS",
     "FULFILMENTS",
     "HONOR_TRIGGERS",
     "OPERATORS",
     "PERIODS",
     "QUEST_KINDS",
     "Condition",
+    "Contest",
+    "ContestMetric",
+    "ContestPeriod",
+    "ContestPrize",
     "Economy",
     "Expiry",
     "Honor",

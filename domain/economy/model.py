@@ -291,6 +291,50 @@ class Task:
         return next((points for name, points in self.bonus if name == tier), None)
 
 
+ContestPeriod = Literal["once", "weekly", "monthly"]
+CONTEST_PERIODS: tuple[ContestPeriod, ...] = ("once", "weekly", "monthly")
+ContestMetric = Literal["points", "interactions", "count"]
+CONTEST_METRICS: tuple[ContestMetric, ...] = ("points", "interactions", "count")
+
+
+@dataclass(frozen=True, slots=True)
+class ContestPrize:
+    """What each rank from `first_rank` to `last_rank` (inclusive) wins."""
+
+    first_rank: int
+    last_rank: int
+    points: int = 0
+    honor: str | None = None  # a manual honor
+    coupon: str | None = None  # a coupon-code reward: one code from its pool
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    """A ranked competition over a window (once, or a fresh one each local week or
+    month inside it). The metric: points from `rules`, interactions on notes published
+    in the window, or the count of activities of `kind`."""
+
+    id: str
+    title: str
+    guideline: str
+    period: ContestPeriod
+    metric: ContestMetric
+    prizes: tuple[ContestPrize, ...]
+    rules: tuple[str, ...] = ()
+    kind: str | None = None
+    starts: datetime | None = None
+    ends: datetime | None = None
+    min_level: str | None = None
+    koc_tier: str | None = None
+
+    def prize_for(self, rank: int) -> ContestPrize | None:
+        return next((p for p in self.prizes if p.first_rank <= rank <= p.last_rank), None)
+
+    @property
+    def ranks_paid(self) -> int:
+        return max((p.last_rank for p in self.prizes), default=0)
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str
@@ -309,6 +353,7 @@ class Economy:
     expiry: Expiry | None
     quests: tuple[Quest, ...] = ()
     tasks: tuple[Task, ...] = ()
+    contests: tuple[Contest, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -386,6 +431,9 @@ class Economy:
 
     def task(self, task_id: str) -> Task | None:
         return next((task for task in self.tasks if task.id == task_id), None)
+
+    def contest(self, contest_id: str) -> Contest | None:
+        return next((contest for contest in self.contests if contest.id == contest_id), None)
 
 
 class _Identified(Protocol):

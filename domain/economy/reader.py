@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.economy.contests_reader import read_contests
 from domain.economy.model import (
     FULFILMENTS,
     HONOR_TRIGGERS,
@@ -273,7 +274,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests", "tasks"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks", "contests"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -319,6 +320,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
     quests = _quests(r, data.get("quests", []), rules, koc, honors, rewards, level_ids)
     tasks = read_tasks(r, data.get("tasks", []))
+    contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
     if r.issues:
         return None
     return Economy(
@@ -338,6 +340,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         expiry=expiry,
         quests=quests,
         tasks=tasks,
+        contests=contests,
     )
 
 

@@ -13,6 +13,13 @@ from domain.services.activities import (
     record_activities,
     record_activity,
 )
+from domain.services.contests import (
+    ContestView,
+    Settlement,
+    contest_view,
+    settle_contests,
+    settle_period,
+)
 from domain.services.members import (
     balances,
     get_member,
@@ -70,9 +77,11 @@ __all__ = [
     "LEADERBOARD_PERIODS",
     "ActivityResult",
     "AdjustmentResult",
+    "ContestView",
     "HallOfFameEntry",
     "QuestView",
     "RedemptionResult",
+    "Settlement",
     "add_coupon_codes",
     "adjust_points",
     "answer_task",
@@ -80,6 +89,7 @@ __all__ = [
     "cancel_redemption",
     "check_eligible",
     "claim_quest_reward",
+    "contest_view",
     "coupon_codes_max",
     "expirable_points",
     "expire_tasks",
@@ -110,6 +120,8 @@ __all__ = [
     "review_member",
     "review_task",
     "revoke_honor",
+    "settle_contests",
+    "settle_period",
     "start_quest",
     "submit_task",
     "sync_rewards",

@@ -19,7 +19,7 @@ from domain.earning import Plan
 from domain.economy import Economy, viral_counter
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
-from domain.services import quests
+from domain.services import contests, quests
 from domain.services._support import grant_automatic
 
 
@@ -98,6 +98,29 @@ def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
     return grant_automatic(uow, economy, recorded.member, recorded.at)
 
 
-REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, quests_reactor, honors_reactor)
+def contests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """Open contests this activity concerns move the member's score row."""
+    if not economy.contests:
+        return []
+    cmd = recorded.command
+    return contests.on_activity(
+        uow,
+        economy,
+        recorded.member,
+        cmd.kind,
+        cmd.subject_id,
+        cmd.attributes,
+        recorded.plan.fires,
+        recorded.at,
+    )
+
+
+REACTORS: tuple[Reactor, ...] = (
+    levels_reactor,
+    koc_reactor,
+    quests_reactor,
+    honors_reactor,
+    contests_reactor,
+)
 """In order: quests see the KOC tier the activity caused; honors come last, so they see
 the level reached through the activity's points and its quests' rewards."""

@@ -269,6 +269,47 @@ class TaskAssignmentRow(SQLModel, table=True):
     points: int = _int()
 
 
+class ContestScoreRow(SQLModel, table=True):
+    """One member's score in one contest period, written under the member's lock; the
+    index serves the live standings in ranking order."""
+
+    __tablename__ = "contest_scores"
+    __table_args__ = (
+        sa.Index("ix_contest_scores_rank", "contest_id", "instance", "value", "reached_at"),
+    )
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    member_id: str = _member_ref(primary_key=True)
+    value: int = _int()
+    reached_at: datetime = _instant()
+    notes: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class ContestSettlementRow(SQLModel, table=True):
+    """A settled contest period: the primary key makes settlement happen once."""
+
+    __tablename__ = "contest_settlements"
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    settled_at: datetime = _instant()
+
+
+class ContestResultRow(SQLModel, table=True):
+    """The frozen standings of a settled period, with the prize points paid."""
+
+    __tablename__ = "contest_results"
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    rank: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True))
+    member_id: str = _member_ref()
+    value: int = _int()
+    reached_at: datetime = _instant()
+    points: int = _int()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -314,5 +355,8 @@ honor_seats = metadata.tables["honor_seats"]
 quest_progress = metadata.tables["quest_progress"]
 quest_places = metadata.tables["quest_places"]
 task_assignments = metadata.tables["task_assignments"]
+contest_scores = metadata.tables["contest_scores"]
+contest_settlements = metadata.tables["contest_settlements"]
+contest_results = metadata.tables["contest_results"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

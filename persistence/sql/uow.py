@@ -49,6 +49,7 @@ from domain.model import (
 from domain.quests import QuestProgress
 from persistence.sql import mapping
 from persistence.sql import tables as t
+from persistence.sql.contests import SqlContests
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
 from persistence.sql.raw import (
@@ -114,6 +115,7 @@ class SqlUnitOfWork:
         self.honors = _Honors(self)
         self.quests = _Quests(self)
         self.tasks = SqlTasks(self)
+        self.contests = SqlContests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
