@@ -263,6 +263,7 @@ class EconomyGuide:
     quests: list[GuideQuest]
     tasks: list[GuideTask]
     contests: list[GuideContest]
+    seasons: str | None = strawberry.field(description="How seasons run, in words.")
 
 
 def level_type(level: g.GuideLevel) -> Level:
@@ -321,6 +322,7 @@ def guide_type(guide: g.Guide) -> EconomyGuide:
         quests=[_mirror(GuideQuest, q) for q in guide.quests],
         tasks=[_mirror(GuideTask, t) for t in guide.tasks],
         contests=[_mirror(GuideContest, c) for c in guide.contests],
+        seasons=guide.seasons,
     )
 
 

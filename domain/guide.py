@@ -269,6 +269,7 @@ class Guide:
     quests: tuple[GuideQuest, ...] = ()
     tasks: tuple[GuideTask, ...] = ()
     contests: tuple[GuideContest, ...] = ()
+    seasons: str | None = None  # how seasons run and what they keep, in words
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -311,6 +312,23 @@ def build_guide(economy: Economy) -> Guide:
         quests=tuple(_quest(economy, quest) for quest in economy.quests),
         tasks=tuple(_task(economy, task) for task in economy.tasks),
         contests=tuple(_contest(economy, contest) for contest in economy.contests),
+        seasons=_seasons(economy),
+    )
+
+
+def _seasons(economy: Economy) -> str | None:
+    plan = economy.seasons
+    if plan is None:
+        return None
+    if plan.every is not None:
+        first = plan.starts.date().isoformat() if plan.starts else ""
+        when = f"Seasons run every {plan.every} from {first}"
+    else:
+        when = "Seasons: " + join(f"{s.title} ({s.starts.date()} to {s.ends.date()})"
+                                  for s in plan.periods)  # fmt: skip
+    return (
+        f"{when}. When a season ends, its leaderboard (points earned from the rules in the "
+        "season) and the hall of fame are kept, so its winners stay visible."
     )
 
 

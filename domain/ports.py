@@ -21,6 +21,7 @@ from domain.model import (
     Transfer,
 )
 from domain.quests import QuestProgress
+from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
 
@@ -171,6 +172,22 @@ class ContestRepository(Protocol):
     def results(self, contest_id: str, instance: int, limit: int) -> list[Standing]: ...
 
 
+class SeasonRepository(Protocol):
+    def add_points(self, season_id: str, member_id: str, points: int) -> None:
+        """Count points earned in the season (an increment: no read on the hot path)."""
+        ...
+
+    def top(self, season_id: str, limit: int) -> list[tuple[str, int]]:
+        """Members by points earned in the season, then member id."""
+        ...
+
+    def add_snapshot(self, snapshot: SeasonSnapshot) -> bool:
+        """Keep the season's snapshot unless one is kept (False, nothing written)."""
+        ...
+
+    def snapshot(self, season_id: str) -> SeasonSnapshot | None: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -205,6 +222,8 @@ class UnitOfWork(Protocol):
     def tasks(self) -> TaskRepository: ...
     @property
     def contests(self) -> ContestRepository: ...
+    @property
+    def seasons(self) -> SeasonRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -117,6 +117,9 @@ def review_command(args: argparse.Namespace) -> int:
             print(f"settled contest {settled.contest_id} (period {settled.instance}): "
                   f"{settled.ranked} ranked, {settled.winners} prizes, "
                   f"{settled.points} points paid")  # fmt: skip
+        for kept in services.snapshot_seasons(store, economy, as_of):
+            print(f"kept season {kept.season_id}: {len(kept.leaderboard)} on the leaderboard, "
+                  f"{len(kept.hall_of_fame)} in the hall of fame")  # fmt: skip
         return 0
 
     return _run(args, job)

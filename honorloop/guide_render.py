@@ -41,6 +41,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Assigned tasks", _text_entries(guide.tasks, width)))
     if guide.contests:
         sections.append(("Contests", _text_entries(guide.contests, width)))
+    if guide.seasons:
+        sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -269,6 +271,9 @@ def render_markdown(guide: Guide) -> str:
         for contest in guide.contests:
             text = _md(contest.guideline) + ("<br>" if contest.guideline else "")
             out.append(f"| **{_md(contest.title)}** | {text}{_md(contest.summary)} |")
+
+    if guide.seasons:
+        out += ["", "## Seasons", "", _md(guide.seasons)]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

@@ -36,6 +36,7 @@ from domain.model import (
     is_member_account,
 )
 from domain.quests import QuestProgress
+from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
 
@@ -111,6 +112,8 @@ class MemoryState:
     contest_scores: dict[tuple[str, int, str], ContestScore] = field(default_factory=dict)
     contest_settled: dict[tuple[str, int], datetime] = field(default_factory=dict)
     contest_results: dict[tuple[str, int], list[Standing]] = field(default_factory=dict)
+    season_points: dict[tuple[str, str], int] = field(default_factory=dict)
+    season_snapshots: dict[str, SeasonSnapshot] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -137,6 +140,8 @@ class _Staged:
         self.contest_scores: dict[tuple[str, int, str], ContestScore] = {}
         self.contest_settled: dict[tuple[str, int], datetime] = {}
         self.contest_results: dict[tuple[str, int], list[Standing]] = {}
+        self.season_points: dict[tuple[str, str], int] = {}
+        self.season_snapshots: dict[str, SeasonSnapshot] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
@@ -188,6 +193,9 @@ class _Staged:
             s.contest_scores.update(self.contest_scores)
             s.contest_settled.update(self.contest_settled)
             s.contest_results.update(self.contest_results)
+        if self.season_points or self.season_snapshots:
+            s.season_points.update(self.season_points)
+            s.season_snapshots.update(self.season_snapshots)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
 
@@ -227,6 +235,7 @@ class MemoryUnitOfWork:
         self.quests = _Quests(self)
         self.tasks = _Tasks(self)
         self.contests = _Contests(self)
+        self.seasons = _Seasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -666,6 +675,29 @@ class _Contests(_Repo):
         key = (contest_id, instance)
         found = self.staged.contest_results.get(key) or self.state.contest_results.get(key, [])
         return found[:limit]
+
+
+class _Seasons(_Repo):
+    def add_points(self, season_id: str, member_id: str, points: int) -> None:
+        key = (season_id, member_id)
+        staged = self.staged.season_points.get(key)
+        now = staged if staged is not None else self.state.season_points.get(key, 0)
+        self.staged.season_points[key] = now + points
+
+    def top(self, season_id: str, limit: int) -> list[tuple[str, int]]:
+        every = {**self.state.season_points, **self.staged.season_points}
+        found = [(k[1], v) for k, v in every.items() if k[0] == season_id and v > 0]
+        return sorted(found, key=lambda row: (-row[1], row[0]))[:limit]
+
+    def add_snapshot(self, snapshot: SeasonSnapshot) -> bool:
+        if self.snapshot(snapshot.season_id) is not None:
+            return False
+        self.staged.season_snapshots[snapshot.season_id] = snapshot
+        return True
+
+    def snapshot(self, season_id: str) -> SeasonSnapshot | None:
+        found = self.staged.season_snapshots.get(season_id)
+        return found if found is not None else self.state.season_snapshots.get(season_id)
 
 
 class _Idempotency(_Repo):

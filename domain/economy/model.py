@@ -335,6 +335,28 @@ class Contest:
         return max((p.last_rank for p in self.prizes), default=0)
 
 
+SeasonCadence = Literal["month", "quarter", "year"]
+SEASON_CADENCES: tuple[SeasonCadence, ...] = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    id: str
+    title: str
+    starts: datetime
+    ends: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Seasons:
+    """Named periods (`periods`), or a cadence of local months, quarters or years from
+    `starts` on (`every`); a season's leaderboard and hall of fame are kept at its end."""
+
+    every: SeasonCadence | None = None
+    starts: datetime | None = None
+    periods: tuple[Season, ...] = ()
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str
@@ -354,6 +376,7 @@ class Economy:
     quests: tuple[Quest, ...] = ()
     tasks: tuple[Task, ...] = ()
     contests: tuple[Contest, ...] = ()
+    seasons: Seasons | None = None
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)

@@ -41,6 +41,7 @@ from domain.economy.model import (
     points_max,
     rules_max,
 )
+from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
 from domain.errors import EconomyInvalid, EconomyIssue
 
@@ -274,7 +275,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests", "tasks", "contests"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -321,6 +322,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     quests = _quests(r, data.get("quests", []), rules, koc, honors, rewards, level_ids)
     tasks = read_tasks(r, data.get("tasks", []))
     contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
+    seasons = read_seasons(r, data["seasons"]) if "seasons" in data else None
     if r.issues:
         return None
     return Economy(
@@ -341,6 +343,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         quests=quests,
         tasks=tasks,
         contests=contests,
+        seasons=seasons,
     )
 
 

@@ -61,6 +61,12 @@ from domain.services.rewards import (
     restock,
     sync_rewards,
 )
+from domain.services.seasons import (
+    SeasonView,
+    season_snapshot,
+    seasons_of,
+    snapshot_seasons,
+)
 from domain.services.tasks import (
     answer_task,
     expire_tasks,
@@ -81,6 +87,7 @@ __all__ = [
     "HallOfFameEntry",
     "QuestView",
     "RedemptionResult",
+    "SeasonView",
     "Settlement",
     "add_coupon_codes",
     "adjust_points",
@@ -120,8 +127,11 @@ __all__ = [
     "review_member",
     "review_task",
     "revoke_honor",
+    "season_snapshot",
+    "seasons_of",
     "settle_contests",
     "settle_period",
+    "snapshot_seasons",
     "start_quest",
     "submit_task",
     "sync_rewards",

@@ -310,6 +310,30 @@ class ContestResultRow(SQLModel, table=True):
     points: int = _int()
 
 
+class SeasonPointsRow(SQLModel, table=True):
+    """Points a member earned from rules in a season, incremented by the seasons reactor."""
+
+    __tablename__ = "season_points"
+    __table_args__ = (sa.Index("ix_season_points_rank", "season_id", "points"),)
+
+    season_id: str = _text(primary_key=True)
+    member_id: str = _member_ref(primary_key=True)
+    points: int = _int()
+
+
+class SeasonSnapshotRow(SQLModel, table=True):
+    """An ended season's leaderboard and hall of fame, kept once (JSON documents:
+    `leaderboard` [{rank, member_id, points}], `hall_of_fame` [{member_id, level_id,
+    honors: [{id, honor_id, tier, granted_at, granted_by, reason}]}])."""
+
+    __tablename__ = "season_snapshots"
+
+    season_id: str = _text(primary_key=True)
+    taken_at: datetime = _instant()
+    leaderboard: list[Any] = _json()
+    hall_of_fame: list[Any] = _json()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -358,5 +382,7 @@ task_assignments = metadata.tables["task_assignments"]
 contest_scores = metadata.tables["contest_scores"]
 contest_settlements = metadata.tables["contest_settlements"]
 contest_results = metadata.tables["contest_results"]
+season_points = metadata.tables["season_points"]
+season_snapshots = metadata.tables["season_snapshots"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

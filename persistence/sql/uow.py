@@ -61,6 +61,7 @@ from persistence.sql.raw import (
     select_list,
     update_sql,
 )
+from persistence.sql.seasons import SqlSeasons
 from persistence.sql.tasks import SqlTasks
 
 Mode = Literal["idle", "read", "write"]
@@ -116,6 +117,7 @@ class SqlUnitOfWork:
         self.quests = _Quests(self)
         self.tasks = SqlTasks(self)
         self.contests = SqlContests(self)
+        self.seasons = SqlSeasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
