@@ -320,11 +320,43 @@ def render(
             for q, c in s["quests"].items()
         ]  # fmt: skip
         out.append(_table(["quest", "joined", "completed", "paid", "full", "points"], rows5))
+    if s.get("tasks"):
+        out.append("<h2>Assigned tasks</h2>")
+        out.append(
+            "<p>Per replication: assignments offered, accepted, declined, submitted, "
+            "approved and rejected, the approval rate of reviewed submissions, and the "
+            "points the task issued.</p>"
+        )
+        rows6 = [
+            (t, _ci(c["offered"]), _ci(c["accepted"]), _ci(c["declined"]), _ci(c["submitted"]),
+             _ci(c["approved"]), _ci(c["rejected"]), _rate(c), _ci(c["points"]))
+            for t, c in s["tasks"].items()
+        ]  # fmt: skip
+        out.append(_table(["task", "offered", "accepted", "declined", "submitted", "approved",
+                           "rejected", "approval rate", "points"], rows6))  # fmt: skip
+    if s.get("contests"):
+        out.append("<h2>Contests</h2>")
+        out.append(
+            "<p>Per replication: periods settled, members ranked, prize winners and the "
+            "prize points paid.</p>"
+        )
+        rows7 = [
+            (c, _ci(v["periods"]), _ci(v["ranked"]), _ci(v["winners"]), _ci(v["points"]))
+            for c, v in s["contests"].items()
+        ]
+        out.append(_table(["contest", "periods", "ranked", "winners", "points"], rows7))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(_table(["error code", "count"], list(s["rejected_commands"].items())))
     out.append("</body></html>\n")
     return "\n".join(out)
+
+
+def _rate(counts: Mapping[str, Any]) -> str:
+    """Approved over reviewed (approved and rejected), from the replications' means."""
+    approved, rejected = counts["approved"]["mean"], counts["rejected"]["mean"]
+    reviewed = approved + rejected
+    return f"{approved / reviewed:.0%}" if reviewed else "–"
 
 
 def render_sweep(title: str, rows: Sequence[Mapping[str, Any]]) -> str:
