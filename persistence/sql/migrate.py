@@ -53,7 +53,11 @@ def _migrate(url: str) -> None:
                 )
                 connection.commit()
             else:
+                # One transaction for the whole chain, begun before Alembic looks: SQLite
+                # DDL is not transactional to Alembic, which would otherwise commit after
+                # each revision and let another process read a half-migrated schema.
                 connection.info[BEGIN_KEY] = "BEGIN IMMEDIATE"
+                connection.begin()
             try:
                 config = alembic_config()
                 config.attributes["connection"] = connection
