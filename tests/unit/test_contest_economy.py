@@ -158,3 +158,42 @@ def test_the_guide_lists_each_contest_with_what_each_rank_wins() -> None:
     assert "most post activities" in contest.summary
     assert "CONTESTS" in render_text(guide)
     assert "| **Post sprint** |" in render_markdown(guide)
+
+
+@pytest.mark.parametrize(
+    ("body", "table", "field"),
+    [
+        ('\ncontests = "monthly"\n', "contests", ""),
+        ('\n[[contests]]\nid = "x"\nmetric = "count"\nkind = "post"\nperiod = "daily"\n'
+         'prizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0]", "period"),
+        ('\n[[contests]]\nid = "x"\nmetric = "count"\nperiod = "weekly"\n'
+         'prizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0]", "kind"),
+        ('\n[[contests]]\nid = "x"\nmetric = "interactions"\nkind = "post"\nperiod = "weekly"\n'
+         'prizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0]", "kind"),
+        ('\n[[contests]]\nid = "x"\nmetric = "count"\nkind = "post"\nrules = ["post"]\n'
+         'period = "weekly"\nprizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0]", "rules"),
+        ('\n[[contests]]\nid = "x"\nmetric = "points"\nrules = ["nope"]\nperiod = "weekly"\n'
+         'prizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0]", "rules"),
+        ('\n[[contests]]\nid = "x"\nmetric = "count"\nkind = "post"\nperiod = "weekly"\n'
+         'eligibility = { min_level = "gold", koc_tier = "star" }\n'
+         'prizes = [{ ranks = [1, 1], points = 5 }]\n', "contests[0].eligibility", "koc_tier"),
+        ('\n[[contests]]\nid = "x"\nmetric = "count"\nkind = "post"\nperiod = "weekly"\n'
+         'prizes = ["first"]\n', "contests[0].prizes[0]", ""),
+    ],
+)  # fmt: skip
+def test_a_contest_of_the_wrong_shape_is_refused(body: str, table: str, field: str) -> None:
+    if body.startswith("\ncontests ="):
+        with pytest.raises(EconomyInvalid) as raised:
+            parse_economy(body + BASE, "c.toml")
+        found = [(i.table, i.field) for i in raised.value.issues]
+    else:
+        found = [(t, f) for t, f, _ in issues(body)]
+
+    assert (table, field) in found
+
+
+def test_a_contest_id_taken_twice_is_refused() -> None:
+    one = '\n[[contests]]\nid = "x"\nmetric = "count"\nkind = "post"\nperiod = "weekly"\n'
+    body = one + prize("[1, 1]") + one + prize("[1, 1]")
+
+    assert [(t, f) for t, f, _ in issues(body)] == [("contests[1]", "id")]

@@ -123,3 +123,42 @@ def test_the_guide_lists_the_seasons() -> None:
     assert guide.seasons is not None
     assert "every quarter" in guide.seasons
     assert "SEASONS" in render_text(guide)
+
+
+@pytest.mark.parametrize(
+    ("body", "table", "field"),
+    [
+        ('seasons = "quarterly"\n', "", "seasons"),
+        ("\n[seasons]\n", "seasons", ""),
+        ('\n[seasons]\nperiods = "q1"\n', "seasons", "periods"),
+        ("\n[[seasons.periods]]\nid = \"a\"\nstarts = 2026-01-01T00:00:00+08:00\n",
+         "seasons.periods[0]", "ends"),
+    ],
+)  # fmt: skip
+def test_a_seasons_table_of_the_wrong_shape_is_refused(body: str, table: str, field: str) -> None:
+    text = body + BASE if body.startswith("seasons =") else BASE + body
+    with pytest.raises(EconomyInvalid) as raised:
+        parse_economy(text, "s.toml")
+
+    assert (table, field) in [(i.table, i.field) for i in raised.value.issues]
+
+
+def test_a_cadence_and_named_periods_together_are_refused() -> None:
+    body = """
+[seasons]
+every = "quarter"
+starts = 2026-01-01T00:00:00+08:00
+
+[[seasons.periods]]
+id = "launch"
+starts = 2026-01-01T00:00:00+08:00
+ends = 2026-03-01T00:00:00+08:00
+
+[[seasons.periods]]
+id = "launch"
+starts = 2026-04-01T00:00:00+08:00
+ends = 2026-05-01T00:00:00+08:00
+"""
+    found = {(t, f) for t, f, _ in issues(body)}
+
+    assert found == {("seasons", "periods"), ("seasons.periods[1]", "id")}
