@@ -218,6 +218,32 @@ class GuideQuest:
     summary: str
 
 
+@strawberry.type(description="A task as the guide lists it (offers: `taskAssignments`).")
+class GuideTask:
+    id: strawberry.ID
+    title: str
+    guideline: str
+    points: int
+    bonus: list[str]
+    review: bool
+    max_resubmissions: int
+    due_days: int
+    summary: str
+
+
+@strawberry.type(description="A contest as the guide lists it (standings: `contest`).")
+class GuideContest:
+    id: strawberry.ID
+    title: str
+    guideline: str
+    period: str
+    metric: str
+    starts: datetime | None
+    ends: datetime | None
+    prizes: list[str]
+    summary: str
+
+
 @strawberry.type(description="The public guide: every rule, level, tier, honor and quest.")
 class EconomyGuide:
     id: strawberry.ID
@@ -235,6 +261,9 @@ class EconomyGuide:
     reward_tiers: list[RewardTier]
     expiry: Expiry | None
     quests: list[GuideQuest]
+    tasks: list[GuideTask]
+    contests: list[GuideContest]
+    seasons: str | None = strawberry.field(description="How seasons run, in words.")
 
 
 def level_type(level: g.GuideLevel) -> Level:
@@ -291,6 +320,9 @@ def guide_type(guide: g.Guide) -> EconomyGuide:
         reward_tiers=[reward_tier_type(t) for t in guide.reward_tiers],
         expiry=_mirror(Expiry, guide.expiry) if guide.expiry else None,
         quests=[_mirror(GuideQuest, q) for q in guide.quests],
+        tasks=[_mirror(GuideTask, t) for t in guide.tasks],
+        contests=[_mirror(GuideContest, c) for c in guide.contests],
+        seasons=guide.seasons,
     )
 
 

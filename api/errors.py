@@ -11,7 +11,7 @@ and a mask over unexpected exceptions (`classify`, applied by the schema to ever
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -174,6 +174,12 @@ class UnknownNote(UserError):
     note_id: strawberry.ID
 
 
+@strawberry.type(description="The assignment's due date has passed.")
+class TaskOverdue(UserError):
+    assignment_id: strawberry.ID
+    due_at: datetime
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -191,6 +197,7 @@ AnyUserError = (
     | QuestClosed
     | QuestNotCompleted
     | UnknownNote
+    | TaskOverdue
 )
 
 
@@ -247,6 +254,15 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return QuestNotCompleted(message=message, quest_id=strawberry.ID(error.quest_id))
         case de.QuestFull():
             return LimitReached(message=message, limit=error.capacity, already=error.capacity)
+        case de.TaskOverdue():
+            return TaskOverdue(
+                message=message,
+                assignment_id=strawberry.ID(error.assignment_id),
+                due_at=error.due_at,
+            )
+        case de.ResubmissionLimitReached():
+            limit = error.max_resubmissions
+            return LimitReached(message=message, limit=limit, already=limit)
         case de.HonorNotManual():
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
         case de.UnknownNote():

@@ -91,6 +91,34 @@ class QuestCompleted:
     at: datetime
 
 
+@strawberry.type(description="An operator offered the member a task (see taskAssignments).")
+class TaskOffered:
+    assignment_id: strawberry.ID
+    task_id: strawberry.ID
+    due_at: datetime
+    at: datetime
+
+
+@strawberry.type(description="A task submission was reviewed: approved (and paid) or rejected.")
+class TaskReviewed:
+    assignment_id: strawberry.ID
+    task_id: strawberry.ID
+    approved: bool
+    quality_tier: str | None
+    points: int
+    reason: str | None
+    at: datetime
+
+
+@strawberry.type(description="A contest period closed with the member among its prize ranks.")
+class ContestSettled:
+    contest_id: strawberry.ID
+    rank: int
+    value: int
+    points: int = strawberry.field(description="The prize points paid.")
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -102,7 +130,10 @@ MemberEvent = Annotated[
     | HonorRevoked
     | RedemptionUpdated
     | QuestProgressed
-    | QuestCompleted,
+    | QuestCompleted
+    | TaskOffered
+    | TaskReviewed
+    | ContestSettled,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -121,6 +152,9 @@ def event_type(
     | RedemptionUpdated
     | QuestProgressed
     | QuestCompleted
+    | TaskOffered
+    | TaskReviewed
+    | ContestSettled
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -159,6 +193,31 @@ def event_type(
             return QuestCompleted(
                 quest_id=ID(event.quest_id),
                 rewarded=event.rewarded,
+                points=event.points,
+                at=event.at,
+            )
+        case model.TaskOffered():
+            return TaskOffered(
+                assignment_id=ID(event.assignment_id),
+                task_id=ID(event.task_id),
+                due_at=event.due_at,
+                at=event.at,
+            )
+        case model.TaskReviewed():
+            return TaskReviewed(
+                assignment_id=ID(event.assignment_id),
+                task_id=ID(event.task_id),
+                approved=event.approved,
+                quality_tier=event.quality_tier,
+                points=event.points,
+                reason=event.reason,
+                at=event.at,
+            )
+        case model.ContestSettled():
+            return ContestSettled(
+                contest_id=ID(event.contest_id),
+                rank=event.rank,
+                value=event.value,
                 points=event.points,
                 at=event.at,
             )

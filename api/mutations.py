@@ -45,6 +45,7 @@ from api.permissions import (
 )
 from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
+from api.tasks import TaskMutations
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
 from domain import services
@@ -308,7 +309,7 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(TaskMutations):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

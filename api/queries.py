@@ -11,6 +11,7 @@ from strawberry.relay.types import GlobalIDValueError
 from api import ids
 from api.auth import utc_now
 from api.connections import Connection, Edge
+from api.contests import ContestQueries
 from api.context import Info
 from api.economy_types import EconomyGuide, Level
 from api.errors import (
@@ -27,7 +28,9 @@ from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
 from api.quests import Quest, QuestFilter, viewer_quests
 from api.reward_pages import RewardConnection, page_info, relay_slice
+from api.seasons import SeasonQueries, honors_of, members_of, season_view
 from api.settings import page_size_max
+from api.tasks import TaskQueries
 from api.types import HonorAward, Member, Reward
 from domain import services
 from domain.commands import RecordActivity
@@ -119,7 +122,7 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query:
+class Query(TaskQueries, ContestQueries, SeasonQueries):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",
@@ -202,12 +205,21 @@ class Query:
             total_count=len(listed),
         )
 
-    @field(description="Top earners from rules in the current local period.")
+    @field(
+        description="Top earners from rules in the current local period, or as kept at the "
+        "end of `season` (empty while the season runs)."
+    )
     async def leaderboard(
-        self, info: Info, period: LeaderboardPeriod = LeaderboardPeriod.WEEK, first: int = 10
+        self,
+        info: Info,
+        period: LeaderboardPeriod = LeaderboardPeriod.WEEK,
+        first: int = 10,
+        season: strawberry.ID | None = None,
     ) -> list[LeaderboardEntry]:
         if not 0 <= first <= page_size_max:
             raise bad_input("first", f"must be between 0 and {page_size_max}")
+        if season is not None:
+            return await season_leaderboard(info, str(season), first)
         runtime = info.context.runtime
         now = utc_now()
         rows = await runtime.read(
@@ -218,10 +230,17 @@ class Query:
             for rank, (member, points) in enumerate(rows, start=1)
         ]
 
-    @field(description="Members holding a hall-of-fame honor or level.")
-    async def hall_of_fame(self, info: Info, first: int = 100) -> list[HallOfFameEntry]:
+    @field(
+        description="Members holding a hall-of-fame honor or level, or as kept at the end "
+        "of `season` (empty while the season runs)."
+    )
+    async def hall_of_fame(
+        self, info: Info, first: int = 100, season: strawberry.ID | None = None
+    ) -> list[HallOfFameEntry]:
         if not 0 <= first <= hall_of_fame_size_max:
             raise bad_input("first", f"must be between 0 and {hall_of_fame_size_max}")
+        if season is not None:
+            return await season_hall_of_fame(info, str(season), first)
         runtime = info.context.runtime
         guide = runtime.guide
         rows = await runtime.read(lambda uow: services.hall_of_fame(uow, runtime.economy, first))
@@ -264,3 +283,36 @@ class Query:
         except DomainError as error:
             return user_error(error)  # type: ignore[return-value]
         return _explanation(evaluation)
+
+
+async def season_leaderboard(info: Info, season_id: str, first: int) -> list[LeaderboardEntry]:
+    try:
+        snapshot = await season_view(info, season_id)
+    except DomainError:
+        raise bad_input("season", "is not a season of this economy") from None
+    rows = snapshot.leaderboard[:first] if snapshot else ()
+    members = await members_of(info, [r.member_id for r in rows])
+    return [
+        LeaderboardEntry(rank=r.rank, points=r.points, member=members[r.member_id])
+        for r in rows
+        if r.member_id in members
+    ]
+
+
+async def season_hall_of_fame(info: Info, season_id: str, first: int) -> list[HallOfFameEntry]:
+    try:
+        snapshot = await season_view(info, season_id)
+    except DomainError:
+        raise bad_input("season", "is not a season of this economy") from None
+    rows = snapshot.hall_of_fame[:first] if snapshot else ()
+    members = await members_of(info, [r.member_id for r in rows])
+    guide = info.context.runtime.guide
+    return [
+        HallOfFameEntry(
+            member=members[r.member_id],
+            level=guide.level(r.level_id),
+            honors=honors_of(info, r.honors),
+        )
+        for r in rows
+        if r.member_id in members
+    ]

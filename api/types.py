@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -22,6 +22,9 @@ from domain import ledger, model
 from domain import levels as domain_levels
 from domain.economy import Reward as DomainReward
 from domain.ledger import Bucket
+
+if TYPE_CHECKING:
+    from api.tasks import TaskAssignment, TaskState
 
 
 @strawberry.enum
@@ -355,6 +358,18 @@ class Member(relay.Node):
         self, info: Info, first: int = page_size_default, after: str | None = None
     ) -> Connection[QuestProgress] | None:
         return await member_quest_history(info, self.owner_id, first, after)
+
+    @field(permissions=[IsSelfOrOperator], description="Tasks offered to the member, by id.")
+    async def task_assignments(
+        self,
+        info: Info,
+        state: Annotated[TaskState, strawberry.lazy("api.tasks")] | None = None,
+        first: int = page_size_default,
+        after: str | None = None,
+    ) -> Connection[Annotated[TaskAssignment, strawberry.lazy("api.tasks")]] | None:
+        from api.tasks import assignments_page  # api.tasks builds on this module
+
+        return await assignments_page(info, self.owner_id, state, first, after)
 
 
 BUCKET_BALANCE = {

@@ -148,6 +148,50 @@ class ClaimQuestReward:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OfferTask:
+    """An operator offers a task to named members (one assignment each)."""
+
+    task_id: str
+    member_ids: tuple[str, ...]
+    due_at: datetime | None  # None: the task's due_days after `at`
+    actor: str
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTask:
+    """A member accepts or declines an offered assignment."""
+
+    member_id: str
+    assignment_id: str
+    accept: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTask:
+    member_id: str
+    assignment_id: str
+    url: str
+    note: str
+    activity_id: str | None  # one of the member's own recorded activities
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewTask:
+    assignment_id: str
+    approve: bool
+    quality_tier: str | None
+    reason: str
+    actor: str
+    idempotency_key: str
+    at: datetime
+
+
 # Who sent it (caller, actor) is the key's scope or the audit's business, not the payload:
 # the same command retried by another operator replays.
 _NOT_PAYLOAD = ("idempotency_key", "at", "caller", "actor")

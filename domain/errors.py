@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 
 class DomainError(Exception):
@@ -191,6 +191,31 @@ class UnknownNote(DomainError):
     def __init__(self, note_id: str) -> None:
         super().__init__(f"note {note_id!r} is not one of your published notes")
         self.note_id = note_id
+
+
+class TaskOverdue(DomainError):
+    """The assignment's due date has passed: it can no longer be accepted or submitted."""
+
+    code = "TASK_OVERDUE"
+
+    def __init__(self, assignment_id: str, due_at: datetime) -> None:
+        super().__init__(f"task assignment {assignment_id!r} was due at {due_at.isoformat()}")
+        self.assignment_id = assignment_id
+        self.due_at = due_at
+
+
+class ResubmissionLimitReached(DomainError):
+    """The rejection was final: every resubmission the task allows was used."""
+
+    code = "LIMIT_REACHED"
+
+    def __init__(self, assignment_id: str, max_resubmissions: int) -> None:
+        super().__init__(
+            f"task assignment {assignment_id!r} was rejected after its "
+            f"{max_resubmissions} resubmission(s): the rejection is final"
+        )
+        self.assignment_id = assignment_id
+        self.max_resubmissions = max_resubmissions
 
 
 @dataclass(frozen=True, slots=True)

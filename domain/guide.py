@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.economy import (
+    Contest,
     Economy,
     Honor,
     KocProgram,
@@ -26,6 +27,7 @@ from domain.economy import (
     Reward,
     Rule,
     Streak,
+    Task,
 )
 
 PERIOD_WORDS = {"day": "a day", "week": "a week", "month": "a month", "lifetime": "in total"}
@@ -223,6 +225,32 @@ class GuideQuest:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideTask:
+    id: str
+    title: str
+    guideline: str
+    points: int
+    bonus: tuple[str, ...]  # each quality tier in words, e.g. "good: +20 points"
+    review: bool
+    max_resubmissions: int
+    due_days: int
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuideContest:
+    id: str
+    title: str
+    guideline: str
+    period: str  # once | weekly | monthly
+    metric: str  # points | interactions | count
+    starts: datetime | None
+    ends: datetime | None
+    prizes: tuple[str, ...]  # each rank range and what it wins, in words
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -239,6 +267,9 @@ class Guide:
     reward_tiers: tuple[GuideRewardTier, ...]
     expiry: GuideExpiry | None
     quests: tuple[GuideQuest, ...] = ()
+    tasks: tuple[GuideTask, ...] = ()
+    contests: tuple[GuideContest, ...] = ()
+    seasons: str | None = None  # how seasons run and what they keep, in words
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -279,6 +310,107 @@ def build_guide(economy: Economy) -> Guide:
         ),
         expiry=_expiry(economy.expiry.after_months) if economy.expiry else None,
         quests=tuple(_quest(economy, quest) for quest in economy.quests),
+        tasks=tuple(_task(economy, task) for task in economy.tasks),
+        contests=tuple(_contest(economy, contest) for contest in economy.contests),
+        seasons=_seasons(economy),
+    )
+
+
+def _seasons(economy: Economy) -> str | None:
+    plan = economy.seasons
+    if plan is None:
+        return None
+    if plan.every is not None:
+        first = plan.starts.date().isoformat() if plan.starts else ""
+        when = f"Seasons run every {plan.every} from {first}"
+    else:
+        when = "Seasons: " + join(f"{s.title} ({s.starts.date()} to {s.ends.date()})"
+                                  for s in plan.periods)  # fmt: skip
+    return (
+        f"{when}. When a season ends, its leaderboard (points earned from the rules in the "
+        "season) and the hall of fame are kept, so its winners stay visible."
+    )
+
+
+CONTEST_PERIODS = {"once": "Once", "weekly": "Every week", "monthly": "Every month"}
+TIE_BREAK = "Equal scores go to whoever reached the score first (then by member id)."
+
+
+def _contest(economy: Economy, contest: Contest) -> GuideContest:
+    currency = economy.currency
+    prizes: list[str] = []
+    for prize in contest.prizes:
+        ranks = (
+            f"rank {prize.first_rank}"
+            if prize.first_rank == prize.last_rank
+            else f"ranks {prize.first_rank} to {prize.last_rank}"
+        )
+        wins: list[str] = [points(prize.points, currency)] if prize.points else []
+        honor = economy.honor(prize.honor) if prize.honor else None
+        if prize.honor:
+            wins.append(f"the {honor.title if honor else prize.honor} honor")
+        reward = economy.reward(prize.coupon) if prize.coupon else None
+        if prize.coupon:
+            wins.append(f"one {reward.title if reward else prize.coupon}")
+        prizes.append(f"{ranks}: {join(wins)}")
+    if contest.metric == "count":
+        measure = f"most {contest.kind} activities"
+    elif contest.metric == "points":
+        found = [(economy.rule(r), r) for r in contest.rules]
+        measure = f"most points from {join(rule.title if rule else r for rule, r in found)}"
+    else:
+        measure = "most interactions on notes published in the period"
+    summary = f"{CONTEST_PERIODS[contest.period]}: the {measure} win ({'; '.join(prizes)})."
+    who: list[str] = []
+    if contest.min_level:
+        level = economy.level(contest.min_level)
+        who.append(f"level {level.title if level else contest.min_level} or above")
+    if contest.koc_tier:
+        tier = economy.koc_tier(contest.koc_tier)
+        who.append(f"KOC tier {tier.title if tier else contest.koc_tier} or above")
+    if who:
+        summary += f" Open to {join(who)}."
+    return GuideContest(
+        id=contest.id,
+        title=contest.title,
+        guideline=contest.guideline,
+        period=contest.period,
+        metric=contest.metric,
+        starts=contest.starts,
+        ends=contest.ends,
+        prizes=tuple(prizes),
+        summary=f"{summary} {TIE_BREAK}",
+    )
+
+
+def _task(economy: Economy, task: Task) -> GuideTask:
+    currency = economy.currency
+    bonus = tuple(f"{tier}: +{points(extra, currency)}" for tier, extra in task.bonus)
+    summary = (
+        f"Offered by the team to named members, due {number(task.due_days)} days after the offer"
+    )
+    summary += f"; pays {points(task.points, currency)}" if task.points else ""
+    if task.review:
+        summary += " once a reviewer approves the work"
+        if bonus:
+            summary += f", plus a quality bonus ({join(list(bonus))})"
+        if task.max_resubmissions:
+            summary += (
+                f". A rejected submission may be handed in again "
+                f"{number(task.max_resubmissions)} time(s)"
+            )
+    else:
+        summary += " on submission (no review)"
+    return GuideTask(
+        id=task.id,
+        title=task.title,
+        guideline=task.guideline,
+        points=task.points,
+        bonus=bonus,
+        review=task.review,
+        max_resubmissions=task.max_resubmissions,
+        due_days=task.due_days,
+        summary=summary + ".",
     )
 
 

@@ -21,6 +21,9 @@ REDEEM_REWARD = "redeem_reward"
 ADJUST_POINTS = "adjust_points"
 START_QUEST = "start_quest"
 CLAIM_QUEST_REWARD = "claim_quest_reward"
+OFFER_TASK = "offer_task"  # spans members: its scope names none
+SUBMIT_TASK = "submit_task"
+REVIEW_TASK = "review_task"
 
 
 def member_caller(member_id: str) -> str:

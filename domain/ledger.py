@@ -118,6 +118,8 @@ LINKING_KINDS = frozenset({TransferKind.SPEND, TransferKind.RELEASE})  # name a 
 class SourceKind(StrEnum):
     RULE = "rule"  # the earning rules, on one activity (source id: the activity)
     QUEST = "quest"
+    TASK = "task"  # an approved task assignment (source id: the assignment)
+    CONTEST = "contest"  # a contest prize (source id: contest@period)
     CAMPAIGN = "campaign"
     REFERRAL = "referral"
     OPERATOR = "operator"  # source id: the operator

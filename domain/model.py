@@ -342,6 +342,42 @@ class QuestCompleted:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TaskOffered:
+    member_id: str
+    assignment_id: str
+    task_id: str
+    due_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReviewed:
+    """A submission approved (paid `points`) or rejected (with `reason`)."""
+
+    member_id: str
+    assignment_id: str
+    task_id: str
+    approved: bool
+    quality_tier: str | None
+    points: int
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContestSettled:
+    """A contest period closed with the member ranked `rank` (and paid `points`)."""
+
+    member_id: str
+    contest_id: str
+    instance: int
+    rank: int
+    value: int
+    points: int
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -354,4 +390,7 @@ Event = (
     | PointsExpired
     | QuestProgressed
     | QuestCompleted
+    | TaskOffered
+    | TaskReviewed
+    | ContestSettled
 )

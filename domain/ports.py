@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.contests import ContestScore, Standing
 from domain.ledger import Account, LedgerEntry, Source, Transfer
 from domain.model import (
     ActivityRecord,
@@ -20,6 +21,8 @@ from domain.model import (
     Redemption,
 )
 from domain.quests import QuestProgress
+from domain.seasons import SeasonSnapshot
+from domain.tasks import TaskAssignment, TaskState
 
 
 class MemberRepository(Protocol):
@@ -152,6 +155,68 @@ class QuestRepository(Protocol):
     def completions(self, quest_id: str, instance: int) -> int: ...
 
 
+class TaskRepository(Protocol):
+    def add(self, assignment: TaskAssignment) -> None: ...
+    def get(self, assignment_id: str) -> TaskAssignment | None: ...
+    def save(self, assignment: TaskAssignment) -> bool:
+        """Write the assignment with its version moved on by one, only if the stored
+        version is still the one it was read at (False, nothing written, otherwise): a
+        conditional update, so two reviews of one submission never both succeed."""
+        ...
+
+    def page(
+        self, state: TaskState | None, member_id: str | None, after_id: str | None, limit: int
+    ) -> list[TaskAssignment]:
+        """Assignments by id (keyset paging), optionally of one state or one member."""
+        ...
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[TaskAssignment]:
+        """Offered, accepted or rejected assignments due at or before `at`, by id."""
+        ...
+
+
+class ContestRepository(Protocol):
+    def score(self, contest_id: str, instance: int, member_id: str) -> ContestScore | None: ...
+    def save_score(self, score: ContestScore) -> None:
+        """Insert or replace the member's score (written under the member's lock)."""
+        ...
+
+    def top(self, contest_id: str, instance: int, limit: int) -> list[ContestScore]:
+        """Scores above zero in ranking order: value desc, reached_at, member id."""
+        ...
+
+    def pending(self, contest_id: str) -> list[int]:
+        """Periods with scores and no settlement yet, ascending."""
+        ...
+
+    def settle(self, contest_id: str, instance: int, at: datetime) -> bool:
+        """Record the period's settlement unless one is recorded (False, nothing written):
+        a conditional insert, so concurrent settlements pay once."""
+        ...
+
+    def settled_at(self, contest_id: str, instance: int) -> datetime | None: ...
+    def add_results(
+        self, contest_id: str, instance: int, standings: Sequence[Standing]
+    ) -> None: ...
+    def results(self, contest_id: str, instance: int, limit: int) -> list[Standing]: ...
+
+
+class SeasonRepository(Protocol):
+    def add_points(self, season_id: str, member_id: str, points: int) -> None:
+        """Count points earned in the season (an increment: no read on the hot path)."""
+        ...
+
+    def top(self, season_id: str, limit: int) -> list[tuple[str, int]]:
+        """Members by points earned in the season, then member id."""
+        ...
+
+    def add_snapshot(self, snapshot: SeasonSnapshot) -> bool:
+        """Keep the season's snapshot unless one is kept (False, nothing written)."""
+        ...
+
+    def snapshot(self, season_id: str) -> SeasonSnapshot | None: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -184,6 +249,12 @@ class UnitOfWork(Protocol):
     def honors(self) -> HonorRepository: ...
     @property
     def quests(self) -> QuestRepository: ...
+    @property
+    def tasks(self) -> TaskRepository: ...
+    @property
+    def contests(self) -> ContestRepository: ...
+    @property
+    def seasons(self) -> SeasonRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

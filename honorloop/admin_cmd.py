@@ -118,9 +118,28 @@ def review_command(args: argparse.Namespace) -> int:
             after = page[-1]
         print(f"reviewed {reviewed} members as of {as_of.isoformat()}: {warned} warned, "
               f"{changed} demoted, {expired} points expired")  # fmt: skip
+        print(f"expired {_expire_tasks(economy, store, as_of)} task assignments past due")
+        for settled in services.settle_contests(store, economy, as_of):
+            print(f"settled contest {settled.contest_id} (period {settled.instance}): "
+                  f"{settled.ranked} ranked, {settled.winners} prizes, "
+                  f"{settled.points} points paid")  # fmt: skip
+        for kept in services.snapshot_seasons(store, economy, as_of):
+            print(f"kept season {kept.season_id}: {len(kept.leaderboard)} on the leaderboard, "
+                  f"{len(kept.hall_of_fame)} in the hall of fame")  # fmt: skip
         return 0
 
     return _run(args, job)
+
+
+def _expire_tasks(economy: Economy, store: SqlStore, as_of: datetime) -> int:
+    from domain import services
+
+    expired, cursor = services.expire_tasks(store(), economy, as_of)
+    count = len(expired)
+    while cursor is not None:
+        expired, cursor = services.expire_tasks(store(), economy, as_of, cursor)
+        count += len(expired)
+    return count
 
 
 def stock_command(args: argparse.Namespace) -> int:

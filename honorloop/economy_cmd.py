@@ -143,6 +143,8 @@ def summary(economy: Economy) -> str:
         _count(len(economy.reward_tiers), "reward tier"),
         _count(len(economy.rewards), "reward"),
         _count(len(economy.quests), "quest"),
+        _count(len(economy.tasks), "task"),
+        _count(len(economy.contests), "contest"),
     ]
     return ", ".join(parts)
 

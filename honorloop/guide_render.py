@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from domain.guide import (
     Guide,
+    GuideContest,
     GuideKoc,
     GuideLevel,
     GuideReward,
+    GuideTask,
     number,
     points,
     text_width,
@@ -35,6 +37,12 @@ def render_text(guide: Guide, width: int = text_width) -> str:
     sections.append(("Honors", _text_honors(guide, width)))
     if guide.quests:
         sections.append(("Quests", _text_quests(guide, width)))
+    if guide.tasks:
+        sections.append(("Assigned tasks", _text_entries(guide.tasks, width)))
+    if guide.contests:
+        sections.append(("Contests", _text_entries(guide.contests, width)))
+    if guide.seasons:
+        sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -98,6 +106,18 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
         if honor.description:
             out += _wrap(honor.description, width, indent=4)
         out += _wrap(honor.criteria, width, indent=4)
+        out.append("")
+    return out
+
+
+def _text_entries(entries: Sequence[GuideTask | GuideContest], width: int) -> list[str]:
+    """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
+    out: list[str] = []
+    for entry in entries:
+        out.append(f"  {entry.title}")
+        if entry.guideline:
+            out += _wrap(entry.guideline, width, indent=4)
+        out += _wrap(entry.summary, width, indent=4)
         out.append("")
     return out
 
@@ -239,6 +259,21 @@ def render_markdown(guide: Guide) -> str:
         for quest in guide.quests:
             text = _md(quest.guideline) + ("<br>" if quest.guideline else "") + _md(quest.summary)
             out.append(f"| **{_md(quest.title)}** | {text} |")
+
+    if guide.tasks:
+        out += ["", "## Assigned tasks", "", "| Task | What to do and what it pays |", "|---|---|"]
+        for task in guide.tasks:
+            text = _md(task.guideline) + ("<br>" if task.guideline else "") + _md(task.summary)
+            out.append(f"| **{_md(task.title)}** | {text} |")
+
+    if guide.contests:
+        out += ["", "## Contests", "", "| Contest | How to win and the prizes |", "|---|---|"]
+        for contest in guide.contests:
+            text = _md(contest.guideline) + ("<br>" if contest.guideline else "")
+            out.append(f"| **{_md(contest.title)}** | {text}{_md(contest.summary)} |")
+
+    if guide.seasons:
+        out += ["", "## Seasons", "", _md(guide.seasons)]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

@@ -16,6 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, overload
 
+from domain.contests import ContestScore, Standing, rank_key
 from domain.handles import handle_key
 from domain.ledger import (
     ISSUANCE,
@@ -42,6 +43,8 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.seasons import SeasonSnapshot
+from domain.tasks import TaskAssignment, TaskState
 
 MEMBER = OwnerKind.MEMBER
 
@@ -143,6 +146,12 @@ class MemoryState:
     honors: dict[str, HonorAward] = field(default_factory=dict)
     quests: dict[tuple[str, str, int], QuestProgress] = field(default_factory=dict)
     quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
+    tasks: dict[str, TaskAssignment] = field(default_factory=dict)
+    contest_scores: dict[tuple[str, int, str], ContestScore] = field(default_factory=dict)
+    contest_settled: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    contest_results: dict[tuple[str, int], list[Standing]] = field(default_factory=dict)
+    season_points: dict[tuple[str, str], int] = field(default_factory=dict)
+    season_snapshots: dict[str, SeasonSnapshot] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -167,6 +176,12 @@ class _Staged:
         self.honors: dict[str, HonorAward] = {}
         self.quests: dict[tuple[str, str, int], QuestProgress] = {}
         self.quest_places: dict[tuple[str, int], int] = {}
+        self.tasks: dict[str, TaskAssignment] = {}
+        self.contest_scores: dict[tuple[str, int, str], ContestScore] = {}
+        self.contest_settled: dict[tuple[str, int], datetime] = {}
+        self.contest_results: dict[tuple[str, int], list[Standing]] = {}
+        self.season_points: dict[tuple[str, str], int] = {}
+        self.season_snapshots: dict[str, SeasonSnapshot] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
 
@@ -227,6 +242,14 @@ class _Staged:
         if self.quests:
             s.quests.update(self.quests)
             s.quest_places.update(self.quest_places)
+        s.tasks.update(self.tasks)
+        if self.contest_scores or self.contest_settled:
+            s.contest_scores.update(self.contest_scores)
+            s.contest_settled.update(self.contest_settled)
+            s.contest_results.update(self.contest_results)
+        if self.season_points or self.season_snapshots:
+            s.season_points.update(self.season_points)
+            s.season_snapshots.update(self.season_snapshots)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
 
@@ -265,6 +288,9 @@ class MemoryUnitOfWork:
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
         self.quests = _Quests(self)
+        self.tasks = _Tasks(self)
+        self.contests = _Contests(self)
+        self.seasons = _Seasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 
@@ -684,6 +710,118 @@ class _Quests(_Repo):
         key = (quest_id, instance)
         staged = self.staged.quest_places.get(key)
         return staged if staged is not None else self.state.quest_places.get(key, 0)
+
+
+_DUE = (TaskState.OFFERED, TaskState.ACCEPTED, TaskState.REJECTED)
+
+
+class _Tasks(_Repo):
+    def _read(self, assignment_id: str) -> TaskAssignment | None:
+        return self.staged.tasks.get(assignment_id) or self.state.tasks.get(assignment_id)
+
+    def add(self, assignment: TaskAssignment) -> None:
+        assert self._read(assignment.id) is None, f"task assignment {assignment.id} exists"
+        self.staged.tasks[assignment.id] = replace(assignment)
+
+    def get(self, assignment_id: str) -> TaskAssignment | None:
+        found = self._read(assignment_id)
+        return replace(found) if found is not None else None  # a copy: rollback drops edits
+
+    def save(self, assignment: TaskAssignment) -> bool:
+        stored = self._read(assignment.id)
+        if stored is None or stored.version != assignment.version:
+            return False
+        self.staged.tasks[assignment.id] = replace(assignment, version=assignment.version + 1)
+        return True
+
+    def _all(self) -> dict[str, TaskAssignment]:
+        return {**self.state.tasks, **self.staged.tasks}
+
+    def page(
+        self, state: TaskState | None, member_id: str | None, after_id: str | None, limit: int
+    ) -> list[TaskAssignment]:
+        found = [
+            a
+            for a in self._all().values()
+            if (state is None or a.state is state)
+            and (member_id is None or a.member_id == member_id)
+            and (after_id is None or a.id > after_id)
+        ]
+        return [replace(a) for a in sorted(found, key=lambda a: a.id)[:limit]]
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[TaskAssignment]:
+        found = [
+            a
+            for a in self._all().values()
+            if a.state in _DUE and a.due_at <= at and (after_id is None or a.id > after_id)
+        ]
+        return [replace(a) for a in sorted(found, key=lambda a: a.id)[:limit]]
+
+
+class _Contests(_Repo):
+    def score(self, contest_id: str, instance: int, member_id: str) -> ContestScore | None:
+        key = (contest_id, instance, member_id)
+        found = self.staged.contest_scores.get(key) or self.state.contest_scores.get(key)
+        return replace(found, notes=dict(found.notes)) if found is not None else None
+
+    def save_score(self, score: ContestScore) -> None:
+        key = (score.contest_id, score.instance, score.member_id)
+        self.staged.contest_scores[key] = replace(score, notes=dict(score.notes))
+
+    def _scores(self, contest_id: str, instance: int) -> list[ContestScore]:
+        every = {**self.state.contest_scores, **self.staged.contest_scores}
+        return [v for k, v in every.items() if k[0] == contest_id and k[1] == instance]
+
+    def top(self, contest_id: str, instance: int, limit: int) -> list[ContestScore]:
+        ranked = sorted((s for s in self._scores(contest_id, instance) if s.value > 0),
+                        key=rank_key)  # fmt: skip
+        return [replace(s, notes=dict(s.notes)) for s in ranked[:limit]]
+
+    def pending(self, contest_id: str) -> list[int]:
+        every = {**self.state.contest_scores, **self.staged.contest_scores}
+        found = {k[1] for k in every if k[0] == contest_id}
+        return sorted(i for i in found if self.settled_at(contest_id, i) is None)
+
+    def settle(self, contest_id: str, instance: int, at: datetime) -> bool:
+        if self.settled_at(contest_id, instance) is not None:
+            return False
+        self.staged.contest_settled[(contest_id, instance)] = at
+        return True
+
+    def settled_at(self, contest_id: str, instance: int) -> datetime | None:
+        key = (contest_id, instance)
+        return self.staged.contest_settled.get(key) or self.state.contest_settled.get(key)
+
+    def add_results(self, contest_id: str, instance: int, standings: Sequence[Standing]) -> None:
+        self.staged.contest_results[(contest_id, instance)] = list(standings)
+
+    def results(self, contest_id: str, instance: int, limit: int) -> list[Standing]:
+        key = (contest_id, instance)
+        found = self.staged.contest_results.get(key) or self.state.contest_results.get(key, [])
+        return found[:limit]
+
+
+class _Seasons(_Repo):
+    def add_points(self, season_id: str, member_id: str, points: int) -> None:
+        key = (season_id, member_id)
+        staged = self.staged.season_points.get(key)
+        now = staged if staged is not None else self.state.season_points.get(key, 0)
+        self.staged.season_points[key] = now + points
+
+    def top(self, season_id: str, limit: int) -> list[tuple[str, int]]:
+        every = {**self.state.season_points, **self.staged.season_points}
+        found = [(k[1], v) for k, v in every.items() if k[0] == season_id and v > 0]
+        return sorted(found, key=lambda row: (-row[1], row[0]))[:limit]
+
+    def add_snapshot(self, snapshot: SeasonSnapshot) -> bool:
+        if self.snapshot(snapshot.season_id) is not None:
+            return False
+        self.staged.season_snapshots[snapshot.season_id] = snapshot
+        return True
+
+    def snapshot(self, season_id: str) -> SeasonSnapshot | None:
+        found = self.staged.season_snapshots.get(season_id)
+        return found if found is not None else self.state.season_snapshots.get(season_id)
 
 
 class _Idempotency(_Repo):

@@ -38,7 +38,7 @@ from domain.commands import (
     StartQuest,
     batch_size_max,
 )
-from domain.economy import Economy, Reward
+from domain.economy import Economy, Reward, Task
 from domain.errors import DomainError
 from domain.ledger import EXPIRY, ISSUANCE, REDEMPTION, available_account, held_account
 from domain.model import (
@@ -48,6 +48,7 @@ from domain.model import (
     HonorGranted,
     KocTierChanged,
     LevelChanged,
+    PointsAwarded,
     PointsExpired,
     QuestCompleted,
 )
@@ -55,6 +56,7 @@ from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
 from simulation.invariants import ledger_problems
 from simulation.population import Archetype, Population
+from simulation.programs import Programs, choose
 from simulation.rng import Streams
 
 # Fractions of a simulated day at which each scheduled process runs (SimPy time unit: day).
@@ -65,6 +67,9 @@ AT_FULFIL = 0.96
 AT_REVIEW = 0.98
 AT_METRICS = 0.99
 AT_QUEST_JOIN = 60  # seconds after local midnight: before the day's first activity
+AT_OFFER_S = 36_000  # tasks: offered at 10:00, submitted at noon, reviewed at 16:00
+AT_SUBMIT_S = 43_200
+AT_REVIEW_S = 57_600
 AT_QUEST_CLAIM = 86_340  # after the day's last activity, before the period can close
 QUEST_COUNTS = ("started", "completed", "paid", "full", "points")
 ACTIVITY_FIRST_S = 3_600  # members act between 01:00 and 22:00 local time
@@ -98,6 +103,8 @@ class Run:
     # sources and sinks: (flow, rule or reward tier id, archetype id) -> points, where flow
     # is "issued" (by earning rule), "spent" (by reward tier), "expired" or "outstanding"
     flows: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # task id -> counts
+    contests: dict[str, dict[str, int]] = field(default_factory=dict)  # contest id -> counts
 
 
 class _Members:
@@ -258,6 +265,9 @@ class Simulation:
         self.quest_joined: set[tuple[int, str, int]] = set()  # (member, quest, instance)
         self.to_claim: dict[tuple[int, str], int] = {}  # (member, quest) -> instance
         self.redemptions_by_reward: dict[str, int] = {r.id: 0 for r in self.rewards}
+        self.programs = Programs(economy, self.store, self._log)
+        self.arch_task_accept = np.array([a.task_accept for a in self.archetypes])
+        self.arch_task_submit = np.array([a.task_submit for a in self.archetypes])
         self.errors: dict[str, int] = {}
         self.daily: dict[str, list[float]] = {}
         self.member_days = 0
@@ -296,6 +306,8 @@ class Simulation:
         for restock in self.pop.operations.restocks:
             env.process(self._restocks(env, restock.reward, restock.every_days, restock.quantity))
         env.process(self._reviews(env))
+        if self.economy.tasks and self.arch_task_accept.any():
+            env.process(self._task_offers(env))
         with _collector_for_a_growing_heap():
             env.run(until=self.days)
         if self.verify:
@@ -316,6 +328,8 @@ class Simulation:
             activities=self.activity_count,
             log=self.log,
             flows=self._final_flows(),
+            tasks=self.programs.tasks,
+            contests=self.programs.contests,
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -365,6 +379,66 @@ class Simulation:
             yield env.timeout(day + AT_REVIEW - env.now)
             self._review(day)
             day += every
+
+    def _task_offers(self, env: simpy.Environment) -> Any:
+        """An operator offers each assigned task to creators every few days."""
+        every = self.pop.operations.task_offer_every_days
+        day = every - 1
+        while day < self.days:
+            yield env.timeout(day + AT_FULFIL - env.now)
+            for task in self.economy.tasks:
+                env.process(self._task_round(env, task, day))
+            day += every
+
+    def _task_round(self, env: simpy.Environment, task: Task, day: int) -> Any:
+        """One offer: answers the same day, submissions the next, reviews the day after."""
+        m, rng = self.m, self.rng.tasks
+        takers = np.flatnonzero(m.alive[: m.n] & (self.arch_task_accept[m.arch[: m.n]] > 0))
+        chosen = choose(rng, takers.tolist(), self.pop.operations.task_offers_max)
+        offered = self.programs.offer(
+            task, [member_id(mi) for mi in chosen], self.at(day, AT_OFFER_S), self.next_key("t")
+        )
+        accepted: list[tuple[int, str]] = []
+        for mi, assignment in zip(chosen, offered, strict=True):
+            accept = bool(rng.random() < self.arch_task_accept[m.arch[mi]])
+            self.programs.answer(
+                task, member_id(mi), assignment, accept, self.at(day, AT_OFFER_S + 300)
+            )
+            if accept:
+                accepted.append((mi, assignment))
+        if day + 1 >= self.days:
+            return
+        yield env.timeout(day + 1 + AT_FULFIL - env.now)
+        submitted: list[tuple[int, str]] = []
+        for mi, assignment in accepted:
+            if not m.alive[mi] or rng.random() >= self.arch_task_submit[m.arch[mi]]:
+                continue
+            at = self.at(day + 1, AT_SUBMIT_S)
+            events = self.programs.submit(task, member_id(mi), assignment, at, self.next_key("s"))
+            self._paid(mi, events, day + 1)
+            if task.review:
+                submitted.append((mi, assignment))
+        if day + 2 >= self.days:
+            return
+        yield env.timeout(day + 2 + AT_FULFIL - env.now)
+        tiers = [None, *(name for name, _ in task.bonus)]
+        for mi, assignment in submitted:
+            approve = bool(rng.random() < self.pop.operations.task_approval)
+            tier = tiers[int(rng.integers(len(tiers)))]
+            at = self.at(day + 2, AT_REVIEW_S)
+            _, events = self.programs.review(
+                task, assignment, approve, tier, at, self.next_key("r")
+            )
+            self._paid(mi, events, day + 2)
+
+    def _paid(self, mi: int, events: list[Event], day: int) -> None:
+        """A payout outside the activity pipeline: the points it earned, then its events."""
+        m = self.m
+        for event in events:
+            if isinstance(event, PointsAwarded) and event.member_id == member_id(mi):
+                m.available[mi] += event.points
+                m.earned[mi] += event.points
+        self._events(mi, [e for e in events if e.member_id == member_id(mi)], day)
 
     # --- steps --------------------------------------------------------------------------
 
@@ -836,6 +910,10 @@ class Simulation:
             events = services.review_member(cmd, self.store(), self.economy)
             if events:
                 self._events(mi, events, day)
+        if self.economy.contests or self.economy.seasons is not None:
+            prizes = self.programs.settle(as_of)
+            for winner in sorted({e.member_id for e in prizes}):
+                self._paid(int(winner[1:]), prizes, day)
 
     def _churn(self, day: int, visitors: np.ndarray) -> None:
         """Members leave for good with a daily hazard: the archetype's base, shielded by

@@ -77,6 +77,8 @@ class Archetype:
     interactions_median: float  # content performance: lognormal interactions per note
     interactions_sigma: float
     quest_uptake_per_visit: float = 0.0  # chance a visitor joins an open opt-in quest
+    task_accept: float = 0.0  # chance an offered task is accepted (0: never offered one)
+    task_submit: float = 0.0  # chance an accepted task is submitted before it is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,9 @@ class Operations:
     fulfilment_failure: float
     review_every_days: int
     restocks: tuple[Restock, ...]
+    task_offer_every_days: int = 30  # an operator offers each task this often
+    task_offers_max: int = 20  # members offered each task per round
+    task_approval: float = 0.8  # chance a reviewer approves a submission
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +261,8 @@ ARCHETYPE_FIELDS = {
     "redeem_probability_per_visit",
     "interactions",
     "quest_uptake_per_visit",
+    "task_accept",
+    "task_submit",
 }
 
 
@@ -309,6 +316,8 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 quest_uptake_per_visit=r.number(
                     raw, where, "quest_uptake_per_visit", 0.0, 0.0, 1.0
                 ),
+                task_accept=r.number(raw, where, "task_accept", 0.0, 0.0, 1.0),
+                task_submit=r.number(raw, where, "task_submit", 0.0, 0.0, 1.0),
             )
         )
     total = sum(a.share for a in out)
@@ -361,7 +370,15 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
     r.known(
         ops,
         "operations",
-        {"fulfil_after_days", "fulfilment_failure", "review_every_days", "restocks"},
+        {
+            "fulfil_after_days",
+            "fulfilment_failure",
+            "review_every_days",
+            "restocks",
+            "task_offer_every_days",
+            "task_offers_max",
+            "task_approval",
+        },
     )
     restocks: list[Restock] = []
     raw_restocks = ops.get("restocks", [])
@@ -418,6 +435,9 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             fulfilment_failure=r.number(ops, "operations", "fulfilment_failure", 0.0, 0.0, 1.0),
             review_every_days=r.integer(ops, "operations", "review_every_days", 7, 1, 365),
             restocks=tuple(restocks),
+            task_offer_every_days=r.integer(ops, "operations", "task_offer_every_days", 30, 1, 365),
+            task_offers_max=r.integer(ops, "operations", "task_offers_max", 20, 1, 100),
+            task_approval=r.number(ops, "operations", "task_approval", 0.8, 0.0, 1.0),
         ),
         assertions=tuple(assertions),
     )

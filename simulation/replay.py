@@ -5,20 +5,26 @@ and stock. This is how we show that what a designer tunes is what ships."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from domain import services
 from domain.commands import (
     AddCouponCodes,
+    AnswerTask,
     CancelRedemption,
     ClaimQuestReward,
     FulfillRedemption,
+    OfferTask,
     RecordActivity,
     RedeemReward,
     RegisterMember,
     Restock,
     ReviewMember,
+    ReviewTask,
     StartQuest,
+    SubmitTask,
 )
 from domain.economy import Economy
 from domain.errors import DomainError
@@ -50,6 +56,7 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
     Redemption ids are the store's own, so later fulfilments and cancellations are
     mapped from the simulated run's ids to the replay's."""
     redemption_ids: dict[str, str] = {}
+    assignment_ids: dict[str, str] = {}
     for kind, payload in log:
         if kind == "sync_rewards":
             services.sync_rewards(uow(), economy)
@@ -94,6 +101,8 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
                     services.claim_quest_reward(payload, uow(), economy)
             except DomainError:
                 continue
+        elif replay_program(kind, payload, uow, economy, assignment_ids):
+            continue
         elif kind == "review":
             assert isinstance(payload, ReviewMember)
             services.review_member(payload, uow(), economy)
@@ -102,6 +111,37 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
             services.restock(payload, uow(), economy)
         else:
             raise AssertionError(f"unknown log entry {kind!r}")
+
+
+def replay_program(
+    kind: str, payload: Any, uow: UowFactory, economy: Economy, assignment_ids: dict[str, str]
+) -> bool:
+    """Replay one task, contest or season entry (True if `kind` is one). Assignment ids
+    are the store's own: later steps are mapped from the simulated run's ids."""
+    if kind == "offer_task":
+        cmd, simulated = payload
+        assert isinstance(cmd, OfferTask)
+        offered = services.offer_task(cmd, uow(), economy)
+        assignment_ids.update(zip(simulated, (a.id for a in offered), strict=True))
+    elif kind == "answer_task":
+        assert isinstance(payload, AnswerTask)
+        mapped = replace(payload, assignment_id=assignment_ids[payload.assignment_id])
+        services.answer_task(mapped, uow(), economy)
+    elif kind == "submit_task":
+        assert isinstance(payload, SubmitTask)
+        submitted = replace(payload, assignment_id=assignment_ids[payload.assignment_id])
+        services.submit_task(submitted, uow(), economy)
+    elif kind == "review_task":
+        assert isinstance(payload, ReviewTask)
+        reviewed = replace(payload, assignment_id=assignment_ids[payload.assignment_id])
+        services.review_task(reviewed, uow(), economy)
+    elif kind == "settle":
+        assert isinstance(payload, datetime)
+        services.settle_contests(uow, economy, payload)
+        services.snapshot_seasons(uow, economy, payload)
+    else:
+        return False
+    return True
 
 
 def final_state(member_ids: Sequence[str], uow: UowFactory, economy: Economy) -> FinalState:

@@ -342,7 +342,45 @@ def render(
             for q, c in s["quests"].items()
         ]  # fmt: skip
         out.append(table(["quest", "joined", "completed", "paid", "full", "points"], rows7))
+    if s.get("tasks"):
+        task_title = {task.id: task.title for task in economy.tasks}
+        points_scale = scale_of("issued")
+        out.append("<h2>Assigned tasks</h2>")
+        out.append(
+            "<p>Per replication: assignments offered, accepted, declined, submitted, "
+            "approved and rejected, the approval rate of reviewed submissions, and the "
+            "points the task issued.</p>"
+        )
+        rows8 = [
+            (task_title.get(k, k), _ci(c["offered"], count), _ci(c["accepted"], count),
+             _ci(c["declined"], count), _ci(c["submitted"], count), _ci(c["approved"], count),
+             _ci(c["rejected"], count), _rate(c), _ci(c["points"], points_scale))
+            for k, c in s["tasks"].items()
+        ]  # fmt: skip
+        out.append(table(["task", "offered", "accepted", "declined", "submitted", "approved",
+                          "rejected", "approval rate", "points"], rows8))  # fmt: skip
+    if s.get("contests"):
+        contest_title = {contest.id: contest.title for contest in economy.contests}
+        points_scale = scale_of("issued")
+        out.append("<h2>Contests</h2>")
+        out.append(
+            "<p>Per replication: periods settled, members ranked, prize winners and the "
+            "prize points paid.</p>"
+        )
+        rows9 = [
+            (contest_title.get(k, k), _ci(v["periods"], count), _ci(v["ranked"], count),
+             _ci(v["winners"], count), _ci(v["points"], points_scale))
+            for k, v in s["contests"].items()
+        ]  # fmt: skip
+        out.append(table(["contest", "periods", "ranked", "winners", "points"], rows9))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))
     return page(title, [part for part in out if part])
+
+
+def _rate(counts: Mapping[str, Any]) -> str:
+    """Approved over reviewed (approved and rejected), from the replications' means."""
+    approved, rejected = counts["approved"]["mean"], counts["rejected"]["mean"]
+    reviewed = approved + rejected
+    return f"{approved / reviewed:.0%}" if reviewed else "–"

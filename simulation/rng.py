@@ -17,6 +17,7 @@ PURPOSES = (
     "fulfilment",
     "churn",
     "quests",  # appended: spawning one more child leaves the earlier streams unchanged
+    "tasks",
 )
 
 
@@ -31,6 +32,7 @@ class Streams:
     fulfilment: np.random.Generator
     churn: np.random.Generator
     quests: np.random.Generator
+    tasks: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -202,6 +202,14 @@ def summarize(
         q: {name: band([run.quests[q][name] for run in runs]) for name in counts}
         for q, counts in runs[0].quests.items()
     }
+    tasks = {
+        t: {name: band([run.tasks[t][name] for run in runs]) for name in counts}
+        for t, counts in runs[0].tasks.items()
+    }
+    contests = {
+        c: {name: band([run.contests[c][name] for run in runs]) for name in counts}
+        for c, counts in runs[0].contests.items()
+    }
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -225,6 +233,8 @@ def summarize(
         "stockouts": stockouts,
         "honors_awarded": honors,
         "quests": quests,
+        "tasks": tasks,
+        "contests": contests,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

@@ -323,6 +323,93 @@ class Quest:
         return frozenset(step.kind for step in self.steps)
 
 
+@dataclass(frozen=True, slots=True)
+class Task:
+    """Work an operator assigns to named members (seed 001's content tasks): paid
+    `points` when approved, plus the bonus of the quality tier the reviewer picks."""
+
+    id: str
+    title: str
+    guideline: str
+    points: int
+    bonus: tuple[tuple[str, int], ...] = ()  # (quality tier, extra points), in file order
+    review: bool = True  # False: approved (and paid) on submission
+    max_resubmissions: int = 0  # submissions after a rejection; then the rejection is final
+    due_days: int = 7  # the due date when the offer names none
+
+    def bonus_for(self, tier: str | None) -> int | None:
+        """The tier's extra points; None for a tier the task does not declare."""
+        if tier is None:
+            return 0
+        return next((points for name, points in self.bonus if name == tier), None)
+
+
+ContestPeriod = Literal["once", "weekly", "monthly"]
+CONTEST_PERIODS: tuple[ContestPeriod, ...] = ("once", "weekly", "monthly")
+ContestMetric = Literal["points", "interactions", "count"]
+CONTEST_METRICS: tuple[ContestMetric, ...] = ("points", "interactions", "count")
+
+
+@dataclass(frozen=True, slots=True)
+class ContestPrize:
+    """What each rank from `first_rank` to `last_rank` (inclusive) wins."""
+
+    first_rank: int
+    last_rank: int
+    points: int = 0
+    honor: str | None = None  # a manual honor
+    coupon: str | None = None  # a coupon-code reward: one code from its pool
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    """A ranked competition over a window (once, or a fresh one each local week or
+    month inside it). The metric: points from `rules`, interactions on notes published
+    in the window, or the count of activities of `kind`."""
+
+    id: str
+    title: str
+    guideline: str
+    period: ContestPeriod
+    metric: ContestMetric
+    prizes: tuple[ContestPrize, ...]
+    rules: tuple[str, ...] = ()
+    kind: str | None = None
+    starts: datetime | None = None
+    ends: datetime | None = None
+    min_level: str | None = None
+    koc_tier: str | None = None
+
+    def prize_for(self, rank: int) -> ContestPrize | None:
+        return next((p for p in self.prizes if p.first_rank <= rank <= p.last_rank), None)
+
+    @property
+    def ranks_paid(self) -> int:
+        return max((p.last_rank for p in self.prizes), default=0)
+
+
+SeasonCadence = Literal["month", "quarter", "year"]
+SEASON_CADENCES: tuple[SeasonCadence, ...] = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    id: str
+    title: str
+    starts: datetime
+    ends: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Seasons:
+    """Named periods (`periods`), or a cadence of local months, quarters or years from
+    `starts` on (`every`); a season's leaderboard and hall of fame are kept at its end."""
+
+    every: SeasonCadence | None = None
+    starts: datetime | None = None
+    periods: tuple[Season, ...] = ()
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str
@@ -343,6 +430,9 @@ class Economy:
     clock_skew_seconds: int = 300  # how far after the request's time an activity may be dated
     late_arrival_days: int = 3  # how many local days before the request's day it may be dated
     attribute_bounds: dict[str, int] = field(default_factory=dict)  # name -> lower maximum
+    tasks: tuple[Task, ...] = ()
+    contests: tuple[Contest, ...] = ()
+    seasons: Seasons | None = None
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -428,6 +518,12 @@ class Economy:
 
     def quest(self, quest_id: str) -> Quest | None:
         return self._quests_by_id.get(quest_id)
+
+    def task(self, task_id: str) -> Task | None:
+        return next((task for task in self.tasks if task.id == task_id), None)
+
+    def contest(self, contest_id: str) -> Contest | None:
+        return next((contest for contest in self.contests if contest.id == contest_id), None)
 
 
 def _trigger(honor: Honor, level_ranks: Mapping[str, int]) -> HonorTrigger:

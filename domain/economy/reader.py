@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.economy.contests_reader import read_contests
 from domain.economy.model import (
     FULFILMENTS,
     HONOR_TRIGGERS,
@@ -43,6 +44,8 @@ from domain.economy.model import (
     points_max,
     rules_max,
 )
+from domain.economy.seasons_reader import read_seasons
+from domain.economy.tasks_reader import read_tasks
 from domain.errors import EconomyInvalid, EconomyIssue
 
 _HEADER_RE = re.compile(r"^\s*\[\[?\s*[\w\"'. \-]+\s*\]\]?\s*(#.*)?$")
@@ -275,7 +278,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -324,6 +327,9 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     tiers = _reward_tiers(r, r.table(data, "", "reward_tiers"))
     rewards = _rewards(r, r.table(data, "", "rewards"), {t.id for t in tiers}, level_ids)
     quests = _quests(r, data.get("quests", []), rules, koc, honors, rewards, level_ids)
+    tasks = read_tasks(r, data.get("tasks", []))
+    contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
+    seasons = read_seasons(r, data["seasons"]) if "seasons" in data else None
     if r.issues:
         return None
     return Economy(
@@ -345,6 +351,9 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         clock_skew_seconds=skew,
         late_arrival_days=late_days,
         attribute_bounds=bounds,
+        tasks=tasks,
+        contests=contests,
+        seasons=seasons,
     )
 
 

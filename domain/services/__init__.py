@@ -13,6 +13,13 @@ from domain.services.activities import (
     record_activities,
     record_activity,
 )
+from domain.services.contests import (
+    ContestView,
+    Settlement,
+    contest_view,
+    settle_contests,
+    settle_period,
+)
 from domain.services.members import (
     balances,
     get_member,
@@ -54,25 +61,48 @@ from domain.services.rewards import (
     restock,
     sync_rewards,
 )
+from domain.services.seasons import (
+    SeasonView,
+    season_snapshot,
+    seasons_of,
+    snapshot_seasons,
+)
+from domain.services.tasks import (
+    answer_task,
+    expire_tasks,
+    get_assignment,
+    offer_members_max,
+    offer_task,
+    review_task,
+    submit_task,
+    task_assignments,
+)
 from domain.services.upkeep import review_member
 
 __all__ = [
     "LEADERBOARD_PERIODS",
     "ActivityResult",
     "AdjustmentResult",
+    "ContestView",
     "HallOfFameEntry",
     "QuestView",
     "RedemptionResult",
+    "SeasonView",
+    "Settlement",
     "add_coupon_codes",
     "adjust_points",
+    "answer_task",
     "balances",
     "cancel_redemption",
     "check_eligible",
     "claim_quest_reward",
+    "contest_view",
     "coupon_codes_max",
     "expirable_points",
+    "expire_tasks",
     "explain_activity",
     "fulfill_redemption",
+    "get_assignment",
     "get_member",
     "grant_honor",
     "hall_of_fame",
@@ -83,6 +113,8 @@ __all__ = [
     "lock_level",
     "member_ids",
     "member_level_changes",
+    "offer_members_max",
+    "offer_task",
     "page_size_max",
     "quest_history",
     "quests_for",
@@ -93,7 +125,15 @@ __all__ = [
     "register_member",
     "restock",
     "review_member",
+    "review_task",
     "revoke_honor",
+    "season_snapshot",
+    "seasons_of",
+    "settle_contests",
+    "settle_period",
+    "snapshot_seasons",
     "start_quest",
+    "submit_task",
     "sync_rewards",
+    "task_assignments",
 ]

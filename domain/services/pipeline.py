@@ -19,7 +19,7 @@ from domain.earning import Plan
 from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
-from domain.services import quests
+from domain.services import contests, quests, seasons
 from domain.services._support import grant_automatic
 
 
@@ -130,6 +130,37 @@ def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
     return grant_automatic(uow, economy, member, recorded.at)
 
 
-REACTORS: tuple[Reactor, ...] = (levels_reactor, koc_reactor, quests_reactor, honors_reactor)
+def contests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """Open contests this activity concerns move the member's score row."""
+    if not economy.contests:
+        return []
+    cmd = recorded.command
+    return contests.on_activity(
+        uow,
+        economy,
+        recorded.member,
+        cmd.kind,
+        cmd.subject_id,
+        cmd.attributes,
+        recorded.plan.fires,
+        recorded.at,
+    )
+
+
+def seasons_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """The activity's rule points count toward the season it falls in."""
+    if economy.seasons is not None:
+        seasons.on_activity(uow, economy, recorded.member.id, recorded.points, recorded.at)
+    return []
+
+
+REACTORS: tuple[Reactor, ...] = (
+    levels_reactor,
+    koc_reactor,
+    quests_reactor,
+    honors_reactor,
+    contests_reactor,
+    seasons_reactor,
+)
 """In order: quests see the KOC tier the activity caused; honors come last, so they see
 the level reached through the activity's points and its quests' rewards."""

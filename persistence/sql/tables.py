@@ -287,6 +287,103 @@ class QuestPlacesRow(SQLModel, table=True):
     completed: int = _int()
 
 
+class TaskAssignmentRow(SQLModel, table=True):
+    """One offer of a task to one member; `version` makes every transition a conditional
+    update (`... WHERE id = :id AND version = :read_version`)."""
+
+    __tablename__ = "task_assignments"
+    __table_args__ = (
+        sa.Index("ix_task_assignments_state", "state", "id"),
+        sa.Index("ix_task_assignments_member", "member_id", "id"),
+        sa.CheckConstraint("version >= 0", name="ck_task_assignments_version"),
+        sa.CheckConstraint("points >= 0", name="ck_task_assignments_points"),
+    )
+
+    id: str = _text(primary_key=True)
+    task_id: str = _text()
+    member_id: str = _member_ref()
+    state: str = _text()
+    offered_at: datetime = _instant()
+    offered_by: str = _text()
+    due_at: datetime = _instant()
+    version: int = _int()
+    submissions: int = _int(big=False)
+    submission_url: str | None = _text(nullable=True)
+    submission_note: str | None = _text(nullable=True)
+    activity_id: str | None = _text(nullable=True)
+    submitted_at: datetime | None = _instant(nullable=True)
+    reviewed_at: datetime | None = _instant(nullable=True)
+    reviewed_by: str | None = _text(nullable=True)
+    quality_tier: str | None = _text(nullable=True)
+    reason: str | None = _text(nullable=True)
+    points: int = _int()
+
+
+class ContestScoreRow(SQLModel, table=True):
+    """One member's score in one contest period, written under the member's lock; the
+    index serves the live standings in ranking order."""
+
+    __tablename__ = "contest_scores"
+    __table_args__ = (
+        sa.Index("ix_contest_scores_rank", "contest_id", "instance", "value", "reached_at"),
+    )
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    member_id: str = _member_ref(primary_key=True)
+    value: int = _int()
+    reached_at: datetime = _instant()
+    notes: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class ContestSettlementRow(SQLModel, table=True):
+    """A settled contest period: the primary key makes settlement happen once."""
+
+    __tablename__ = "contest_settlements"
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    settled_at: datetime = _instant()
+
+
+class ContestResultRow(SQLModel, table=True):
+    """The frozen standings of a settled period, with the prize points paid."""
+
+    __tablename__ = "contest_results"
+
+    contest_id: str = _text(primary_key=True)
+    instance: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    rank: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True))
+    member_id: str = _member_ref()
+    value: int = _int()
+    reached_at: datetime = _instant()
+    points: int = _int()
+
+
+class SeasonPointsRow(SQLModel, table=True):
+    """Points a member earned from rules in a season, incremented by the seasons reactor."""
+
+    __tablename__ = "season_points"
+    __table_args__ = (sa.Index("ix_season_points_rank", "season_id", "points"),)
+
+    season_id: str = _text(primary_key=True)
+    member_id: str = _member_ref(primary_key=True)
+    points: int = _int()
+
+
+class SeasonSnapshotRow(SQLModel, table=True):
+    """An ended season's leaderboard and hall of fame, kept once (JSON documents:
+    `leaderboard` [{rank, member_id, points}], `hall_of_fame` [{member_id, level_id,
+    honors: [{id, honor_id, tier, granted_at, granted_by, reason}]}])."""
+
+    __tablename__ = "season_snapshots"
+
+    season_id: str = _text(primary_key=True)
+    taken_at: datetime = _instant()
+    leaderboard: list[Any] = _json()
+    hall_of_fame: list[Any] = _json()
+
+
 class IdempotencyRow(SQLModel, table=True):
     """First result of an idempotency key; the primary key makes the key unique."""
 
@@ -333,5 +430,11 @@ honor_awards = metadata.tables["honor_awards"]
 honor_seats = metadata.tables["honor_seats"]
 quest_progress = metadata.tables["quest_progress"]
 quest_places = metadata.tables["quest_places"]
+task_assignments = metadata.tables["task_assignments"]
+contest_scores = metadata.tables["contest_scores"]
+contest_settlements = metadata.tables["contest_settlements"]
+contest_results = metadata.tables["contest_results"]
+season_points = metadata.tables["season_points"]
+season_snapshots = metadata.tables["season_snapshots"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]

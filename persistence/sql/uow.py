@@ -45,6 +45,7 @@ from domain.model import (
 from domain.quests import QuestProgress
 from persistence.sql import mapping
 from persistence.sql import tables as t
+from persistence.sql.contests import SqlContests
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
 from persistence.sql.raw import (
@@ -56,6 +57,8 @@ from persistence.sql.raw import (
     select_list,
     update_sql,
 )
+from persistence.sql.seasons import SqlSeasons
+from persistence.sql.tasks import SqlTasks
 
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
@@ -111,6 +114,9 @@ class SqlUnitOfWork:
         self.redemptions = _Redemptions(self)
         self.honors = _Honors(self)
         self.quests = _Quests(self)
+        self.tasks = SqlTasks(self)
+        self.contests = SqlContests(self)
+        self.seasons = SqlSeasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
 

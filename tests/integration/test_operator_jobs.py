@@ -3,14 +3,15 @@ expiry for every member) and `honorloop rewards stock|restock|add-codes`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from domain import services
-from domain.commands import RecordActivity, RegisterMember
+from domain.commands import OfferTask, RecordActivity, RegisterMember
 from domain.economy import Economy
+from domain.tasks import TaskState
 from honorloop.cli import main
 from persistence.sql import SqlStore
 
@@ -69,6 +70,33 @@ def test_the_review_expires_old_points_of_every_member_once(
     assert "150 points expired" in first_out
     assert "0 points expired" in second_out
     assert all(available(sql_url, m) == 0 for m in ids)
+
+
+def test_the_review_expires_task_assignments_past_due_once(
+    sql_url: str, koc_economy: Economy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a member offered the sample's review task, due long ago
+    ids = given_members_who_earned_long_ago(sql_url, koc_economy, 1)
+    store = SqlStore(sql_url)
+    try:
+        due = LONG_AGO + timedelta(days=3)
+        offer = OfferTask("product_review_note", (ids[0],), due, "op", "offer-1", LONG_AGO)
+        assignment = services.offer_task(offer, store(), koc_economy)[0]
+
+        # when the scheduled review runs twice
+        args = ["review", "--economy", ECONOMY, "--database-url", sql_url,
+                "--as-of", "2026-11-23T09:00:00+08:00"]  # fmt: skip
+        first, second = main(args), main(args)
+        out = capsys.readouterr().out
+
+        # then the assignment expired, once
+        assert (first, second) == (0, 0)
+        assert "expired 1 task assignments past due" in out
+        assert "expired 0 task assignments past due" in out
+        expired = services.get_assignment(assignment.id, store())
+        assert expired.state is TaskState.EXPIRED
+    finally:
+        store.dispose()
 
 
 def test_restock_and_coupon_codes_reach_the_shelf(

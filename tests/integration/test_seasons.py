@@ -1,0 +1,123 @@
+"""Seasons on every store: rule points count toward the season they fall in (local
+quarters), an ended season's leaderboard and hall of fame are snapshotted once and stay
+as they were when the live boards move on."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+
+from domain import services
+from domain.commands import GrantHonor, RecordActivity, RegisterMember
+from domain.economy import Economy
+from domain.errors import NotFound
+from domain.seasons import LeaderRow
+from tests.integration.conftest import StoreFactory
+from tests.unit.builders import economy_from, local
+
+ECONOMY = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 10
+
+[honors.star]
+title = "Star"
+manual = true
+hall_of_fame = true
+
+[seasons]
+every = "quarter"
+starts = 2026-01-01T00:00:00+08:00
+"""
+)
+Q1_END = local(2026, 4, 1, 0)
+
+
+class Seasons:
+    def __init__(self, store: StoreFactory, economy: Economy = ECONOMY) -> None:
+        self.store, self.economy = store, economy
+        self._keys = itertools.count(1)
+
+    def join(self, handle: str) -> str:
+        cmd = RegisterMember(handle, handle, local(2025, 12, 1, 8))
+        return services.register_member(cmd, self.store(), self.economy).id
+
+    def post(self, member: str, at: datetime, times: int = 1) -> None:
+        for n in range(times):
+            key = f"k{next(self._keys)}"
+            moment = at + timedelta(minutes=n)
+            cmd = RecordActivity(member, "post", moment, key, None, {}, at=moment)
+            services.record_activity(cmd, self.store(), self.economy)
+
+    def snapshot(self, as_of: datetime) -> list[str]:
+        return [s.season_id for s in services.snapshot_seasons(self.store, self.economy, as_of)]
+
+    def view(self, season: str, at: datetime) -> services.SeasonView:
+        return services.season_snapshot(season, self.store(), self.economy, at)
+
+
+@pytest.fixture
+def seasons(store: StoreFactory) -> Seasons:
+    return Seasons(store)
+
+
+def test_an_ended_quarter_keeps_its_leaderboard_once(seasons: Seasons) -> None:
+    ann, bob = seasons.join("ann"), seasons.join("bob")
+    seasons.post(ann, local(2026, 3, 31, 23, 50), times=1)
+    seasons.post(bob, local(2026, 2, 1, 9), times=3)
+    seasons.post(ann, Q1_END, times=5)  # the first minute of Q2: not Q1's
+
+    early = seasons.snapshot(Q1_END - timedelta(seconds=1))
+    taken = seasons.snapshot(Q1_END)
+    again = seasons.snapshot(Q1_END + timedelta(days=1))
+
+    assert (early, taken, again) == ([], ["2026-q1"], [])
+    view = seasons.view("2026-q1", Q1_END)
+    assert view.season.title == "Q1 2026"
+    assert view.snapshot is not None
+    assert view.snapshot.leaderboard == (LeaderRow(1, bob, 30), LeaderRow(2, ann, 10))
+
+
+def test_a_snapshot_stays_as_it_was_when_the_live_board_moves_on(seasons: Seasons) -> None:
+    ann, bob = seasons.join("ann"), seasons.join("bob")
+    seasons.post(ann, local(2026, 2, 1, 9), times=2)
+    services.grant_honor(
+        GrantHonor(ann, "star", "creator of the season", "op", local(2026, 3, 1, 9)),
+        seasons.store(),
+        ECONOMY,
+    )
+    seasons.snapshot(Q1_END)
+
+    seasons.post(bob, local(2026, 1, 15, 9), times=9)  # late: after the snapshot
+    services.grant_honor(
+        GrantHonor(bob, "star", "later star", "op", local(2026, 4, 2, 9)), seasons.store(), ECONOMY
+    )
+
+    kept = seasons.view("2026-q1", local(2026, 5, 1, 9)).snapshot
+    assert kept is not None
+    assert [(r.member_id, r.points) for r in kept.leaderboard] == [(ann, 20)]
+    assert [(f.member_id, [a.honor_id for a in f.honors]) for f in kept.hall_of_fame] == [
+        (ann, ["star"])
+    ]
+
+
+def test_seasons_are_listed_newest_first_with_their_snapshots(seasons: Seasons) -> None:
+    seasons.snapshot(local(2026, 7, 2, 9))
+
+    listed = services.seasons_of(seasons.store(), ECONOMY, local(2026, 7, 2, 9))
+
+    assert [(v.season.id, v.snapshot is not None) for v in listed] == [
+        ("2026-q3", False),
+        ("2026-q2", True),
+        ("2026-q1", True),
+    ]
+
+
+def test_a_season_not_started_or_unknown_is_not_found(seasons: Seasons) -> None:
+    with pytest.raises(NotFound):
+        seasons.view("2026-q3", local(2026, 5, 1, 9))
+    with pytest.raises(NotFound):
+        seasons.view("summer", local(2026, 5, 1, 9))
