@@ -192,7 +192,8 @@ def submit_task(cmd: SubmitTask, uow: UnitOfWork, economy: Economy) -> TaskAssig
 
 def review_task(cmd: ReviewTask, uow: UnitOfWork, economy: Economy) -> TaskAssignment:
     """Approve (pay the task's points and the quality tier's bonus, once) or reject a
-    submission. The reviewer's key lives in the operators' scope for that member (domain.idempotency)."""
+    submission. The reviewer's key lives in the operators' scope for that member
+    (domain.idempotency)."""
     require_aware(cmd.at, "at")
     check_key(cmd.idempotency_key)
     with uow:
