@@ -69,6 +69,10 @@ class Points:
     available: int
     reserved: int
     lifetime_earned: int
+    pending: int = strawberry.field(
+        description="Earned, waiting for confirmation (rules with pending_days); counts "
+        "toward levels and lifetime once confirmed."
+    )
 
 
 @strawberry.type(description="Consecutive local days on which a streak rule awarded.")
@@ -296,11 +300,12 @@ class Member(relay.Node):
 
     @field(permissions=[IsSelfOrOperator])
     async def points(self, info: Info) -> Points | None:
-        available, reserved = await info.context.loaders.balances.load(self.owner_id)
+        held = await info.context.loaders.balances.load(self.owner_id)
         return Points(
-            available=available,
-            reserved=reserved,
+            available=held.available,
+            reserved=held.reserved,
             lifetime_earned=self._member.progress.lifetime_earned,
+            pending=held.pending,
         )
 
     @field(permissions=[IsSelfOrOperator])

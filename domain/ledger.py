@@ -109,10 +109,13 @@ class TransferKind(StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     REVERSE = "reverse"  # the mirror of an earlier transfer
-    CONFIRM = "confirm"  # pending -> available
+    CONFIRM = "confirm"  # pending -> available: settles a pending earning
+    VOID = "void"  # pending -> issuance: voids a pending earning (its activity was reversed)
 
 
-LINKING_KINDS = frozenset({TransferKind.SPEND, TransferKind.RELEASE})  # name a hold
+LINKING_KINDS = frozenset(
+    {TransferKind.SPEND, TransferKind.RELEASE, TransferKind.CONFIRM, TransferKind.VOID}
+)  # name the hold or the pending earning they settle or void
 
 
 class SourceKind(StrEnum):
@@ -186,6 +189,7 @@ class Balances:
     available: int
     reserved: int
     lifetime_earned: int
+    pending: int = 0  # earned, waiting for confirmation
 
 
 # --- The movements ----------------------------------------------------------------------
@@ -220,15 +224,54 @@ def earn(
     return Transfer(transfer_id, TransferKind.EARN, postings, at, source, reference, memo)
 
 
-def confirm_pending(
-    transfer_id: str, member_id: str, points: int, at: datetime, source: Source, reference: str
-) -> Transfer:
-    """Pending points become available."""
-    postings = (
-        Posting(pending_account(member_id), -points),
-        Posting(available_account(member_id), points),
+def is_pending_earning(transfer: Transfer) -> bool:
+    """An earning into pending buckets: open until one confirm or void names it."""
+    return transfer.kind is TransferKind.EARN and any(
+        p.account.bucket is Bucket.PENDING for p in transfer.postings
     )
-    return Transfer(transfer_id, TransferKind.CONFIRM, postings, at, source, reference)
+
+
+def _pending_of(pending: Transfer) -> list[Posting]:
+    assert is_pending_earning(pending), f"only a pending earning is confirmed or voided: {pending}"
+    return [p for p in pending.postings if p.amount > 0]
+
+
+def confirm_pending(transfer_id: str, pending: Transfer, at: datetime, memo: str = "") -> Transfer:
+    """Settle a pending earning: its pending points become available."""
+    postings = tuple(
+        posting
+        for p in _pending_of(pending)
+        for posting in (
+            Posting(p.account, -p.amount),
+            Posting(available_account(p.account.owner_id), p.amount),
+        )
+    )
+    return Transfer(
+        transfer_id,
+        TransferKind.CONFIRM,
+        postings,
+        at,
+        pending.source,
+        pending.reference,
+        memo,
+        pending.id,
+    )
+
+
+def void_pending(transfer_id: str, pending: Transfer, at: datetime, memo: str) -> Transfer:
+    """Void a pending earning: its pending points go back to the issuer, never confirmed."""
+    postings = tuple(Posting(p.account, -p.amount) for p in reversed(pending.postings))
+    _pending_of(pending)
+    return Transfer(
+        transfer_id,
+        TransferKind.VOID,
+        postings,
+        at,
+        pending.source,
+        pending.reference,
+        memo,
+        pending.id,
+    )
 
 
 def hold(

@@ -55,6 +55,10 @@ class LedgerRepository(Protocol):
         """The hold with this source that no transfer has settled or voided yet."""
         ...
 
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        """The member's pending earnings not yet confirmed or voided, oldest id first."""
+        ...
+
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         """Members by points earned (from rules) since `since` (all time if None)."""
         ...

@@ -28,6 +28,7 @@ from domain.ledger import (
     TransferKind,
     available_account,
     held_account,
+    is_pending_earning,
 )
 from domain.model import (
     ActivityRecord,
@@ -415,12 +416,12 @@ class _Ledger(_Repo):
             if value < 0 and not account.may_go_negative:
                 return False
         if transfer.pending_id is not None:
-            pending = self.open_hold(transfer.source)
+            pending = self._open(transfer.source)
             if pending is None or pending.id != transfer.pending_id:
-                return False  # a hold is settled or voided once
+                return False  # a hold (or a pending earning) is settled or voided once
             staged.holds[transfer.source] = None
-        elif transfer.kind is TransferKind.HOLD:
-            assert self.open_hold(transfer.source) is None, f"{transfer.source} holds already"
+        elif transfer.kind is TransferKind.HOLD or is_pending_earning(transfer):
+            assert self._open(transfer.source) is None, f"{transfer.source} holds already"
             staged.holds[transfer.source] = transfer
         staged.balances.update(after)
         staged.transfers.append(transfer)
@@ -432,11 +433,25 @@ class _Ledger(_Repo):
     def balances(self, accounts: Sequence[Account]) -> dict[Account, int]:
         return {a: self.staged.balance(a) for a in accounts}
 
-    def open_hold(self, source: Source) -> Transfer | None:
+    def _open(self, source: Source) -> Transfer | None:
+        """The open hold or pending earning of `source` (neither settled nor voided)."""
         staged = self.staged.holds
         if source in staged:
             return staged[source]
         return self.state.holds.get(source)
+
+    def open_hold(self, source: Source) -> Transfer | None:
+        found = self._open(source)
+        return found if found is not None and found.kind is TransferKind.HOLD else None
+
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        opened = {**self.state.holds, **self.staged.holds}
+        found = [
+            t
+            for t in opened.values()
+            if t is not None and is_pending_earning(t) and member_id in t.member_ids
+        ]
+        return sorted(found, key=lambda t: t.id)
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         seqs = self.state.entries_by_member.get(member_id, [])

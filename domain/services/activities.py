@@ -98,7 +98,13 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         source = Source(SourceKind.RULE, activity_id)
         posted = uow.ledger.post(
             ledger.earn(
-                transfer_id, {member.id: points}, cmd.occurred_at, source, activity_id, cmd.kind
+                transfer_id,
+                {member.id: points},
+                cmd.occurred_at,
+                source,
+                activity_id,
+                cmd.kind,
+                pending=plan.pending_days > 0,
             )
         )
         assert posted, "an earning transfer only credits the member"

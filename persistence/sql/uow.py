@@ -30,7 +30,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
 from domain.handles import handle_key
-from domain.ledger import Account, LedgerEntry, OwnerKind, Source, Transfer, TransferKind
+from domain.ledger import (
+    Account,
+    Bucket,
+    LedgerEntry,
+    OwnerKind,
+    Source,
+    Transfer,
+    TransferKind,
+)
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -437,6 +445,13 @@ OPEN_HOLD = (
     f"{TRANSFERS} WHERE source_kind = :source_kind AND source_id = :source_id AND kind = :kind"
     " AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = transfers.id)"
 )
+OPEN_PENDING = (
+    f"{TRANSFERS} WHERE kind = :kind AND id IN (SELECT e.transfer_id FROM ledger_entries e"
+    " WHERE e.owner_kind = :member AND e.owner_id = :member_id AND e.bucket = :pending"
+    " AND e.amount > 0)"
+    " AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = transfers.id)"
+    " ORDER BY id"
+)
 POSTINGS = (
     "SELECT owner_kind, owner_id, bucket, amount FROM ledger_entries"
     " WHERE transfer_id = :transfer_id ORDER BY seq"
@@ -532,6 +547,19 @@ class _Ledger(_Repo):
             return None
         postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
         return mapping.transfer_from_rows(row, postings)
+
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        params = {
+            "kind": TransferKind.EARN.value,
+            "member": OwnerKind.MEMBER.value,
+            "member_id": member_id,
+            "pending": Bucket.PENDING.value,
+        }
+        found = []
+        for row in self.uow.all(OPEN_PENDING, params):
+            postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
+            found.append(mapping.transfer_from_rows(row, postings))
+        return found
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         if limit <= 0:

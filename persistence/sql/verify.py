@@ -47,8 +47,9 @@ CHECKS: dict[str, str] = {
     """,
     "settles and voids that name no hold": """
         SELECT s.id FROM transfers s LEFT JOIN transfers h ON h.id = s.pending_id
-        WHERE (s.kind IN ('spend', 'release')) <> (s.pending_id IS NOT NULL)
-           OR (s.pending_id IS NOT NULL AND (h.kind IS NULL OR h.kind <> 'hold'))
+        WHERE (s.kind IN ('spend', 'release', 'confirm', 'void')) <> (s.pending_id IS NOT NULL)
+           OR (s.kind IN ('spend', 'release') AND (h.kind IS NULL OR h.kind <> 'hold'))
+           OR (s.kind IN ('confirm', 'void') AND (h.kind IS NULL OR h.kind <> 'earn'))
     """,
     "negative stock": "SELECT reward_id FROM stock WHERE remaining < 0",
     "idempotency records without their result": """
