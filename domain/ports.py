@@ -20,6 +20,7 @@ from domain.model import (
     Redemption,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 
 
 class MemberRepository(Protocol):
@@ -53,6 +54,11 @@ class LedgerRepository(Protocol):
 
     def open_hold(self, source: Source) -> Transfer | None:
         """The hold with this source that no transfer has settled or voided yet."""
+        ...
+
+    def transfer(self, transfer_id: str) -> Transfer | None: ...
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        """Those of the transfers that a reversal or a void has undone."""
         ...
 
     def open_pending(self, member_id: str) -> list[Transfer]:
@@ -156,6 +162,11 @@ class QuestRepository(Protocol):
     def completions(self, quest_id: str, instance: int) -> int: ...
 
 
+class ReversalRepository(Protocol):
+    def add(self, reversal: Reversal) -> None: ...
+    def get(self, activity_id: str) -> Reversal | None: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -190,6 +201,8 @@ class UnitOfWork(Protocol):
     def quests(self) -> QuestRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def reversals(self) -> ReversalRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
 

@@ -43,6 +43,7 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 
 MEMBER = OwnerKind.MEMBER
 
@@ -146,6 +147,8 @@ class MemoryState:
     quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    reversals: dict[str, Reversal] = field(default_factory=dict)  # activity id -> reversal
+    undone: set[str] = field(default_factory=set)  # transfers a reversal or a void undid
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -170,6 +173,7 @@ class _Staged:
         self.quest_places: dict[tuple[str, int], int] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
+        self.reversals: dict[str, Reversal] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -230,6 +234,13 @@ class _Staged:
             s.quest_places.update(self.quest_places)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
+        if self.reversals:
+            s.reversals.update(self.reversals)
+        for transfer in self.transfers:
+            if transfer.kind is TransferKind.REVERSE:
+                s.undone.add(transfer.reference)
+            elif transfer.kind is TransferKind.VOID and transfer.pending_id is not None:
+                s.undone.add(transfer.pending_id)
 
 
 class MemoryStore:
@@ -268,6 +279,7 @@ class MemoryUnitOfWork:
         self.quests = _Quests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
+        self.reversals = _Reversals(self)
 
     @property
     def staged(self) -> _Staged:
@@ -444,6 +456,15 @@ class _Ledger(_Repo):
         found = self._open(source)
         return found if found is not None and found.kind is TransferKind.HOLD else None
 
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        for transfer in (*self.staged.transfers, *reversed(self.state.transfers)):
+            if transfer.id == transfer_id:
+                return transfer
+        return None
+
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        return {i for i in transfer_ids if i in self.state.undone}
+
     def open_pending(self, member_id: str) -> list[Transfer]:
         opened = {**self.state.holds, **self.staged.holds}
         found = [
@@ -461,8 +482,13 @@ class _Ledger(_Repo):
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         totals: dict[str, int] = {}
+        undone = self.state.undone
         for transfer in self.state.transfers:
-            if transfer.kind is TransferKind.EARN and (since is None or transfer.at >= since):
+            if (
+                transfer.kind is TransferKind.EARN
+                and (since is None or transfer.at >= since)
+                and transfer.id not in undone
+            ):
                 for posting in transfer.postings:
                     account = posting.account
                     if account.owner_kind is MEMBER and posting.amount > 0:
@@ -708,6 +734,15 @@ class _Idempotency(_Repo):
     def add(self, record: IdempotencyRecord) -> None:
         assert self.get(record.scope, record.key) is None, "idempotency keys are unique"
         self.staged.idempotency[(record.scope, record.key)] = record
+
+
+class _Reversals(_Repo):
+    def add(self, reversal: Reversal) -> None:
+        assert self.get(reversal.activity_id) is None, "an activity is reversed once"
+        self.staged.reversals[reversal.activity_id] = reversal
+
+    def get(self, activity_id: str) -> Reversal | None:
+        return self.staged.reversals.get(activity_id) or self.state.reversals.get(activity_id)
 
 
 class _Audit(_Repo):

@@ -43,6 +43,7 @@ from domain.services.reads import (
     member_ids,
     member_level_changes,
 )
+from domain.services.reversals import ReversalResult, reverse_activity
 from domain.services.rewards import (
     RedemptionResult,
     add_coupon_codes,
@@ -63,6 +64,7 @@ __all__ = [
     "HallOfFameEntry",
     "QuestView",
     "RedemptionResult",
+    "ReversalResult",
     "add_coupon_codes",
     "adjust_points",
     "balances",
@@ -92,6 +94,7 @@ __all__ = [
     "redemptions_for",
     "register_member",
     "restock",
+    "reverse_activity",
     "review_member",
     "revoke_honor",
     "start_quest",

@@ -40,10 +40,13 @@ def confirm_due(uow: UnitOfWork, economy: Economy, member: Member, as_of: dateti
         due = due_at(uow, economy, pending)
         if due > as_of:
             continue
-        confirmed = ledger.confirm_pending(uow.next_id("trf"), pending, as_of, pending.memo)
+        owed = -uow.ledger.balance(ledger.debt_account(member.id))
+        confirmed = ledger.confirm_pending(
+            uow.next_id("trf"), pending, as_of, pending.memo, {member.id: owed}
+        )
         if not uow.ledger.post(confirmed):
             continue  # confirmed or voided meanwhile: nothing to count
-        points = sum(p.amount for p in confirmed.postings if p.amount > 0)
+        points = sum(p.amount for p in pending.postings if p.amount > 0)
         day = day_number(due, economy.timezone)
         earning.record_earning(economy, member.progress, day, points)
         events.extend(levels.earn(economy, member, points, due))

@@ -51,6 +51,7 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 from persistence.sql import mapping
 from persistence.sql import tables as t
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
@@ -121,6 +122,7 @@ class SqlUnitOfWork:
         self.quests = _Quests(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
+        self.reversals = _Reversals(self)
 
     # --- transaction control ----------------------------------------------------------------
 
@@ -456,10 +458,16 @@ POSTINGS = (
     "SELECT owner_kind, owner_id, bucket, amount FROM ledger_entries"
     " WHERE transfer_id = :transfer_id ORDER BY seq"
 )
+UNDONE = (  # a transfer a reversal (its reference) or a void (its pending id) undid
+    "SELECT 1 FROM transfers r WHERE (r.kind = 'reverse' AND r.reference = {id})"
+    " OR (r.kind = 'void' AND r.pending_id = {id})"
+)
+TRANSFER = f"{TRANSFERS} WHERE id = :id"
 TOP_EARNERS = (
     "SELECT e.owner_id AS member_id, SUM(e.amount) AS total"
     " FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id"
     " WHERE t.kind = :kind AND e.owner_kind = :member AND e.amount > 0{since}"
+    f" AND NOT EXISTS ({UNDONE.format(id='t.id')})"
     " GROUP BY e.owner_id ORDER BY total DESC, e.owner_id LIMIT :limit"
 )
 
@@ -547,6 +555,20 @@ class _Ledger(_Repo):
             return None
         postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
         return mapping.transfer_from_rows(row, postings)
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        row = self.uow.one(TRANSFER, {"id": transfer_id})
+        if row is None:
+            return None
+        postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
+        return mapping.transfer_from_rows(row, postings)
+
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        return {
+            i
+            for i in transfer_ids
+            if self.uow.one(UNDONE.format(id=":id") + " LIMIT 1", {"id": i}) is not None
+        }
 
     def open_pending(self, member_id: str) -> list[Transfer]:
         params = {
@@ -921,6 +943,19 @@ class _Idempotency(_Repo):
         # a bug of ours; the unit of work rolls back and nothing is written twice.
         what = f"idempotency key {record.scope}/{record.key} inserted twice"
         self.uow.run_checked(KEY_INSERT, mapping.idempotency_to_row(record), _returned_row, what)
+
+
+REVERSAL = f"SELECT {select_list(t.reversals)} FROM reversals WHERE activity_id = :id"
+REVERSAL_INSERT = insert_sql(t.reversals)
+
+
+class _Reversals(_Repo):
+    def add(self, reversal: Reversal) -> None:
+        self.uow.run(REVERSAL_INSERT, mapping.reversal_to_row(reversal), write=True)
+
+    def get(self, activity_id: str) -> Reversal | None:
+        row = self.uow.one(REVERSAL, {"id": activity_id})
+        return mapping.reversal_from_row(row) if row is not None else None
 
 
 class _Audit(_Repo):

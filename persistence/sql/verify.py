@@ -60,6 +60,12 @@ CHECKS: dict[str, str] = {
                AND NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.id = i.result_id))
            OR (i.result_kind = 'adjustment'
                AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = i.result_id))
+           OR (i.result_kind = 'reversal'
+               AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.activity_id = i.result_id))
+    """,
+    "debts above zero": """
+        SELECT e.owner_id FROM ledger_entries e WHERE e.owner_kind = 'member'
+        AND e.bucket = 'debt' GROUP BY e.owner_id HAVING SUM(e.amount) > 0
     """,
     "activities whose points were not posted": """
         SELECT a.id FROM activities a
