@@ -10,7 +10,13 @@ from typing import NamedTuple, TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.runtime import Runtime
-from domain.ledger import LedgerEntry, available_account, held_account, pending_account
+from domain.ledger import (
+    LedgerEntry,
+    available_account,
+    debt_account,
+    held_account,
+    pending_account,
+)
 from domain.model import (
     HonorAward,
     Member,
@@ -31,6 +37,7 @@ class Holdings(NamedTuple):
     available: int = 0
     reserved: int = 0
     pending: int = 0
+    debt: int = 0  # owed (>= 0)
 
 
 def _in(uow: UnitOfWork, read: Callable[[UnitOfWork], V]) -> V:
@@ -65,13 +72,18 @@ def _members_and_balances(
 
 
 def _balances(uow: UnitOfWork, ids: Sequence[str]) -> list[Holdings]:
-    accounts = [a for i in ids for a in (available_account(i), held_account(i), pending_account(i))]
+    accounts = [
+        a
+        for i in ids
+        for a in (available_account(i), held_account(i), pending_account(i), debt_account(i))
+    ]
     found = uow.ledger.balances(accounts)
     return [
         Holdings(
             found.get(available_account(i), 0),
             found.get(held_account(i), 0),
             found.get(pending_account(i), 0),
+            -found.get(debt_account(i), 0),
         )
         for i in ids
     ]

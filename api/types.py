@@ -73,6 +73,10 @@ class Points:
         description="Earned, waiting for confirmation (rules with pending_days); counts "
         "toward levels and lifetime once confirmed."
     )
+    debt: int = strawberry.field(
+        description="Owed after a reversal of points already spent; later earnings repay it "
+        "before anything becomes available."
+    )
 
 
 @strawberry.type(description="Consecutive local days on which a streak rule awarded.")
@@ -306,6 +310,7 @@ class Member(relay.Node):
             reserved=held.reserved,
             lifetime_earned=self._member.progress.lifetime_earned,
             pending=held.pending,
+            debt=held.debt,
         )
 
     @field(permissions=[IsSelfOrOperator])
