@@ -21,6 +21,8 @@ functions here move the member's state back:
   was counted (an accepted activity of a counted kind). Honor tiers whose trigger no longer
   reaches them are revoked (`no_longer_reached`), as are the level-based ones after a
   demotion.
+- Quests (`domain.quests.retreat`): an active quest counts the activity back; a
+  completed one stands.
 - Subject marks stay: a reversed post's subject is not paid again when resent."""
 
 from __future__ import annotations

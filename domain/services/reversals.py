@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from domain import idempotency, ledger, reversal
+from domain import idempotency, ledger, quests, reversal
 from domain.calendar import day_number, require_aware
 from domain.commands import ReverseActivity
 from domain.economy import Economy
@@ -110,10 +110,25 @@ def _undo(
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)
     events.extend(_revoke_lost_honors(uow, economy, member, cmd))
+    if _accepted(economy, record):
+        _quests_back(uow, economy, member, record, day)
     done = Reversal(
         record.id, member.id, cmd.reason, cmd.actor, cmd.at, transfer_id, record.points, debt
     )
     return done, events
+
+
+def _quests_back(
+    uow: UnitOfWork, economy: Economy, member: Member, record: ActivityRecord, day: int
+) -> None:
+    """Quest steps the activity advanced count back, on the instance of its period, while
+    the quest is active and was started by the activity's time (a completed quest stands)."""
+    for quest in economy.quests_by_kind.get(record.kind, ()):
+        progress = uow.quests.get(member.id, quest.id, quests.instance_of(quest, day))
+        if progress is None or progress.started_at > record.occurred_at:
+            continue
+        if quests.retreat(quest, progress, record.kind, record.attributes):
+            uow.quests.save(progress)
 
 
 def _accepted(economy: Economy, record: ActivityRecord) -> bool:

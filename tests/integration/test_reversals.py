@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.calendar import day_number
 from domain.errors import AlreadyReversed, IdempotencyKeyReused, NotFound
 from domain.model import HonorRevoked, LevelChanged
 from tests.integration.conftest import StoreFactory
@@ -29,6 +30,11 @@ ECONOMY = economy_from(
 kind = "check_in"
 points = 2
 limits = [{ period = "day", max_count = 1 }]
+streak = { bonus_per_day = 1, max_bonus = 5 }
+
+[rules.like]
+kind = "like"
+points = 1
 
 [rules.post]
 kind = "post"
@@ -43,6 +49,16 @@ pending_days = 14
 trigger = "activity_count"
 kinds = ["post"]
 tiers = [{ name = "bronze", at = 2 }]
+
+[[quests]]
+id = "three_likes"
+title = "Three likes"
+kind = "daily"
+[[quests.steps]]
+kind = "like"
+count = 3
+[quests.reward]
+points = 10
 
 [reward_tiers.merch]
 title = "Merch"
@@ -187,3 +203,40 @@ def test_a_reversal_is_audited(store: StoreFactory) -> None:
         [entry] = uow.audit.list(alice, 10)
     assert (entry.action, entry.actor) == ("reverse_activity", "operator")
     assert "fraudulent" in entry.detail
+
+
+def test_a_reversed_check_in_takes_the_streak_back_one_day(store: StoreFactory) -> None:
+    shop = Shop(store, ECONOMY)
+    alice = shop.join("alice")
+    shop.earn(alice, "check_in", DAY)
+    second = shop.record(alice, "check_in", DAY + timedelta(days=1))
+    assert second.points == 2 + 1  # day 2 of the streak
+
+    shop.reverse(second.record.id, DAY + timedelta(days=1, hours=1))
+
+    first_day = day_number(DAY, ECONOMY.timezone)
+    assert shop.member(alice).progress.streaks["daily_check_in"] == (1, first_day)
+    again = shop.earn(alice, "check_in", DAY + timedelta(days=1, hours=2))
+    assert again == 2 + 1
+
+
+def test_a_reversed_activity_counts_back_in_an_active_quest_but_not_a_completed_one(
+    store: StoreFactory,
+) -> None:
+    shop = Shop(store, ECONOMY)
+    alice, bob = shop.join("alice"), shop.join("bob")
+    like = shop.record(alice, "like", DAY)
+    shop.earn(alice, "like", DAY)
+    bob_likes = [shop.record(bob, "like", DAY) for _ in range(3)]
+
+    shop.reverse(like.record.id, DAY + timedelta(hours=1))
+    shop.reverse(bob_likes[0].record.id, DAY + timedelta(hours=1))
+
+    with store() as uow:
+        instance = day_number(DAY, ECONOMY.timezone)
+        active = uow.quests.get(alice, "three_likes", instance)
+        completed = uow.quests.get(bob, "three_likes", instance)
+    assert active is not None
+    assert completed is not None
+    assert (active.state.value, active.done) == ("active", (1,))
+    assert (completed.state.value, completed.done) == ("completed", (3,))
