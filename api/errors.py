@@ -140,6 +140,11 @@ class ActivityTooLate(UserError):
     late_arrival_days: int
 
 
+@strawberry.type(description="The activity was already reversed; an activity is reversed once.")
+class AlreadyReversed(UserError):
+    activity_id: strawberry.ID
+
+
 @strawberry.type(description="The object is in a state that does not allow this action.")
 class InvalidTransition(UserError):
     state: str
@@ -191,6 +196,7 @@ AnyUserError = (
     | AlreadyExists
     | InvalidInput
     | ActivityTooLate
+    | AlreadyReversed
     | InvalidTransition
     | CouponPoolEmpty
     | NotManual
@@ -267,6 +273,8 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
         case de.UnknownNote():
             return UnknownNote(message=message, note_id=strawberry.ID(error.note_id))
+        case de.AlreadyReversed():
+            return AlreadyReversed(message=message, activity_id=strawberry.ID(error.activity_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")
 
 

@@ -88,6 +88,13 @@ class AdjustPointsInput:
     idempotency_key: str
 
 
+@strawberry.input(description="Undo what an activity caused (its id from recordActivity).")
+class ReverseActivityInput:
+    activity_id: strawberry.ID
+    reason: str
+    idempotency_key: str
+
+
 @strawberry.input(description="Hold a member at a level (levelId), or release (levelId null).")
 class LockLevelInput:
     member_id: relay.GlobalID

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from api.runtime import Runtime
-from domain.ledger import LedgerEntry, available_account, held_account
+from domain.ledger import (
+    LedgerEntry,
+    available_account,
+    debt_account,
+    held_account,
+    pending_account,
+)
 from domain.model import (
     HonorAward,
     Member,
@@ -23,6 +29,15 @@ V = TypeVar("V")
 
 LedgerPageKey = tuple[str, int | None, int]  # member id, after seq, limit
 RedemptionPageKey = tuple[str, str | None, int]  # member id, after id, limit
+
+
+class Holdings(NamedTuple):
+    """A member's balances by bucket."""
+
+    available: int = 0
+    reserved: int = 0
+    pending: int = 0
+    debt: int = 0  # owed (>= 0)
 
 
 def _in(uow: UnitOfWork, read: Callable[[UnitOfWork], V]) -> V:
@@ -48,18 +63,30 @@ def _members(uow: UnitOfWork, ids: Sequence[str]) -> list[Member | None]:
 
 def _members_and_balances(
     uow: UnitOfWork, ids: Sequence[str]
-) -> list[tuple[Member | None, tuple[int, int]]]:
-    """Members and their (available, reserved) balances, read in one transaction."""
+) -> list[tuple[Member | None, Holdings]]:
+    """Members and their balances, read in one transaction."""
     members = _members(uow, ids)
     present = [i for i, m in zip(ids, members, strict=True) if m is not None]
     balances = dict(zip(present, _balances(uow, present), strict=True)) if present else {}
-    return [(m, balances.get(i, (0, 0))) for i, m in zip(ids, members, strict=True)]
+    return [(m, balances.get(i, Holdings())) for i, m in zip(ids, members, strict=True)]
 
 
-def _balances(uow: UnitOfWork, ids: Sequence[str]) -> list[tuple[int, int]]:
-    accounts = [a for i in ids for a in (available_account(i), held_account(i))]
+def _balances(uow: UnitOfWork, ids: Sequence[str]) -> list[Holdings]:
+    accounts = [
+        a
+        for i in ids
+        for a in (available_account(i), held_account(i), pending_account(i), debt_account(i))
+    ]
     found = uow.ledger.balances(accounts)
-    return [(found.get(available_account(i), 0), found.get(held_account(i), 0)) for i in ids]
+    return [
+        Holdings(
+            found.get(available_account(i), 0),
+            found.get(held_account(i), 0),
+            found.get(pending_account(i), 0),
+            -found.get(debt_account(i), 0),
+        )
+        for i in ids
+    ]
 
 
 def _honors(uow: UnitOfWork, ids: Sequence[str]) -> list[list[HonorAward]]:
@@ -112,7 +139,7 @@ class Loaders:
         return DataLoader(load_fn=load)
 
     @cached_property
-    def balances(self) -> DataLoader[str, tuple[int, int]]:  # (available, reserved)
+    def balances(self) -> DataLoader[str, Holdings]:
         return _loader(self._runtime, _balances)
 
     @cached_property

@@ -17,6 +17,7 @@ from api.context import Info
 from api.errors import (
     ActivityTooLate,
     AlreadyExists,
+    AlreadyReversed,
     CouponPoolEmpty,
     IdempotencyKeyReused,
     InsufficientPoints,
@@ -192,6 +193,22 @@ class LockLevelPayload:
     member: Member
 
 
+@strawberry.type
+class ReverseActivityPayload:
+    activity_id: strawberry.ID
+    points: int = strawberry.field(
+        description="Points taken back (voided if pending; beyond the balance, as debt)."
+    )
+    debt: int = strawberry.field(description="Of which the member now owes, as debt.")
+    replayed: bool
+    events: list[MemberEvent]
+    member_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        return await _member(info, self.member_id)
+
+
 RegisterMemberResult = Annotated[
     RegisterMemberPayload | InvalidInput | AlreadyExists,
     strawberry.union("RegisterMemberResult"),
@@ -247,6 +264,11 @@ RevokeHonorResult = Annotated[
 AdjustPointsResult = Annotated[
     AdjustPointsPayload | InsufficientPoints | NotFound | IdempotencyKeyReused | InvalidInput,
     strawberry.union("AdjustPointsResult"),
+]
+
+ReverseActivityResult = Annotated[
+    ReverseActivityPayload | NotFound | AlreadyReversed | IdempotencyKeyReused | InvalidInput,
+    strawberry.union("ReverseActivityResult"),
 ]
 
 
@@ -494,6 +516,36 @@ class Mutation(TaskMutations):
             )
 
         return cast(AdjustPointsResult, await _attempt(info, act))
+
+    @mutation(
+        permissions=[IsServiceOrOperator],
+        description="Undo what an activity caused: its points (spent ones become debt that "
+        "later earnings repay first), counters, level, honors, leaderboard; audited.",
+    )
+    async def reverse_activity(
+        self, info: Info, input: i.ReverseActivityInput
+    ) -> ReverseActivityResult:
+        async def act() -> ReverseActivityPayload:
+            cmd = c.ReverseActivity(
+                activity_id=str(input.activity_id),
+                reason=input.reason,
+                actor=_actor(info),
+                idempotency_key=input.idempotency_key,
+                at=utc_now(),
+                caller=_caller(info),
+            )
+            result = await info.context.runtime.command(services.reverse_activity, cmd)
+            done = result.reversal
+            return ReverseActivityPayload(
+                activity_id=strawberry.ID(done.activity_id),
+                points=done.points,
+                debt=done.debt,
+                replayed=result.replayed,
+                events=[event_type(e) for e in result.events],
+                member_id=done.member_id,
+            )
+
+        return cast(ReverseActivityResult, await _attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def lock_level(self, info: Info, input: i.LockLevelInput) -> LockLevelResult:

@@ -72,6 +72,14 @@ class Points:
     available: int
     reserved: int
     lifetime_earned: int
+    pending: int = strawberry.field(
+        description="Earned, waiting for confirmation (rules with pending_days); counts "
+        "toward levels and lifetime once confirmed."
+    )
+    debt: int = strawberry.field(
+        description="Owed after a reversal of points already spent; later earnings repay it "
+        "before anything becomes available."
+    )
 
 
 @strawberry.type(description="Consecutive local days on which a streak rule awarded.")
@@ -299,11 +307,13 @@ class Member(relay.Node):
 
     @field(permissions=[IsSelfOrOperator])
     async def points(self, info: Info) -> Points | None:
-        available, reserved = await info.context.loaders.balances.load(self.owner_id)
+        held = await info.context.loaders.balances.load(self.owner_id)
         return Points(
-            available=available,
-            reserved=reserved,
+            available=held.available,
+            reserved=held.reserved,
             lifetime_earned=self._member.progress.lifetime_earned,
+            pending=held.pending,
+            debt=held.debt,
         )
 
     @field(permissions=[IsSelfOrOperator])

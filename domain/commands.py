@@ -105,6 +105,18 @@ class LockLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class ReverseActivity:
+    """Undo what an activity caused (an operator's or a service's correction)."""
+
+    activity_id: str
+    reason: str
+    actor: str
+    idempotency_key: str
+    at: datetime
+    caller: str = OPERATOR  # whose key; the actor is audited but not part of the payload
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewMember:
     """Scheduled upkeep for one member: level review and point expiry as of a moment."""
 

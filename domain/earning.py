@@ -36,6 +36,13 @@ class Plan:
     evaluation: Evaluation
     fires: tuple[Fire, ...]
 
+    @property
+    def pending_days(self) -> int:
+        """How long the activity's points wait in the pending bucket: the longest
+        `pending_days` of the rules that paid it (0: available at once). One activity's
+        points pend together, in one pending earning."""
+        return max((f.rule.pending_days for f in self.fires if f.points > 0), default=0)
+
 
 def counter_key(rule_id: str, period: str) -> str:
     return f"{rule_id}|{period}"
@@ -319,7 +326,7 @@ def apply(economy: Economy, progress: Progress, kind: str, plan: Plan) -> None:
             progress.daily_total = (day, cap_used + capped)
         else:
             _count_cap(progress, day, capped, keep_day)
-    if earned:
+    if earned and not plan.pending_days:  # pending points count once confirmed
         record_earning(economy, progress, day, earned)
 
 

@@ -45,6 +45,16 @@ class InvalidInput(DomainError):
         self.reason = reason
 
 
+class AlreadyReversed(DomainError):
+    """An activity is reversed at most once."""
+
+    code = "ALREADY_REVERSED"
+
+    def __init__(self, activity_id: str) -> None:
+        super().__init__(f"activity {activity_id!r} was already reversed")
+        self.activity_id = activity_id
+
+
 class ActivityTooLate(DomainError):
     """An activity dated before the look-back: its day's counters are no longer kept."""
 

@@ -19,6 +19,7 @@ OPERATOR = "operator"
 RECORD_ACTIVITY = "record_activity"
 REDEEM_REWARD = "redeem_reward"
 ADJUST_POINTS = "adjust_points"
+REVERSE_ACTIVITY = "reverse_activity"
 START_QUEST = "start_quest"
 CLAIM_QUEST_REWARD = "claim_quest_reward"
 OFFER_TASK = "offer_task"  # spans members: its scope names none

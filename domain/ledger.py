@@ -32,6 +32,7 @@ class Bucket(StrEnum):
     AVAILABLE = "available"
     HELD = "held"  # reserved by a hold until it is settled or voided
     PENDING = "pending"  # earned, waiting for confirmation
+    DEBT = "debt"  # at most zero: what a member owes after a reversal of spent points
 
 
 MEMBER = OwnerKind.MEMBER
@@ -47,7 +48,7 @@ class Account(NamedTuple):
 
     @property
     def may_go_negative(self) -> bool:
-        return self.owner_kind in NEGATIVE_ALLOWED
+        return self.owner_kind in NEGATIVE_ALLOWED or self.bucket is Bucket.DEBT
 
     @property
     def member_id(self) -> str | None:
@@ -96,9 +97,19 @@ def pending_account(member_id: str) -> Account:
     return Account(OwnerKind.MEMBER, member_id, Bucket.PENDING)
 
 
+def debt_account(member_id: str) -> Account:
+    """A member's debt: never above zero; later earnings repay it before anything else."""
+    return Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
+
+
 def member_accounts(member_id: str) -> tuple[Account, ...]:
     """Every bucket a member may hold points in (the ledger reads a member across them)."""
-    return (available_account(member_id), held_account(member_id), pending_account(member_id))
+    return (
+        available_account(member_id),
+        held_account(member_id),
+        pending_account(member_id),
+        debt_account(member_id),
+    )
 
 
 class TransferKind(StrEnum):
@@ -109,10 +120,13 @@ class TransferKind(StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     REVERSE = "reverse"  # the mirror of an earlier transfer
-    CONFIRM = "confirm"  # pending -> available
+    CONFIRM = "confirm"  # pending -> available: settles a pending earning
+    VOID = "void"  # pending -> issuance: voids a pending earning (its activity was reversed)
 
 
-LINKING_KINDS = frozenset({TransferKind.SPEND, TransferKind.RELEASE})  # name a hold
+LINKING_KINDS = frozenset(
+    {TransferKind.SPEND, TransferKind.RELEASE, TransferKind.CONFIRM, TransferKind.VOID}
+)  # name the hold or the pending earning they settle or void
 
 
 class SourceKind(StrEnum):
@@ -188,6 +202,8 @@ class Balances:
     available: int
     reserved: int
     lifetime_earned: int
+    pending: int = 0  # earned, waiting for confirmation
+    debt: int = 0  # owed after a reversal of spent points (>= 0); earnings repay it first
 
 
 # --- The movements ----------------------------------------------------------------------
@@ -202,10 +218,20 @@ def earn(
     memo: str = "",
     *,
     pending: bool = False,
+    debts: Mapping[str, int] | None = None,
 ) -> Transfer:
     """Issue points to one or more members (a referral pays both sides in one transfer),
-    into their available bucket, or their pending bucket until confirmed."""
+    into their available bucket, or their pending bucket until confirmed. A member with a
+    debt (`debts`: what each owes, > 0) repays it first from points paid into available."""
     bucket = pending_account if pending else available_account
+    if debts and not pending:
+        assert all(points > 0 for points in payees.values()), f"earning pays > 0: {payees}"
+        paid: list[Posting] = []
+        for member_id, points in payees.items():
+            repaid = min(debts.get(member_id, 0), points)
+            paid.extend(_repaying(member_id, points, repaid))
+        postings_ = (Posting(ISSUANCE, -sum(payees.values())), *paid)
+        return Transfer(transfer_id, TransferKind.EARN, postings_, at, source, reference, memo)
     if len(payees) == 1:  # the hot path: one member paid by the rules
         [(member_id, points)] = payees.items()
         assert points > 0, f"earning pays > 0: {payees}"
@@ -222,15 +248,73 @@ def earn(
     return Transfer(transfer_id, TransferKind.EARN, postings, at, source, reference, memo)
 
 
-def confirm_pending(
-    transfer_id: str, member_id: str, points: int, at: datetime, source: Source, reference: str
-) -> Transfer:
-    """Pending points become available."""
-    postings = (
-        Posting(pending_account(member_id), -points),
-        Posting(available_account(member_id), points),
+def is_pending_earning(transfer: Transfer) -> bool:
+    """An earning into pending buckets: open until one confirm or void names it."""
+    return transfer.kind is TransferKind.EARN and any(
+        p.account.bucket is Bucket.PENDING for p in transfer.postings
     )
-    return Transfer(transfer_id, TransferKind.CONFIRM, postings, at, source, reference)
+
+
+def _pending_of(pending: Transfer) -> list[Posting]:
+    assert is_pending_earning(pending), f"only a pending earning is confirmed or voided: {pending}"
+    return [p for p in pending.postings if p.amount > 0]
+
+
+def _repaying(member_id: str, points: int, repaid: int) -> list[Posting]:
+    """`points` paid to a member who owes: `repaid` of them to its debt, the rest available."""
+    found = [Posting(debt_account(member_id), repaid)] if repaid > 0 else []
+    if points > repaid:
+        found.append(Posting(available_account(member_id), points - repaid))
+    return found
+
+
+def confirm_pending(
+    transfer_id: str,
+    pending: Transfer,
+    at: datetime,
+    memo: str = "",
+    debts: Mapping[str, int] | None = None,
+) -> Transfer:
+    """Settle a pending earning: its pending points become available (repaying first what
+    a member owes, `debts`)."""
+    postings = tuple(
+        posting
+        for p in _pending_of(pending)
+        for posting in (
+            Posting(p.account, -p.amount),
+            *_repaying(
+                p.account.owner_id,
+                p.amount,
+                min((debts or {}).get(p.account.owner_id, 0), p.amount),
+            ),
+        )
+    )
+    return Transfer(
+        transfer_id,
+        TransferKind.CONFIRM,
+        postings,
+        at,
+        pending.source,
+        pending.reference,
+        memo,
+        pending.id,
+    )
+
+
+def void_pending(transfer_id: str, pending: Transfer, at: datetime, memo: str) -> Transfer:
+    """Void a pending earning: its pending points go back to the issuer, never confirmed."""
+    postings = tuple(Posting(p.account, -p.amount) for p in reversed(pending.postings))
+    _pending_of(pending)
+    return Transfer(
+        transfer_id,
+        TransferKind.VOID,
+        postings,
+        at,
+        pending.source,
+        pending.reference,
+        memo,
+        pending.id,
+    )
 
 
 def hold(
@@ -311,6 +395,30 @@ def adjust(
     postings = (Posting(ADJUSTMENT, -amount), Posting(available_account(member_id), amount))
     source = Source(SourceKind.OPERATOR, operator)
     return Transfer(transfer_id, TransferKind.ADJUST, postings, at, source, reference, memo)
+
+
+def reverse_earning(
+    transfer_id: str,
+    original: Transfer,
+    member_id: str,
+    available: int,
+    at: datetime,
+    source: Source,
+    memo: str,
+) -> Transfer:
+    """Take back what an earning paid a member: from its available points as far as they
+    go (`available`), the rest as debt (the member spent them), that later earnings repay."""
+    points = sum(p.amount for p in original.postings if p.account.owner_id == member_id)
+    assert points > 0, f"{original.id} paid {member_id} nothing"
+    taken = min(max(available, 0), points)
+    postings = [Posting(ISSUANCE, points)]
+    if taken:
+        postings.append(Posting(available_account(member_id), -taken))
+    if points > taken:
+        postings.append(Posting(debt_account(member_id), -(points - taken)))
+    return Transfer(
+        transfer_id, TransferKind.REVERSE, tuple(postings), at, source, original.id, memo
+    )
 
 
 def reverse(

@@ -21,6 +21,7 @@ from domain.model import (
     Redemption,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
@@ -56,6 +57,15 @@ class LedgerRepository(Protocol):
 
     def open_hold(self, source: Source) -> Transfer | None:
         """The hold with this source that no transfer has settled or voided yet."""
+        ...
+
+    def transfer(self, transfer_id: str) -> Transfer | None: ...
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        """Those of the transfers that a reversal or a void has undone."""
+        ...
+
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        """The member's pending earnings not yet confirmed or voided, oldest id first."""
         ...
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
@@ -217,6 +227,11 @@ class SeasonRepository(Protocol):
     def snapshot(self, season_id: str) -> SeasonSnapshot | None: ...
 
 
+class ReversalRepository(Protocol):
+    def add(self, reversal: Reversal) -> None: ...
+    def get(self, activity_id: str) -> Reversal | None: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -257,6 +272,8 @@ class UnitOfWork(Protocol):
     def seasons(self) -> SeasonRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def reversals(self) -> ReversalRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
 

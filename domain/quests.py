@@ -121,5 +121,26 @@ def advance(quest: Quest, progress: QuestProgress, kind: str, attributes: Attrib
     return moved
 
 
+def retreat(quest: Quest, progress: QuestProgress, kind: str, attributes: Attributes) -> bool:
+    """Count one reversed activity back: while the quest is active (a completed one
+    stands), every step it matches with a count loses one; on an ordered quest only the
+    latest step counted so far, if it matches. True if anything moved."""
+    if progress.state is not QuestState.ACTIVE:
+        return False
+    done = list(progress.done)
+    indexes = range(len(quest.steps))
+    if quest.ordered:
+        counted = [i for i in indexes if done[i] > 0]
+        indexes = range(counted[-1], counted[-1] + 1) if counted else range(0)
+    moved = False
+    for index in indexes:
+        if done[index] > 0 and quest.steps[index].matches(kind, attributes):
+            done[index] -= 1
+            moved = True
+    if moved:
+        progress.done = tuple(done)
+    return moved
+
+
 def steps_done(quest: Quest, progress: QuestProgress) -> bool:
     return all(d >= s.count for d, s in zip(progress.done, quest.steps, strict=True))

@@ -29,6 +29,7 @@ from domain.ledger import (
     TransferKind,
     available_account,
     held_account,
+    is_pending_earning,
 )
 from domain.model import (
     ActivityRecord,
@@ -43,6 +44,7 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
@@ -154,6 +156,8 @@ class MemoryState:
     season_snapshots: dict[str, SeasonSnapshot] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    reversals: dict[str, Reversal] = field(default_factory=dict)  # activity id -> reversal
+    undone: set[str] = field(default_factory=set)  # transfers a reversal or a void undid
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -184,6 +188,7 @@ class _Staged:
         self.season_snapshots: dict[str, SeasonSnapshot] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
+        self.reversals: dict[str, Reversal] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -252,6 +257,13 @@ class _Staged:
             s.season_snapshots.update(self.season_snapshots)
         s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
+        if self.reversals:
+            s.reversals.update(self.reversals)
+        for transfer in self.transfers:
+            if transfer.kind is TransferKind.REVERSE:
+                s.undone.add(transfer.reference)
+            elif transfer.kind is TransferKind.VOID and transfer.pending_id is not None:
+                s.undone.add(transfer.pending_id)
 
 
 class MemoryStore:
@@ -293,6 +305,7 @@ class MemoryUnitOfWork:
         self.seasons = _Seasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
+        self.reversals = _Reversals(self)
 
     @property
     def staged(self) -> _Staged:
@@ -441,12 +454,12 @@ class _Ledger(_Repo):
             if value < 0 and not account.may_go_negative:
                 return False
         if transfer.pending_id is not None:
-            pending = self.open_hold(transfer.source)
+            pending = self._open(transfer.source)
             if pending is None or pending.id != transfer.pending_id:
-                return False  # a hold is settled or voided once
+                return False  # a hold (or a pending earning) is settled or voided once
             staged.holds[transfer.source] = None
-        elif transfer.kind is TransferKind.HOLD:
-            assert self.open_hold(transfer.source) is None, f"{transfer.source} holds already"
+        elif transfer.kind is TransferKind.HOLD or is_pending_earning(transfer):
+            assert self._open(transfer.source) is None, f"{transfer.source} holds already"
             staged.holds[transfer.source] = transfer
         staged.balances.update(after)
         staged.transfers.append(transfer)
@@ -458,11 +471,34 @@ class _Ledger(_Repo):
     def balances(self, accounts: Sequence[Account]) -> dict[Account, int]:
         return {a: self.staged.balance(a) for a in accounts}
 
-    def open_hold(self, source: Source) -> Transfer | None:
+    def _open(self, source: Source) -> Transfer | None:
+        """The open hold or pending earning of `source` (neither settled nor voided)."""
         staged = self.staged.holds
         if source in staged:
             return staged[source]
         return self.state.holds.get(source)
+
+    def open_hold(self, source: Source) -> Transfer | None:
+        found = self._open(source)
+        return found if found is not None and found.kind is TransferKind.HOLD else None
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        for transfer in (*self.staged.transfers, *reversed(self.state.transfers)):
+            if transfer.id == transfer_id:
+                return transfer
+        return None
+
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        return {i for i in transfer_ids if i in self.state.undone}
+
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        opened = {**self.state.holds, **self.staged.holds}
+        found = [
+            t
+            for t in opened.values()
+            if t is not None and is_pending_earning(t) and member_id in t.member_ids
+        ]
+        return sorted(found, key=lambda t: t.id)
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         seqs = self.state.entries_by_member.get(member_id, [])
@@ -472,8 +508,13 @@ class _Ledger(_Repo):
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         totals: dict[str, int] = {}
+        undone = self.state.undone
         for transfer in self.state.transfers:
-            if transfer.kind is TransferKind.EARN and (since is None or transfer.at >= since):
+            if (
+                transfer.kind is TransferKind.EARN
+                and (since is None or transfer.at >= since)
+                and transfer.id not in undone
+            ):
                 for posting in transfer.postings:
                     account = posting.account
                     if account.owner_kind is MEMBER and posting.amount > 0:
@@ -831,6 +872,15 @@ class _Idempotency(_Repo):
     def add(self, record: IdempotencyRecord) -> None:
         assert self.get(record.scope, record.key) is None, "idempotency keys are unique"
         self.staged.idempotency[(record.scope, record.key)] = record
+
+
+class _Reversals(_Repo):
+    def add(self, reversal: Reversal) -> None:
+        assert self.get(reversal.activity_id) is None, "an activity is reversed once"
+        self.staged.reversals[reversal.activity_id] = reversal
+
+    def get(self, activity_id: str) -> Reversal | None:
+        return self.staged.reversals.get(activity_id) or self.state.reversals.get(activity_id)
 
 
 class _Audit(_Repo):

@@ -28,6 +28,7 @@ HONOR_TRIGGERS = ("activity_count", "streak", "viral_note", "level_reached")
 points_max = 1_000_000_000  # what one rule may pay for one activity, and any point setting
 attribute_value_max = 1_000_000_000  # every attribute is a whole number in 0..this
 clock_skew_seconds_max = 3_600
+pending_days_max = 366  # a rule's points wait at most a year before they are confirmed
 late_arrival_days_max = 31  # bounds the counters kept per rule (one per day of look-back)
 rules_max = 500
 levels_max = 50
@@ -104,6 +105,7 @@ class Rule:
     exempt_from_daily_cap: bool = False
     group: str = ""
     streak: Streak | None = None
+    pending_days: int = 0  # > 0: its points wait in the pending bucket this many days
 
     def matches(self, kind: str, attributes: Mapping[str, float]) -> bool:
         if kind != self.kind:

@@ -41,6 +41,7 @@ from domain.economy.model import (
     clock_skew_seconds_max,
     late_arrival_days_max,
     levels_max,
+    pending_days_max,
     points_max,
     rules_max,
 )
@@ -373,7 +374,7 @@ def _attribute_bounds(r: _Reader, data: dict[str, Any]) -> dict[str, int]:
 
 RULE_FIELDS = {"title", "description", "kind", "points", "when", "per_unit", "limits",
                "once_per_subject", "cooldown_seconds", "exempt_from_daily_cap", "group",
-               "streak"}  # fmt: skip
+               "streak", "pending_days"}  # fmt: skip
 
 
 def _rules(r: _Reader, data: dict[str, Any], bounds: dict[str, int]) -> tuple[Rule, ...]:
@@ -459,6 +460,7 @@ def _rules(r: _Reader, data: dict[str, Any], bounds: dict[str, int]) -> tuple[Ru
             exempt_from_daily_cap=r.boolean(raw, table, "exempt_from_daily_cap", False),
             group=r.string(raw, table, "group", kind),
             streak=streak,
+            pending_days=r.integer(raw, table, "pending_days", 0, 0, pending_days_max),
         )
         if rule.per_unit is None and type(raw.get("points")) is int and rule.points == 0:
             r.problem(table, "points", "a rule must award points (points or per_unit)")

@@ -50,6 +50,7 @@ from domain.services.reads import (
     member_ids,
     member_level_changes,
 )
+from domain.services.reversals import ReversalResult, reverse_activity
 from domain.services.rewards import (
     RedemptionResult,
     add_coupon_codes,
@@ -87,6 +88,7 @@ __all__ = [
     "HallOfFameEntry",
     "QuestView",
     "RedemptionResult",
+    "ReversalResult",
     "SeasonView",
     "Settlement",
     "add_coupon_codes",
@@ -124,6 +126,7 @@ __all__ = [
     "redemptions_for",
     "register_member",
     "restock",
+    "reverse_activity",
     "review_member",
     "review_task",
     "revoke_honor",

@@ -96,9 +96,17 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
     if points > 0:
         transfer_id = uow.next_id("trf")
         source = Source(SourceKind.RULE, activity_id)
+        owed = -uow.ledger.balance(ledger.debt_account(member.id))
         posted = uow.ledger.post(
             ledger.earn(
-                transfer_id, {member.id: points}, cmd.occurred_at, source, activity_id, cmd.kind
+                transfer_id,
+                {member.id: points},
+                cmd.occurred_at,
+                source,
+                activity_id,
+                cmd.kind,
+                pending=plan.pending_days > 0,
+                debts={member.id: owed} if owed > 0 else None,
             )
         )
         assert posted, "an earning transfer only credits the member"

@@ -12,7 +12,14 @@ from domain.errors import (
     AlreadyExists,
     NotFound,
 )
-from domain.ledger import Balances, LedgerEntry, available_account, held_account
+from domain.ledger import (
+    Balances,
+    LedgerEntry,
+    available_account,
+    debt_account,
+    held_account,
+    pending_account,
+)
 from domain.model import (
     Member,
 )
@@ -62,11 +69,16 @@ def balances(member_id: str, uow: UnitOfWork) -> Balances:
         member = uow.members.get(member_id)
         if member is None:
             raise NotFound("member", member_id)
-        found = uow.ledger.balances([available_account(member_id), held_account(member_id)])
+        accounts = [available_account(member_id), held_account(member_id)]
+        found = uow.ledger.balances(
+            [*accounts, pending_account(member_id), debt_account(member_id)]
+        )
     return Balances(
         available=found.get(available_account(member_id), 0),
         reserved=found.get(held_account(member_id), 0),
         lifetime_earned=member.progress.lifetime_earned,
+        pending=found.get(pending_account(member_id), 0),
+        debt=-found.get(debt_account(member_id), 0),
     )
 
 

@@ -32,7 +32,12 @@ class Recorded:
     command: RecordActivity
     activity_id: str
     plan: Plan
-    points: int
+    points: int  # earned by the rules, available or pending
+
+    @property
+    def pending(self) -> bool:
+        """Whether the points wait in the pending bucket (they count once confirmed)."""
+        return self.plan.pending_days > 0
 
     @property
     def day(self) -> int:
@@ -53,8 +58,8 @@ Reactor = Callable[[UnitOfWork, Economy, Recorded], list[Event]]
 
 def levels_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
     """Qualifying points grow with the points earned; promotion happens at once."""
-    if recorded.points <= 0:
-        return []
+    if recorded.points <= 0 or recorded.pending:
+        return []  # pending points count toward levels once confirmed (upkeep)
     return list(levels.earn(economy, recorded.member, recorded.points, recorded.at))
 
 

@@ -180,8 +180,15 @@ def _pay(
     points = quest.reward.points
     if points:
         source = Source(SourceKind.QUEST, quest.id)
+        owed = -uow.ledger.balance(ledger.debt_account(member.id))
         earn = ledger.earn(
-            uow.next_id("trf"), {member.id: points}, at, source, reference, f"quest {quest.id}"
+            uow.next_id("trf"),
+            {member.id: points},
+            at,
+            source,
+            reference,
+            f"quest {quest.id}",
+            debts={member.id: owed} if owed > 0 else None,
         )
         assert uow.ledger.post(earn), "an earning transfer only credits the member"
         earning.record_earning(economy, member.progress, day_number(at, economy.timezone), points)

@@ -36,6 +36,16 @@ def on_activity(
         uow.seasons.add_points(season.id, member_id, points)
 
 
+def take_back(uow: UnitOfWork, economy: Economy, member_id: str, points: int, at: datetime) -> None:
+    """A reversed activity's rule points leave its season's count (a season already kept
+    keeps its snapshot: history is not rewritten)."""
+    if economy.seasons is None or points <= 0:
+        return
+    season = ds.season_at(economy.seasons, economy.timezone, at)
+    if season is not None:
+        uow.seasons.add_points(season.id, member_id, -points)
+
+
 def snapshot_seasons(
     uow_factory: UowFactory, economy: Economy, as_of: datetime
 ) -> list[SeasonSnapshot]:

@@ -1,4 +1,5 @@
-"""Scheduled upkeep: the daily level review and point expiry."""
+"""Scheduled upkeep: pending points confirmed when due, the daily level review and point
+expiry."""
 
 from __future__ import annotations
 
@@ -14,17 +15,20 @@ from domain.model import (
     PointsExpired,
 )
 from domain.ports import UnitOfWork
+from domain.services import pending
 from domain.services._support import (
     member_for_update,
 )
 
 
 def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[Event]:
-    """Level review (warning, grace, demotion) and point expiry as of `as_of`. Idempotent."""
+    """Pending points due, level review (warning, grace, demotion) and point expiry as of
+    `as_of`. Idempotent."""
     require_aware(cmd.as_of, "asOf")
     with uow:
         member = member_for_update(uow, cmd.member_id)
-        events: list[Event] = list(levels.review(economy, member, cmd.as_of))
+        events: list[Event] = pending.confirm_due(uow, economy, member, cmd.as_of)
+        events.extend(levels.review(economy, member, cmd.as_of))
         account = available_account(member.id)
         expiring = expiry.expirable_points(economy, member, uow.ledger.balance(account), cmd.as_of)
         if expiring > 0:

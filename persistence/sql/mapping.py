@@ -35,6 +35,7 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress, QuestState
+from domain.reversal import Reversal
 
 Row = Mapping[Any, Any]  # a dict, or a SQLAlchemy RowMapping
 
@@ -392,4 +393,30 @@ def audit_from_row(row: Row) -> AuditEntry:
         target=row["target"],
         at=row["at"],
         detail=row["detail"],
+    )
+
+
+def reversal_to_row(reversal: Reversal) -> dict[str, Any]:
+    return {
+        "activity_id": reversal.activity_id,
+        "member_id": reversal.member_id,
+        "reason": reversal.reason,
+        "actor": reversal.actor,
+        "at": reversal.at,
+        "transfer_id": reversal.transfer_id,
+        "points": reversal.points,
+        "debt": reversal.debt,
+    }
+
+
+def reversal_from_row(row: Row) -> Reversal:
+    return Reversal(
+        activity_id=row["activity_id"],
+        member_id=row["member_id"],
+        reason=row["reason"],
+        actor=row["actor"],
+        at=row["at"],
+        transfer_id=row["transfer_id"],
+        points=int(row["points"]),
+        debt=int(row["debt"]),
     )

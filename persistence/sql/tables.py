@@ -102,6 +102,7 @@ class TransferRow(SQLModel, table=True):
         sa.UniqueConstraint("pending_id", name="uq_transfers_pending_id"),
         sa.Index("ix_transfers_source", "source_kind", "source_id"),
         sa.Index("ix_transfers_kind_at", "kind", "at"),
+        sa.Index("ix_transfers_reference", "reference"),  # the reversal of a transfer
     )
 
     id: str = _text(primary_key=True)
@@ -396,6 +397,22 @@ class IdempotencyRow(SQLModel, table=True):
     result_id: str = _text()
 
 
+class ReversalRow(SQLModel, table=True):
+    """A reversed activity (once: the activity is the key), with what was taken back."""
+
+    __tablename__ = "reversals"
+    __table_args__ = (sa.Index("ix_reversals_member", "member_id"),)
+
+    activity_id: str = _text(primary_key=True, foreign_key="activities.id")
+    member_id: str = _text(foreign_key="members.id")
+    reason: str = _text()
+    actor: str = _text()
+    at: datetime = _instant()
+    transfer_id: str | None = _text(nullable=True, foreign_key="transfers.id")
+    points: int = _int()
+    debt: int = _int()
+
+
 class AuditRow(SQLModel, table=True):
     __tablename__ = "audit_entries"
     __table_args__ = (
@@ -438,3 +455,4 @@ season_points = metadata.tables["season_points"]
 season_snapshots = metadata.tables["season_snapshots"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]
+reversals = metadata.tables["reversals"]

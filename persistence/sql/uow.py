@@ -30,7 +30,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
 from domain.handles import handle_key
-from domain.ledger import Account, LedgerEntry, OwnerKind, Source, Transfer, TransferKind
+from domain.ledger import (
+    Account,
+    Bucket,
+    LedgerEntry,
+    OwnerKind,
+    Source,
+    Transfer,
+    TransferKind,
+)
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -43,6 +51,7 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.reversal import Reversal
 from persistence.sql import mapping
 from persistence.sql import tables as t
 from persistence.sql.contests import SqlContests
@@ -119,6 +128,7 @@ class SqlUnitOfWork:
         self.seasons = SqlSeasons(self)
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
+        self.reversals = _Reversals(self)
 
     # --- transaction control ----------------------------------------------------------------
 
@@ -443,14 +453,27 @@ OPEN_HOLD = (
     f"{TRANSFERS} WHERE source_kind = :source_kind AND source_id = :source_id AND kind = :kind"
     " AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = transfers.id)"
 )
+OPEN_PENDING = (
+    f"{TRANSFERS} WHERE kind = :kind AND id IN (SELECT e.transfer_id FROM ledger_entries e"
+    " WHERE e.owner_kind = :member AND e.owner_id = :member_id AND e.bucket = :pending"
+    " AND e.amount > 0)"
+    " AND NOT EXISTS (SELECT 1 FROM transfers s WHERE s.pending_id = transfers.id)"
+    " ORDER BY id"
+)
 POSTINGS = (
     "SELECT owner_kind, owner_id, bucket, amount FROM ledger_entries"
     " WHERE transfer_id = :transfer_id ORDER BY seq"
 )
+UNDONE = (  # a transfer a reversal (its reference) or a void (its pending id) undid
+    "SELECT 1 FROM transfers r WHERE (r.kind = 'reverse' AND r.reference = {id})"
+    " OR (r.kind = 'void' AND r.pending_id = {id})"
+)
+TRANSFER = f"{TRANSFERS} WHERE id = :id"
 TOP_EARNERS = (
     "SELECT e.owner_id AS member_id, SUM(e.amount) AS total"
     " FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id"
     " WHERE t.kind = :kind AND e.owner_kind = :member AND e.amount > 0{since}"
+    f" AND NOT EXISTS ({UNDONE.format(id='t.id')})"
     " GROUP BY e.owner_id ORDER BY total DESC, e.owner_id LIMIT :limit"
 )
 
@@ -538,6 +561,33 @@ class _Ledger(_Repo):
             return None
         postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
         return mapping.transfer_from_rows(row, postings)
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        row = self.uow.one(TRANSFER, {"id": transfer_id})
+        if row is None:
+            return None
+        postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
+        return mapping.transfer_from_rows(row, postings)
+
+    def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
+        return {
+            i
+            for i in transfer_ids
+            if self.uow.one(UNDONE.format(id=":id") + " LIMIT 1", {"id": i}) is not None
+        }
+
+    def open_pending(self, member_id: str) -> list[Transfer]:
+        params = {
+            "kind": TransferKind.EARN.value,
+            "member": OwnerKind.MEMBER.value,
+            "member_id": member_id,
+            "pending": Bucket.PENDING.value,
+        }
+        found = []
+        for row in self.uow.all(OPEN_PENDING, params):
+            postings = self.uow.all(POSTINGS, {"transfer_id": row["id"]})
+            found.append(mapping.transfer_from_rows(row, postings))
+        return found
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
         if limit <= 0:
@@ -899,6 +949,19 @@ class _Idempotency(_Repo):
         # a bug of ours; the unit of work rolls back and nothing is written twice.
         what = f"idempotency key {record.scope}/{record.key} inserted twice"
         self.uow.run_checked(KEY_INSERT, mapping.idempotency_to_row(record), _returned_row, what)
+
+
+REVERSAL = f"SELECT {select_list(t.reversals)} FROM reversals WHERE activity_id = :id"
+REVERSAL_INSERT = insert_sql(t.reversals)
+
+
+class _Reversals(_Repo):
+    def add(self, reversal: Reversal) -> None:
+        self.uow.run(REVERSAL_INSERT, mapping.reversal_to_row(reversal), write=True)
+
+    def get(self, activity_id: str) -> Reversal | None:
+        row = self.uow.one(REVERSAL, {"id": activity_id})
+        return mapping.reversal_from_row(row) if row is not None else None
 
 
 class _Audit(_Repo):

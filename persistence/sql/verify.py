@@ -47,8 +47,9 @@ CHECKS: dict[str, str] = {
     """,
     "settles and voids that name no hold": """
         SELECT s.id FROM transfers s LEFT JOIN transfers h ON h.id = s.pending_id
-        WHERE (s.kind IN ('spend', 'release')) <> (s.pending_id IS NOT NULL)
-           OR (s.pending_id IS NOT NULL AND (h.kind IS NULL OR h.kind <> 'hold'))
+        WHERE (s.kind IN ('spend', 'release', 'confirm', 'void')) <> (s.pending_id IS NOT NULL)
+           OR (s.kind IN ('spend', 'release') AND (h.kind IS NULL OR h.kind <> 'hold'))
+           OR (s.kind IN ('confirm', 'void') AND (h.kind IS NULL OR h.kind <> 'earn'))
     """,
     "negative stock": "SELECT reward_id FROM stock WHERE remaining < 0",
     "idempotency records without their result": """
@@ -59,6 +60,12 @@ CHECKS: dict[str, str] = {
                AND NOT EXISTS (SELECT 1 FROM redemptions r WHERE r.id = i.result_id))
            OR (i.result_kind = 'adjustment'
                AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = i.result_id))
+           OR (i.result_kind = 'reversal'
+               AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.activity_id = i.result_id))
+    """,
+    "debts above zero": """
+        SELECT e.owner_id FROM ledger_entries e WHERE e.owner_kind = 'member'
+        AND e.bucket = 'debt' GROUP BY e.owner_id HAVING SUM(e.amount) > 0
     """,
     "activities whose points were not posted": """
         SELECT a.id FROM activities a

@@ -18,6 +18,7 @@ from domain.commands import (
     RecordActivity,
     RedeemReward,
     RegisterMember,
+    ReverseActivity,
     ReviewMember,
     RevokeHonor,
 )
@@ -162,6 +163,12 @@ class Shop:
     def lock(self, member_id: str, level_id: str | None, at: datetime = DEFAULT_AT) -> Member:
         cmd = LockLevel(member_id, level_id, "operator decision", "operator", at)
         return services.lock_level(cmd, self.store(), self.economy)
+
+    def reverse(
+        self, activity_id: str, at: datetime = DEFAULT_AT, key: str | None = None
+    ) -> services.ReversalResult:
+        cmd = ReverseActivity(activity_id, "fraudulent", "operator", key or self.key(), at)
+        return services.reverse_activity(cmd, self.store(), self.economy)
 
     def review(self, member_id: str, as_of: datetime) -> list[Event]:
         return services.review_member(ReviewMember(member_id, as_of), self.store(), self.economy)

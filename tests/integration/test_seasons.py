@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain import services
-from domain.commands import GrantHonor, RecordActivity, RegisterMember
+from domain.commands import GrantHonor, RecordActivity, RegisterMember, ReverseActivity
 from domain.economy import Economy
 from domain.errors import NotFound
 from domain.seasons import LeaderRow
@@ -121,3 +121,20 @@ def test_a_season_not_started_or_unknown_is_not_found(seasons: Seasons) -> None:
         seasons.view("2026-q3", local(2026, 5, 1, 9))
     with pytest.raises(NotFound):
         seasons.view("summer", local(2026, 5, 1, 9))
+
+
+def test_a_reversed_activity_leaves_its_seasons_count(seasons: Seasons) -> None:
+    ann, bob = seasons.join("ann"), seasons.join("bob")
+    seasons.post(bob, local(2026, 2, 1, 9), times=2)
+    at = local(2026, 2, 2, 9)
+    cmd = RecordActivity(ann, "post", at, "ann-post", None, {}, at=at)
+    activity = services.record_activity(cmd, seasons.store(), seasons.economy).record.id
+    seasons.post(ann, local(2026, 2, 3, 9))
+
+    reverse = ReverseActivity(activity, "spam", "op", "rev-1", local(2026, 2, 4, 9))
+    services.reverse_activity(reverse, seasons.store(), seasons.economy)
+    seasons.snapshot(Q1_END)
+
+    kept = seasons.view("2026-q1", Q1_END).snapshot
+    assert kept is not None
+    assert kept.leaderboard == (LeaderRow(1, bob, 20), LeaderRow(2, ann, 10))

@@ -87,7 +87,7 @@ def test_pending_points_wait_in_the_pending_bucket_until_confirmed() -> None:
     source = Source(SourceKind.RULE, "act_1")
 
     earned = ledger.earn("trf_1", {"alice": 30}, AT, source, "act_1", pending=True)
-    confirmed = ledger.confirm_pending("trf_2", "alice", 30, AT, source, "act_1")
+    confirmed = ledger.confirm_pending("trf_2", earned, AT)
 
     assert postings(earned) == [(ISSUANCE, -30), (pending_account("alice"), 30)]
     assert postings(confirmed) == [
@@ -95,6 +95,7 @@ def test_pending_points_wait_in_the_pending_bucket_until_confirmed() -> None:
         (available_account("alice"), 30),
     ]
     assert confirmed.kind is TransferKind.CONFIRM
+    assert confirmed.pending_id == "trf_1"
 
 
 def test_a_spend_settles_its_hold_and_a_release_voids_it() -> None:

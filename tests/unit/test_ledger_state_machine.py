@@ -10,11 +10,17 @@ the real services and the real in-memory store, and checks the books after every
   settling or voiding a closed hold again is refused and writes nothing;
 - one transfer may pay several members (a referral pays both sides);
 - stock is never below zero, and stock left + active quantity = initial + restocked;
-- issued − spent − expired + adjusted = what members hold (available + held);
+- issued − spent − expired + adjusted = what members hold (available + held + pending −
+  debt);
 - lifetime earned points are exactly the member's earning entries, and spending or
   adjusting never moves a level; each automatic honor tier is granted once;
 - no rule pays beyond its limits, and no member beyond the daily cap, in any local
-  period, even when activities arrive late (stamped in an earlier period);
+  period, even when activities arrive late (stamped in an earlier period), counting the
+  activities not reversed;
+- pending points wait in the pending bucket and count toward lifetime only once a review
+  confirms them; each pending earning is confirmed or voided at most once;
+- a reversal takes an activity's points back (spent ones as debt, never above zero, that
+  later earnings repay first), is refused twice and replays under its key without writes;
 and explaining an activity always predicts exactly what recording it then awards.
 """
 
@@ -28,8 +34,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain import ledger, services
 from domain.calendar import bucket, day_number
-from domain.commands import AdjustPoints, RecordActivity, RedeemReward, Restock
+from domain.commands import AdjustPoints, RecordActivity, RedeemReward, Restock, ReverseActivity
 from domain.errors import (
+    AlreadyReversed,
     CouponPoolEmpty,
     IdempotencyKeyReused,
     InsufficientPoints,
@@ -51,7 +58,10 @@ from domain.ledger import (
     Transfer,
     TransferKind,
     available_account,
+    debt_account,
     held_account,
+    is_pending_earning,
+    pending_account,
 )
 from domain.model import (
     RedemptionStatus,
@@ -98,6 +108,12 @@ points = 50
 once_per_subject = true
 exempt_from_daily_cap = true
 limits = [{ period = "month", max_points = 120 }]
+
+[rules.purchase]
+kind = "purchase"
+points = 12
+pending_days = 3
+exempt_from_daily_cap = true
 
 [rules.viral]
 kind = "note_metrics"
@@ -169,7 +185,7 @@ keep = 40
 """,
 )
 MEMBERS = ("alice", "bob", "carol")
-KINDS = ("check_in", "post", "like", "article", "featured", "note_metrics")
+KINDS = ("check_in", "post", "like", "article", "featured", "note_metrics", "purchase")
 SUBJECTS = ("s1", "s2", "s3", "s4")
 FINITE = {r.id: r.stock for r in ECONOMY.rewards if r.stock is not None}
 REFUSALS = (InsufficientPoints, OutOfStock, RedemptionLimitReached, NotEligible)
@@ -200,6 +216,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.activities: list[tuple[RecordActivity, str]] = []
         self.redemptions: list[tuple[RedeemReward, str]] = []
         self.adjustments: list[tuple[AdjustPoints, str]] = []
+        self.reversals: list[tuple[ReverseActivity, str]] = []
         self.restocked: dict[str, int] = defaultdict(int)
         self.entries_seen: list[object] = []
         self.world.add_codes("coupon", "C-1", "C-2")
@@ -316,6 +333,51 @@ class LedgerMachine(RuleBasedStateMachine):
             pass
         else:
             raise AssertionError("a reused key with another payload was accepted")
+        assert self.world.write_count() == writes
+
+    # --- reversals ----------------------------------------------------------------------
+
+    @precondition(lambda self: self.activities)
+    @rule(data=st.data(), spent_first=st.booleans())
+    def reverse_an_activity(self, data: st.DataObject, spent_first: bool) -> None:
+        _, activity_id = data.draw(st.sampled_from(self.activities))
+        state = self.world.store.state
+        member_id = state.activities[activity_id].member_id
+        available = self.world.available(member_id)
+        if spent_first and available > 0:  # the member has spent everything (taken away)
+            take = AdjustPoints(member_id, -available, "spent", "operator", self.key(), self.now)
+            result_ = services.adjust_points(take, self.world.store(), ECONOMY)
+            self.adjustments.append((take, result_.transfer_id))
+        cmd = ReverseActivity(activity_id, "fraud", "operator", self.key(), self.now)
+        before = self.world.balances(member_id)
+        already = activity_id in state.reversals
+        writes = self.world.write_count()
+        try:
+            result = services.reverse_activity(cmd, self.world.store(), ECONOMY)
+        except AlreadyReversed:
+            assert already
+            assert self.world.write_count() == writes
+            event("reverse: AlreadyReversed")
+            return
+        assert not already
+        done = result.reversal
+        after = self.world.balances(member_id)
+        taken = (before.available - after.available) + (before.pending - after.pending)
+        assert taken + (after.debt - before.debt) == done.points
+        assert after.debt - before.debt == done.debt
+        event(f"reverse: {'into debt' if done.debt else 'reversed'}")
+        self.reversals.append((cmd, activity_id))
+
+    @precondition(lambda self: self.reversals)
+    @rule(data=st.data())
+    def replay_reversal(self, data: st.DataObject) -> None:
+        cmd, activity_id = data.draw(st.sampled_from(self.reversals))
+        writes = self.world.write_count()
+
+        result = services.reverse_activity(cmd, self.world.store(), ECONOMY)
+
+        assert result.replayed
+        assert result.reversal.activity_id == activity_id
         assert self.world.write_count() == writes
 
     # --- rewards -------------------------------------------------------------------------
@@ -516,13 +578,31 @@ class LedgerMachine(RuleBasedStateMachine):
         for member_id in self.members:
             assert balances.get(available_account(member_id), 0) >= 0
             assert balances.get(held_account(member_id), 0) >= 0
+            assert balances.get(pending_account(member_id), 0) >= 0
+            assert balances.get(debt_account(member_id), 0) <= 0  # a debt, never a credit
+
+    @invariant()
+    def each_pending_earning_is_confirmed_or_voided_at_most_once(self) -> None:
+        state = self.world.store.state
+        pending = {t.id: t for t in state.transfers if is_pending_earning(t)}
+        links = [t for t in state.transfers if t.kind in {TransferKind.CONFIRM, TransferKind.VOID}]
+        assert len({t.pending_id for t in links}) == len(links)
+        for link in links:
+            assert link.pending_id in pending
+            assert pending[link.pending_id].source == link.source
+        closed = {t.pending_id for t in links}
+        with self.world.store() as uow:
+            for member_id in self.members:
+                still = {t.id for t in uow.ledger.open_pending(member_id)}
+                mine = {i for i, t in pending.items() if member_id in t.member_ids}
+                assert still == mine - closed
 
     @invariant()
     def each_hold_is_settled_or_voided_once_by_a_transfer_naming_it(self) -> None:
         state = self.world.store.state
         holds = {t.id: t for t in state.transfers if t.kind is TransferKind.HOLD}
-        links = [t for t in state.transfers if t.pending_id is not None]
-        assert {t.kind for t in links} <= {TransferKind.SPEND, TransferKind.RELEASE}
+        links = [t for t in state.transfers if t.kind in {TransferKind.SPEND, TransferKind.RELEASE}]
+        assert all(t.pending_id is not None for t in links)
         assert len({t.pending_id for t in links}) == len(links)
         for link in links:
             assert link.pending_id in holds
@@ -568,7 +648,11 @@ class LedgerMachine(RuleBasedStateMachine):
         expired = books.get(EXPIRY, 0)
         adjusted = -books.get(ADJUSTMENT, 0)
         held = sum(
-            books.get(available_account(m), 0) + books.get(held_account(m), 0) for m in self.members
+            books.get(available_account(m), 0)
+            + books.get(held_account(m), 0)
+            + books.get(pending_account(m), 0)
+            + books.get(debt_account(m), 0)
+            for m in self.members
         )
         assert issued - spent - expired + adjusted == held
         assert issued >= 0
@@ -580,9 +664,18 @@ class LedgerMachine(RuleBasedStateMachine):
         state = self.world.store.state
         earned: dict[str, int] = defaultdict(int)
         for transfer in state.transfers:  # paid by the rules (referrals are not earnings yet)
-            if transfer.kind is TransferKind.EARN and transfer.source.kind is SourceKind.RULE:
+            counts = (
+                transfer.kind is TransferKind.EARN
+                and transfer.source.kind is SourceKind.RULE
+                and not is_pending_earning(transfer)  # counted once confirmed
+            ) or transfer.kind is TransferKind.CONFIRM
+            if counts:
                 for posting in transfer.postings:
                     if posting.amount > 0:
+                        earned[posting.account.owner_id] += posting.amount
+            elif transfer.kind is TransferKind.REVERSE:  # taken back: available or as debt
+                for posting in transfer.postings:
+                    if posting.account.owner_kind is ledger.MEMBER:
                         earned[posting.account.owner_id] += posting.amount
         for member_id in self.members:
             lifetime = state.members[member_id].progress.lifetime_earned
@@ -592,7 +685,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def no_limit_nor_the_daily_cap_is_ever_exceeded(self) -> None:
         paid: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
         capped: dict[tuple[str, int], int] = defaultdict(int)
+        reversed_ = self.world.store.state.reversals
         for record in self.world.store.state.activities.values():
+            if record.id in reversed_:
+                continue  # its counts were given back
             day = day_number(record.occurred_at, ECONOMY.timezone)
             for line in record.lines:
                 rule = ECONOMY.rule(line.rule_id)
@@ -613,11 +709,11 @@ class LedgerMachine(RuleBasedStateMachine):
             assert limit.max_points is None or sum(points) <= limit.max_points, (rule_id, points)
 
     @invariant()
-    def each_automatic_honor_tier_is_granted_once(self) -> None:
+    def each_automatic_honor_tier_is_held_once(self) -> None:
         granted = [
             (a.member_id, a.honor_id, a.tier)
             for a in self.world.store.state.honors.values()
-            if a.granted_by is None
+            if a.granted_by is None and a.revoked_at is None  # a revoked tier may come back
         ]
         assert len(granted) == len(set(granted))
 
