@@ -438,6 +438,8 @@ class Simulation:
             if isinstance(event, PointsAwarded) and event.member_id == member_id(mi):
                 m.available[mi] += event.points
                 m.earned[mi] += event.points
+                source = event.activity_id.partition(":")[0]  # "task:..." or "contest:..."
+                self._flow(("issued", source, self.arch_ids[m.arch[mi]]), event.points)
         self._events(mi, [e for e in events if e.member_id == member_id(mi)], day)
 
     # --- steps --------------------------------------------------------------------------

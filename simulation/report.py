@@ -107,11 +107,17 @@ def _heat(share: float | None) -> Raw:
     )
 
 
+PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes"}
+
+
 def _source_title(item: str, rule_title: Mapping[str, str], quest_title: Mapping[str, str]) -> str:
-    """A source of points: an earning rule, or `quest:ID` for a quest's rewards."""
+    """A source of points: an earning rule, `quest:ID` for a quest's rewards, or the
+    payouts of tasks and contests."""
     kind, _, quest_id = item.partition(":")
     if kind == "quest" and quest_id:
         return f"Quest: {quest_title.get(quest_id, quest_id)}"
+    if item in PAYOUT_TITLES:
+        return PAYOUT_TITLES[item]
     return f"Rule: {rule_title.get(item, item)}"
 
 
@@ -171,8 +177,10 @@ def sources_and_sinks(
     items = sorted({(f, i) for (f, i, _) in flows if f in ("issued", "spent")})
     rows2: list[list[object]] = []
     for flow, item in items:
-        title = rule_title.get(item, item) if flow == "issued" else tier_title.get(item, item)
-        label = f"issued by {title}" if flow == "issued" else f"spent on {title}"
+        if flow == "issued":
+            label = f"issued by {_source_title(item, rule_title, quest_title)}"
+        else:
+            label = f"spent on {tier_title.get(item, item)}"
         cells = [number(flows.get((flow, item, a), 0.0), points_scale) for a in archs]
         rows2.append([label, *cells, number(by_item[(flow, item)], points_scale)])
     out.append("<h3>Each earning rule and reward tier, per archetype</h3>")

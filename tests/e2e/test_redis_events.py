@@ -73,6 +73,9 @@ EVENTS: list[model.Event] = [
     model.PointsExpired("m1", 7, AT),
     model.QuestProgressed("m1", "daily_warm_up", 739587, (1, 2), AT),
     model.QuestCompleted("m1", "daily_warm_up", 739587, True, 5, AT),
+    model.TaskOffered("m1", "asg_1", "product_review", AT, AT),
+    model.TaskReviewed("m1", "asg_1", "product_review", True, "good", 70, None, AT),
+    model.ContestSettled("m1", "most_interactions", 24322, 1, 4200, 500, AT),
 ]
 
 
