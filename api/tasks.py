@@ -237,7 +237,7 @@ OfferTaskResult = Annotated[
     strawberry.union("OfferTaskResult"),
 ]
 AnswerTaskResult = Annotated[
-    TaskAssignmentPayload | NotFound | InvalidTransition | TaskOverdue,
+    TaskAssignmentPayload | NotFound | InvalidTransition | TaskOverdue | InvalidInput,
     strawberry.union("AnswerTaskResult"),
 ]
 SubmitTaskResult = Annotated[
