@@ -13,6 +13,7 @@ import strawberry
 from api import ids
 from api import inputs as i
 from api.auth import utc_now
+from api.commanding import actor, attempt, caller, viewer_member
 from api.context import Info
 from api.errors import (
     ActivityTooLate,
@@ -36,7 +37,6 @@ from api.errors import (
 )
 from api.event_types import MemberEvent, event_type
 from api.fields import mutation
-from api.loaders import Loaders
 from api.permissions import (
     IsMember,
     IsMemberOrOperator,
@@ -60,38 +60,6 @@ from domain.services import ActivityResult
 P = TypeVar("P")
 
 
-async def _attempt(info: Info, act: Callable[[], Awaitable[P]]) -> Any:
-    """Run one command; a domain error becomes its schema type. Loaders are renewed so the
-    payload reads what the command wrote."""
-    try:
-        result = await act()
-    except DomainError as error:
-        return user_error(error)
-    finally:
-        info.context.loaders = Loaders.create(info.context.runtime)
-    return result
-
-
-def _viewer_member(info: Info) -> str:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by IsMember"
-    assert viewer.member_id is not None, "guarded by IsMember"
-    return viewer.member_id
-
-
-def _actor(info: Info) -> str:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by a role permission"
-    return viewer.actor
-
-
-def _caller(info: Info) -> str:
-    """Whose idempotency keys the command's are (see `domain.idempotency`)."""
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by a role permission"
-    return viewer.principal
-
-
 def _honor_change(
     info: Info,
     input: i.HonorInput,
@@ -105,7 +73,7 @@ def _honor_change(
             member_id=ids.node_id(input.member_id, "Member", "memberId"),
             honor_id=input.honor_id,
             reason=input.reason,
-            actor=_actor(info),
+            actor=actor(info),
             at=utc_now(),
         )
         award = await info.context.runtime.command(service, cmd)
@@ -341,7 +309,7 @@ class Mutation(TaskMutations):
             member = await info.context.runtime.command(services.register_member, cmd)
             return RegisterMemberPayload(member=Member.of(member))
 
-        return cast(RegisterMemberResult, await _attempt(info, act))
+        return cast(RegisterMemberResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsService],
@@ -351,11 +319,11 @@ class Mutation(TaskMutations):
         self, info: Info, input: i.RecordActivityInput
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
-            cmd = i.record_activity(input, _caller(info), at=info.context.runtime.clock())
+            cmd = i.record_activity(input, caller(info), at=info.context.runtime.clock())
             result = await info.context.runtime.command(services.record_activity, cmd)
             return _activity_payload(result)
 
-        return cast(RecordActivityResult, await _attempt(info, act))
+        return cast(RecordActivityResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsService],
@@ -369,9 +337,7 @@ class Mutation(TaskMutations):
             at = info.context.runtime.clock()
             for index, item in enumerate(input):
                 try:
-                    commands.append(
-                        i.record_activity(item, _caller(info), f"input[{index}]", at=at)
-                    )
+                    commands.append(i.record_activity(item, caller(info), f"input[{index}]", at=at))
                 except DomainError as error:
                     commands.append(error)
             valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
@@ -389,7 +355,7 @@ class Mutation(TaskMutations):
                 )
             return RecordActivitiesPayload(results=results)
 
-        return cast(RecordActivitiesResult, await _attempt(info, act))
+        return cast(RecordActivitiesResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsMember],
@@ -398,19 +364,19 @@ class Mutation(TaskMutations):
     async def redeem_reward(self, info: Info, input: i.RedeemRewardInput) -> RedeemRewardResult:
         async def act() -> RedeemRewardPayload:
             cmd = c.RedeemReward(
-                member_id=_viewer_member(info),
+                member_id=viewer_member(info),
                 reward_id=ids.node_id(input.reward_id, "Reward", "rewardId"),
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
                 at=utc_now(),
-                caller=_caller(info),
+                caller=caller(info),
             )
             result = await info.context.runtime.command(services.redeem_reward, cmd)
             return RedeemRewardPayload(
                 redemption=Redemption.of(result.redemption), replayed=result.replayed
             )
 
-        return cast(RedeemRewardResult, await _attempt(info, act))
+        return cast(RedeemRewardResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsMember],
@@ -419,13 +385,13 @@ class Mutation(TaskMutations):
     async def start_quest(self, info: Info, input: i.StartQuestInput) -> StartQuestResult:
         async def act() -> QuestPayload:
             cmd = c.StartQuest(
-                _viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
+                viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
             )
             return _quest_payload(
                 info, await info.context.runtime.command(services.start_quest, cmd)
             )
 
-        return cast(StartQuestResult, await _attempt(info, act))
+        return cast(StartQuestResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsMember],
@@ -436,12 +402,12 @@ class Mutation(TaskMutations):
     ) -> ClaimQuestRewardResult:
         async def act() -> QuestPayload:
             cmd = c.ClaimQuestReward(
-                _viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
+                viewer_member(info), input.quest_id, input.idempotency_key, utc_now()
             )
             progress = await info.context.runtime.command(services.claim_quest_reward, cmd)
             return _quest_payload(info, progress)
 
-        return cast(ClaimQuestRewardResult, await _attempt(info, act))
+        return cast(ClaimQuestRewardResult, await attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def fulfill_redemption(
@@ -450,14 +416,14 @@ class Mutation(TaskMutations):
         async def act() -> RedemptionPayload:
             cmd = c.FulfillRedemption(
                 redemption_id=ids.node_id(input.redemption_id, "Redemption", "redemptionId"),
-                actor=_actor(info),
+                actor=actor(info),
                 at=utc_now(),
                 note=input.note,
             )
             done = await info.context.runtime.command(services.fulfill_redemption, cmd)
             return RedemptionPayload(redemption=Redemption.of(done))
 
-        return cast(FulfillRedemptionResult, await _attempt(info, act))
+        return cast(FulfillRedemptionResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsMemberOrOperator],
@@ -479,17 +445,17 @@ class Mutation(TaskMutations):
             done = await info.context.runtime.command(services.cancel_redemption, cmd)
             return RedemptionPayload(redemption=Redemption.of(done))
 
-        return cast(CancelRedemptionResult, await _attempt(info, act))
+        return cast(CancelRedemptionResult, await attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def grant_honor(self, info: Info, input: i.HonorInput) -> GrantHonorResult:
         act = _honor_change(info, input, c.GrantHonor, services.grant_honor)
-        return cast(GrantHonorResult, await _attempt(info, act))
+        return cast(GrantHonorResult, await attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def revoke_honor(self, info: Info, input: i.HonorInput) -> RevokeHonorResult:
         act = _honor_change(info, input, c.RevokeHonor, services.revoke_honor)
-        return cast(RevokeHonorResult, await _attempt(info, act))
+        return cast(RevokeHonorResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsOperator],
@@ -501,10 +467,10 @@ class Mutation(TaskMutations):
                 member_id=ids.node_id(input.member_id, "Member", "memberId"),
                 amount=input.amount,
                 reason=input.reason,
-                actor=_actor(info),
+                actor=actor(info),
                 idempotency_key=input.idempotency_key,
                 at=utc_now(),
-                caller=_caller(info),
+                caller=caller(info),
             )
             result = await info.context.runtime.command(services.adjust_points, cmd)
             return AdjustPointsPayload(
@@ -515,7 +481,7 @@ class Mutation(TaskMutations):
                 member_id=result.member_id,
             )
 
-        return cast(AdjustPointsResult, await _attempt(info, act))
+        return cast(AdjustPointsResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsServiceOrOperator],
@@ -529,10 +495,10 @@ class Mutation(TaskMutations):
             cmd = c.ReverseActivity(
                 activity_id=str(input.activity_id),
                 reason=input.reason,
-                actor=_actor(info),
+                actor=actor(info),
                 idempotency_key=input.idempotency_key,
                 at=utc_now(),
-                caller=_caller(info),
+                caller=caller(info),
             )
             result = await info.context.runtime.command(services.reverse_activity, cmd)
             done = result.reversal
@@ -545,7 +511,7 @@ class Mutation(TaskMutations):
                 member_id=done.member_id,
             )
 
-        return cast(ReverseActivityResult, await _attempt(info, act))
+        return cast(ReverseActivityResult, await attempt(info, act))
 
     @mutation(permissions=[IsOperator])
     async def lock_level(self, info: Info, input: i.LockLevelInput) -> LockLevelResult:
@@ -554,10 +520,10 @@ class Mutation(TaskMutations):
                 member_id=ids.node_id(input.member_id, "Member", "memberId"),
                 level_id=input.level_id,
                 reason=input.reason,
-                actor=_actor(info),
+                actor=actor(info),
                 at=utc_now(),
             )
             member = await info.context.runtime.command(services.lock_level, cmd)
             return LockLevelPayload(member=Member.of(member))
 
-        return cast(LockLevelResult, await _attempt(info, act))
+        return cast(LockLevelResult, await attempt(info, act))

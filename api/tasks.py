@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, TypeVar, cast
 
 import strawberry
 from strawberry import relay
 
 from api import ids
 from api.auth import utc_now
+from api.commanding import actor, attempt, viewer_member
 from api.connections import Connection, Edge, connection, page_size
 from api.context import Info
 from api.errors import (
@@ -23,10 +24,8 @@ from api.errors import (
     LimitReached,
     NotFound,
     TaskOverdue,
-    user_error,
 )
 from api.fields import field, mutation
-from api.loaders import Loaders
 from api.permissions import IsMember, IsOperator
 from api.types import Member
 from domain import commands as c
@@ -34,7 +33,6 @@ from domain import services
 from domain import tasks as dt
 from domain.economy import Economy
 from domain.economy import Task as DomainTask
-from domain.errors import DomainError
 
 P = TypeVar("P")
 
@@ -256,31 +254,6 @@ ReviewTaskResult = Annotated[
 ]
 
 
-async def _attempt(info: Info, act: Callable[[], Awaitable[P]]) -> Any:
-    """As `api.mutations._attempt` (which imports this module): a domain error becomes its
-    schema type; loaders are renewed so the payload reads what the command wrote."""
-    try:
-        result = await act()
-    except DomainError as error:
-        return user_error(error)
-    finally:
-        info.context.loaders = Loaders.create(info.context.runtime)
-    return result
-
-
-def _viewer_member(info: Info) -> str:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by IsMember"
-    assert viewer.member_id is not None, "guarded by IsMember"
-    return viewer.member_id
-
-
-def _actor(info: Info) -> str:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by IsOperator"
-    return viewer.actor
-
-
 def _payload(info: Info, assignment: dt.TaskAssignment) -> TaskAssignmentPayload:
     return TaskAssignmentPayload(
         assignment=TaskAssignment.of(info.context.runtime.economy, assignment)
@@ -312,7 +285,7 @@ class TaskMutations:
                 str(input.task_id),
                 member_ids,
                 input.due_at,
-                _actor(info),
+                actor(info),
                 input.idempotency_key,
                 utc_now(),
             )
@@ -320,15 +293,15 @@ class TaskMutations:
             economy = info.context.runtime.economy
             return OfferTaskPayload(assignments=[TaskAssignment.of(economy, a) for a in offered])
 
-        return cast(OfferTaskResult, await _attempt(info, act))
+        return cast(OfferTaskResult, await attempt(info, act))
 
     @mutation(permissions=[IsMember], description="Accept a task offered to the viewer.")
     async def accept_task(self, info: Info, input: TaskAnswerInput) -> AnswerTaskResult:
-        return cast(AnswerTaskResult, await _attempt(info, _answer(info, input, True)))
+        return cast(AnswerTaskResult, await attempt(info, _answer(info, input, True)))
 
     @mutation(permissions=[IsMember], description="Decline a task offered to the viewer.")
     async def decline_task(self, info: Info, input: TaskAnswerInput) -> AnswerTaskResult:
-        return cast(AnswerTaskResult, await _attempt(info, _answer(info, input, False)))
+        return cast(AnswerTaskResult, await attempt(info, _answer(info, input, False)))
 
     @mutation(
         permissions=[IsMember],
@@ -337,7 +310,7 @@ class TaskMutations:
     async def submit_task(self, info: Info, input: SubmitTaskInput) -> SubmitTaskResult:
         async def act() -> TaskAssignmentPayload:
             cmd = c.SubmitTask(
-                _viewer_member(info),
+                viewer_member(info),
                 str(input.assignment_id),
                 input.submission.url,
                 input.submission.note,
@@ -347,7 +320,7 @@ class TaskMutations:
             )
             return _payload(info, await info.context.runtime.command(services.submit_task, cmd))
 
-        return cast(SubmitTaskResult, await _attempt(info, act))
+        return cast(SubmitTaskResult, await attempt(info, act))
 
     @mutation(
         permissions=[IsOperator],
@@ -360,20 +333,20 @@ class TaskMutations:
                 input.decision is ReviewDecision.APPROVE,
                 input.quality_tier,
                 input.reason,
-                _actor(info),
+                actor(info),
                 input.idempotency_key,
                 utc_now(),
             )
             return _payload(info, await info.context.runtime.command(services.review_task, cmd))
 
-        return cast(ReviewTaskResult, await _attempt(info, act))
+        return cast(ReviewTaskResult, await attempt(info, act))
 
 
 def _answer(
     info: Info, input: TaskAnswerInput, accept: bool
 ) -> Callable[[], Awaitable[TaskAssignmentPayload]]:
     async def act() -> TaskAssignmentPayload:
-        cmd = c.AnswerTask(_viewer_member(info), str(input.assignment_id), accept, utc_now())
+        cmd = c.AnswerTask(viewer_member(info), str(input.assignment_id), accept, utc_now())
         return _payload(info, await info.context.runtime.command(services.answer_task, cmd))
 
     return act

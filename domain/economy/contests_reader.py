@@ -14,6 +14,7 @@ from domain.economy.model import (
     KocProgram,
     Reward,
     Rule,
+    recorded_kinds,
 )
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ def read_contests(
         return ()
     if len(raw) > contests_max:
         r.problem("contests", "", f"at most {contests_max} contests are allowed")
-    kinds = {rule.kind for rule in rules}
-    if koc is not None:
-        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    kinds = recorded_kinds(rules, koc)
     rule_ids = {rule.id for rule in rules}
     out: list[Contest] = []
     seen: set[str] = set()

@@ -412,6 +412,14 @@ class Seasons:
     periods: tuple[Season, ...] = ()
 
 
+def recorded_kinds(rules: tuple[Rule, ...], koc: KocProgram | None) -> set[str]:
+    """The activity kinds something records: the rules' and the KOC program's."""
+    kinds = {rule.kind for rule in rules}
+    if koc is not None:
+        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    return kinds
+
+
 @dataclass(frozen=True)
 class Economy:
     id: str

@@ -43,6 +43,7 @@ from domain.economy.model import (
     levels_max,
     pending_days_max,
     points_max,
+    recorded_kinds,
     rules_max,
 )
 from domain.economy.seasons_reader import read_seasons
@@ -517,9 +518,7 @@ def _check_kinds(
     r: _Reader, rules: tuple[Rule, ...], koc: KocProgram | None, honors: tuple[Honor, ...]
 ) -> None:
     """Honors and KOC tiers count activity kinds; a kind nothing records is a typo."""
-    kinds = {rule.kind for rule in rules}
-    if koc is not None:
-        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    kinds = recorded_kinds(rules, koc)
     for honor in honors:
         for kind in honor.kinds:
             if kind not in kinds:
@@ -781,9 +780,7 @@ def _quests(
         return ()
     if len(raw) > quests_max:
         r.problem("quests", "", f"at most {quests_max} quests are allowed")
-    kinds = {rule.kind for rule in rules}
-    if koc is not None:
-        kinds |= {*koc.note_kinds, koc.metrics_kind}
+    kinds = recorded_kinds(rules, koc)
     out: list[Quest] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
