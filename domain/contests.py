@@ -12,7 +12,7 @@ Only scores above zero are ranked. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -151,6 +151,40 @@ def score(
     if current.value > before:
         current.reached_at = at
     return changed or current.value != before
+
+
+def unscore(
+    economy: Economy,
+    contest: Contest,
+    current: ContestScore,
+    kind: str,
+    subject_id: str | None,
+    points_by_rule: Mapping[str, int],
+    latest_other: int | None,
+) -> bool:
+    """Move the score back by one reversed activity (the reverse of `score`); True when
+    anything changed. `points_by_rule`: what each rule paid it; `latest_other`: for a
+    note's metrics reported last, the figure the note's latest other report gave (None:
+    the reversed report was not the latest, nothing to restore)."""
+    before = current.value
+    if contest.metric == "count":
+        current.value = max(current.value - 1, 0)
+    elif contest.metric == "points":
+        paid = sum(p for rule_id, p in points_by_rule.items() if rule_id in contest.rules)
+        current.value = max(current.value - paid, 0)
+    else:
+        koc = economy.koc
+        assert koc is not None, "the reader refuses an interactions contest without [koc]"
+        if subject_id is None or subject_id not in current.notes:
+            return False
+        if kind in koc.note_kinds:
+            current.value -= current.notes.pop(subject_id)
+            return True
+        if latest_other is None:
+            return False
+        current.value += latest_other - current.notes[subject_id]
+        current.notes[subject_id] = latest_other
+    return current.value != before
 
 
 def rank_key(entry: ContestScore) -> tuple[int, datetime, str]:

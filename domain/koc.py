@@ -42,6 +42,42 @@ def _count_tier_met(
     return seen[first] >= tier.min_notes
 
 
+def _supported(tier: KocTier, notes: list[Note]) -> bool:
+    """Whether the member's notes still bear a tier: for a viral tier, a note with that
+    many interactions; for a count-based one, that many counted notes inside one span of
+    `within_days` (any span: a tier once reached is not lost to time, only to reversal)."""
+    if tier.viral_interactions is not None:
+        return any((n.interactions or 0) >= tier.viral_interactions for n in notes)
+    need = tier.min_notes
+    days = sorted(n.counted_day for n in notes if n.counted_day is not None)
+    if need == 0 or (tier.within_days is None and len(days) >= need):
+        return True
+    window = tier.within_days
+    return window is not None and any(
+        days[i + need - 1] - days[i] < window for i in range(len(days) - need + 1)
+    )
+
+
+def after_reversal(
+    economy: Economy, notes: NoteRepository, member: Member, at: datetime
+) -> list[KocTierChanged]:
+    """After a reversal took back a note's count or its figure: a tier the member's notes
+    no longer bear gives way to the highest tier below it that they do (or to none). A
+    reversal never promotes."""
+    koc = economy.koc
+    tier = economy.koc_tier(member.koc_tier) if koc is not None and member.koc_tier else None
+    if koc is None or tier is None:
+        return []
+    mine = notes.for_member(member.id)
+    if _supported(tier, mine):
+        return []
+    below = None
+    for lower in koc.tiers[: tier.rank]:
+        if _supported(lower, mine):
+            below = lower
+    return _set(member, below, at)
+
+
 def _rank(koc: KocProgram, tier_id: str | None) -> int:
     return next((t.rank for t in koc.tiers if t.id == tier_id), -1)
 

@@ -78,6 +78,10 @@ class ActivityRepository(Protocol):
     def get(self, activity_id: str) -> ActivityRecord | None: ...
     def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool: ...
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None: ...
+    def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
+        """The member's activities of `kind` naming `subject_id`, oldest first (by time,
+        then id): what a reversal reads to restore what the others alone had caused."""
+        ...
 
 
 class NoteRepository(Protocol):
@@ -98,6 +102,10 @@ class NoteRepository(Protocol):
     def latest_measured(self, member_id: str, limit: int) -> list[Note]:
         """The member's `limit` latest-published notes that have interactions reported,
         latest first (by publication time, then note id)."""
+        ...
+
+    def for_member(self, member_id: str) -> list[Note]:
+        """Every note of the member, in publication order (time, then note id)."""
         ...
 
 

@@ -121,7 +121,11 @@ class NoteBook:
         else:
             assert (old.published_day, old.published_at) == (
                 note.published_day, note.published_at), f"note {note} was republished"  # fmt: skip
-            assert old.counted_day in (None, note.counted_day), f"note {note} was recounted"
+            assert note.counted_day in (None, old.counted_day) or old.counted_day is None, (
+                f"note {note} was recounted"
+            )
+            if old.counted_day is not None and note.counted_day is None:  # a reversal
+                del self.counted_days[bisect_left(self.counted_days, old.counted_day)]
         if note.counted_day is not None and (old is None or old.counted_day is None):
             insort(self.counted_days, note.counted_day)
         self.notes[note.note_id] = note
@@ -536,6 +540,16 @@ class _Activities(_Repo):
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
         self.staged.subjects.add((member_id, rule_id, subject_id))
 
+    def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
+        """A scan: only reversals read this, and the simulator reverses nothing."""
+        found = {
+            r.id: r
+            for records in (self.state.activities, self.staged.activities)
+            for r in records.values()
+            if r.member_id == member_id and r.kind == kind and r.subject_id == subject_id
+        }
+        return sorted(found.values(), key=lambda r: (r.occurred_at, r.id))
+
 
 class _Notes(_Repo):
     def get(self, member_id: str, note_id: str) -> Note | None:
@@ -567,8 +581,9 @@ class _Notes(_Repo):
             found = bisect_right(days, last_day) - start
         for note in self.staged.notes.get(member_id, {}).values():
             old = book.notes.get(note.note_id) if book is not None else None
-            if (old is None or old.counted_day is None) and inside(note.counted_day):
-                found += 1
+            was = old.counted_day if old is not None else None
+            if was != note.counted_day:
+                found += inside(note.counted_day) - inside(was)
         return found
 
     def latest_measured(self, member_id: str, limit: int) -> list[Note]:
@@ -588,6 +603,12 @@ class _Notes(_Repo):
             if note.interactions is not None:
                 found.append(note)
         return found
+
+    def for_member(self, member_id: str) -> list[Note]:
+        book = self.state.notes.get(member_id)
+        notes = dict(book.notes) if book is not None else {}
+        notes.update(self.staged.notes.get(member_id, {}))
+        return sorted(notes.values(), key=lambda n: (n.published_at, n.note_id))
 
 
 class _Stock(_Repo):

@@ -12,11 +12,12 @@ same idempotency key replays the first result."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from domain import idempotency, ledger, quests, reversal
+from domain import contests, idempotency, koc, ledger, quests, reversal
 from domain.calendar import day_number, require_aware
 from domain.commands import ReverseActivity
-from domain.economy import Economy
+from domain.economy import Economy, ViralNotes
 from domain.errors import AlreadyReversed, InvalidInput, NotFound
 from domain.ledger import Source, SourceKind, available_account, debt_account
 from domain.model import ActivityRecord, Event, HonorRevoked, Member
@@ -111,6 +112,9 @@ def _undo(
     if record.kind in economy.counted_kinds and _accepted(economy, record):
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)
+    others = _others(uow, economy, member, record)
+    events.extend(_notes_back(uow, economy, member, record, others, cmd.at))
+    _contests_back(uow, economy, member, record, others)
     events.extend(_revoke_lost_honors(uow, economy, member, cmd))
     if _accepted(economy, record):
         _quests_back(uow, economy, member, record, day)
@@ -131,6 +135,109 @@ def _quests_back(
             continue
         if quests.retreat(quest, progress, record.kind, record.attributes):
             uow.quests.save(progress)
+
+
+def _others(
+    uow: UnitOfWork, economy: Economy, member: Member, record: ActivityRecord
+) -> list[ActivityRecord]:
+    """The member's other activities, not reversed, of the reversed one's note kinds (any
+    note kind, for a publication) naming the same note, oldest first; none if the
+    activity is not about a note."""
+    program = economy.koc
+    if program is None or record.subject_id is None:
+        return []
+    kinds = program.note_kinds if record.kind in program.note_kinds else (record.kind,)
+    if record.kind not in kinds or record.kind not in (*program.note_kinds, program.metrics_kind):
+        return []
+    found = [
+        r
+        for kind in kinds
+        for r in uow.activities.for_subject(member.id, kind, record.subject_id)
+        if r.id != record.id and uow.reversals.get(r.id) is None
+    ]
+    return sorted(found, key=lambda r: (r.occurred_at, r.id))
+
+
+def _notes_back(
+    uow: UnitOfWork,
+    economy: Economy,
+    member: Member,
+    record: ActivityRecord,
+    others: list[ActivityRecord],
+    at: datetime,
+) -> list[Event]:
+    """A note's publication or metrics reversed: the note counts toward tiers from the
+    first other accepted publication of it (or no more), its best figure is the best of
+    its other reports (viral-note honors lose the thresholds only the reversed report had
+    reached), and a KOC tier the member's notes no longer bear steps down."""
+    program = economy.koc
+    if program is None or record.subject_id is None:
+        return []
+    note = uow.notes.get(member.id, record.subject_id)
+    if note is None:
+        return []
+    if record.kind in program.note_kinds:
+        if not _accepted(economy, record) or note.counted_day is None:
+            return []
+        counted = next(
+            (day_number(r.occurred_at, economy.timezone) for r in others if _accepted(economy, r)),
+            None,
+        )
+        if counted == note.counted_day:
+            return []
+        uow.notes.save(replace(note, counted_day=counted))
+    elif record.kind == program.metrics_kind:
+        attribute = program.interactions_attribute
+        best = max((int(r.attributes.get(attribute, 0)) for r in others), default=None)
+        was = note.interactions or 0
+        if best == note.interactions:
+            return []
+        uow.notes.save(replace(note, interactions=best))
+        counts = member.progress.kind_counts
+        for check in economy.honor_checks:
+            trigger = check.trigger
+            if isinstance(trigger, ViralNotes) and (best or 0) < trigger.interactions <= was:
+                counts[trigger.counter] = max(counts.get(trigger.counter, 0) - 1, 0)
+    else:
+        return []
+    return list(koc.after_reversal(economy, uow.notes, member, at))
+
+
+def _contests_back(
+    uow: UnitOfWork,
+    economy: Economy,
+    member: Member,
+    record: ActivityRecord,
+    others: list[ActivityRecord],
+) -> None:
+    """The member's score in a contest period not yet settled moves back (a settled
+    period's standings and prizes stand)."""
+    day = day_number(record.occurred_at, economy.timezone)
+    paid: dict[str, int] = {}
+    for line in record.lines:
+        if reversal.fired(line):
+            paid[line.rule_id] = paid.get(line.rule_id, 0) + line.points
+    latest_other = None  # a note's figure to restore: only if the reversed report was last
+    program = economy.koc
+    last = not others or (others[-1].occurred_at, others[-1].id) < (record.occurred_at, record.id)
+    if program is not None and record.kind == program.metrics_kind and last:
+        attribute = program.interactions_attribute
+        latest_other = int(others[-1].attributes.get(attribute, 0)) if others else 0
+    for contest in economy.contests:
+        if not contests.is_open(contest, record.occurred_at):
+            continue
+        if not contests.concerns(economy, contest, record.kind):
+            continue
+        instance = contests.instance_of(contest, day)
+        if uow.contests.settled_at(contest.id, instance) is not None:
+            continue
+        score = uow.contests.score(contest.id, instance, member.id)
+        if score is None:
+            continue
+        if contests.unscore(
+            economy, contest, score, record.kind, record.subject_id, paid, latest_other
+        ):
+            uow.contests.save_score(score)
 
 
 def _accepted(economy: Economy, record: ActivityRecord) -> bool:

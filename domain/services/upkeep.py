@@ -1,5 +1,5 @@
-"""Scheduled upkeep: pending points confirmed when due, the daily level review and point
-expiry."""
+"""Scheduled upkeep: pending points confirmed when due (with the level and honors they
+reach), the daily level review and point expiry."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from domain.model import (
 )
 from domain.ports import UnitOfWork
 from domain.services import pending
-from domain.services._support import (
-    member_for_update,
-)
+from domain.services._support import grant_automatic, member_for_update
 
 
 def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[Event]:
@@ -27,7 +25,10 @@ def review_member(cmd: ReviewMember, uow: UnitOfWork, economy: Economy) -> list[
     require_aware(cmd.as_of, "asOf")
     with uow:
         member = member_for_update(uow, cmd.member_id)
+        earned = member.progress.lifetime_earned
         events: list[Event] = pending.confirm_due(uow, economy, member, cmd.as_of)
+        if member.progress.lifetime_earned != earned:  # they may reach a level or points honor
+            events.extend(grant_automatic(uow, economy, member, cmd.as_of))
         events.extend(levels.review(economy, member, cmd.as_of))
         account = available_account(member.id)
         expiring = expiry.expirable_points(economy, member, uow.ledger.balance(account), cmd.as_of)

@@ -137,6 +137,9 @@ class LedgerEntryRow(SQLModel, table=True):
 
 class ActivityRow(SQLModel, table=True):
     __tablename__ = "activities"
+    __table_args__ = (  # a reversal reads the other activities naming its subject
+        sa.Index("ix_activities_member_subject", "member_id", "subject_id"),
+    )
 
     id: str = _text(primary_key=True)
     member_id: str = _member_ref()

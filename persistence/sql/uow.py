@@ -606,6 +606,10 @@ class _Ledger(_Repo):
 
 ACTIVITY_INSERT = insert_sql(t.activities)
 ACTIVITY = f"SELECT {select_list(t.activities)} FROM activities WHERE id = :id"
+ACTIVITIES_OF_SUBJECT = (
+    f"SELECT {select_list(t.activities)} FROM activities WHERE member_id = :member_id"
+    " AND subject_id = :subject_id AND kind = :kind ORDER BY occurred_at, id"
+)
 SUBJECT = (
     "SELECT 1 FROM rewarded_subjects"
     " WHERE member_id = :member_id AND rule_id = :rule_id AND subject_id = :subject_id"
@@ -629,6 +633,10 @@ class _Activities(_Repo):
         params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
         self.uow.run(SUBJECT_INSERT, params, write=True)
 
+    def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
+        params = {"member_id": member_id, "kind": kind, "subject_id": subject_id}
+        return [mapping.activity_from_row(r) for r in self.uow.all(ACTIVITIES_OF_SUBJECT, params)]
+
 
 # --- notes --------------------------------------------------------------------------------
 
@@ -636,6 +644,7 @@ NOTES = f"SELECT {select_list(t.notes)} FROM notes"
 NOTE_INSERT = insert_sql(t.notes)
 NOTE_UPDATE = update_sql(t.notes, ["member_id", "note_id"])
 NOTES_COUNTED = "SELECT COUNT(*) FROM notes WHERE member_id = :member_id AND counted_day <= :last"
+NOTES_OF_MEMBER = f"{NOTES} WHERE member_id = :member_id ORDER BY published_at, note_id"
 LATEST_MEASURED = (
     f"{NOTES} WHERE member_id = :member_id AND interactions IS NOT NULL"
     " ORDER BY published_at DESC, note_id DESC LIMIT :limit"
@@ -677,6 +686,10 @@ class _Notes(_Repo):
         if limit <= 0:
             return []
         rows = self.uow.all(LATEST_MEASURED, {"member_id": member_id, "limit": limit})
+        return [mapping.note_from_row(r) for r in rows]
+
+    def for_member(self, member_id: str) -> list[Note]:
+        rows = self.uow.all(NOTES_OF_MEMBER, {"member_id": member_id})
         return [mapping.note_from_row(r) for r in rows]
 
 
