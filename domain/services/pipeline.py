@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import koc, levels
+from domain import koc, levels, roles
 from domain.commands import RecordActivity
 from domain.earning import Plan
 from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 from domain.services import contests, quests, seasons
+from domain.services import roles as role_services
 from domain.services._support import grant_automatic
 
 
@@ -159,6 +160,16 @@ def seasons_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> li
     return []
 
 
+def mentors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """A mentee whose level has reached a mentor role's declared level credits the mentor
+    (once per mentee: the mentorship's conditional save)."""
+    member = recorded.member
+    wanted = [r.mentee_level for r in economy.roles if r.mentee_level is not None]
+    if not any(roles.reached(economy, level_id, member) for level_id in wanted):
+        return []
+    return role_services.credit_mentee(uow, economy, member, recorded.at)
+
+
 REACTORS: tuple[Reactor, ...] = (
     levels_reactor,
     koc_reactor,
@@ -166,6 +177,7 @@ REACTORS: tuple[Reactor, ...] = (
     honors_reactor,
     contests_reactor,
     seasons_reactor,
+    mentors_reactor,
 )
 """In order: quests see the KOC tier the activity caused; honors come last, so they see
 the level reached through the activity's points and its quests' rewards."""
