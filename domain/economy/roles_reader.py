@@ -90,8 +90,9 @@ def _check_role(
             r.problem(table, key, f"names unknown honor {honor_id!r}")
         elif not honor.manual:
             r.problem(table, key, f"honor {honor_id!r} must be manual (manual = true)")
-        elif honor.max_holders is not None:
-            r.problem(table, key, f"honor {honor_id!r} must not cap holders: the role does")
+        elif honor.max_holders is not None and honor.max_holders < role.seats:
+            r.problem(table, key, f"honor {honor_id!r} has {honor.max_holders} seats, fewer "
+                      f"than the role's {role.seats}")  # fmt: skip
     if role.mentees == 0:
         for key in ("mentee_level", "mentor_honor"):
             if getattr(role, key) is not None:

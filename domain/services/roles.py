@@ -25,6 +25,7 @@ from domain.commands import (
 from domain.economy import Economy, Role
 from domain.errors import (
     AlreadyExists,
+    HonorCapacityReached,
     InvalidInput,
     InvalidTransition,
     NotEligible,
@@ -102,11 +103,14 @@ def _start(
         raise RoleSeatsTaken(role.id, role.seats)
     roles.start(role, holding, at)
     events: list[Event] = []
-    if role.honor is not None and uow.honors.active(holding.member_id, role.honor) is None:
-        uow.honors.take_seat(role.honor, None)  # counted like any manual honor's holders
-        uow.honors.add(HonorAward(uow.next_id("hon"), holding.member_id, role.honor, None, at,
+    honor = economy.honor(role.honor or "")
+    if honor is not None and uow.honors.active(holding.member_id, honor.id) is None:
+        if not uow.honors.take_seat(honor.id, honor.max_holders):
+            assert honor.max_holders is not None, "an honor without a cap always has a seat"
+            raise HonorCapacityReached(honor.id, honor.max_holders)  # granted by hand too
+        uow.honors.add(HonorAward(uow.next_id("hon"), holding.member_id, honor.id, None, at,
                                   actor, f"role {role.id}"))  # fmt: skip
-        events.append(HonorGranted(holding.member_id, role.honor, None, at))
+        events.append(HonorGranted(holding.member_id, honor.id, None, at))
     assert holding.ends_at is not None
     events.append(RoleGranted(holding.member_id, role.id, holding.id, holding.ends_at, 0, at))
     return events
@@ -382,11 +386,11 @@ def credit_mentee(uow: UnitOfWork, economy: Economy, mentee: Member, at: datetim
     """Inside the mentee's locked unit of work: each uncredited mentorship whose role's
     declared level the mentee has reached credits its mentor, once (conditional save)."""
     events: list[Event] = []
-    for mentorship in uow.roles.mentorships_of_mentee(mentee.id):
-        role = economy.role(mentorship.role_id)
-        if mentorship.credited_at is not None or role is None or role.mentee_level is None:
+    for role in economy.roles:
+        if role.mentee_level is None or not roles.reached(economy, role.mentee_level, mentee):
             continue
-        if not roles.reached(economy, role.mentee_level, mentee):
+        mentorship = uow.roles.mentorship(role.id, mentee.id)  # the (role, mentee) key
+        if mentorship is None or mentorship.credited_at is not None:
             continue
         mentorship.credited_at = at
         if not uow.roles.save_mentorship(mentorship):

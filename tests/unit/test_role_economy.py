@@ -27,6 +27,10 @@ threshold = 100
 [honors.badge]
 manual = true
 
+[honors.few]
+manual = true
+max_holders = 2
+
 [honors.guide]
 manual = true
 tiers = [{ name = "bronze", at = 1 }, { name = "gold", at = 5 }]
@@ -140,3 +144,10 @@ def test_a_mentor_role_needs_its_level_and_a_tiered_honor() -> None:
     body = '\n[[roles]]\nid = "m"\nduties = "x"\nmentees = 2\nmentor_honor = "badge"\n'
     found = {(table, field) for table, field, _ in issues(body)}
     assert {("roles[0]", "mentee_level"), ("roles[0]", "mentor_honor")} <= found
+
+
+def test_a_role_honor_capped_below_the_roles_seats_is_refused() -> None:
+    body = '\n[[roles]]\nid = "r1"\nduties = "x"\nseats = 3\nhonor = "few"\n'
+    assert ("roles[0]", "honor", line_of(body, 'honor = "few"')) in issues(body)
+    fits = parse_economy(BASE + body.replace("seats = 3", "seats = 2"), "t.toml")
+    assert [role.honor for role in fits.roles] == ["few"]
