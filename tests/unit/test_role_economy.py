@@ -151,3 +151,20 @@ def test_a_role_honor_capped_below_the_roles_seats_is_refused() -> None:
     assert ("roles[0]", "honor", line_of(body, 'honor = "few"')) in issues(body)
     fits = parse_economy(BASE + body.replace("seats = 3", "seats = 2"), "t.toml")
     assert [role.honor for role in fits.roles] == ["few"]
+
+
+def test_the_guide_explains_each_role_its_way_in_its_term_and_mentoring() -> None:
+    from domain.guide import build_guide
+    from honorloop.guide_render import render_markdown, render_text
+
+    guide = build_guide(parse_economy(BASE + GOOD, "t.toml"))
+
+    moderator, council, mentor = guide.roles
+    assert moderator.summary.startswith("Members apply; the team appoints. Needs level star")
+    assert "3 seat(s); a term lasts 30 days" in moderator.summary
+    assert "flagged to the team, not removed" in moderator.summary
+    assert "holders of Moderator" in council.summary
+    assert "up to 4 newcomers" in mentor.summary
+    assert "toward the guide honor" in mentor.summary
+    assert "HONOR ROLES" in render_text(guide)
+    assert "| **Council** | Advise the brand.<br>By nomination" in render_markdown(guide)
