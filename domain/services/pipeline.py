@@ -161,13 +161,20 @@ def seasons_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> li
 
 
 def mentors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """A mentee whose level has reached a mentor role's declared level credits the mentor
-    (once per mentee: the mentorship's conditional save)."""
+    """A mentee whose points have just crossed a mentor role's declared level credits the
+    mentor (once per mentee: the mentorship's conditional save). Only then is the
+    mentorship looked up; a promotion by another path is credited by the review."""
     member = recorded.member
-    wanted = [r.mentee_level for r in economy.roles if r.mentee_level is not None]
-    if not any(roles.reached(economy, level_id, member) for level_id in wanted):
+    if recorded.points <= 0 or not economy.roles:
         return []
-    return role_services.credit_mentee(uow, economy, member, recorded.at)
+    before = member.qualifying_points - recorded.points
+    for role in economy.roles:
+        level = economy.level(role.mentee_level or "")
+        if level is None or not before < level.threshold <= member.qualifying_points:
+            continue  # not crossed by this activity (the review credits other promotions)
+        if roles.reached(economy, level.id, member):
+            return role_services.credit_mentee(uow, economy, member, recorded.at)
+    return []
 
 
 REACTORS: tuple[Reactor, ...] = (
