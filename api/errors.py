@@ -273,6 +273,8 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return NotManual(message=message, honor_id=strawberry.ID(error.honor_id))
         case de.UnknownNote():
             return UnknownNote(message=message, note_id=strawberry.ID(error.note_id))
+        case de.RoleSeatsTaken():
+            return LimitReached(message=message, limit=error.seats, already=error.seats)
         case de.AlreadyReversed():
             return AlreadyReversed(message=message, activity_id=strawberry.ID(error.activity_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")

@@ -119,6 +119,39 @@ class ContestSettled:
     at: datetime
 
 
+@strawberry.type(description="A term of a role started, or was renewed (renewals > 0).")
+class RoleGranted:
+    role_id: strawberry.ID
+    holding_id: strawberry.ID
+    ends_at: datetime
+    renewals: int
+    at: datetime
+
+
+@strawberry.type(description="A role holding ended: stepped down, ended by an operator, term over.")
+class RoleEnded:
+    role_id: strawberry.ID
+    holding_id: strawberry.ID
+    reason: str
+    at: datetime
+
+
+@strawberry.type(description="A holder fell below the role's eligibility; operators decide.")
+class RoleFlagged:
+    role_id: strawberry.ID
+    holding_id: strawberry.ID
+    reason: str
+    at: datetime
+
+
+@strawberry.type(description="A mentee of this member reached the mentor role's level.")
+class MentorCredited:
+    role_id: strawberry.ID
+    mentee_id: strawberry.ID
+    credited: int = strawberry.field(description="Credited mentees in the role so far.")
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -133,7 +166,11 @@ MemberEvent = Annotated[
     | QuestCompleted
     | TaskOffered
     | TaskReviewed
-    | ContestSettled,
+    | ContestSettled
+    | RoleGranted
+    | RoleEnded
+    | RoleFlagged
+    | MentorCredited,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -155,6 +192,10 @@ def event_type(
     | TaskOffered
     | TaskReviewed
     | ContestSettled
+    | RoleGranted
+    | RoleEnded
+    | RoleFlagged
+    | MentorCredited
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -221,6 +262,19 @@ def event_type(
                 points=event.points,
                 at=event.at,
             )
+        case model.RoleGranted():
+            return RoleGranted(role_id=ID(event.role_id), holding_id=ID(event.holding_id),
+                               ends_at=event.ends_at, renewals=event.renewals,
+                               at=event.at)  # fmt: skip
+        case model.RoleEnded():
+            return RoleEnded(role_id=ID(event.role_id), holding_id=ID(event.holding_id),
+                             reason=event.reason, at=event.at)  # fmt: skip
+        case model.RoleFlagged():
+            return RoleFlagged(role_id=ID(event.role_id), holding_id=ID(event.holding_id),
+                               reason=event.reason, at=event.at)  # fmt: skip
+        case model.MentorCredited():
+            return MentorCredited(role_id=ID(event.role_id), mentee_id=ID(event.mentee_id),
+                                  credited=event.credited, at=event.at)  # fmt: skip
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

@@ -46,6 +46,7 @@ from api.permissions import (
 )
 from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
+from api.roles import RoleMutations
 from api.tasks import TaskMutations
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
@@ -299,7 +300,7 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations):
+class Mutation(TaskMutations, RoleMutations):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

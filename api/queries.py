@@ -28,6 +28,7 @@ from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
 from api.quests import Quest, QuestFilter, viewer_quests
 from api.reward_pages import RewardConnection, page_info, relay_slice
+from api.roles import RoleQueries
 from api.seasons import SeasonQueries, honors_of, members_of, season_view
 from api.settings import page_size_max
 from api.tasks import TaskQueries
@@ -122,7 +123,7 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query(TaskQueries, ContestQueries, SeasonQueries):
+class Query(TaskQueries, ContestQueries, SeasonQueries, RoleQueries):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",

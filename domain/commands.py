@@ -258,3 +258,77 @@ def _attributes_text(attributes: dict[str, int]) -> str:
         return "[]"
     items = sorted(attributes.items())
     return "[" + ", ".join([f"({name!r}, {int(value)}.0)" for name, value in items]) + "]"
+
+
+# --- honor roles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyForRole:
+    """A member applies for a role entered by application."""
+
+    member_id: str
+    role_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NominateForRole:
+    """An operator (`nominator_id` None) or a holder of a nominating role nominates."""
+
+    member_id: str
+    role_id: str
+    nominator_id: str | None  # the nominating member; None: an operator
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppointToRole:
+    """An operator appoints a member (approving an application or nomination if open)."""
+
+    member_id: str
+    role_id: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptRole:
+    """A nominee accepts the nomination: the term starts if a seat is free."""
+
+    member_id: str
+    holding_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EndRole:
+    """The holder (`member_id`) steps down or withdraws, or an operator (None) ends it."""
+
+    holding_id: str
+    member_id: str | None
+    reason: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RenewRole:
+    """An operator renews an active term for another term."""
+
+    holding_id: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssignMentee:
+    """An operator (`member_id` None) or the mentee themselves pairs a mentee with a mentor."""
+
+    role_id: str
+    mentor_id: str
+    mentee_id: str
+    member_id: str | None  # the member asking (must be the mentee); None: an operator
+    actor: str
+    at: datetime

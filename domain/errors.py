@@ -253,3 +253,14 @@ class EconomyInvalid(DomainError):
 
     def __post_init__(self) -> None:
         Exception.__init__(self, "\n".join(str(i) for i in self.issues))
+
+
+class RoleSeatsTaken(DomainError):
+    """Every seat of a role (or every mentee seat of a mentor) is taken."""
+
+    code = "LIMIT_REACHED"
+
+    def __init__(self, role_id: str, seats: int, what: str = "holders") -> None:
+        super().__init__(f"role {role_id!r} is limited to {seats} {what}")
+        self.role_id = role_id
+        self.seats = seats

@@ -25,6 +25,7 @@ from domain.economy import (
     Limit,
     Quest,
     Reward,
+    Role,
     Rule,
     Streak,
     Task,
@@ -251,6 +252,16 @@ class GuideContest:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideRole:
+    id: str
+    title: str
+    guideline: str  # the role's duties
+    seats: int
+    term_days: int
+    summary: str  # who may hold it, how one gets in, the term and what it shows
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -270,6 +281,7 @@ class Guide:
     tasks: tuple[GuideTask, ...] = ()
     contests: tuple[GuideContest, ...] = ()
     seasons: str | None = None  # how seasons run and what they keep, in words
+    roles: tuple[GuideRole, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -313,7 +325,50 @@ def build_guide(economy: Economy) -> Guide:
         tasks=tuple(_task(economy, task) for task in economy.tasks),
         contests=tuple(_contest(economy, contest) for contest in economy.contests),
         seasons=_seasons(economy),
+        roles=tuple(_role(economy, role) for role in economy.roles),
     )
+
+
+_ENTRY_WORDS = {
+    "application": "Members apply; the team appoints",
+    "nomination": "By nomination",
+    "appointment": "Appointed by the team",
+}
+
+
+def _role(economy: Economy, role: Role) -> GuideRole:
+    """A role in words: eligibility, the way in, seats, the term, what it shows."""
+    needs: list[str] = []
+    if role.min_level is not None:
+        level = economy.level(role.min_level)
+        needs.append(f"level {level.title if level else role.min_level} or above")
+    for honor_id in role.honors:
+        honor = economy.honor(honor_id)
+        needs.append(f"the {honor.title if honor else honor_id} honor")
+    way = _ENTRY_WORDS.get(role.entry, role.entry)
+    if role.entry == "nomination":
+        nominators = [getattr(economy.role(r), "title", r) for r in role.nominated_by]
+        way += f" (the team{', or holders of ' + join(nominators) if nominators else ''})"
+        way += "; the nominee accepts"
+    summary = f"{way}. Needs {join(needs)}." if needs else f"{way}. Open to every member."
+    summary += (
+        f" {number(role.seats)} seat(s); a term lasts {number(role.term_days)} days, ends by "
+        "itself and may be renewed. A holder who falls below the requirements is flagged "
+        "to the team, not removed."
+    )
+    honor = economy.honor(role.honor or "")
+    if honor is not None:
+        summary += f" Holders show the {honor.title} honor."
+    if role.mentees:
+        level = economy.level(role.mentee_level or "")
+        summary += (
+            f" Each mentor guides up to {number(role.mentees)} newcomers at a time; a "
+            f"newcomer reaching {level.title if level else role.mentee_level} counts once "
+            "for their mentor"
+        )
+        tiered = economy.honor(role.mentor_honor or "")
+        summary += f" toward the {tiered.title} honor." if tiered else "."
+    return GuideRole(role.id, role.title, role.duties, role.seats, role.term_days, summary)
 
 
 def _seasons(economy: Economy) -> str | None:

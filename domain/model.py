@@ -378,6 +378,49 @@ class ContestSettled:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class RoleGranted:
+    """A term of a role started (or was renewed: `renewals` > 0) until `ends_at`."""
+
+    member_id: str
+    role_id: str
+    holding_id: str
+    ends_at: datetime
+    renewals: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEnded:
+    member_id: str
+    role_id: str
+    holding_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoleFlagged:
+    """A holder fell below the role's eligibility: operators decide, nothing is removed."""
+
+    member_id: str
+    role_id: str
+    holding_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MentorCredited:
+    """A mentee of `member_id` reached the mentor role's declared level."""
+
+    member_id: str
+    role_id: str
+    mentee_id: str
+    credited: int  # the mentor's credited mentees in this role, this one included
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -393,4 +436,8 @@ Event = (
     | TaskOffered
     | TaskReviewed
     | ContestSettled
+    | RoleGranted
+    | RoleEnded
+    | RoleFlagged
+    | MentorCredited
 )

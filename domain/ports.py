@@ -22,6 +22,7 @@ from domain.model import (
 )
 from domain.quests import QuestProgress
 from domain.reversal import Reversal
+from domain.roles import Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
@@ -193,6 +194,58 @@ class TaskRepository(Protocol):
         ...
 
 
+class RoleRepository(Protocol):
+    """Role holdings, their seats, and mentorships."""
+
+    def add(self, holding: RoleHolding) -> None: ...
+    def get(self, holding_id: str) -> RoleHolding | None: ...
+    def save(self, holding: RoleHolding) -> bool:
+        """Write the holding with its version moved on by one, only over the version it
+        was read at (False, nothing written, otherwise): a conditional update."""
+        ...
+
+    def open_for(self, member_id: str, role_id: str) -> RoleHolding | None:
+        """The member's applied, nominated or active holding of the role, if any."""
+        ...
+
+    def page(
+        self,
+        role_id: str | None,
+        member_id: str | None,
+        states: Sequence[RoleState],
+        after_id: str | None,
+        limit: int,
+    ) -> list[RoleHolding]:
+        """Holdings by id (keyset paging), optionally of one role, one member, some states."""
+        ...
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[RoleHolding]:
+        """Active holdings whose term ends at or before `at`, by id."""
+        ...
+
+    def take_seat(self, role_id: str, seats: int) -> bool:
+        """Count one more holder unless `seats` are all taken (False, nothing written). A
+        conditional update: concurrent appointments never exceed `seats`."""
+        ...
+
+    def release_seat(self, role_id: str) -> None: ...
+    def holders(self, role_id: str) -> int: ...
+    def add_mentorship(self, mentorship: Mentorship) -> None: ...
+    def mentorship(self, role_id: str, mentee_id: str) -> Mentorship | None:
+        """The mentee's one mentorship in the role (a mentee is paired once per role)."""
+        ...
+
+    def save_mentorship(self, mentorship: Mentorship) -> bool:
+        """Conditional on the version it was read at, like `save`."""
+        ...
+
+    def mentorships_of(self, mentor_id: str, role_id: str) -> list[Mentorship]: ...
+    def mentorships_of_mentee(self, mentee_id: str) -> list[Mentorship]: ...
+    def uncredited(self, after_id: str | None, limit: int) -> list[Mentorship]:
+        """Mentorships not yet credited, by id."""
+        ...
+
+
 class ContestRepository(Protocol):
     def score(self, contest_id: str, instance: int, member_id: str) -> ContestScore | None: ...
     def save_score(self, score: ContestScore) -> None:
@@ -278,6 +331,8 @@ class UnitOfWork(Protocol):
     def contests(self) -> ContestRepository: ...
     @property
     def seasons(self) -> SeasonRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

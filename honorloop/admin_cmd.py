@@ -123,6 +123,12 @@ def review_command(args: argparse.Namespace) -> int:
             print(f"settled contest {settled.contest_id} (period {settled.instance}): "
                   f"{settled.ranked} ranked, {settled.winners} prizes, "
                   f"{settled.points} points paid")  # fmt: skip
+        from domain.services.roles import review_roles
+
+        roles = review_roles(store, economy, as_of)
+        print(f"roles: {roles.ended} terms ended, {roles.flagged} holders flagged below "
+              f"eligibility ({roles.cleared} cleared), {roles.credited} mentors credited, "
+              f"{roles.mentor_tiers} mentor honor tiers")  # fmt: skip
         for kept in services.snapshot_seasons(store, economy, as_of):
             print(f"kept season {kept.season_id}: {len(kept.leaderboard)} on the leaderboard, "
                   f"{len(kept.hall_of_fame)} in the hall of fame")  # fmt: skip

@@ -14,6 +14,7 @@ from domain.guide import (
     GuideKoc,
     GuideLevel,
     GuideReward,
+    GuideRole,
     GuideTask,
     number,
     points,
@@ -43,6 +44,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Contests", _text_entries(guide.contests, width)))
     if guide.seasons:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
+    if guide.roles:
+        sections.append(("Honor roles", _text_entries(guide.roles, width)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -110,7 +113,7 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
     return out
 
 
-def _text_entries(entries: Sequence[GuideTask | GuideContest], width: int) -> list[str]:
+def _text_entries(entries: Sequence[GuideTask | GuideContest | GuideRole], width: int) -> list[str]:
     """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
     out: list[str] = []
     for entry in entries:
@@ -274,6 +277,12 @@ def render_markdown(guide: Guide) -> str:
 
     if guide.seasons:
         out += ["", "## Seasons", "", _md(guide.seasons)]
+
+    if guide.roles:
+        out += ["", "## Honor roles", "", "| Role | Duties and how to hold it |", "|---|---|"]
+        for role in guide.roles:
+            text = _md(role.guideline) + ("<br>" if role.guideline else "") + _md(role.summary)
+            out.append(f"| **{_md(role.title)}** | {text} |")
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

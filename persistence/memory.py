@@ -45,6 +45,7 @@ from domain.model import (
 )
 from domain.quests import QuestProgress
 from domain.reversal import Reversal
+from domain.roles import Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 
@@ -162,6 +163,8 @@ class MemoryState:
     audit: list[AuditEntry] = field(default_factory=list)
     reversals: dict[str, Reversal] = field(default_factory=dict)  # activity id -> reversal
     undone: set[str] = field(default_factory=set)  # transfers a reversal or a void undid
+    role_holdings: dict[str, RoleHolding] = field(default_factory=dict)
+    mentorships: dict[str, Mentorship] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -193,6 +196,8 @@ class _Staged:
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.audit: list[AuditEntry] = []
         self.reversals: dict[str, Reversal] = {}
+        self.role_holdings: dict[str, RoleHolding] = {}
+        self.mentorships: dict[str, Mentorship] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -263,6 +268,8 @@ class _Staged:
         s.audit.extend(self.audit)
         if self.reversals:
             s.reversals.update(self.reversals)
+        s.role_holdings.update(self.role_holdings)
+        s.mentorships.update(self.mentorships)
         for transfer in self.transfers:
             if transfer.kind is TransferKind.REVERSE:
                 s.undone.add(transfer.reference)
@@ -310,6 +317,7 @@ class MemoryUnitOfWork:
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
+        self.roles = _Roles(self)
 
     @property
     def staged(self) -> _Staged:
@@ -922,3 +930,119 @@ def member_balances(state: MemoryState, member_id: str) -> tuple[int, int]:
 
 def issued_total(state: MemoryState) -> int:
     return -state.balances.get(ISSUANCE, 0)
+
+
+class _Roles(_Repo):
+    def _read(self, holding_id: str) -> RoleHolding | None:
+        return self.staged.role_holdings.get(holding_id) or self.state.role_holdings.get(holding_id)
+
+    def _all(self) -> dict[str, RoleHolding]:
+        return {**self.state.role_holdings, **self.staged.role_holdings}
+
+    def add(self, holding: RoleHolding) -> None:
+        assert self._read(holding.id) is None, f"role holding {holding.id} exists"
+        self.staged.role_holdings[holding.id] = replace(holding)
+
+    def get(self, holding_id: str) -> RoleHolding | None:
+        found = self._read(holding_id)
+        return replace(found) if found is not None else None  # a copy: rollback drops edits
+
+    def save(self, holding: RoleHolding) -> bool:
+        stored = self._read(holding.id)
+        if stored is None or stored.version != holding.version:
+            return False
+        self.staged.role_holdings[holding.id] = replace(holding, version=holding.version + 1)
+        return True
+
+    def open_for(self, member_id: str, role_id: str) -> RoleHolding | None:
+        found = self.page(role_id, member_id, OPEN_ROLE_STATES, None, 1)
+        return found[0] if found else None
+
+    def page(
+        self,
+        role_id: str | None,
+        member_id: str | None,
+        states: Sequence[RoleState],
+        after_id: str | None,
+        limit: int,
+    ) -> list[RoleHolding]:
+        found = [
+            h
+            for h in self._all().values()
+            if (role_id is None or h.role_id == role_id)
+            and (member_id is None or h.member_id == member_id)
+            and (not states or h.state in states)
+            and (after_id is None or h.id > after_id)
+        ]
+        return [replace(h) for h in sorted(found, key=lambda h: h.id)[:limit]]
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[RoleHolding]:
+        found = [
+            h
+            for h in self.page(None, None, (RoleState.ACTIVE,), after_id, len(self._all()))
+            if h.ends_at is not None and h.ends_at <= at
+        ]
+        return found[:limit]
+
+    def holders(self, role_id: str) -> int:
+        return sum(
+            1 for h in self._all().values() if h.role_id == role_id and h.state is RoleState.ACTIVE
+        )
+
+    def take_seat(self, role_id: str, seats: int) -> bool:
+        # One unit of work at a time runs on this store (see _Honors.take_seat); the seat
+        # is counted by the holding saved ACTIVE in the same unit of work.
+        return self.holders(role_id) < seats
+
+    def release_seat(self, role_id: str) -> None:
+        return None
+
+    def _mentorships(self) -> dict[str, Mentorship]:
+        return {**self.state.mentorships, **self.staged.mentorships}
+
+    def add_mentorship(self, mentorship: Mentorship) -> None:
+        assert self.mentorship(mentorship.role_id, mentorship.mentee_id) is None, (
+            f"mentee {mentorship.mentee_id} has a mentor in {mentorship.role_id} already"
+        )
+        self.staged.mentorships[mentorship.id] = replace(mentorship)
+
+    def mentorship(self, role_id: str, mentee_id: str) -> Mentorship | None:
+        found = next(
+            (
+                m
+                for m in self._mentorships().values()
+                if m.role_id == role_id and m.mentee_id == mentee_id
+            ),
+            None,
+        )
+        return replace(found) if found is not None else None
+
+    def save_mentorship(self, mentorship: Mentorship) -> bool:
+        stored = self._mentorships().get(mentorship.id)
+        if stored is None or stored.version != mentorship.version:
+            return False
+        self.staged.mentorships[mentorship.id] = replace(mentorship, version=mentorship.version + 1)
+        return True
+
+    def mentorships_of(self, mentor_id: str, role_id: str) -> list[Mentorship]:
+        found = [
+            m
+            for m in self._mentorships().values()
+            if m.mentor_id == mentor_id and m.role_id == role_id
+        ]
+        return [replace(m) for m in sorted(found, key=lambda m: m.id)]
+
+    def mentorships_of_mentee(self, mentee_id: str) -> list[Mentorship]:
+        found = [m for m in self._mentorships().values() if m.mentee_id == mentee_id]
+        return [replace(m) for m in sorted(found, key=lambda m: m.id)]
+
+    def uncredited(self, after_id: str | None, limit: int) -> list[Mentorship]:
+        found = [
+            m
+            for m in self._mentorships().values()
+            if m.credited_at is None and (after_id is None or m.id > after_id)
+        ]
+        return [replace(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
+
+
+OPEN_ROLE_STATES = (RoleState.APPLIED, RoleState.NOMINATED, RoleState.ACTIVE)

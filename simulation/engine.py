@@ -58,6 +58,7 @@ from simulation.invariants import ledger_problems
 from simulation.population import Archetype, Population
 from simulation.programs import Programs, choose
 from simulation.rng import Streams
+from simulation.roles_program import RolesProgram
 
 # Fractions of a simulated day at which each scheduled process runs (SimPy time unit: day).
 AT_RESTOCK = 0.01
@@ -105,6 +106,8 @@ class Run:
     flows: dict[tuple[str, str, str], int] = field(default_factory=dict)
     tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # task id -> counts
     contests: dict[str, dict[str, int]] = field(default_factory=dict)  # contest id -> counts
+    roles: dict[str, dict[str, int]] = field(default_factory=dict)  # role id -> counts
+    mentors: dict[str, int] = field(default_factory=dict)  # paired, credited, honor tiers
 
 
 class _Members:
@@ -266,6 +269,8 @@ class Simulation:
         self.to_claim: dict[tuple[int, str], int] = {}  # (member, quest) -> instance
         self.redemptions_by_reward: dict[str, int] = {r.id: 0 for r in self.rewards}
         self.programs = Programs(economy, self.store, self._log)
+        self.roles_program = RolesProgram(economy, self.store, self._log)
+        self.arch_role_interest = np.array([a.role_interest for a in self.archetypes])
         self.arch_task_accept = np.array([a.task_accept for a in self.archetypes])
         self.arch_task_submit = np.array([a.task_submit for a in self.archetypes])
         self.errors: dict[str, int] = {}
@@ -330,6 +335,12 @@ class Simulation:
             flows=self._final_flows(),
             tasks=self.programs.tasks,
             contests=self.programs.contests,
+            roles=self.roles_program.roles,
+            mentors={
+                "paired": self.roles_program.mentees_paired,
+                "credited": self.roles_program.mentor_credits,
+                "honor_tiers": self.roles_program.mentor_tiers,
+            },
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -912,10 +923,33 @@ class Simulation:
             events = services.review_member(cmd, self.store(), self.economy)
             if events:
                 self._events(mi, events, day)
+        if self.economy.roles:
+            self._roles(as_of)
         if self.economy.contests or self.economy.seasons is not None:
             prizes = self.programs.settle(as_of)
             for winner in sorted({e.member_id for e in prizes}):
                 self._paid(int(winner[1:]), prizes, day)
+
+    def _roles(self, as_of: datetime) -> None:
+        """The review's role round: archetypes with a role interest step forward, the
+        newest members (at the first level) are paired with mentors (simulation.roles_program)."""
+        m = self.m
+        n = m.n
+        keen = np.flatnonzero(m.alive[:n] & (self.arch_role_interest[m.arch[:n]] > 0))
+        newcomers = np.flatnonzero(m.alive[:n] & (m.rank[:n] == 0))
+        interest = self.arch_role_interest
+
+        def chance(member: str) -> float:
+            return float(interest[m.arch[int(member[1:])]])
+
+        self.roles_program.round(
+            as_of,
+            self.pop.operations.review_every_days,
+            [member_id(int(mi)) for mi in keen],
+            chance,
+            [member_id(int(mi)) for mi in newcomers[::-1][:20]],
+            self.rng.roles,
+        )
 
     def _churn(self, day: int, visitors: np.ndarray) -> None:
         """Members leave for good with a daily hazard: the archetype's base, shielded by

@@ -79,6 +79,7 @@ class Archetype:
     quest_uptake_per_visit: float = 0.0  # chance a visitor joins an open opt-in quest
     task_accept: float = 0.0  # chance an offered task is accepted (0: never offered one)
     task_submit: float = 0.0  # chance an accepted task is submitted before it is due
+    role_interest: float = 0.0  # chance per review an eligible member steps forward for a role
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +264,7 @@ ARCHETYPE_FIELDS = {
     "quest_uptake_per_visit",
     "task_accept",
     "task_submit",
+    "role_interest",
 }
 
 
@@ -318,6 +320,7 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 ),
                 task_accept=r.number(raw, where, "task_accept", 0.0, 0.0, 1.0),
                 task_submit=r.number(raw, where, "task_submit", 0.0, 0.0, 1.0),
+                role_interest=r.number(raw, where, "role_interest", 0.0, 0.0, 1.0),
             )
         )
     total = sum(a.share for a in out)

@@ -30,6 +30,7 @@ from domain.economy import Economy
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from simulation.engine import LogEntry
+from simulation.roles_program import replay_roles
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -140,7 +141,7 @@ def replay_program(
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
     else:
-        return False
+        return replay_roles(kind, payload, uow, economy, assignment_ids)
     return True
 
 

@@ -381,6 +381,32 @@ def render(
             for k, v in s["contests"].items()
         ]  # fmt: skip
         out.append(table(["contest", "periods", "ranked", "winners", "points"], rows9))
+    if s.get("roles"):
+        role_title = {role.id: role.title for role in economy.roles}
+        seats = {role.id: role.seats for role in economy.roles}
+        out.append("<h2>Honor roles</h2>")
+        out.append(
+            "<p>Per replication: applications, nominations, terms started (of the seats), "
+            "refusals (no seat or no longer eligible), terms ended, renewals, holders "
+            "flagged below eligibility at the end, and the term days started.</p>"
+        )
+        rows10 = [
+            (role_title.get(k, k), seats.get(k, "–"), _ci(c["applied"], count),
+             _ci(c["nominated"], count), _ci(c["appointed"], count), _ci(c["refused"], count),
+             _ci(c["ended"], count), _ci(c["renewed"], count), _ci(c["flagged"], count),
+             _ci(c["terms_days"], count))
+            for k, c in s["roles"].items()
+        ]  # fmt: skip
+        out.append(table(["role", "seats", "applied", "nominated", "terms started", "refused",
+                          "ended", "renewed", "flagged", "term days"], rows10))  # fmt: skip
+        mentors = s.get("mentors") or {}
+        if mentors:
+            out.append(
+                f"<p>Mentors: {_ci(mentors['paired'], count)} newcomers paired, "
+                f"{_ci(mentors['credited'], count)} credited to their mentor (mentees who "
+                f"reached the mentor role's level), "
+                f"{_ci(mentors['honor_tiers'], count)} mentor honor tiers granted.</p>"
+            )
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))

@@ -18,6 +18,7 @@ PURPOSES = (
     "churn",
     "quests",  # appended: spawning one more child leaves the earlier streams unchanged
     "tasks",
+    "roles",
 )
 
 
@@ -33,6 +34,7 @@ class Streams:
     churn: np.random.Generator
     quests: np.random.Generator
     tasks: np.random.Generator
+    roles: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -210,6 +210,11 @@ def summarize(
         c: {name: band([run.contests[c][name] for run in runs]) for name in counts}
         for c, counts in runs[0].contests.items()
     }
+    roles = {
+        r: {name: band([run.roles[r][name] for run in runs]) for name in counts}
+        for r, counts in runs[0].roles.items()
+    }
+    mentors = {name: band([run.mentors[name] for run in runs]) for name in runs[0].mentors}
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -235,6 +240,8 @@ def summarize(
         "quests": quests,
         "tasks": tasks,
         "contests": contests,
+        "roles": roles,
+        "mentors": mentors,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

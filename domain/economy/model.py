@@ -346,6 +346,29 @@ class Task:
         return next((points for name, points in self.bonus if name == tier), None)
 
 
+ROLE_ENTRIES = ("application", "nomination", "appointment")
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A seat of responsibility the top of a community holds for a term (seed 000's
+    honorary moderator, mentor for newcomers, advisory council)."""
+
+    id: str
+    title: str
+    duties: str
+    seats: int  # holders at once, across the community
+    term_days: int  # a term ends by itself this many days after it starts
+    entry: str  # one of ROLE_ENTRIES: how one gets in (an operator may always appoint)
+    nominated_by: tuple[str, ...] = ()  # roles whose holders may nominate (nomination)
+    min_level: str | None = None  # eligibility: at least this level
+    honors: tuple[str, ...] = ()  # eligibility: holding each of these honors
+    honor: str | None = None  # a manual honor shown while holding the role
+    mentees: int = 0  # mentees per holder at once (0: not a mentor role)
+    mentee_level: str | None = None  # a mentee reaching this level credits the mentor
+    mentor_honor: str | None = None  # a manual honor whose tiers count credited mentees
+
+
 ContestPeriod = Literal["once", "weekly", "monthly"]
 CONTEST_PERIODS: tuple[ContestPeriod, ...] = ("once", "weekly", "monthly")
 ContestMetric = Literal["points", "interactions", "count"]
@@ -443,6 +466,7 @@ class Economy:
     tasks: tuple[Task, ...] = ()
     contests: tuple[Contest, ...] = ()
     seasons: Seasons | None = None
+    roles: tuple[Role, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -534,6 +558,9 @@ class Economy:
 
     def contest(self, contest_id: str) -> Contest | None:
         return next((contest for contest in self.contests if contest.id == contest_id), None)
+
+    def role(self, role_id: str) -> Role | None:
+        return next((role for role in self.roles if role.id == role_id), None)
 
 
 def _trigger(honor: Honor, level_ranks: Mapping[str, int]) -> HonorTrigger:

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import koc, levels
+from domain import koc, levels, roles
 from domain.commands import RecordActivity
 from domain.earning import Plan
 from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 from domain.services import contests, quests, seasons
+from domain.services import roles as role_services
 from domain.services._support import grant_automatic
 
 
@@ -159,6 +160,23 @@ def seasons_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> li
     return []
 
 
+def mentors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """A mentee whose points have just crossed a mentor role's declared level credits the
+    mentor (once per mentee: the mentorship's conditional save). Only then is the
+    mentorship looked up; a promotion by another path is credited by the review."""
+    member = recorded.member
+    if recorded.points <= 0 or not economy.roles:
+        return []
+    before = member.qualifying_points - recorded.points
+    for role in economy.roles:
+        level = economy.level(role.mentee_level or "")
+        if level is None or not before < level.threshold <= member.qualifying_points:
+            continue  # not crossed by this activity (the review credits other promotions)
+        if roles.reached(economy, level.id, member):
+            return role_services.credit_mentee(uow, economy, member, recorded.at)
+    return []
+
+
 REACTORS: tuple[Reactor, ...] = (
     levels_reactor,
     koc_reactor,
@@ -166,6 +184,7 @@ REACTORS: tuple[Reactor, ...] = (
     honors_reactor,
     contests_reactor,
     seasons_reactor,
+    mentors_reactor,
 )
 """In order: quests see the KOC tier the activity caused; honors come last, so they see
 the level reached through the activity's points and its quests' rewards."""

@@ -434,6 +434,68 @@ class AuditRow(SQLModel, table=True):
     detail: str = _text()
 
 
+class RoleHoldingRow(SQLModel, table=True):
+    """One member's holding of a role (applied, nominated, active, ended); `version`
+    makes every transition a conditional update."""
+
+    __tablename__ = "role_holdings"
+    __table_args__ = (
+        sa.Index("ix_role_holdings_member", "member_id", "role_id", "id"),
+        sa.Index("ix_role_holdings_state", "state", "ends_at", "id"),
+        sa.CheckConstraint("version >= 0", name="ck_role_holdings_version"),
+        sa.CheckConstraint("renewals >= 0", name="ck_role_holdings_renewals"),
+    )
+
+    id: str = _text(primary_key=True)
+    role_id: str = _text()
+    member_id: str = _member_ref()
+    state: str = _text()
+    entry: str = _text()
+    proposed_by: str = _text()
+    proposed_at: datetime = _instant()
+    version: int = _int()
+    started_at: datetime | None = _instant(nullable=True)
+    ends_at: datetime | None = _instant(nullable=True)
+    ended_at: datetime | None = _instant(nullable=True)
+    ended_by: str | None = _text(nullable=True)
+    end_reason: str | None = _text(nullable=True)
+    renewals: int = _int(big=False)
+    flagged_at: datetime | None = _instant(nullable=True)
+    flag_reason: str | None = _text(nullable=True)
+
+
+class RoleSeatsRow(SQLModel, table=True):
+    """Active holders of a role, moved only by conditional updates so that concurrent
+    appointments never exceed its seats."""
+
+    __tablename__ = "role_seats"
+    __table_args__ = (sa.CheckConstraint("holders >= 0", name="ck_role_seats_holders"),)
+
+    role_id: str = _text(primary_key=True)
+    holders: int = _int()
+
+
+class MentorshipRow(SQLModel, table=True):
+    """A mentee paired with a mentor in a mentor role: once per mentee and role (the
+    unique key), credited once (`credited_at`, a conditional update on `version`)."""
+
+    __tablename__ = "mentorships"
+    __table_args__ = (
+        sa.UniqueConstraint("role_id", "mentee_id", name="uq_mentorships_mentee"),
+        sa.Index("ix_mentorships_mentor", "mentor_id", "role_id", "id"),
+        sa.CheckConstraint("version >= 0", name="ck_mentorships_version"),
+    )
+
+    id: str = _text(primary_key=True)
+    role_id: str = _text()
+    mentor_id: str = _text(foreign_key="members.id")
+    mentee_id: str = _text(foreign_key="members.id")
+    assigned_at: datetime = _instant()
+    assigned_by: str = _text()
+    version: int = _int()
+    credited_at: datetime | None = _instant(nullable=True)
+
+
 metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
@@ -459,3 +521,6 @@ season_snapshots = metadata.tables["season_snapshots"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]
 reversals = metadata.tables["reversals"]
+role_holdings = metadata.tables["role_holdings"]
+role_seats = metadata.tables["role_seats"]
+mentorships = metadata.tables["mentorships"]

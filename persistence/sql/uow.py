@@ -66,6 +66,7 @@ from persistence.sql.raw import (
     select_list,
     update_sql,
 )
+from persistence.sql.roles import SqlRoles
 from persistence.sql.seasons import SqlSeasons
 from persistence.sql.tasks import SqlTasks
 
@@ -129,6 +130,7 @@ class SqlUnitOfWork:
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
+        self.roles = SqlRoles(self)
 
     # --- transaction control ----------------------------------------------------------------
 

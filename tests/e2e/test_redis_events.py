@@ -76,6 +76,10 @@ EVENTS: list[model.Event] = [
     model.TaskOffered("m1", "asg_1", "product_review", AT, AT),
     model.TaskReviewed("m1", "asg_1", "product_review", True, "good", 70, None, AT),
     model.ContestSettled("m1", "most_interactions", 24322, 1, 4200, 500, AT),
+    model.RoleGranted("m1", "moderator", "rol_1", AT, 1, AT),
+    model.RoleEnded("m1", "moderator", "rol_1", "term ended", AT),
+    model.RoleFlagged("m1", "moderator", "rol_1", "needs level 'seasoned'", AT),
+    model.MentorCredited("m1", "mentor", "m2", 3, AT),
 ]
 
 

@@ -63,3 +63,6 @@ def test_the_report_shows_task_approval_rates_and_contest_payouts(tmp_path: Path
     assert "<h2>Assigned tasks</h2>" in page
     assert "approval rate" in page
     assert "<h2>Contests</h2>" in page
+    assert "<h2>Honor roles</h2>" in page
+    assert "terms started" in page
+    assert "newcomers paired" in page
