@@ -22,6 +22,7 @@ place. Everyone not chosen is on the waitlist, in the order walked."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -306,3 +307,36 @@ def check_motivation(text: str) -> str:
     if len(cleaned) > motivation_length_max:
         raise InvalidInput("motivation", f"at most {motivation_length_max} characters")
     return cleaned
+
+
+def audit_json(record: Selection) -> str:
+    """The audit record as canonical JSON (sorted keys), to store and publish."""
+    return json.dumps(
+        {
+            "method": record.method.value,
+            "seed": record.seed,
+            "applicants_digest": record.applicants_digest,
+            "scores": dict(record.scores),
+            "chosen": list(record.chosen),
+            "waitlist": list(record.waitlist),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def audit_from_json(text: str) -> Selection:
+    """Read an audit record back; a malformed one is refused, not guessed at."""
+    try:
+        raw = json.loads(text)
+        record = Selection(
+            method=SelectionMethod(raw["method"]),
+            seed=None if raw["seed"] is None else str(raw["seed"]),
+            applicants_digest=str(raw["applicants_digest"]),
+            scores={str(k): int(v) for k, v in raw["scores"].items()},
+            chosen=tuple(str(m) for m in raw["chosen"]),
+            waitlist=tuple(str(m) for m in raw["waitlist"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput("audit", f"not a selection audit record ({exc})") from None
+    return record

@@ -13,6 +13,8 @@ from domain.campaigns import (
     SelectionMethod,
     Weights,
     applicants_digest,
+    audit_from_json,
+    audit_json,
     check_motivation,
     commitment,
     ineligibility,
@@ -200,3 +202,17 @@ def test_a_too_long_motivation_is_refused() -> None:
     assert check_motivation("  I review gear  ") == "I review gear"
     with pytest.raises(InvalidInput):
         check_motivation("x" * 2_001)
+
+
+def test_the_audit_record_survives_a_json_round_trip_and_still_verifies() -> None:
+    people = crowd(12)
+    record = select(SelectionMethod.LOTTERY, people, 4, seed=SEED)
+    again = audit_from_json(audit_json(record))
+    assert again == record
+    assert verify(again, people, 4)
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"method": "dice"}', '{"method": "lottery"}'])
+def test_a_malformed_audit_record_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        audit_from_json(text)
