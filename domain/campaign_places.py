@@ -1,0 +1,209 @@
+"""A campaign's applications and places, as a state machine (issue 9):
+
+    OPEN (window open: apply, withdraw) -> SELECTING (window closed) -> RUNNING (selected:
+    confirm, decline; lapsed or declined places offered down the waitlist) -> CLOSED.
+
+Applications: APPLIED -> WITHDRAWN (before selection only) | SELECTED | WAITLISTED;
+SELECTED -> CONFIRMED | DECLINED | LAPSED (confirmation deadline passed);
+WAITLISTED -> OFFERED (a place came free) -> CONFIRMED | DECLINED | LAPSED.
+
+The window is given in the economy's time zone and compared on aware instants. Selection
+happens once: a second run is refused, so a lottery cannot be re-drawn. Pure: the caller
+passes the time; `version` counts the writes for a conditional save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from domain.campaigns import Selection, check_motivation, next_offer
+from domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotEligible
+
+
+class CampaignState(StrEnum):
+    OPEN = "open"
+    SELECTING = "selecting"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class ApplicationState(StrEnum):
+    APPLIED = "applied"
+    WITHDRAWN = "withdrawn"
+    SELECTED = "selected"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    LAPSED = "lapsed"
+
+
+HOLDING = frozenset({ApplicationState.SELECTED, ApplicationState.OFFERED})
+PASSED = frozenset({ApplicationState.DECLINED, ApplicationState.LAPSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Opening and closing wall-clock times in the economy's zone, as the economy file
+    writes them ("2026-12-01T09:00", no offset); closes is exclusive."""
+
+    opens_local: str
+    closes_local: str
+    zone: str
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        tz = ZoneInfo(self.zone)
+        opens = _local("opens", self.opens_local).replace(tzinfo=tz)
+        closes = _local("closes", self.closes_local).replace(tzinfo=tz)
+        if closes <= opens:
+            raise InvalidInput("closes", "must be after the window opens")
+        return opens, closes
+
+    def is_open(self, at: datetime) -> bool:
+        opens, closes = self.bounds()
+        return opens <= at < closes
+
+
+@dataclass(slots=True)
+class Application:
+    member_id: str
+    applied_at: datetime
+    motivation: str
+    state: ApplicationState = ApplicationState.APPLIED
+    offered_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class CampaignRun:
+    id: str
+    places: int
+    window: Window
+    confirm_days: int
+    commitment: str | None = None  # SHA-256 of the lottery seed, published at opening
+    applications: dict[str, Application] = field(default_factory=dict)
+    selection: Selection | None = None
+    closed: bool = False
+    version: int = 0
+
+    def state(self, at: datetime) -> CampaignState:
+        if self.closed:
+            return CampaignState.CLOSED
+        if self.selection is not None:
+            return CampaignState.RUNNING
+        _, closes = self.window.bounds()
+        return CampaignState.OPEN if at < closes else CampaignState.SELECTING
+
+    def apply(self, member_id: str, motivation: str, at: datetime) -> Application:
+        if not self.window.is_open(at):
+            raise InvalidTransition("campaign", self.id, self.state(at).value, "apply")
+        if member_id in self.applications:
+            raise AlreadyExists("application", f"{self.id}/{member_id}")
+        made = Application(member_id, at, check_motivation(motivation))
+        self.applications[member_id] = made
+        self.version += 1
+        return made
+
+    def withdraw(self, member_id: str, at: datetime) -> Application:
+        made = self._own(member_id)
+        if self.selection is not None or made.state is not ApplicationState.APPLIED:
+            raise InvalidTransition("application", member_id, made.state.value, "withdraw")
+        made.state = ApplicationState.WITHDRAWN
+        self.version += 1
+        return made
+
+    def pool(self) -> list[Application]:
+        """The applications the selection draws from (withdrawn ones are out)."""
+        return [a for a in self.applications.values() if a.state is ApplicationState.APPLIED]
+
+    def record_selection(self, selection: Selection, at: datetime) -> None:
+        if self.selection is not None:
+            raise InvalidTransition("campaign", self.id, "running", "select again")
+        if self.state(at) is not CampaignState.SELECTING:
+            raise InvalidTransition("campaign", self.id, self.state(at).value, "select")
+        assert len(selection.chosen) <= self.places, "no more chosen than places"
+        assert {a.member_id for a in self.pool()} == set(selection.chosen) | set(
+            selection.waitlist
+        ), "the selection covers exactly the pool"
+        self.selection = selection
+        for member_id in selection.chosen:
+            self.applications[member_id].state = ApplicationState.SELECTED
+            self.applications[member_id].offered_at = at
+        for member_id in selection.waitlist:
+            self.applications[member_id].state = ApplicationState.WAITLISTED
+        self.version += 1
+
+    def confirm(self, member_id: str, at: datetime) -> Application:
+        made = self._own(member_id)
+        if made.state not in HOLDING:
+            raise InvalidTransition("application", member_id, made.state.value, "confirm")
+        if self._deadline(made) <= at:
+            raise NotEligible("the confirmation deadline has passed")
+        made.state = ApplicationState.CONFIRMED
+        self.version += 1
+        return made
+
+    def decline(self, member_id: str, at: datetime) -> str | None:
+        """Decline a held place; returns the member offered it next, if any."""
+        made = self._own(member_id)
+        if made.state not in HOLDING:
+            raise InvalidTransition("application", member_id, made.state.value, "decline")
+        made.state = ApplicationState.DECLINED
+        self.version += 1
+        return self._offer_next(at)
+
+    def lapse_due(self, at: datetime) -> list[str]:
+        """Places held past their deadline lapse and go down the waitlist; returns the
+        members newly offered a place."""
+        offered: list[str] = []
+        for made in list(self.applications.values()):
+            if made.state in HOLDING and self._deadline(made) <= at:
+                made.state = ApplicationState.LAPSED
+                self.version += 1
+                nxt = self._offer_next(at)
+                if nxt is not None:
+                    offered.append(nxt)
+        return offered
+
+    def taken(self) -> int:
+        """Places held or confirmed: never more than `places`."""
+        held = HOLDING | {ApplicationState.CONFIRMED}
+        count = sum(1 for a in self.applications.values() if a.state in held)
+        assert count <= self.places, "a campaign never holds more places than it has"
+        return count
+
+    def places_left(self) -> int:
+        return self.places - self.taken()
+
+    def _offer_next(self, at: datetime) -> str | None:
+        assert self.selection is not None
+        gone = frozenset(
+            m for m, a in self.applications.items() if a.state is not ApplicationState.WAITLISTED
+        )
+        nxt = next_offer(self.selection.waitlist, gone)
+        if nxt is None or self.places_left() <= 0:
+            return None
+        self.applications[nxt].state = ApplicationState.OFFERED
+        self.applications[nxt].offered_at = at
+        return nxt
+
+    def _deadline(self, made: Application) -> datetime:
+        assert made.offered_at is not None, "a held place has an offer time"
+        return made.offered_at + timedelta(days=self.confirm_days)
+
+    def _own(self, member_id: str) -> Application:
+        made = self.applications.get(member_id)
+        if made is None:
+            raise InvalidInput("campaignId", f"{member_id!r} has not applied")
+        return made
+
+
+def _local(field_name: str, text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(field_name, "must be a date and time like 2026-12-01T09:00") from None
+    if value.tzinfo is not None:
+        raise InvalidInput(field_name, "is read in the economy's time zone: give no offset")
+    return value
