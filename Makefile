@@ -87,7 +87,11 @@ schema: $(STAMP) ## Regenerate schema.graphql from the code (a test fails when i
 
 .PHONY: bench-sim
 bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
-	$(BIN)/python -m simulation.bench $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_sim $(BENCH_ARGS)
+
+.PHONY: bench-sim-instructions
+bench-sim-instructions: $(STAMP) ## Simulator cost in instructions (callgrind, small fixed run): per activity, and the ratio to a baseline
+	$(BIN)/python -m benchmarks.bench_sim_instructions $(BENCH_ARGS)
 
 .PHONY: bench-store
 bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.calendar import local_date, start_of_day
@@ -42,6 +43,7 @@ class SeasonSnapshot:
     hall_of_fame: tuple[FameRow, ...]
 
 
+@lru_cache(maxsize=4096)  # pure in its (hashable, frozen) arguments; asked per activity
 def _cadence_season(seasons: Seasons, index: int, tz: ZoneInfo) -> Season:
     assert seasons.every is not None, "a cadence"
     assert seasons.starts is not None, "the reader requires a cadence's start"

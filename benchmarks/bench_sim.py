@@ -2,7 +2,7 @@
 365 days (one replication, one process), with the baselines it compares against measured
 in the same run. Prints figures; asserts nothing about speed.
 
-    python -m simulation.bench [--members N] [--days D] [--slice-members N] [--slice-days D]
+    python -m benchmarks.bench_sim [--members N] [--days D] [--slice-members N] [--slice-days D]
 
 Baselines (on a smaller slice, same seed):
   simpy-per-member  one SimPy process per member waking once a day, doing no work at all:
@@ -39,7 +39,7 @@ from domain.services import ActivityResult
 from persistence import memory
 from simulation.engine import Run, Simulation
 from simulation.invariants import ledger_problems
-from simulation.population import parse_population
+from simulation.population import Population, parse_population
 from simulation.rng import replication_seeds, streams_for
 from simulation.runner import DEFAULT_POPULATION
 
@@ -81,10 +81,15 @@ def _deepcopy_store() -> Iterator[None]:
         memory.clone_member = original
 
 
-def _simulate(members: int, days: int, seed: int) -> tuple[Run, Simulation, float, float]:
+def _prepared() -> tuple[Economy, Population]:
+    """The sample economy and the default population, parsed."""
     economy = parse_economy(SAMPLE_ECONOMY.read_text(encoding="utf-8"), str(SAMPLE_ECONOMY))
     data = tomllib.loads(DEFAULT_POPULATION.read_text(encoding="utf-8"))
-    population = parse_population(data, str(DEFAULT_POPULATION))
+    return economy, parse_population(data, str(DEFAULT_POPULATION))
+
+
+def _simulate(members: int, days: int, seed: int) -> tuple[Run, Simulation, float, float]:
+    economy, population = _prepared()
     streams = streams_for(replication_seeds(seed, 1)[0])
     sim = Simulation(economy, population, streams, members=members, days=days, verify=False)
     wall, cpu = time.perf_counter(), time.process_time()
