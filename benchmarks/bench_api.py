@@ -2,7 +2,7 @@
 asserts nothing (a response with `errors` or an unexpected `__typename` is counted as a
 failure and shown).
 
-    python -m api.bench [--database-url URL] [--clients N] [--requests N] [--seconds S]
+    python -m benchmarks.bench_api [--database-url URL] [--clients N] [--requests N] [--seconds S]
                         [--workers W] [--members M] [--calls N] [--only http|inprocess]
 
 For each database (a fresh SQLite file always; PostgreSQL when `--database-url` or
@@ -55,6 +55,7 @@ from domain import services
 from domain.commands import AdjustPoints, RecordActivity, RedeemReward, RegisterMember
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
+from loadtests.operations import OPERATIONS
 from persistence.sql import SqlStore, migrate
 
 POSTGRES_ENV = "HONORLOOP_TEST_POSTGRES_URL"
@@ -86,31 +87,14 @@ once_per_subject = true
 exempt_from_daily_cap = true
 """
 
-TRIVIAL = "query Trivial { economy { id } }"
-VIEWER = """query Viewer {
-  viewer { id points { available reserved lifetimeEarned } level { id progressToNext } }
-}"""
-RECORD = """mutation RecordActivity($input: RecordActivityInput!) {
-  recordActivity(input: $input) {
-    __typename
-    ... on RecordActivityPayload { replayed activity { points } }
-  }
-}"""
-RECORD_BATCH = """mutation RecordActivities($input: [RecordActivityInput!]!) {
-  recordActivities(input: $input) {
-    __typename
-    ... on RecordActivitiesPayload { results { __typename } }
-  }
-}"""
-REDEEM = """mutation RedeemReward($input: RedeemRewardInput!) {
-  redeemReward(input: $input) { __typename ... on RedeemRewardPayload { replayed } }
-}"""
-REGISTER = """mutation RegisterMember($input: RegisterMemberInput!) {
-  registerMember(input: $input) { __typename ... on RegisterMemberPayload { member { id } } }
-}"""
-ADJUST = """mutation AdjustPoints($input: AdjustPointsInput!) {
-  adjustPoints(input: $input) { __typename }
-}"""
+TRIVIAL = OPERATIONS["Trivial"]
+VIEWER = OPERATIONS["Viewer"]
+VIEWER_LEDGER = OPERATIONS["ViewerLedger"]
+RECORD = OPERATIONS["RecordActivity"]
+RECORD_BATCH = OPERATIONS["RecordActivities"]
+REDEEM = OPERATIONS["RedeemReward"]
+REGISTER = OPERATIONS["RegisterMember"]
+ADJUST = OPERATIONS["AdjustPoints"]
 
 
 def global_id(kind: str, raw: str) -> str:
@@ -661,7 +645,9 @@ def run_database(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m api.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_api", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--database-url", help=f"a PostgreSQL URL (default: ${POSTGRES_ENV})")
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections (32)")
     parser.add_argument("--requests", type=int, default=3000, help="requests per scenario (3000)")
@@ -682,7 +668,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     postgres = args.database_url or os.environ.get(POSTGRES_ENV) or None
-    print(f"api.bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"benchmarks.bench_api: {os.cpu_count()} CPUs,"
+        f" load average {os.getloadavg()[0]:.2f} at start"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         if not args.no_sqlite:
