@@ -12,7 +12,8 @@ HONORLOOP_TEST_POSTGRES_URL names one, in a schema of its own dropped afterwards
   concurrent keep-alive connections (a minimal HTTP/1.1 client on asyncio streams, so the
   client costs little CPU next to the server on the same machine). Each scenario runs for
   at most `--requests` requests or `--seconds` seconds, after a short warm-up, and prints
-  req/s, p50/p99 latency and the ratio to the same server's `/healthz` baseline.
+  req/s, p50/p99 latency and the ratio to the same run's no-op mutation (the ceiling: the
+  server runs with HONORLOOP_BENCH_NOOP, which adds a mutation `benchNoop` doing nothing).
 - In-process: the domain service alone on the SQL store, and `schema.execute` alone with
   the same GraphQL documents (no HTTP), one call at a time, so the report shows where the
   time goes.
@@ -88,6 +89,7 @@ exempt_from_daily_cap = true
 """
 
 TRIVIAL = OPERATIONS["Trivial"]
+NOOP = "mutation BenchNoop { benchNoop }"  # served only with HONORLOOP_BENCH_NOOP
 VIEWER = OPERATIONS["Viewer"]
 VIEWER_LEDGER = OPERATIONS["ViewerLedger"]
 RECORD = OPERATIONS["RecordActivity"]
@@ -284,7 +286,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(url: str, economy_path: Path, workers: int, log: Path) -> Iterator[int]:
     port = free_port()
-    env = {**os.environ, "HONORLOOP_JWT_SECRET": SECRET}
+    env = {**os.environ, "HONORLOOP_JWT_SECRET": SECRET, "HONORLOOP_BENCH_NOOP": "1"}
     command = [
         sys.executable,
         "-m",
@@ -384,6 +386,7 @@ def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
     reward = global_id("Reward", BENCH_REWARD)
     healthz = get_message("/healthz")
     trivial = graphql_message(TRIVIAL, {}, None)
+    noop = graphql_message(NOOP, {}, None)
 
     def viewer(n: int) -> bytes:
         return graphql_message(VIEWER, {}, pool.member_tokens[n % count])
@@ -400,6 +403,7 @@ def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
         return graphql_message(REDEEM, variables, pool.member_tokens[n % count])
 
     return [
+        Scenario("no-op mutation (ceiling)", lambda n: noop, no_errors),
         Scenario("/healthz", lambda n: healthz, ok_status),
         Scenario("trivial query { economy { id } }", lambda n: trivial, no_errors),
         Scenario("viewer", viewer, no_errors),
@@ -438,7 +442,7 @@ def print_http(title: str, outcomes: list[Outcome]) -> None:
     print(f"\n{title}")
     print(
         f"  {'scenario':<34} {'requests':>8} {'fail':>5} {'req/s':>8} {'items/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'x healthz':>9}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'x no-op':>9}"
     )
     for o in outcomes:
         ratio = o.rate / baseline if baseline else 0.0
