@@ -85,6 +85,12 @@ migrate: $(STAMP) ## Create or upgrade the database schema at DATABASE_URL (defa
 schema: $(STAMP) ## Regenerate schema.graphql from the code (a test fails when it drifts)
 	$(BIN)/python -m api.schema > schema.graphql
 
+.PHONY: bench
+bench: $(STAMP) ## Run every benchmark: bench-api, bench-store and bench-sim (figures only, no assertions)
+	$(MAKE) --no-print-directory bench-api
+	$(MAKE) --no-print-directory bench-store
+	$(MAKE) --no-print-directory bench-sim
+
 .PHONY: bench-sim
 bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
 	$(BIN)/python -m benchmarks.bench_sim $(BENCH_ARGS)
@@ -95,9 +101,9 @@ bench-sim-instructions: $(STAMP) ## Simulator cost in instructions (callgrind, s
 
 .PHONY: bench-store
 bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
-	$(BIN)/python -m tests.integration.bench_store
-	@if [ -n "$$HONORLOOP_TEST_POSTGRES_URL" ]; then $(BIN)/python -m tests.integration.bench_store --database "$$HONORLOOP_TEST_POSTGRES_URL"; fi
+	$(BIN)/python -m benchmarks.bench_store
+	@if [ -n "$$HONORLOOP_TEST_POSTGRES_URL" ]; then $(BIN)/python -m benchmarks.bench_store --database "$$HONORLOOP_TEST_POSTGRES_URL"; fi
 
 .PHONY: bench-api
-bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP vs /healthz, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
-	$(BIN)/python -m api.bench
+bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP as ratios to a no-op mutation on the same stack, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
+	$(BIN)/python -m benchmarks.bench_api $(BENCH_API_ARGS)

@@ -96,7 +96,7 @@ def build_schema(
         extensions.append(graphql_extension(tracer_provider))
     schema = Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=BenchMutation if settings.bench_noop else Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
@@ -106,6 +106,16 @@ def build_schema(
         prepared.update(trusted.prepared(schema._schema, rules))
     schema.hide_suggestions = not settings.introspection_enabled
     return schema
+
+
+@strawberry.type
+class BenchMutation(Mutation):
+    """The mutations plus a no-op, served only when a benchmark enables it
+    (`bench_noop`): the ceiling of a mutation on this stack, with nothing to do."""
+
+    @strawberry.mutation
+    def bench_noop(self) -> bool:
+        return True
 
 
 def sdl() -> str:

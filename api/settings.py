@@ -58,6 +58,7 @@ class Settings:
     log_format: str | None = None  # "text" or "json"; None: json in production, else text
     trusted_documents_path: str = "trusted-documents.json"  # `honorloop operations add`
     trusted_documents_only: bool = False  # run only the documents in that manifest
+    bench_noop: bool = False  # benchmarks only: a no-op mutation `benchNoop` (the ceiling)
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -192,6 +193,7 @@ ENV_NAMES: dict[str, str] = {
     "log_format": "HONORLOOP_LOG_FORMAT",
     "trusted_documents_path": "HONORLOOP_TRUSTED_DOCUMENTS",
     "trusted_documents_only": "HONORLOOP_TRUSTED_DOCUMENTS_ONLY",
+    "bench_noop": "HONORLOOP_BENCH_NOOP",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.auth import Role, mint_token, utc_now
-from api.settings import Settings, SettingsError
+from api.settings import Settings, SettingsError, workers_max
 from domain.errors import EconomyInvalid
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # api.metrics reads it (not imported here: slow)
@@ -54,14 +54,25 @@ def register(subparsers: Any) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     base = Settings.from_env()
-    return base.with_overrides(
+    settings = base.with_overrides(
         economy_path=args.economy,
         database_url=args.database_url,
         host=args.host,
         port=args.port,
         workers=args.workers,
         mode=args.mode,
-    ).validated()
+    )
+    workers_chosen = args.workers is not None or os.environ.get("HONORLOOP_WORKERS")
+    # Several workers need Redis to share subscription events (README, Subscriptions): an
+    # in-process broker would let a subscriber miss what other workers commit.
+    if settings.mode == "production" and settings.redis_url and not workers_chosen:
+        settings = settings.with_overrides(workers=min(cores_available(), workers_max))
+    return settings.validated()
+
+
+def cores_available() -> int:
+    """The CPUs this process may run on (its affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -31,6 +31,8 @@ import jwt
 from locust import HttpUser, between, events, task
 from locust.env import Environment
 
+from loadtests.operations import OPERATIONS, operation_name
+
 DEV_SECRET = "honorloop-development-secret-do-not-use-in-production"
 SECRET = os.environ.get("HONORLOOP_JWT_SECRET", DEV_SECRET)
 POOL_SIZE = int(os.environ.get("HONORLOOP_LOADTEST_MEMBERS", "200"))
@@ -38,39 +40,16 @@ RUN = os.environ.get("HONORLOOP_LOADTEST_RUN", str(int(time.time())))
 batch_size = 20
 replay_keys_kept_max = 1000
 
-REGISTER = """mutation RegisterMember($input: RegisterMemberInput!) {
-  registerMember(input: $input) {
-    __typename
-    ... on RegisterMemberPayload { member { id } }
-  }
-}"""
-RECORD = """mutation RecordActivity($input: RecordActivityInput!) {
-  recordActivity(input: $input) {
-    __typename
-    ... on RecordActivityPayload { replayed activity { points } }
-  }
-}"""
-RECORD_BATCH = """mutation RecordActivities($input: [RecordActivityInput!]!) {
-  recordActivities(input: $input) {
-    __typename
-    ... on RecordActivitiesPayload { results { __typename } }
-  }
-}"""
-VIEWER = """query Viewer {
-  viewer { id points { available reserved lifetimeEarned } level { id progressToNext } }
-}"""
-EXPLAIN = """query ExplainActivity($input: ExplainActivityInput!) {
-  explainActivity(input: $input) { __typename }
-}"""
-REWARDS = """query Rewards { rewards(first: 50) { edges { node { id price } } } }"""
-REDEEM = """mutation RedeemReward($input: RedeemRewardInput!) {
-  redeemReward(input: $input) { __typename }
-}"""
-LEADERBOARD = """query Leaderboard { leaderboard(period: DAY, first: 10) { points } }"""
-MEMBER = """query Member($id: ID!) { member(id: $id) { id points { available } } }"""
-ADJUST = """mutation AdjustPoints($input: AdjustPointsInput!) {
-  adjustPoints(input: $input) { __typename }
-}"""
+REGISTER = OPERATIONS["RegisterMember"]
+RECORD = OPERATIONS["RecordActivity"]
+RECORD_BATCH = OPERATIONS["RecordActivities"]
+VIEWER = OPERATIONS["Viewer"]
+EXPLAIN = OPERATIONS["ExplainActivity"]
+REWARDS = OPERATIONS["Rewards"]
+REDEEM = OPERATIONS["RedeemReward"]
+LEADERBOARD = OPERATIONS["Leaderboard"]
+MEMBER = OPERATIONS["Member"]
+ADJUST = OPERATIONS["AdjustPoints"]
 
 REDEEM_ANSWERS = {
     "RedeemRewardPayload",
@@ -105,11 +84,6 @@ class Pool:
     rewards: ClassVar[list[str]] = []
     sequence = itertools.count()
     replayable: ClassVar[list[dict[str, Any]]] = []
-
-
-def operation_name(document: str) -> str:
-    """The name after `query` / `mutation` in a one-operation document."""
-    return document.split("(", 1)[0].split("{", 1)[0].split()[1]
 
 
 def next_key(prefix: str) -> str:

@@ -29,7 +29,7 @@ from importlib.abc import MetaPathFinder
 
 class NotInTheImage(MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("simulation", "loadtests", "locust"):
+        if name.split(".")[0] in ("simulation", "loadtests", "locust", "benchmarks"):
             raise ModuleNotFoundError(f"{name} is not in the image", name=name)
         return None
 

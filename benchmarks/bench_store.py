@@ -1,7 +1,7 @@
 """Benchmark: `record_activity` through the SQL store, one transaction per activity (the
 API's hot path), on one thread or several. Prints figures; asserts nothing.
 
-    python -m tests.integration.bench_store [--database URL] [--activities N] [--runs R]
+    python -m benchmarks.bench_store [--database URL] [--activities N] [--runs R]
                                             [--threads T]
 
 Without --database it uses a fresh SQLite file in a temporary directory. For PostgreSQL

@@ -2,7 +2,7 @@
 asserts nothing (a response with `errors` or an unexpected `__typename` is counted as a
 failure and shown).
 
-    python -m api.bench [--database-url URL] [--clients N] [--requests N] [--seconds S]
+    python -m benchmarks.bench_api [--database-url URL] [--clients N] [--requests N] [--seconds S]
                         [--workers W] [--members M] [--calls N] [--only http|inprocess]
 
 For each database (a fresh SQLite file always; PostgreSQL when `--database-url` or
@@ -12,7 +12,8 @@ HONORLOOP_TEST_POSTGRES_URL names one, in a schema of its own dropped afterwards
   concurrent keep-alive connections (a minimal HTTP/1.1 client on asyncio streams, so the
   client costs little CPU next to the server on the same machine). Each scenario runs for
   at most `--requests` requests or `--seconds` seconds, after a short warm-up, and prints
-  req/s, p50/p99 latency and the ratio to the same server's `/healthz` baseline.
+  req/s, p50/p99 latency and the ratio to the same run's no-op mutation (the ceiling: the
+  server runs with HONORLOOP_BENCH_NOOP, which adds a mutation `benchNoop` doing nothing).
 - In-process: the domain service alone on the SQL store, and `schema.execute` alone with
   the same GraphQL documents (no HTTP), one call at a time, so the report shows where the
   time goes.
@@ -55,6 +56,7 @@ from domain import services
 from domain.commands import AdjustPoints, RecordActivity, RedeemReward, RegisterMember
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
+from loadtests.operations import OPERATIONS
 from persistence.sql import SqlStore, migrate
 
 POSTGRES_ENV = "HONORLOOP_TEST_POSTGRES_URL"
@@ -86,31 +88,15 @@ once_per_subject = true
 exempt_from_daily_cap = true
 """
 
-TRIVIAL = "query Trivial { economy { id } }"
-VIEWER = """query Viewer {
-  viewer { id points { available reserved lifetimeEarned } level { id progressToNext } }
-}"""
-RECORD = """mutation RecordActivity($input: RecordActivityInput!) {
-  recordActivity(input: $input) {
-    __typename
-    ... on RecordActivityPayload { replayed activity { points } }
-  }
-}"""
-RECORD_BATCH = """mutation RecordActivities($input: [RecordActivityInput!]!) {
-  recordActivities(input: $input) {
-    __typename
-    ... on RecordActivitiesPayload { results { __typename } }
-  }
-}"""
-REDEEM = """mutation RedeemReward($input: RedeemRewardInput!) {
-  redeemReward(input: $input) { __typename ... on RedeemRewardPayload { replayed } }
-}"""
-REGISTER = """mutation RegisterMember($input: RegisterMemberInput!) {
-  registerMember(input: $input) { __typename ... on RegisterMemberPayload { member { id } } }
-}"""
-ADJUST = """mutation AdjustPoints($input: AdjustPointsInput!) {
-  adjustPoints(input: $input) { __typename }
-}"""
+TRIVIAL = OPERATIONS["Trivial"]
+NOOP = "mutation BenchNoop { benchNoop }"  # served only with HONORLOOP_BENCH_NOOP
+VIEWER = OPERATIONS["Viewer"]
+VIEWER_LEDGER = OPERATIONS["ViewerLedger"]
+RECORD = OPERATIONS["RecordActivity"]
+RECORD_BATCH = OPERATIONS["RecordActivities"]
+REDEEM = OPERATIONS["RedeemReward"]
+REGISTER = OPERATIONS["RegisterMember"]
+ADJUST = OPERATIONS["AdjustPoints"]
 
 
 def global_id(kind: str, raw: str) -> str:
@@ -300,7 +286,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(url: str, economy_path: Path, workers: int, log: Path) -> Iterator[int]:
     port = free_port()
-    env = {**os.environ, "HONORLOOP_JWT_SECRET": SECRET}
+    env = {**os.environ, "HONORLOOP_JWT_SECRET": SECRET, "HONORLOOP_BENCH_NOOP": "1"}
     command = [
         sys.executable,
         "-m",
@@ -400,6 +386,7 @@ def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
     reward = global_id("Reward", BENCH_REWARD)
     healthz = get_message("/healthz")
     trivial = graphql_message(TRIVIAL, {}, None)
+    noop = graphql_message(NOOP, {}, None)
 
     def viewer(n: int) -> bytes:
         return graphql_message(VIEWER, {}, pool.member_tokens[n % count])
@@ -416,6 +403,7 @@ def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
         return graphql_message(REDEEM, variables, pool.member_tokens[n % count])
 
     return [
+        Scenario("no-op mutation (ceiling)", lambda n: noop, no_errors),
         Scenario("/healthz", lambda n: healthz, ok_status),
         Scenario("trivial query { economy { id } }", lambda n: trivial, no_errors),
         Scenario("viewer", viewer, no_errors),
@@ -454,7 +442,7 @@ def print_http(title: str, outcomes: list[Outcome]) -> None:
     print(f"\n{title}")
     print(
         f"  {'scenario':<34} {'requests':>8} {'fail':>5} {'req/s':>8} {'items/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'x healthz':>9}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'x no-op':>9}"
     )
     for o in outcomes:
         ratio = o.rate / baseline if baseline else 0.0
@@ -661,7 +649,9 @@ def run_database(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m api.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_api", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--database-url", help=f"a PostgreSQL URL (default: ${POSTGRES_ENV})")
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections (32)")
     parser.add_argument("--requests", type=int, default=3000, help="requests per scenario (3000)")
@@ -682,7 +672,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     postgres = args.database_url or os.environ.get(POSTGRES_ENV) or None
-    print(f"api.bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"benchmarks.bench_api: {os.cpu_count()} CPUs,"
+        f" load average {os.getloadavg()[0]:.2f} at start"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         if not args.no_sqlite:
