@@ -378,6 +378,51 @@ class ContestSettled:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TeamFilled:
+    """The member's team filled in time: each member paid `points`."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamExpired:
+    """The member's team was short at its deadline: nobody paid."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HelpReceived:
+    """A friend (`helper_id`) helped the member's instance: `helps` of `needed` so far."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    helper_id: str
+    helps: int
+    needed: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCompleted:
+    """The member's help instance got all its helps (`points` paid to this member)."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    points: int
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -393,4 +438,8 @@ Event = (
     | TaskOffered
     | TaskReviewed
     | ContestSettled
+    | TeamFilled
+    | TeamExpired
+    | HelpReceived
+    | HelpCompleted
 )

@@ -68,6 +68,7 @@ from persistence.sql.raw import (
 )
 from persistence.sql.seasons import SqlSeasons
 from persistence.sql.tasks import SqlTasks
+from persistence.sql.team_help import SqlFriendQuests
 
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
@@ -129,6 +130,7 @@ class SqlUnitOfWork:
         self.idempotency = _Idempotency(self)
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
+        self.friend_quests = SqlFriendQuests(self)
 
     # --- transaction control ----------------------------------------------------------------
 

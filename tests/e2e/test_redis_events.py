@@ -76,6 +76,10 @@ EVENTS: list[model.Event] = [
     model.TaskOffered("m1", "asg_1", "product_review", AT, AT),
     model.TaskReviewed("m1", "asg_1", "product_review", True, "good", 70, None, AT),
     model.ContestSettled("m1", "most_interactions", 24322, 1, 4200, 500, AT),
+    model.TeamFilled("m1", "frq_1", "team_buy", 50, AT),
+    model.TeamExpired("m1", "frq_1", "team_buy", AT),
+    model.HelpReceived("m1", "frq_2", "bargain", "m2", 1, 3, AT),
+    model.HelpCompleted("m1", "frq_2", "bargain", 40, AT),
 ]
 
 
