@@ -47,6 +47,7 @@ from api.permissions import (
 from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
 from api.tasks import TaskMutations
+from api.team_help import FriendQuestMutations
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
 from domain import services
@@ -299,7 +300,7 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations):
+class Mutation(TaskMutations, FriendQuestMutations):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

@@ -11,6 +11,7 @@ one transfer with a posting per member paid."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain import earning, idempotency, ledger, levels, team_help
@@ -139,6 +140,7 @@ def join_friend_quest(
     require_aware(cmd.at, "at")
     check_key(cmd.idempotency_key)
     code = team_help.normalize_code(cmd.code)
+    cmd = replace(cmd, code=code)  # the same code however typed: a replay, not a new payload
     kind = _kind(cmd.team)
     for _ in range(_attempts_max):
         with uow:
