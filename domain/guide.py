@@ -251,6 +251,17 @@ class GuideContest:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideFriendQuest:
+    """A team quest (friends join) or a help quest (friends help), in words."""
+
+    id: str
+    title: str
+    kind: str  # team | help
+    guideline: str  # how it works
+    summary: str  # what it pays and its limits
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -270,6 +281,7 @@ class Guide:
     tasks: tuple[GuideTask, ...] = ()
     contests: tuple[GuideContest, ...] = ()
     seasons: str | None = None  # how seasons run and what they keep, in words
+    friend_quests: tuple[GuideFriendQuest, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -313,7 +325,44 @@ def build_guide(economy: Economy) -> Guide:
         tasks=tuple(_task(economy, task) for task in economy.tasks),
         contests=tuple(_contest(economy, contest) for contest in economy.contests),
         seasons=_seasons(economy),
+        friend_quests=_friend_quests(economy),
     )
+
+
+def _friend_quests(economy: Economy) -> tuple[GuideFriendQuest, ...]:
+    currency = economy.currency
+    found = [
+        GuideFriendQuest(
+            team.id,
+            team.title,
+            "team",
+            f"Start a team and share its code: {number(team.size - 1)} friend(s) join within "
+            f"{number(team.hours)} hours.",
+            f"A full team pays each member {points(team.points, currency)}; a team short at "
+            f"its deadline pays nobody. You may be in {number(team.teams_per_member)} open or "
+            "full team(s) of it at a time, never twice in one.",
+        )
+        for team in economy.team_quests
+    ]
+    for helped in economy.help_quests:
+        helpers = (
+            f", each helper {points(helped.helper_points, currency)}"
+            if helped.helper_points
+            else ""
+        )
+        found.append(
+            GuideFriendQuest(
+                helped.id,
+                helped.title,
+                "help",
+                f"Start and share its code: {number(helped.helps)} friend(s) help within "
+                f"{number(helped.hours)} hours.",
+                f"Completed, it pays you {points(helped.points, currency)}{helpers}. A friend "
+                f"helps one instance once and at most {number(helped.helps_per_day)} a day, "
+                "never their own.",
+            )
+        )
+    return tuple(found)
 
 
 def _seasons(economy: Economy) -> str | None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from domain.guide import (
     Guide,
     GuideContest,
+    GuideFriendQuest,
     GuideKoc,
     GuideLevel,
     GuideReward,
@@ -43,6 +44,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Contests", _text_entries(guide.contests, width)))
     if guide.seasons:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
+    if guide.friend_quests:
+        sections.append(("With friends", _text_entries(guide.friend_quests, width)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -110,7 +113,9 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
     return out
 
 
-def _text_entries(entries: Sequence[GuideTask | GuideContest], width: int) -> list[str]:
+def _text_entries(
+    entries: Sequence[GuideTask | GuideContest | GuideFriendQuest], width: int
+) -> list[str]:
     """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
     out: list[str] = []
     for entry in entries:
@@ -271,6 +276,12 @@ def render_markdown(guide: Guide) -> str:
         for contest in guide.contests:
             text = _md(contest.guideline) + ("<br>" if contest.guideline else "")
             out.append(f"| **{_md(contest.title)}** | {text}{_md(contest.summary)} |")
+
+    if guide.friend_quests:
+        out += ["", "## With friends", "", "| Quest | How it works and what it pays |", "|---|---|"]
+        for friendly in guide.friend_quests:
+            text = _md(friendly.guideline) + "<br>" + _md(friendly.summary)
+            out.append(f"| **{_md(friendly.title)}** | {text} |")
 
     if guide.seasons:
         out += ["", "## Seasons", "", _md(guide.seasons)]

@@ -7,6 +7,8 @@ import pytest
 
 from domain.economy import HelpQuest, TeamQuest, parse_economy
 from domain.errors import EconomyInvalid
+from domain.guide import build_guide, guide_data
+from honorloop.guide_render import render_markdown, render_text
 
 BASE = """[economy]
 id = "t"
@@ -107,3 +109,17 @@ def test_ids_are_unique_across_team_and_help_quests() -> None:
 
 def test_team_quests_must_be_an_array_of_tables() -> None:
     assert [(t, f) for t, f, _ in issues('[team_quests]\nid = "t"\n')] == [("team_quests", "")]
+
+
+def test_the_guide_says_how_each_works_and_what_it_pays() -> None:
+    guide = build_guide(parse_economy(BASE + GOOD, "t.toml"))
+    team, helped = guide.friend_quests
+    assert (team.kind, helped.kind) == ("team", "help")
+    assert "2 friend(s) join within 24 hours" in team.guideline
+    assert "60 points" in team.summary
+    assert "pays nobody" in team.summary
+    assert "80 points, each helper 5 points" in helped.summary
+    assert "at most 3 a day" in helped.summary
+    assert "Team buy" in render_text(guide)
+    assert "| **Bargain** |" in render_markdown(guide)
+    assert guide_data(guide)["friend_quests"][0]["id"] == "team_buy"
