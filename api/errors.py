@@ -185,6 +185,23 @@ class TaskOverdue(UserError):
     due_at: datetime
 
 
+@strawberry.type(description="The team or help instance filled, completed or passed its deadline.")
+class FriendQuestClosed(UserError):
+    instance_id: strawberry.ID
+    state: str = strawberry.field(description="filled, completed or expired")
+    deadline: datetime
+
+
+@strawberry.type(description="The viewer already joined this team or helped this instance.")
+class AlreadyJoined(UserError):
+    instance_id: strawberry.ID
+
+
+@strawberry.type(description="The viewer started this instance: friends join or help it.")
+class OwnInstance(UserError):
+    instance_id: strawberry.ID
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -204,6 +221,9 @@ AnyUserError = (
     | QuestNotCompleted
     | UnknownNote
     | TaskOverdue
+    | FriendQuestClosed
+    | AlreadyJoined
+    | OwnInstance
 )
 
 
@@ -277,6 +297,23 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return LimitReached(message=message, limit=error.seats, already=error.seats)
         case de.AlreadyReversed():
             return AlreadyReversed(message=message, activity_id=strawberry.ID(error.activity_id))
+        case de.TeamFull():
+            return LimitReached(message=message, limit=error.size, already=error.size)
+        case de.TeamLimitReached():
+            return LimitReached(message=message, limit=error.limit, already=error.limit)
+        case de.HelpLimitReached():
+            return LimitReached(message=message, limit=error.per_day, already=error.per_day)
+        case de.FriendQuestClosed():
+            return FriendQuestClosed(
+                message=message,
+                instance_id=strawberry.ID(error.instance_id),
+                state=error.state,
+                deadline=error.deadline,
+            )
+        case de.AlreadyJoined():
+            return AlreadyJoined(message=message, instance_id=strawberry.ID(error.instance_id))
+        case de.OwnInstance():
+            return OwnInstance(message=message, instance_id=strawberry.ID(error.instance_id))
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")
 
 

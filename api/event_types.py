@@ -152,6 +152,39 @@ class MentorCredited:
     at: datetime
 
 
+@strawberry.type(description="The member's team filled by its deadline: every member paid.")
+class TeamFilled:
+    instance_id: strawberry.ID
+    quest_id: strawberry.ID
+    points: int = strawberry.field(description="The points paid to each member.")
+    at: datetime
+
+
+@strawberry.type(description="The member's team was short at its deadline: nobody paid.")
+class TeamExpired:
+    instance_id: strawberry.ID
+    quest_id: strawberry.ID
+    at: datetime
+
+
+@strawberry.type(description="A friend helped the member's help instance.")
+class HelpReceived:
+    instance_id: strawberry.ID
+    quest_id: strawberry.ID
+    helper_id: strawberry.ID
+    helps: int = strawberry.field(description="Helps so far.")
+    needed: int = strawberry.field(description="Helps that complete the instance.")
+    at: datetime
+
+
+@strawberry.type(description="A help instance the member started or helped got all its helps.")
+class HelpCompleted:
+    instance_id: strawberry.ID
+    quest_id: strawberry.ID
+    points: int = strawberry.field(description="The points paid to this member.")
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -170,7 +203,11 @@ MemberEvent = Annotated[
     | RoleGranted
     | RoleEnded
     | RoleFlagged
-    | MentorCredited,
+    | MentorCredited
+    | TeamFilled
+    | TeamExpired
+    | HelpReceived
+    | HelpCompleted,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -196,6 +233,10 @@ def event_type(
     | RoleEnded
     | RoleFlagged
     | MentorCredited
+    | TeamFilled
+    | TeamExpired
+    | HelpReceived
+    | HelpCompleted
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -275,6 +316,33 @@ def event_type(
         case model.MentorCredited():
             return MentorCredited(role_id=ID(event.role_id), mentee_id=ID(event.mentee_id),
                                   credited=event.credited, at=event.at)  # fmt: skip
+        case model.TeamFilled():
+            return TeamFilled(
+                instance_id=ID(event.instance_id),
+                quest_id=ID(event.quest_id),
+                points=event.points,
+                at=event.at,
+            )
+        case model.TeamExpired():
+            return TeamExpired(
+                instance_id=ID(event.instance_id), quest_id=ID(event.quest_id), at=event.at
+            )
+        case model.HelpReceived():
+            return HelpReceived(
+                instance_id=ID(event.instance_id),
+                quest_id=ID(event.quest_id),
+                helper_id=ID(event.helper_id),
+                helps=event.helps,
+                needed=event.needed,
+                at=event.at,
+            )
+        case model.HelpCompleted():
+            return HelpCompleted(
+                instance_id=ID(event.instance_id),
+                quest_id=ID(event.quest_id),
+                points=event.points,
+                at=event.at,
+            )
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

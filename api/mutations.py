@@ -48,6 +48,7 @@ from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
 from api.roles import RoleMutations
 from api.tasks import TaskMutations
+from api.team_help import FriendQuestMutations
 from api.types import HonorAward, Member, Redemption
 from domain import commands as c
 from domain import services
@@ -300,7 +301,7 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations, RoleMutations):
+class Mutation(TaskMutations, RoleMutations, FriendQuestMutations):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

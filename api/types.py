@@ -25,6 +25,7 @@ from domain.ledger import Bucket
 
 if TYPE_CHECKING:
     from api.tasks import TaskAssignment, TaskState
+    from api.team_help import FriendQuestInstance
 
 
 @strawberry.enum
@@ -380,6 +381,17 @@ class Member(relay.Node):
         from api.tasks import assignments_page  # api.tasks builds on this module
 
         return await assignments_page(info, self.owner_id, state, first, after)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="Team and help instances the member started, joined or helped, by id.",
+    )
+    async def friend_quests(
+        self, info: Info, first: int = page_size_default, after: str | None = None
+    ) -> Connection[Annotated[FriendQuestInstance, strawberry.lazy("api.team_help")]] | None:
+        from api.team_help import friend_quests_page  # api.team_help builds on this module
+
+        return await friend_quests_page(info, self.owner_id, first, after)
 
 
 BUCKET_BALANCE = {

@@ -204,6 +204,28 @@ class ReviewTask:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StartFriendQuest:
+    """A member starts an instance of a team quest (`team`) or a help quest."""
+
+    member_id: str
+    quest_id: str
+    team: bool
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JoinFriendQuest:
+    """A member joins a team (`team`) or helps an instance, by its share code."""
+
+    member_id: str
+    code: str
+    team: bool
+    idempotency_key: str
+    at: datetime
+
+
 # Who sent it (caller, actor) is the key's scope or the audit's business, not the payload:
 # the same command retried by another operator replays.
 _NOT_PAYLOAD = ("idempotency_key", "at", "caller", "actor")

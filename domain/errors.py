@@ -228,6 +228,75 @@ class ResubmissionLimitReached(DomainError):
         self.max_resubmissions = max_resubmissions
 
 
+class TeamFull(DomainError):
+    """Every seat of the team is taken."""
+
+    code = "LIMIT_REACHED"
+
+    def __init__(self, instance_id: str, size: int) -> None:
+        super().__init__(f"team {instance_id!r} has all its {size} members")
+        self.instance_id = instance_id
+        self.size = size
+
+
+class FriendQuestClosed(DomainError):
+    """The team or help instance filled, completed or passed its deadline."""
+
+    code = "QUEST_CLOSED"
+
+    def __init__(self, instance_id: str, state: str, deadline: datetime) -> None:
+        super().__init__(
+            f"{instance_id!r} is {state} (its deadline: {deadline.isoformat()}): "
+            "it takes no more members or helps"
+        )
+        self.instance_id = instance_id
+        self.state = state
+        self.deadline = deadline
+
+
+class AlreadyJoined(DomainError):
+    """A member joins a team, or helps an instance, once."""
+
+    code = "ALREADY_JOINED"
+
+    def __init__(self, instance_id: str, member_id: str) -> None:
+        super().__init__(f"member {member_id!r} already joined or helped {instance_id!r}")
+        self.instance_id = instance_id
+        self.member_id = member_id
+
+
+class OwnInstance(DomainError):
+    """The starter cannot join or help their own instance."""
+
+    code = "OWN_INSTANCE"
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__(f"{instance_id!r} is your own: friends join or help it")
+        self.instance_id = instance_id
+
+
+class TeamLimitReached(DomainError):
+    """The member is in as many teams of the quest as the economy allows."""
+
+    code = "LIMIT_REACHED"
+
+    def __init__(self, quest_id: str, limit: int) -> None:
+        super().__init__(f"a member may be in at most {limit} team(s) of quest {quest_id!r}")
+        self.quest_id = quest_id
+        self.limit = limit
+
+
+class HelpLimitReached(DomainError):
+    """The helper has helped as many instances today (the economy's day) as allowed."""
+
+    code = "LIMIT_REACHED"
+
+    def __init__(self, member_id: str, per_day: int) -> None:
+        super().__init__(f"member {member_id!r} may help at most {per_day} instance(s) a day")
+        self.member_id = member_id
+        self.per_day = per_day
+
+
 @dataclass(frozen=True, slots=True)
 class EconomyIssue:
     """One problem in an economy file, located as precisely as the file allows."""

@@ -262,6 +262,17 @@ class GuideRole:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideFriendQuest:
+    """A team quest (friends join) or a help quest (friends help), in words."""
+
+    id: str
+    title: str
+    kind: str  # team | help
+    guideline: str  # how it works
+    summary: str  # what it pays and its limits
+
+
+@dataclass(frozen=True, slots=True)
 class Guide:
     economy_id: str
     name: str
@@ -282,6 +293,7 @@ class Guide:
     contests: tuple[GuideContest, ...] = ()
     seasons: str | None = None  # how seasons run and what they keep, in words
     roles: tuple[GuideRole, ...] = ()
+    friend_quests: tuple[GuideFriendQuest, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -326,6 +338,7 @@ def build_guide(economy: Economy) -> Guide:
         contests=tuple(_contest(economy, contest) for contest in economy.contests),
         seasons=_seasons(economy),
         roles=tuple(_role(economy, role) for role in economy.roles),
+        friend_quests=_friend_quests(economy),
     )
 
 
@@ -369,6 +382,42 @@ def _role(economy: Economy, role: Role) -> GuideRole:
         tiered = economy.honor(role.mentor_honor or "")
         summary += f" toward the {tiered.title} honor." if tiered else "."
     return GuideRole(role.id, role.title, role.duties, role.seats, role.term_days, summary)
+
+
+def _friend_quests(economy: Economy) -> tuple[GuideFriendQuest, ...]:
+    currency = economy.currency
+    found = [
+        GuideFriendQuest(
+            team.id,
+            team.title,
+            "team",
+            f"Start a team and share its code: {number(team.size - 1)} friend(s) join within "
+            f"{number(team.hours)} hours.",
+            f"A full team pays each member {points(team.points, currency)}; a team short at "
+            f"its deadline pays nobody. You may be in {number(team.teams_per_member)} open or "
+            "full team(s) of it at a time, never twice in one.",
+        )
+        for team in economy.team_quests
+    ]
+    for helped in economy.help_quests:
+        helpers = (
+            f", each helper {points(helped.helper_points, currency)}"
+            if helped.helper_points
+            else ""
+        )
+        found.append(
+            GuideFriendQuest(
+                helped.id,
+                helped.title,
+                "help",
+                f"Start and share its code: {number(helped.helps)} friend(s) help within "
+                f"{number(helped.hours)} hours.",
+                f"Completed, it pays you {points(helped.points, currency)}{helpers}. A friend "
+                f"helps one instance once and at most {number(helped.helps_per_day)} a day, "
+                "never their own.",
+            )
+        )
+    return tuple(found)
 
 
 def _seasons(economy: Economy) -> str | None:

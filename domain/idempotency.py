@@ -25,6 +25,10 @@ CLAIM_QUEST_REWARD = "claim_quest_reward"
 OFFER_TASK = "offer_task"  # spans members: its scope names none
 SUBMIT_TASK = "submit_task"
 REVIEW_TASK = "review_task"
+START_TEAM_QUEST = "start_team_quest"
+JOIN_TEAM_QUEST = "join_team_quest"
+START_HELP_QUEST = "start_help_quest"
+HELP_QUEST = "help_quest"
 
 
 def member_caller(member_id: str) -> str:

@@ -139,6 +139,8 @@ class SourceKind(StrEnum):
     OPERATOR = "operator"  # source id: the operator
     REDEMPTION = "redemption"  # source id: the redemption
     EXPIRY = "expiry"  # source id: the expiry policy
+    TEAM = "team"  # a team quest filled in time (source id: the instance)
+    HELP = "help"  # a help quest completed (source id: the instance)
 
 
 class Source(NamedTuple):

@@ -391,11 +391,32 @@ class RoleGranted:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamFilled:
+    """The member's team filled in time: each member paid `points`."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RoleEnded:
     member_id: str
     role_id: str
     holding_id: str
     reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamExpired:
+    """The member's team was short at its deadline: nobody paid."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
     at: datetime
 
 
@@ -411,6 +432,19 @@ class RoleFlagged:
 
 
 @dataclass(frozen=True, slots=True)
+class HelpReceived:
+    """A friend (`helper_id`) helped the member's instance: `helps` of `needed` so far."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    helper_id: str
+    helps: int
+    needed: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class MentorCredited:
     """A mentee of `member_id` reached the mentor role's declared level."""
 
@@ -418,6 +452,17 @@ class MentorCredited:
     role_id: str
     mentee_id: str
     credited: int  # the mentor's credited mentees in this role, this one included
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCompleted:
+    """The member's help instance got all its helps (`points` paid to this member)."""
+
+    member_id: str
+    instance_id: str
+    quest_id: str
+    points: int
     at: datetime
 
 
@@ -440,4 +485,8 @@ Event = (
     | RoleEnded
     | RoleFlagged
     | MentorCredited
+    | TeamFilled
+    | TeamExpired
+    | HelpReceived
+    | HelpCompleted
 )

@@ -25,6 +25,7 @@ from domain.reversal import Reversal
 from domain.roles import Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
+from domain.team_help import FriendQuestInstance, InstanceState, Participation
 
 
 class MemberRepository(Protocol):
@@ -293,6 +294,40 @@ class ReversalRepository(Protocol):
     def get(self, activity_id: str) -> Reversal | None: ...
 
 
+class FriendQuestRepository(Protocol):
+    """Team and help instances with who joined or helped each (domain.team_help)."""
+
+    def add(self, instance: FriendQuestInstance) -> None: ...
+    def get(self, instance_id: str) -> FriendQuestInstance | None: ...
+    def by_code(self, code: str) -> FriendQuestInstance | None: ...
+    def save(self, instance: FriendQuestInstance) -> bool:
+        """Write the instance with its version moved on by one, only if the stored version
+        is still the one it was read at (False, nothing written): a conditional update."""
+        ...
+
+    def add_participation(self, participation: Participation) -> None: ...
+    def count_for_member(
+        self, member_id: str, quest_id: str, states: tuple[InstanceState, ...], started: bool
+    ) -> int:
+        """Instances of the quest in one of `states` the member started (`started`), or
+        started or joined."""
+        ...
+
+    def helps_on_day(self, member_id: str, day: int) -> int:
+        """Instances the member helped on local day `day`."""
+        ...
+
+    def for_member(
+        self, member_id: str, after_id: str | None, limit: int
+    ) -> list[FriendQuestInstance]:
+        """Instances the member started, joined or helped, by id (keyset paging)."""
+        ...
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[FriendQuestInstance]:
+        """Open instances whose deadline is before `at`, by id."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
     def add(self, record: IdempotencyRecord) -> None: ...
@@ -333,6 +368,8 @@ class UnitOfWork(Protocol):
     def seasons(self) -> SeasonRepository: ...
     @property
     def roles(self) -> RoleRepository: ...
+    @property
+    def friend_quests(self) -> FriendQuestRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -119,6 +119,8 @@ def review_command(args: argparse.Namespace) -> int:
         print(f"reviewed {reviewed} members as of {as_of.isoformat()}: {warned} warned, "
               f"{changed} demoted, {expired} points expired")  # fmt: skip
         print(f"expired {_expire_tasks(economy, store, as_of)} task assignments past due")
+        print(f"expired {_expire_friend_quests(economy, store, as_of)} team and help "
+              "instances past their deadline")  # fmt: skip
         for settled in services.settle_contests(store, economy, as_of):
             print(f"settled contest {settled.contest_id} (period {settled.instance}): "
                   f"{settled.ranked} ranked, {settled.winners} prizes, "
@@ -144,6 +146,17 @@ def _expire_tasks(economy: Economy, store: SqlStore, as_of: datetime) -> int:
     count = len(expired)
     while cursor is not None:
         expired, cursor = services.expire_tasks(store(), economy, as_of, cursor)
+        count += len(expired)
+    return count
+
+
+def _expire_friend_quests(economy: Economy, store: SqlStore, as_of: datetime) -> int:
+    from domain import services
+
+    expired, cursor = services.expire_friend_quests(store(), economy, as_of)
+    count = len(expired)
+    while cursor is not None:
+        expired, cursor = services.expire_friend_quests(store(), economy, as_of, cursor)
         count += len(expired)
     return count
 

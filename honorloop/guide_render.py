@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from domain.guide import (
     Guide,
     GuideContest,
+    GuideFriendQuest,
     GuideKoc,
     GuideLevel,
     GuideReward,
@@ -46,6 +47,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
     if guide.roles:
         sections.append(("Honor roles", _text_entries(guide.roles, width)))
+    if guide.friend_quests:
+        sections.append(("With friends", _text_entries(guide.friend_quests, width)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -113,7 +116,9 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
     return out
 
 
-def _text_entries(entries: Sequence[GuideTask | GuideContest | GuideRole], width: int) -> list[str]:
+def _text_entries(
+    entries: Sequence[GuideTask | GuideContest | GuideRole | GuideFriendQuest], width: int
+) -> list[str]:
     """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
     out: list[str] = []
     for entry in entries:
@@ -274,6 +279,12 @@ def render_markdown(guide: Guide) -> str:
         for contest in guide.contests:
             text = _md(contest.guideline) + ("<br>" if contest.guideline else "")
             out.append(f"| **{_md(contest.title)}** | {text}{_md(contest.summary)} |")
+
+    if guide.friend_quests:
+        out += ["", "## With friends", "", "| Quest | How it works and what it pays |", "|---|---|"]
+        for friendly in guide.friend_quests:
+            text = _md(friendly.guideline) + "<br>" + _md(friendly.summary)
+            out.append(f"| **{_md(friendly.title)}** | {text} |")
 
     if guide.seasons:
         out += ["", "## Seasons", "", _md(guide.seasons)]

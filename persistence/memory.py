@@ -48,6 +48,12 @@ from domain.reversal import Reversal
 from domain.roles import Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
+from domain.team_help import (
+    FriendQuestInstance,
+    FriendQuestKind,
+    InstanceState,
+    Participation,
+)
 
 MEMBER = OwnerKind.MEMBER
 
@@ -162,6 +168,9 @@ class MemoryState:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     reversals: dict[str, Reversal] = field(default_factory=dict)  # activity id -> reversal
+    friend_quests: dict[str, FriendQuestInstance] = field(default_factory=dict)
+    friend_codes: dict[str, str] = field(default_factory=dict)  # share code -> instance id
+    participations: list[Participation] = field(default_factory=list)
     undone: set[str] = field(default_factory=set)  # transfers a reversal or a void undid
     role_holdings: dict[str, RoleHolding] = field(default_factory=dict)
     mentorships: dict[str, Mentorship] = field(default_factory=dict)
@@ -198,6 +207,8 @@ class _Staged:
         self.reversals: dict[str, Reversal] = {}
         self.role_holdings: dict[str, RoleHolding] = {}
         self.mentorships: dict[str, Mentorship] = {}
+        self.friend_quests: dict[str, FriendQuestInstance] = {}
+        self.participations: list[Participation] = []
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -270,6 +281,10 @@ class _Staged:
             s.reversals.update(self.reversals)
         s.role_holdings.update(self.role_holdings)
         s.mentorships.update(self.mentorships)
+        if self.friend_quests or self.participations:
+            s.friend_quests.update(self.friend_quests)
+            s.friend_codes.update({i.code: i.id for i in self.friend_quests.values()})
+            s.participations.extend(self.participations)
         for transfer in self.transfers:
             if transfer.kind is TransferKind.REVERSE:
                 s.undone.add(transfer.reference)
@@ -318,6 +333,7 @@ class MemoryUnitOfWork:
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
         self.roles = _Roles(self)
+        self.friend_quests = _FriendQuests(self)
 
     @property
     def staged(self) -> _Staged:
@@ -1046,3 +1062,81 @@ class _Roles(_Repo):
 
 
 OPEN_ROLE_STATES = (RoleState.APPLIED, RoleState.NOMINATED, RoleState.ACTIVE)
+
+
+class _FriendQuests(_Repo):
+    def _read(self, instance_id: str) -> FriendQuestInstance | None:
+        return self.staged.friend_quests.get(instance_id) or self.state.friend_quests.get(
+            instance_id
+        )
+
+    def _all(self) -> dict[str, FriendQuestInstance]:
+        return {**self.state.friend_quests, **self.staged.friend_quests}
+
+    def _participations(self) -> list[Participation]:
+        return [*self.state.participations, *self.staged.participations]
+
+    def add(self, instance: FriendQuestInstance) -> None:
+        assert self._read(instance.id) is None, f"instance {instance.id} exists"
+        assert self.by_code(instance.code) is None, f"share code {instance.code} is taken"
+        self.staged.friend_quests[instance.id] = replace(instance)
+
+    def get(self, instance_id: str) -> FriendQuestInstance | None:
+        found = self._read(instance_id)
+        return replace(found) if found is not None else None
+
+    def by_code(self, code: str) -> FriendQuestInstance | None:
+        ident = self.state.friend_codes.get(code)
+        if ident is None:
+            ident = next((i.id for i in self.staged.friend_quests.values() if i.code == code),
+                         None)  # fmt: skip
+        return self.get(ident) if ident is not None else None
+
+    def save(self, instance: FriendQuestInstance) -> bool:
+        stored = self._read(instance.id)
+        if stored is None or stored.version != instance.version:
+            return False
+        self.staged.friend_quests[instance.id] = replace(instance, version=instance.version + 1)
+        return True
+
+    def add_participation(self, participation: Participation) -> None:
+        self.staged.participations.append(participation)
+
+    def count_for_member(
+        self, member_id: str, quest_id: str, states: tuple[InstanceState, ...], started: bool
+    ) -> int:
+        return sum(
+            1
+            for i in self._all().values()
+            if i.quest_id == quest_id
+            and i.state in states
+            and (i.starter_id == member_id or (not started and member_id in i.members))
+        )
+
+    def helps_on_day(self, member_id: str, day: int) -> int:
+        return sum(
+            1
+            for p in self._participations()
+            if p.member_id == member_id and p.day == day and p.kind is FriendQuestKind.HELP
+        )
+
+    def for_member(
+        self, member_id: str, after_id: str | None, limit: int
+    ) -> list[FriendQuestInstance]:
+        found = [
+            i
+            for i in self._all().values()
+            if (i.starter_id == member_id or member_id in i.members)
+            and (after_id is None or i.id > after_id)
+        ]
+        return [replace(i) for i in sorted(found, key=lambda i: i.id)[:limit]]
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[FriendQuestInstance]:
+        found = [
+            i
+            for i in self._all().values()
+            if i.state is InstanceState.OPEN
+            and i.deadline < at
+            and (after_id is None or i.id > after_id)
+        ]
+        return [replace(i) for i in sorted(found, key=lambda i: i.id)[:limit]]

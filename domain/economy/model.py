@@ -435,6 +435,36 @@ class Seasons:
     periods: tuple[Season, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TeamQuest:
+    """A team buy (seed 003): the starter and friends, `size` in all, within `hours` of
+    the start; a full team pays each member `points`, a team short at the deadline
+    nothing. A member is in at most `teams_per_member` open or filled teams of it."""
+
+    id: str
+    title: str
+    size: int
+    hours: int
+    points: int
+    teams_per_member: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class HelpQuest:
+    """Help me bargain (seed 003): `helps` friends help within `hours`; the starter gets
+    `points` (each helper `helper_points`). A friend helps one instance once, at most
+    `helps_per_day` instances a local day, never their own."""
+
+    id: str
+    title: str
+    helps: int
+    hours: int
+    points: int
+    helper_points: int = 0
+    helps_per_day: int = 3
+    starts_per_member: int = 1  # open instances of it a member may have at once
+
+
 def recorded_kinds(rules: tuple[Rule, ...], koc: KocProgram | None) -> set[str]:
     """The activity kinds something records: the rules' and the KOC program's."""
     kinds = {rule.kind for rule in rules}
@@ -467,6 +497,8 @@ class Economy:
     contests: tuple[Contest, ...] = ()
     seasons: Seasons | None = None
     roles: tuple[Role, ...] = ()
+    team_quests: tuple[TeamQuest, ...] = ()
+    help_quests: tuple[HelpQuest, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -561,6 +593,12 @@ class Economy:
 
     def role(self, role_id: str) -> Role | None:
         return next((role for role in self.roles if role.id == role_id), None)
+
+    def team_quest(self, quest_id: str) -> TeamQuest | None:
+        return next((quest for quest in self.team_quests if quest.id == quest_id), None)
+
+    def help_quest(self, quest_id: str) -> HelpQuest | None:
+        return next((quest for quest in self.help_quests if quest.id == quest_id), None)
 
 
 def _trigger(honor: Honor, level_ranks: Mapping[str, int]) -> HonorTrigger:

@@ -49,6 +49,7 @@ from domain.economy.model import (
 from domain.economy.roles_reader import read_roles
 from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
+from domain.economy.team_help_reader import read_help_quests, read_team_quests
 from domain.errors import EconomyInvalid, EconomyIssue
 
 _HEADER_RE = re.compile(r"^\s*\[\[?\s*[\w\"'. \-]+\s*\]\]?\s*(#.*)?$")
@@ -282,7 +283,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
              "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
-             "roles"}  # fmt: skip
+             "roles", "team_quests", "help_quests"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -335,6 +336,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
     seasons = read_seasons(r, data["seasons"]) if "seasons" in data else None
     roles = read_roles(r, data.get("roles", []), honors, level_ids)
+    team_quests = read_team_quests(r, data.get("team_quests", []))
+    help_quests = read_help_quests(r, data.get("help_quests", []), {q.id for q in team_quests})
     if r.issues:
         return None
     return Economy(
@@ -360,6 +363,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         contests=contests,
         seasons=seasons,
         roles=roles,
+        team_quests=team_quests,
+        help_quests=help_quests,
     )
 
 

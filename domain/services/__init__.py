@@ -78,6 +78,13 @@ from domain.services.tasks import (
     submit_task,
     task_assignments,
 )
+from domain.services.team_help import (
+    expire_friend_quests,
+    friend_quest_by_code,
+    friend_quest_instances,
+    join_friend_quest,
+    start_friend_quest,
+)
 from domain.services.upkeep import review_member
 
 __all__ = [
@@ -101,14 +108,18 @@ __all__ = [
     "contest_view",
     "coupon_codes_max",
     "expirable_points",
+    "expire_friend_quests",
     "expire_tasks",
     "explain_activity",
+    "friend_quest_by_code",
+    "friend_quest_instances",
     "fulfill_redemption",
     "get_assignment",
     "get_member",
     "grant_honor",
     "hall_of_fame",
     "honors_of",
+    "join_friend_quest",
     "leaderboard",
     "leaderboard_since",
     "ledger_entries",
@@ -135,6 +146,7 @@ __all__ = [
     "settle_contests",
     "settle_period",
     "snapshot_seasons",
+    "start_friend_quest",
     "start_quest",
     "submit_task",
     "sync_rewards",

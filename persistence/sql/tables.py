@@ -496,6 +496,55 @@ class MentorshipRow(SQLModel, table=True):
     credited_at: datetime | None = _instant(nullable=True)
 
 
+class FriendQuestInstanceRow(SQLModel, table=True):
+    """One team or help instance (domain.team_help); its members are in
+    `friend_quest_members`. `version` makes every change a conditional update."""
+
+    __tablename__ = "friend_quest_instances"
+    __table_args__ = (
+        sa.Index("ix_friend_quest_instances_due", "state", "deadline", "id"),
+        sa.Index("ix_friend_quest_instances_starter", "starter_id", "quest_id"),
+        sa.UniqueConstraint("code", name="uq_friend_quest_instances_code"),
+        sa.CheckConstraint("version >= 0", name="ck_friend_quest_instances_version"),
+        sa.CheckConstraint(
+            "points >= 0 AND helper_points >= 0", name="ck_friend_quest_instances_points"
+        ),
+    )
+
+    id: str = _text(primary_key=True)
+    kind: str = _text()
+    quest_id: str = _text()
+    starter_id: str = _member_ref()
+    code: str = _text()
+    started_at: datetime = _instant()
+    deadline: datetime = _instant()
+    state: str = _text()
+    closed_at: datetime | None = _instant(nullable=True)
+    points: int = _int()
+    helper_points: int = _int()
+    version: int = _int()
+
+
+class FriendQuestMemberRow(SQLModel, table=True):
+    """A member in a team or a helper of an instance: once per instance (the key), one
+    member per seat (unique), helps counted per helper and local day."""
+
+    __tablename__ = "friend_quest_members"
+    __table_args__ = (
+        sa.UniqueConstraint("instance_id", "seat", name="uq_friend_quest_members_seat"),
+        sa.Index("ix_friend_quest_members_day", "member_id", "kind", "day"),
+        sa.CheckConstraint("seat >= 0", name="ck_friend_quest_members_seat"),
+    )
+
+    instance_id: str = _text(primary_key=True, foreign_key="friend_quest_instances.id")
+    member_id: str = _member_ref(primary_key=True)
+    kind: str = _text()
+    quest_id: str = _text()
+    seat: int = _int(big=False)
+    day: int = _int(big=False)
+    at: datetime = _instant()
+
+
 metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
@@ -524,3 +573,5 @@ reversals = metadata.tables["reversals"]
 role_holdings = metadata.tables["role_holdings"]
 role_seats = metadata.tables["role_seats"]
 mentorships = metadata.tables["mentorships"]
+friend_quest_instances = metadata.tables["friend_quest_instances"]
+friend_quest_members = metadata.tables["friend_quest_members"]

@@ -69,6 +69,7 @@ from persistence.sql.raw import (
 from persistence.sql.roles import SqlRoles
 from persistence.sql.seasons import SqlSeasons
 from persistence.sql.tasks import SqlTasks
+from persistence.sql.team_help import SqlFriendQuests
 
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
@@ -131,6 +132,7 @@ class SqlUnitOfWork:
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
         self.roles = SqlRoles(self)
+        self.friend_quests = SqlFriendQuests(self)
 
     # --- transaction control ----------------------------------------------------------------
 

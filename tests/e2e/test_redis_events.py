@@ -80,6 +80,10 @@ EVENTS: list[model.Event] = [
     model.RoleEnded("m1", "moderator", "rol_1", "term ended", AT),
     model.RoleFlagged("m1", "moderator", "rol_1", "needs level 'seasoned'", AT),
     model.MentorCredited("m1", "mentor", "m2", 3, AT),
+    model.TeamFilled("m1", "frq_1", "team_buy", 50, AT),
+    model.TeamExpired("m1", "frq_1", "team_buy", AT),
+    model.HelpReceived("m1", "frq_2", "bargain", "m2", 1, 3, AT),
+    model.HelpCompleted("m1", "frq_2", "bargain", 40, AT),
 ]
 
 
