@@ -25,6 +25,7 @@ CLAIM_QUEST_REWARD = "claim_quest_reward"
 OFFER_TASK = "offer_task"  # spans members: its scope names none
 SUBMIT_TASK = "submit_task"
 REVIEW_TASK = "review_task"
+RECORD_MEMBERSHIP_PURCHASE = "record_membership_purchase"
 
 
 def member_caller(member_id: str) -> str:

@@ -378,6 +378,36 @@ class ContestSettled:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class MembershipStarted:
+    """A paid tier bought with no active period: it runs from `at` until `until`."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRenewed:
+    """A paid tier bought again while active: extended from its end to `until`."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipExpired:
+    """A paid tier's period ended at `until` without a renewal (recorded by the review)."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -393,4 +423,7 @@ Event = (
     | TaskOffered
     | TaskReviewed
     | ContestSettled
+    | MembershipStarted
+    | MembershipRenewed
+    | MembershipExpired
 )

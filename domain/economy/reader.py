@@ -46,6 +46,7 @@ from domain.economy.model import (
     recorded_kinds,
     rules_max,
 )
+from domain.economy.paid_tiers_reader import read_paid_tiers
 from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
 from domain.errors import EconomyInvalid, EconomyIssue
@@ -280,7 +281,8 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
+             "paid_tiers"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -332,6 +334,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     tasks = read_tasks(r, data.get("tasks", []))
     contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
     seasons = read_seasons(r, data["seasons"]) if "seasons" in data else None
+    paid_tiers = read_paid_tiers(r, data.get("paid_tiers", []), rules, rewards)
     if r.issues:
         return None
     return Economy(
@@ -356,6 +359,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         tasks=tasks,
         contests=contests,
         seasons=seasons,
+        paid_tiers=paid_tiers,
     )
 
 

@@ -26,6 +26,12 @@ from domain.services.members import (
     ledger_entries,
     register_member,
 )
+from domain.services.membership import (
+    active_paid_tier,
+    expire_memberships,
+    membership_of,
+    record_membership_purchase,
+)
 from domain.services.operator import (
     AdjustmentResult,
     adjust_points,
@@ -91,6 +97,7 @@ __all__ = [
     "ReversalResult",
     "SeasonView",
     "Settlement",
+    "active_paid_tier",
     "add_coupon_codes",
     "adjust_points",
     "answer_task",
@@ -101,6 +108,7 @@ __all__ = [
     "contest_view",
     "coupon_codes_max",
     "expirable_points",
+    "expire_memberships",
     "expire_tasks",
     "explain_activity",
     "fulfill_redemption",
@@ -115,6 +123,7 @@ __all__ = [
     "lock_level",
     "member_ids",
     "member_level_changes",
+    "membership_of",
     "offer_members_max",
     "offer_task",
     "page_size_max",
@@ -122,6 +131,7 @@ __all__ = [
     "quests_for",
     "record_activities",
     "record_activity",
+    "record_membership_purchase",
     "redeem_reward",
     "redemptions_for",
     "register_member",

@@ -431,6 +431,21 @@ class AuditRow(SQLModel, table=True):
     detail: str = _text()
 
 
+class MembershipRow(SQLModel, table=True):
+    """A member's paid tier: its current (or last) continuous period, one row per member."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.Index("ix_memberships_due", "expired", "paid_until"),)
+
+    member_id: str = _member_ref(primary_key=True)
+    tier_id: str = _text()
+    paid_since: datetime = _instant()
+    paid_until: datetime = _instant()
+    purchases: int = _int()
+    paid_total: int = _int()
+    expired: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+
+
 metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
@@ -456,3 +471,4 @@ season_snapshots = metadata.tables["season_snapshots"]
 idempotency_keys = metadata.tables["idempotency_keys"]
 audit_entries = metadata.tables["audit_entries"]
 reversals = metadata.tables["reversals"]
+memberships = metadata.tables["memberships"]

@@ -76,6 +76,9 @@ EVENTS: list[model.Event] = [
     model.TaskOffered("m1", "asg_1", "product_review", AT, AT),
     model.TaskReviewed("m1", "asg_1", "product_review", True, "good", 70, None, AT),
     model.ContestSettled("m1", "most_interactions", 24322, 1, 4200, 500, AT),
+    model.MembershipStarted("m1", "fan_club", AT, AT),
+    model.MembershipRenewed("m1", "fan_club", AT, AT),
+    model.MembershipExpired("m1", "fan_club", AT, AT),
 ]
 
 
