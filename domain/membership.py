@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.economy import Economy, PaidTier
+from domain.economy import Economy, PaidTier, points_max
 from domain.errors import InvalidInput
 from domain.idempotency import SERVICE
 
@@ -109,11 +109,12 @@ def due_to_expire(membership: Membership, at: datetime) -> bool:
 
 
 def multiplied(economy: Economy, tier_id: str | None, rule_id: str, points: int) -> int:
-    """A rule's points under the active tier's multiplier (floor: the ledger is whole)."""
+    """A rule's points under the active tier's multiplier (floor: the ledger is whole;
+    never above a rule's maximum)."""
     tier = economy.paid_tier(tier_id) if tier_id is not None else None
     if tier is None or rule_id not in tier.rules or points <= 0:
         return points
-    return points * tier.multiplier_percent // 100
+    return min(points * tier.multiplier_percent // 100, points_max)
 
 
 def reward_open_to(economy: Economy, tier_id: str | None, reward_id: str) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from domain import earning, idempotency, koc, ledger
+from domain import earning, idempotency, koc, ledger, membership
 from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
@@ -63,8 +64,16 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
             cmd.attributes,
             lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
             at=cmd.at,
+            paid_tier=_paid_tier(uow, economy, member.id, cmd.occurred_at),
         )
     return plan.evaluation
+
+
+def _paid_tier(uow: UnitOfWork, economy: Economy, member_id: str, at: datetime) -> str | None:
+    """The member's active paid tier when the activity happened, if any tier multiplies."""
+    if not any(t.multiplier_percent != 100 for t in economy.paid_tiers):
+        return None  # the usual case: no read
+    return membership.active_paid_tier(uow.memberships.get(member_id), at)
 
 
 def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
@@ -87,6 +96,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
         at=cmd.at,
         with_limits=False,  # the limit report is for explain_activity
+        paid_tier=_paid_tier(uow, economy, member.id, cmd.occurred_at),
     )
     earning.apply(economy, member.progress, cmd.kind, plan)
     activity_id = uow.next_id("act")

@@ -12,7 +12,7 @@ from domain import idempotency
 from domain import membership as dm
 from domain.calendar import require_aware
 from domain.economy import Economy
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotEligible, NotFound
 from domain.membership import Membership, MembershipOutcome, RecordMembershipPurchase
 from domain.model import MembershipExpired, MembershipRenewed, MembershipStarted
 from domain.ports import UnitOfWork
@@ -91,11 +91,13 @@ def active_paid_tier(uow: UnitOfWork, member_id: str, at: datetime) -> str | Non
     return dm.active_paid_tier(membership_of(uow, member_id), at)
 
 
-def check_reward_access(uow: UnitOfWork, economy: Economy, member_id: str, reward_id: str,
-                        at: datetime) -> None:  # fmt: skip
+def check_reward_access(
+    uow: UnitOfWork, economy: Economy, member_id: str, reward_id: str, at: datetime
+) -> None:
     """Refuse a reward a paid tier reserves to a member not holding it at `at`."""
     if not any(reward_id in t.rewards for t in economy.paid_tiers):
         return
     tier_id = dm.active_paid_tier(uow.memberships.get(member_id), at)
     if not dm.reward_open_to(economy, tier_id, reward_id):
-        raise InvalidInput("rewardId", f"{reward_id!r} is reserved to paid members")
+        holders = ", ".join(t.id for t in economy.paid_tiers if reward_id in t.rewards)
+        raise NotEligible(f"reward {reward_id!r} is reserved to paid members ({holders})")

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain import services
-from domain.commands import RegisterMember
+from domain.commands import RecordActivity, RedeemReward, RegisterMember
 from domain.economy import Economy
-from domain.errors import IdempotencyKeyReused, InvalidInput, NotFound
+from domain.errors import IdempotencyKeyReused, InvalidInput, NotEligible, NotFound
 from domain.membership import MembershipOutcome, RecordMembershipPurchase
 from domain.model import MembershipExpired, MembershipRenewed, MembershipStarted
 from tests.integration.conftest import StoreFactory
@@ -25,11 +25,28 @@ ECONOMY = economy_from(
 kind = "post"
 points = 10
 
+[rules.like]
+kind = "like"
+points = 4
+
+[reward_tiers.perks]
+
+[rewards.lounge]
+tier = "perks"
+price = 20
+stock = "unlimited"
+
+[rewards.mug]
+tier = "perks"
+price = 20
+stock = "unlimited"
+
 [[paid_tiers]]
 id = "fan_club"
 title = "Fan club"
 multiplier_percent = 150
 rules = ["post"]
+rewards = ["lounge"]
 period_days_max = 400
 
 [[paid_tiers]]
@@ -66,6 +83,15 @@ class Members:
 
     def tier(self, member: str, at: datetime) -> str | None:
         return services.active_paid_tier(self.store(), member, at)
+
+    def act(self, member: str, kind: str, at: datetime) -> int:
+        key = f"k{next(self._keys)}"
+        cmd = RecordActivity(member, kind, at, key, key, at=at)
+        return services.record_activity(cmd, self.store(), self.economy).record.points
+
+    def redeem(self, member: str, reward: str, at: datetime) -> str:
+        cmd = RedeemReward(member, reward, 1, f"k{next(self._keys)}", at)
+        return services.redeem_reward(cmd, self.store(), self.economy).redemption.reward_id
 
 
 def test_a_purchase_starts_a_period_active_until_its_end(store: StoreFactory) -> None:
@@ -205,3 +231,32 @@ def test_an_unknown_member_is_not_found(store: StoreFactory) -> None:
         Members(store).buy("mem_missing", JAN)
     with pytest.raises(NotFound):
         services.membership_of(store(), "mem_missing")
+
+
+def test_the_multiplier_applies_to_its_rules_only_while_the_tier_is_active(
+    store: StoreFactory,
+) -> None:
+    m = Members(store)
+    ana, bob = m.join("ana"), m.join("bob")
+    assert m.act(ana, "post", JAN - timedelta(hours=1)) == 10  # before buying
+    m.buy(ana, JAN, 2)
+    assert m.act(ana, "post", JAN + timedelta(hours=1)) == 15  # 150 % of 10
+    assert m.act(ana, "like", JAN + timedelta(hours=2)) == 4  # not a declared rule
+    assert m.act(bob, "post", JAN + timedelta(hours=1)) == 10  # bob holds no tier
+    assert m.act(ana, "post", JAN + timedelta(days=2)) == 10  # ended: judged by date
+    assert services.balances(ana, store()).available == 10 + 15 + 4 + 10
+
+
+def test_a_reserved_reward_is_open_only_while_the_tier_is_active(store: StoreFactory) -> None:
+    m = Members(store)
+    services.sync_rewards(store(), ECONOMY)
+    ana = m.join("ana")
+    for hour in range(6):
+        m.act(ana, "post", JAN - timedelta(days=1) + timedelta(hours=hour))
+    with pytest.raises(NotEligible):
+        m.redeem(ana, "lounge", JAN)
+    assert m.redeem(ana, "mug", JAN) == "mug"  # reserved by no tier
+    m.buy(ana, JAN, 1)
+    assert m.redeem(ana, "lounge", JAN + timedelta(hours=1)) == "lounge"
+    with pytest.raises(NotEligible):
+        m.redeem(ana, "lounge", JAN + timedelta(days=1))
