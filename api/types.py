@@ -24,6 +24,7 @@ from domain.economy import Reward as DomainReward
 from domain.ledger import Bucket
 
 if TYPE_CHECKING:
+    from api.membership import PaidTierStatus
     from api.tasks import TaskAssignment, TaskState
 
 
@@ -380,6 +381,17 @@ class Member(relay.Node):
         from api.tasks import assignments_page  # api.tasks builds on this module
 
         return await assignments_page(info, self.owner_id, state, first, after)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="The member's paid tier: the current (or last) period; null if none.",
+    )
+    async def paid_tier(
+        self, info: Info
+    ) -> Annotated[PaidTierStatus, strawberry.lazy("api.membership")] | None:
+        from api.membership import paid_tier_of  # api.membership builds on this module
+
+        return await paid_tier_of(info, self.owner_id)
 
 
 BUCKET_BALANCE = {
