@@ -43,6 +43,9 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Contests", _text_entries(guide.contests, width)))
     if guide.seasons:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
+    if guide.paid_tiers:
+        tiers = [line for t in guide.paid_tiers for line in _wrap(t, width, indent=2)]
+        sections.append(("Paid membership", tiers))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -274,6 +277,9 @@ def render_markdown(guide: Guide) -> str:
 
     if guide.seasons:
         out += ["", "## Seasons", "", _md(guide.seasons)]
+
+    if guide.paid_tiers:
+        out += ["", "## Paid membership", "", *[f"- {_md(t)}" for t in guide.paid_tiers]]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

@@ -11,6 +11,7 @@ import pytest
 
 from domain.economy import parse_economy
 from domain.errors import EconomyInvalid, InvalidInput
+from domain.guide import build_guide
 from domain.membership import (
     RecordMembershipPurchase,
     active_paid_tier,
@@ -19,6 +20,7 @@ from domain.membership import (
     purchased,
     reward_open_to,
 )
+from honorloop.guide_render import render_markdown, render_text
 from tests.unit.builders import local
 
 BASE = """[economy]
@@ -149,3 +151,15 @@ def test_privileges_apply_only_while_the_tier_is_active() -> None:
     assert reward_open_to(ECONOMY, held, "lounge")
     assert not reward_open_to(ECONOMY, None, "lounge")
     assert reward_open_to(ECONOMY, None, "mug")  # no tier reserves it
+
+
+def test_the_guide_says_what_a_paid_tier_gives_while_active() -> None:
+    guide = build_guide(ECONOMY)
+    assert guide.paid_tiers == (
+        "Fan club: bought for up to 366 days at a time; gives 150 % of the points of Post "
+        "and access to lounge while it is active. Renewing before it ends extends it from "
+        "its end.",
+    )
+    assert "PAID MEMBERSHIP" in render_text(guide)
+    assert "## Paid membership" in render_markdown(guide)
+    assert build_guide(parse_economy(BASE, "m.toml")).paid_tiers == ()
