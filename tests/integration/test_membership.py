@@ -6,6 +6,7 @@ active (judged by date); bad input is refused with the field it names."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -260,3 +261,34 @@ def test_a_reserved_reward_is_open_only_while_the_tier_is_active(store: StoreFac
     assert m.redeem(ana, "lounge", JAN + timedelta(hours=1)) == "lounge"
     with pytest.raises(NotEligible):
         m.redeem(ana, "lounge", JAN + timedelta(days=1))
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)  # fmt: skip
+def test_concurrent_renewals_each_count_once_and_a_racing_replay_once(
+    store: StoreFactory,
+) -> None:
+    m = Members(store)
+    ana = m.join("ana")
+    m.buy(ana, JAN, 10)
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def renew(key: str) -> None:
+        start.wait()
+        try:
+            m.buy(ana, JAN + timedelta(days=1), 10, key=key)
+        except BaseException as error:
+            failures.append(error)
+
+    keys = ["r1", "r2", "r3", "r4", "same", "same"]  # the two "same" are one purchase
+    threads = [threading.Thread(target=renew, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    kept = services.membership_of(store(), ana)
+    assert kept is not None
+    assert (kept.purchases, kept.until) == (6, JAN + timedelta(days=60))  # 10 + 5 x 10 days
