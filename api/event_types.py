@@ -185,6 +185,27 @@ class HelpCompleted:
     at: datetime
 
 
+@strawberry.type(description="The member bought a paid tier with no active period.")
+class MembershipStarted:
+    tier_id: strawberry.ID
+    until: datetime
+    at: datetime
+
+
+@strawberry.type(description="The member renewed an active paid tier: extended from its end.")
+class MembershipRenewed:
+    tier_id: strawberry.ID
+    until: datetime
+    at: datetime
+
+
+@strawberry.type(description="The member's paid tier ended at `until` without a renewal.")
+class MembershipExpired:
+    tier_id: strawberry.ID
+    until: datetime
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -207,7 +228,10 @@ MemberEvent = Annotated[
     | TeamFilled
     | TeamExpired
     | HelpReceived
-    | HelpCompleted,
+    | HelpCompleted
+    | MembershipStarted
+    | MembershipRenewed
+    | MembershipExpired,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -237,6 +261,9 @@ def event_type(
     | TeamExpired
     | HelpReceived
     | HelpCompleted
+    | MembershipStarted
+    | MembershipRenewed
+    | MembershipExpired
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -343,6 +370,12 @@ def event_type(
                 points=event.points,
                 at=event.at,
             )
+        case model.MembershipStarted():
+            return MembershipStarted(tier_id=ID(event.tier_id), until=event.until, at=event.at)
+        case model.MembershipRenewed():
+            return MembershipRenewed(tier_id=ID(event.tier_id), until=event.until, at=event.at)
+        case model.MembershipExpired():
+            return MembershipExpired(tier_id=ID(event.tier_id), until=event.until, at=event.at)
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

@@ -37,6 +37,7 @@ from api.errors import (
 )
 from api.event_types import MemberEvent, event_type
 from api.fields import mutation
+from api.membership import MembershipMutations
 from api.permissions import (
     IsMember,
     IsMemberOrOperator,
@@ -301,7 +302,7 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations, RoleMutations, FriendQuestMutations):
+class Mutation(TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

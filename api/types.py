@@ -24,6 +24,7 @@ from domain.economy import Reward as DomainReward
 from domain.ledger import Bucket
 
 if TYPE_CHECKING:
+    from api.membership import PaidTierStatus
     from api.tasks import TaskAssignment, TaskState
     from api.team_help import FriendQuestInstance
 
@@ -392,6 +393,17 @@ class Member(relay.Node):
         from api.team_help import friend_quests_page  # api.team_help builds on this module
 
         return await friend_quests_page(info, self.owner_id, first, after)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="The member's paid tier: the current (or last) period; null if none.",
+    )
+    async def paid_tier(
+        self, info: Info
+    ) -> Annotated[PaidTierStatus, strawberry.lazy("api.membership")] | None:
+        from api.membership import paid_tier_of  # api.membership builds on this module
+
+        return await paid_tier_of(info, self.owner_id)
 
 
 BUCKET_BALANCE = {

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from domain import membership
 from domain.calendar import bucket, day_number, epoch_seconds, month_index
 from domain.economy import Economy, Period, Rule, attribute_value_max, points_max
 from domain.errors import ActivityTooLate, InvalidInput
@@ -141,11 +142,14 @@ def evaluate(
     *,
     at: datetime,
     with_limits: bool = True,
+    paid_tier: str | None = None,
 ) -> Plan:
     """Judge the activity, received at `at`, against its own local day, week and month (a
     late one against the counters kept for them; one older than those raises
     `ActivityTooLate`). `with_limits=False` leaves the limit report (`Evaluation.limits`)
-    empty: recording an activity does not read it; explaining does."""
+    empty: recording an activity does not read it; explaining does. `paid_tier` is the
+    member's active paid tier when the activity happened: its multiplier applies to the
+    rules it declares, before limits and caps."""
     day = day_number(occurred_at, economy.timezone)
     request_day = day if at is occurred_at else day_number(at, economy.timezone)
     # The earliest day accepted: `late_arrival_days` before the request's day, and before
@@ -183,6 +187,10 @@ def evaluate(
                     blocked = f"cooldown: {wait} s left"
         points = base
         reasons: list[str] = []
+        if paid_tier is not None:
+            points = membership.multiplied(economy, paid_tier, rule.id, base)
+            if points != base:
+                reasons.append(f"multiplied by the paid tier {paid_tier}")
         point_limits: list[tuple[int, int]] = []  # (max points, points used) per point limit
         for limit in rule.limits:
             period = limit.period

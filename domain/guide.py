@@ -23,6 +23,7 @@ from domain.economy import (
     KocTier,
     Level,
     Limit,
+    PaidTier,
     Quest,
     Reward,
     Role,
@@ -294,6 +295,7 @@ class Guide:
     seasons: str | None = None  # how seasons run and what they keep, in words
     roles: tuple[GuideRole, ...] = ()
     friend_quests: tuple[GuideFriendQuest, ...] = ()
+    paid_tiers: tuple[str, ...] = ()  # each paid tier and what it gives while active
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -339,6 +341,7 @@ def build_guide(economy: Economy) -> Guide:
         seasons=_seasons(economy),
         roles=tuple(_role(economy, role) for role in economy.roles),
         friend_quests=_friend_quests(economy),
+        paid_tiers=tuple(_paid_tier(economy, tier) for tier in economy.paid_tiers),
     )
 
 
@@ -433,6 +436,21 @@ def _seasons(economy: Economy) -> str | None:
     return (
         f"{when}. When a season ends, its leaderboard (points earned from the rules in the "
         "season) and the hall of fame are kept, so its winners stay visible."
+    )
+
+
+def _paid_tier(economy: Economy, tier: PaidTier) -> str:
+    gives: list[str] = []
+    if tier.multiplier_percent != 100:
+        titles = [r.title for r in economy.rules if r.id in tier.rules]
+        gives.append(f"{tier.multiplier_percent} % of the points of {join(titles)}")
+    if tier.rewards:
+        titles = [r.title for r in economy.rewards if r.id in tier.rewards]
+        gives.append(f"access to {join(titles)}")
+    what = f" gives {join(gives)}" if gives else " is a tier other programs may ask for"
+    return (
+        f"{tier.title}: bought for up to {tier.period_days_max} days at a time;{what} while "
+        "it is active. Renewing before it ends extends it from its end."
     )
 
 

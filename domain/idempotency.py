@@ -29,6 +29,7 @@ START_TEAM_QUEST = "start_team_quest"
 JOIN_TEAM_QUEST = "join_team_quest"
 START_HELP_QUEST = "start_help_quest"
 HELP_QUEST = "help_quest"
+RECORD_MEMBERSHIP_PURCHASE = "record_membership_purchase"
 
 
 def member_caller(member_id: str) -> str:

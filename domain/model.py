@@ -391,6 +391,16 @@ class RoleGranted:
 
 
 @dataclass(frozen=True, slots=True)
+class MembershipStarted:
+    """A paid tier bought with no active period: it runs from `at` until `until`."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class TeamFilled:
     """The member's team filled in time: each member paid `points`."""
 
@@ -398,6 +408,16 @@ class TeamFilled:
     instance_id: str
     quest_id: str
     points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRenewed:
+    """A paid tier bought again while active: extended from its end to `until`."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
     at: datetime
 
 
@@ -466,6 +486,16 @@ class HelpCompleted:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class MembershipExpired:
+    """A paid tier's period ended at `until` without a renewal (recorded by the review)."""
+
+    member_id: str
+    tier_id: str
+    until: datetime
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -489,4 +519,7 @@ Event = (
     | TeamExpired
     | HelpReceived
     | HelpCompleted
+    | MembershipStarted
+    | MembershipRenewed
+    | MembershipExpired
 )

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 
 from domain.contests import ContestScore, Standing
 from domain.ledger import Account, LedgerEntry, Source, Transfer
+from domain.membership import Membership
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -289,6 +290,17 @@ class SeasonRepository(Protocol):
     def snapshot(self, season_id: str) -> SeasonSnapshot | None: ...
 
 
+class MembershipRepository(Protocol):
+    def get(self, member_id: str) -> Membership | None: ...
+    def save(self, membership: Membership) -> None:
+        """Insert or replace the member's paid tier (one row per member)."""
+        ...
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[Membership]:
+        """Memberships ended by `at` whose expiry is not recorded yet, by member id."""
+        ...
+
+
 class ReversalRepository(Protocol):
     def add(self, reversal: Reversal) -> None: ...
     def get(self, activity_id: str) -> Reversal | None: ...
@@ -376,6 +388,8 @@ class UnitOfWork(Protocol):
     def reversals(self) -> ReversalRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
 
     events: list[Event]
 

@@ -134,6 +134,8 @@ def review_command(args: argparse.Namespace) -> int:
         for kept in services.snapshot_seasons(store, economy, as_of):
             print(f"kept season {kept.season_id}: {len(kept.leaderboard)} on the leaderboard, "
                   f"{len(kept.hall_of_fame)} in the hall of fame")  # fmt: skip
+        ended = services.expire_memberships(store, economy, as_of)
+        print(f"expired {len(ended)} paid memberships ended by {as_of.isoformat()}")
         return 0
 
     return _run(args, job)

@@ -49,6 +49,9 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Honor roles", _text_entries(guide.roles, width)))
     if guide.friend_quests:
         sections.append(("With friends", _text_entries(guide.friend_quests, width)))
+    if guide.paid_tiers:
+        tiers = [line for t in guide.paid_tiers for line in _wrap(t, width, indent=2)]
+        sections.append(("Paid membership", tiers))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -294,6 +297,8 @@ def render_markdown(guide: Guide) -> str:
         for role in guide.roles:
             text = _md(role.guideline) + ("<br>" if role.guideline else "") + _md(role.summary)
             out.append(f"| **{_md(role.title)}** | {text} |")
+    if guide.paid_tiers:
+        out += ["", "## Paid membership", "", *[f"- {_md(t)}" for t in guide.paid_tiers]]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

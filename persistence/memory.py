@@ -31,6 +31,7 @@ from domain.ledger import (
     held_account,
     is_pending_earning,
 )
+from domain.membership import Membership
 from domain.model import (
     ActivityRecord,
     AuditEntry,
@@ -174,6 +175,7 @@ class MemoryState:
     undone: set[str] = field(default_factory=set)  # transfers a reversal or a void undid
     role_holdings: dict[str, RoleHolding] = field(default_factory=dict)
     mentorships: dict[str, Mentorship] = field(default_factory=dict)
+    memberships: dict[str, Membership] = field(default_factory=dict)  # member -> paid tier
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -209,6 +211,7 @@ class _Staged:
         self.mentorships: dict[str, Mentorship] = {}
         self.friend_quests: dict[str, FriendQuestInstance] = {}
         self.participations: list[Participation] = []
+        self.memberships: dict[str, Membership] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -290,6 +293,8 @@ class _Staged:
                 s.undone.add(transfer.reference)
             elif transfer.kind is TransferKind.VOID and transfer.pending_id is not None:
                 s.undone.add(transfer.pending_id)
+        if self.memberships:
+            s.memberships.update(self.memberships)
 
 
 class MemoryStore:
@@ -334,6 +339,7 @@ class MemoryUnitOfWork:
         self.reversals = _Reversals(self)
         self.roles = _Roles(self)
         self.friend_quests = _FriendQuests(self)
+        self.memberships = _Memberships(self)
 
     @property
     def staged(self) -> _Staged:
@@ -934,6 +940,24 @@ class _Audit(_Repo):
 
     def list(self, target: str | None, limit: int) -> list[AuditEntry]:
         found = [e for e in reversed(self.state.audit) if target is None or e.target == target]
+        return found[:limit]
+
+
+class _Memberships(_Repo):
+    def get(self, member_id: str) -> Membership | None:
+        found = self.staged.memberships.get(member_id)
+        return found if found is not None else self.state.memberships.get(member_id)
+
+    def save(self, membership: Membership) -> None:
+        self.staged.memberships[membership.member_id] = membership
+
+    def due(self, at: datetime, after_id: str | None, limit: int) -> list[Membership]:
+        every = {**self.state.memberships, **self.staged.memberships}
+        found = [
+            m
+            for member_id, m in sorted(every.items())
+            if (after_id is None or member_id > after_id) and not m.expired and m.until <= at
+        ]
         return found[:limit]
 
 

@@ -465,6 +465,20 @@ class HelpQuest:
     starts_per_member: int = 1  # open instances of it a member may have at once
 
 
+@dataclass(frozen=True, slots=True)
+class PaidTier:
+    """A membership bought for a period (seed 002's Fan Deng members, seed 003's service
+    provider): while active it multiplies the points of `rules` by `multiplier_percent`
+    and opens `rewards` to its members."""
+
+    id: str
+    title: str
+    multiplier_percent: int = 100
+    rules: tuple[str, ...] = ()
+    rewards: tuple[str, ...] = ()
+    period_days_max: int = 366
+
+
 def recorded_kinds(rules: tuple[Rule, ...], koc: KocProgram | None) -> set[str]:
     """The activity kinds something records: the rules' and the KOC program's."""
     kinds = {rule.kind for rule in rules}
@@ -499,6 +513,7 @@ class Economy:
     roles: tuple[Role, ...] = ()
     team_quests: tuple[TeamQuest, ...] = ()
     help_quests: tuple[HelpQuest, ...] = ()
+    paid_tiers: tuple[PaidTier, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -587,6 +602,9 @@ class Economy:
 
     def task(self, task_id: str) -> Task | None:
         return next((task for task in self.tasks if task.id == task_id), None)
+
+    def paid_tier(self, tier_id: str) -> PaidTier | None:
+        return next((tier for tier in self.paid_tiers if tier.id == tier_id), None)
 
     def contest(self, contest_id: str) -> Contest | None:
         return next((contest for contest in self.contests if contest.id == contest_id), None)

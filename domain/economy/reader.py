@@ -46,6 +46,7 @@ from domain.economy.model import (
     recorded_kinds,
     rules_max,
 )
+from domain.economy.paid_tiers_reader import read_paid_tiers
 from domain.economy.roles_reader import read_roles
 from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
@@ -283,7 +284,7 @@ def _table_at(text: str, line: int | None) -> str:
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
              "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
-             "roles", "team_quests", "help_quests"}  # fmt: skip
+             "roles", "team_quests", "help_quests", "paid_tiers"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -338,6 +339,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     roles = read_roles(r, data.get("roles", []), honors, level_ids)
     team_quests = read_team_quests(r, data.get("team_quests", []))
     help_quests = read_help_quests(r, data.get("help_quests", []), {q.id for q in team_quests})
+    paid_tiers = read_paid_tiers(r, data.get("paid_tiers", []), rules, rewards)
     if r.issues:
         return None
     return Economy(
@@ -365,6 +367,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         roles=roles,
         team_quests=team_quests,
         help_quests=help_quests,
+        paid_tiers=paid_tiers,
     )
 
 

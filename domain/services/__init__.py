@@ -26,6 +26,12 @@ from domain.services.members import (
     ledger_entries,
     register_member,
 )
+from domain.services.membership import (
+    active_paid_tier,
+    expire_memberships,
+    membership_of,
+    record_membership_purchase,
+)
 from domain.services.operator import (
     AdjustmentResult,
     adjust_points,
@@ -98,6 +104,7 @@ __all__ = [
     "ReversalResult",
     "SeasonView",
     "Settlement",
+    "active_paid_tier",
     "add_coupon_codes",
     "adjust_points",
     "answer_task",
@@ -109,6 +116,7 @@ __all__ = [
     "coupon_codes_max",
     "expirable_points",
     "expire_friend_quests",
+    "expire_memberships",
     "expire_tasks",
     "explain_activity",
     "friend_quest_by_code",
@@ -126,6 +134,7 @@ __all__ = [
     "lock_level",
     "member_ids",
     "member_level_changes",
+    "membership_of",
     "offer_members_max",
     "offer_task",
     "page_size_max",
@@ -133,6 +142,7 @@ __all__ = [
     "quests_for",
     "record_activities",
     "record_activity",
+    "record_membership_purchase",
     "redeem_reward",
     "redemptions_for",
     "register_member",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from domain import earning, idempotency, koc, ledger
+from domain import earning, idempotency, koc, ledger, membership
 from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
@@ -63,8 +64,24 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
             cmd.attributes,
             lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
             at=cmd.at,
+            paid_tier=_paid_tier(uow, economy, member.id, cmd.kind, cmd.occurred_at),
         )
     return plan.evaluation
+
+
+def _paid_tier(
+    uow: UnitOfWork, economy: Economy, member_id: str, kind: str, at: datetime
+) -> str | None:
+    """The member's active paid tier when the activity happened, if a tier multiplies a
+    rule of its kind (otherwise, the usual case, nothing is read)."""
+    if not economy.paid_tiers or not any(
+        rule.id in tier.rules
+        for tier in economy.paid_tiers
+        if tier.multiplier_percent != 100
+        for rule in economy.rules_by_kind.get(kind, ())
+    ):
+        return None
+    return membership.active_paid_tier(uow.memberships.get(member_id), at)
 
 
 def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:
@@ -87,6 +104,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
         lambda rule, subject: uow.activities.subject_rewarded(member.id, rule, subject),
         at=cmd.at,
         with_limits=False,  # the limit report is for explain_activity
+        paid_tier=_paid_tier(uow, economy, member.id, cmd.kind, cmd.occurred_at),
     )
     earning.apply(economy, member.progress, cmd.kind, plan)
     activity_id = uow.next_id("act")

@@ -40,6 +40,7 @@ from domain.services._support import (
     remember,
     replayed,
 )
+from domain.services.membership import check_reward_access
 
 coupon_codes_max = 10_000
 
@@ -73,6 +74,7 @@ def redeem_reward(cmd: RedeemReward, uow: UnitOfWork, economy: Economy) -> Redem
             return RedemptionResult(first, replayed=True)
         reward = _reward(economy, cmd.reward_id)
         rewards.check_eligible(economy, reward, member, cmd.at)
+        check_reward_access(uow, economy, member.id, reward.id, cmd.at)
         if reward.per_member_limit is not None:
             already = uow.redemptions.active_quantity(member.id, reward.id)
             if already + cmd.quantity > reward.per_member_limit:

@@ -545,6 +545,21 @@ class FriendQuestMemberRow(SQLModel, table=True):
     at: datetime = _instant()
 
 
+class MembershipRow(SQLModel, table=True):
+    """A member's paid tier: its current (or last) continuous period, one row per member."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.Index("ix_memberships_due", "expired", "paid_until"),)
+
+    member_id: str = _member_ref(primary_key=True)
+    tier_id: str = _text()
+    paid_since: datetime = _instant()
+    paid_until: datetime = _instant()
+    purchases: int = _int()
+    paid_total: int = _int()
+    expired: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+
+
 metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
@@ -575,3 +590,4 @@ role_seats = metadata.tables["role_seats"]
 mentorships = metadata.tables["mentorships"]
 friend_quest_instances = metadata.tables["friend_quest_instances"]
 friend_quest_members = metadata.tables["friend_quest_members"]
+memberships = metadata.tables["memberships"]

@@ -57,6 +57,7 @@ from persistence.sql import tables as t
 from persistence.sql.contests import SqlContests
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
+from persistence.sql.memberships import SqlMemberships
 from persistence.sql.raw import (
     POSTGRES,
     SQLITE,
@@ -133,6 +134,7 @@ class SqlUnitOfWork:
         self.reversals = _Reversals(self)
         self.roles = SqlRoles(self)
         self.friend_quests = SqlFriendQuests(self)
+        self.memberships = SqlMemberships(self)
 
     # --- transaction control ----------------------------------------------------------------
 

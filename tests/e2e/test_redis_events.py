@@ -84,6 +84,9 @@ EVENTS: list[model.Event] = [
     model.TeamExpired("m1", "frq_1", "team_buy", AT),
     model.HelpReceived("m1", "frq_2", "bargain", "m2", 1, 3, AT),
     model.HelpCompleted("m1", "frq_2", "bargain", 40, AT),
+    model.MembershipStarted("m1", "fan_club", AT, AT),
+    model.MembershipRenewed("m1", "fan_club", AT, AT),
+    model.MembershipExpired("m1", "fan_club", AT, AT),
 ]
 
 
