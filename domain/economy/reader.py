@@ -46,6 +46,7 @@ from domain.economy.model import (
     recorded_kinds,
     rules_max,
 )
+from domain.economy.referrals_reader import read_referrals
 from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
 from domain.errors import EconomyInvalid, EconomyIssue
@@ -280,7 +281,8 @@ def _table_at(text: str, line: int | None) -> str:
 
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
-             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons"}  # fmt: skip
+             "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
+             "referrals"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -332,6 +334,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     tasks = read_tasks(r, data.get("tasks", []))
     contests = read_contests(r, data.get("contests", []), rules, koc, honors, rewards, level_ids)
     seasons = read_seasons(r, data["seasons"]) if "seasons" in data else None
+    statuses = level_ids | ({t.id for t in koc.tiers} if koc else set())
+    referrals = read_referrals(r, data["referrals"], statuses) if "referrals" in data else None
     if r.issues:
         return None
     return Economy(
@@ -356,6 +360,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         tasks=tasks,
         contests=contests,
         seasons=seasons,
+        referrals=referrals,
     )
 
 
