@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain import ledger
+from domain.ledger import Source, SourceKind, Transfer
+
 referral_levels_max = 2  # commission goes at most two levels up the chain
 basis_points_whole = 10_000  # shares are declared in basis points: 10000 is the whole amount
 referral_code_length = 10
@@ -185,3 +188,79 @@ def self_purchase_savings(
         koc_tier is not None and koc_tier in program.distributor_levels
     )
     return share_points(program, amount, program.distributor_share) if held else 0
+
+
+# --- The ledger movements ---------------------------------------------------------------
+
+
+def commission_transfer(
+    program: ReferralProgram,
+    transfer_id: str,
+    purchase_id: str,
+    amount: int,
+    buyer_upline: Sequence[str],
+    at: datetime,
+) -> Transfer | None:
+    """One pending earning paying every level of a purchase's commission (None when it
+    pays nothing). It confirms after the return window and is voided by a refund."""
+    shares = commission(program, amount, buyer_upline)
+    if not shares:
+        return None
+    return ledger.earn(
+        transfer_id,
+        {share.member_id: share.points for share in shares},
+        at,
+        Source(SourceKind.REFERRAL, purchase_id),
+        purchase_id,
+        "commission " + ", ".join(f"level {s.level}: {s.member_id}" for s in shares),
+        pending=True,
+    )
+
+
+def commission_due(program: ReferralProgram, pending: Transfer) -> datetime:
+    """When a commission's return window closes and it confirms."""
+    return pending.at + timedelta(days=program.commission_pending_days)
+
+
+def refund_commission(transfer_id: str, pending: Transfer, at: datetime) -> Transfer:
+    """A refunded purchase's commission vanishes: the pending earning is voided, every level."""
+    return ledger.void_pending(transfer_id, pending, at, "purchase refunded")
+
+
+def qualifying_rewards(
+    program: ReferralProgram,
+    transfer_ids: tuple[str, str],
+    referrer_id: str,
+    invitee_id: str,
+    outcome: RewardOutcome,
+    at: datetime,
+) -> tuple[Transfer, ...]:
+    """The earnings when an invitee qualifies (source id: the invitee): the referrer's
+    reward (into pending while held for review, nothing when capped) and the invitee's
+    welcome reward (always available: the invitee did nothing wrong)."""
+    source = Source(SourceKind.REFERRAL, invitee_id)
+    out: list[Transfer] = []
+    if program.referrer_points and outcome is not RewardOutcome.CAPPED:
+        out.append(
+            ledger.earn(
+                transfer_ids[0],
+                {referrer_id: program.referrer_points},
+                at,
+                source,
+                invitee_id,
+                "referral held for review" if outcome is RewardOutcome.HELD else "referral",
+                pending=outcome is RewardOutcome.HELD,
+            )
+        )
+    if program.welcome_points:
+        out.append(
+            ledger.earn(
+                transfer_ids[1],
+                {invitee_id: program.welcome_points},
+                at,
+                source,
+                invitee_id,
+                "referral welcome",
+            )
+        )
+    return tuple(out)

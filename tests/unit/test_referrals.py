@@ -11,6 +11,7 @@ import pytest
 
 from domain.economy import parse_economy
 from domain.errors import EconomyInvalid
+from domain.ledger import Bucket, SourceKind, Transfer, TransferKind, confirm_pending
 from domain.referrals import (
     CommissionShare,
     InviteeState,
@@ -20,11 +21,15 @@ from domain.referrals import (
     RewardOutcome,
     check_referral,
     commission,
+    commission_due,
+    commission_transfer,
     farming_flagged,
     invitee_state,
     normalise_code,
     qualifies,
+    qualifying_rewards,
     referral_code,
+    refund_commission,
     reward_outcome,
     self_purchase_savings,
 )
@@ -154,6 +159,68 @@ def test_distributors_save_a_share_of_their_own_purchases() -> None:
     assert self_purchase_savings(PROGRAM, 100_000, "gold", None) == 30
     assert self_purchase_savings(PROGRAM, 100_000, "newcomer", "distributor") == 30
     assert self_purchase_savings(PROGRAM, 100_000, "newcomer", None) == 0
+
+
+# --- ledger movements ------------------------------------------------------------------
+
+
+def balances(*transfers: Transfer) -> dict[tuple[str, Bucket], int]:
+    out: dict[tuple[str, Bucket], int] = {}
+    for transfer in transfers:
+        for p in transfer.postings:
+            key = (p.account.owner_id, p.account.bucket)
+            out[key] = out.get(key, 0) + p.amount
+    return {k: v for k, v in out.items() if v}
+
+
+def test_one_commission_transfer_pays_both_levels_pending_then_confirms() -> None:
+    at = JOINED + timedelta(days=2)
+    pending = commission_transfer(PROGRAM, "t1", "order-9", 1_234_567, ("bob", "alice"), at)
+    assert pending is not None
+    assert pending.kind is TransferKind.EARN
+    assert pending.source.kind is SourceKind.REFERRAL
+    assert pending.source.id == "order-9"
+    assert balances(pending) == {
+        ("issuance", Bucket.MAIN): -863,
+        ("bob", Bucket.PENDING): 617,
+        ("alice", Bucket.PENDING): 246,
+    }
+    assert commission_due(PROGRAM, pending) == at + timedelta(days=14)
+    confirmed = confirm_pending("t2", pending, commission_due(PROGRAM, pending))
+    assert balances(pending, confirmed) == {
+        ("issuance", Bucket.MAIN): -863,
+        ("bob", Bucket.AVAILABLE): 617,
+        ("alice", Bucket.AVAILABLE): 246,
+    }
+    assert commission_transfer(PROGRAM, "t3", "order-10", 1_999, ("bob", "alice"), at) is None
+
+
+def test_a_refund_voids_the_commission_at_every_level() -> None:
+    at = JOINED + timedelta(days=2)
+    pending = commission_transfer(PROGRAM, "t1", "order-9", 1_234_567, ("bob", "alice"), at)
+    assert pending is not None
+    voided = refund_commission("t2", pending, at + timedelta(days=3))
+    assert voided.kind is TransferKind.VOID
+    assert voided.pending_id == "t1"
+    assert balances(pending, voided) == {}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (RewardOutcome.PAY, {("alice", Bucket.AVAILABLE): 200, ("bob", Bucket.AVAILABLE): 50}),
+        (RewardOutcome.HELD, {("alice", Bucket.PENDING): 200, ("bob", Bucket.AVAILABLE): 50}),
+        (RewardOutcome.CAPPED, {("bob", Bucket.AVAILABLE): 50}),
+    ],
+)
+def test_qualifying_rewards_follow_the_outcome(
+    outcome: RewardOutcome, expected: dict[tuple[str, Bucket], int]
+) -> None:
+    transfers = qualifying_rewards(PROGRAM, ("t1", "t2"), "alice", "bob", outcome, JOINED)
+    assert all(t.source.kind is SourceKind.REFERRAL for t in transfers)
+    got = balances(*transfers)
+    got.pop(("issuance", Bucket.MAIN))
+    assert got == expected
 
 
 # --- the economy file -------------------------------------------------------------------
