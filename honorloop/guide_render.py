@@ -43,6 +43,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Contests", _text_entries(guide.contests, width)))
     if guide.seasons:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
+    if guide.referrals:
+        sections.append(("Referrals", _wrap(guide.referrals, width, indent=2)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -274,6 +276,9 @@ def render_markdown(guide: Guide) -> str:
 
     if guide.seasons:
         out += ["", "## Seasons", "", _md(guide.seasons)]
+
+    if guide.referrals:
+        out += ["", "## Referrals", "", _md(guide.referrals)]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

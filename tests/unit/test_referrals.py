@@ -320,3 +320,19 @@ def test_bad_referral_settings_are_refused_with_their_field(change: str, key: st
 def test_referrals_must_pay_something() -> None:
     text = '\n[referrals]\nqualifying_kinds = ["purchase"]\n'
     assert ("referrals", "referrer_points") in {(t, k) for t, k, _ in issues(text)}
+
+
+def test_the_guide_says_what_referrals_earn_in_every_format() -> None:
+    from domain.guide import build_guide
+    from honorloop.guide_render import render_markdown, render_text
+
+    guide = build_guide(parse_economy(BASE + GOOD, "r.toml"))
+    assert guide.referrals is not None
+    for said in ("within 14 days", "you earn 300 points", "they earn 50 points",
+                 "5% of your invitees' purchases", "2% of the purchases of their invitees",
+                 "7-day return window", "At most 20",
+                 "Members of gold get 3%"):  # fmt: skip
+        assert said in guide.referrals
+    assert "REFERRALS" in render_text(guide)
+    assert "## Referrals" in render_markdown(guide)
+    assert build_guide(parse_economy(BASE, "r.toml")).referrals is None
