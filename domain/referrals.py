@@ -15,8 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -188,6 +188,57 @@ def self_purchase_savings(
         koc_tier is not None and koc_tier in program.distributor_levels
     )
     return share_points(program, amount, program.distributor_share) if held else 0
+
+
+# --- A referral and the chain --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """One invitee's link to their referrer (one per invitee: a code is used once)."""
+
+    invitee_id: str
+    referrer_id: str
+    joined_at: datetime
+    qualified_at: datetime | None = None
+    outcome: RewardOutcome | None = None  # what the referrer's reward became on qualifying
+
+    def state(self, program: ReferralProgram, now: datetime) -> InviteeState:
+        return invitee_state(program, self.joined_at, self.qualified_at, now)
+
+
+def upline(
+    referrals: Mapping[str, Referral], member_id: str, depth: int | None = None
+) -> tuple[str, ...]:
+    """The member's chain upward (their referrer first), at most `depth` members; a chain
+    that loops (refused on linking, so never stored) stops where it would repeat."""
+    chain: list[str] = []
+    seen = {member_id}
+    current = referrals.get(member_id)
+    while current is not None and (depth is None or len(chain) < depth):
+        if current.referrer_id in seen:
+            break
+        chain.append(current.referrer_id)
+        seen.add(current.referrer_id)
+        current = referrals.get(current.referrer_id)
+    return tuple(chain)
+
+
+def qualify(
+    program: ReferralProgram,
+    referral: Referral,
+    kind: str,
+    at: datetime,
+    rewarded_in_window: int,
+    flagged: bool,
+) -> Referral | None:
+    """The referral once this activity qualifies the invitee, with the reward's outcome;
+    None when it does not (another kind, out of time, or qualified already: once only)."""
+    if referral.qualified_at is not None or not qualifies(program, referral.joined_at, kind, at):
+        return None
+    return replace(
+        referral, qualified_at=at, outcome=reward_outcome(program, rewarded_in_window, flagged)
+    )
 
 
 # --- The ledger movements ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from domain.referrals import (
     CommissionShare,
     InviteeState,
     Party,
+    Referral,
     ReferralProgram,
     ReferralRefusal,
     RewardOutcome,
@@ -27,11 +28,13 @@ from domain.referrals import (
     invitee_state,
     normalise_code,
     qualifies,
+    qualify,
     qualifying_rewards,
     referral_code,
     refund_commission,
     reward_outcome,
     self_purchase_savings,
+    upline,
 )
 
 JOINED = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -159,6 +162,41 @@ def test_distributors_save_a_share_of_their_own_purchases() -> None:
     assert self_purchase_savings(PROGRAM, 100_000, "gold", None) == 30
     assert self_purchase_savings(PROGRAM, 100_000, "newcomer", "distributor") == 30
     assert self_purchase_savings(PROGRAM, 100_000, "newcomer", None) == 0
+
+
+# --- a referral and the chain ----------------------------------------------------------
+
+
+def test_the_upline_stops_at_the_depth_and_never_loops() -> None:
+    chain = {
+        "carol": Referral("carol", "bob", JOINED),
+        "bob": Referral("bob", "alice", JOINED),
+        "alice": Referral("alice", "zoe", JOINED),
+    }
+    assert upline(chain, "carol", PROGRAM.levels) == ("bob", "alice")
+    assert upline(chain, "carol") == ("bob", "alice", "zoe")
+    assert upline(chain, "zoe") == ()
+    looped = {"a": Referral("a", "b", JOINED), "b": Referral("b", "a", JOINED)}
+    assert upline(looped, "a") == ("b",)
+
+
+def test_an_invitee_qualifies_once_within_the_time_limit() -> None:
+    referral = Referral("bob", "alice", JOINED)
+    at = JOINED + timedelta(days=3)
+    assert qualify(PROGRAM, referral, "post", at, 0, False) is None  # not a qualifying kind
+    late = JOINED + timedelta(days=30)
+    assert qualify(PROGRAM, referral, "purchase", late, 0, False) is None
+    done = qualify(PROGRAM, referral, "purchase", at, 0, False)
+    assert done == Referral("bob", "alice", JOINED, at, RewardOutcome.PAY)
+    assert done.state(PROGRAM, JOINED + timedelta(days=99)) is InviteeState.QUALIFIED
+    assert qualify(PROGRAM, done, "purchase", at + timedelta(days=1), 0, False) is None
+    held = qualify(PROGRAM, referral, "purchase", at, 0, True)
+    assert held is not None
+    assert held.outcome is RewardOutcome.HELD
+    capped = qualify(PROGRAM, referral, "purchase", at, 3, False)
+    assert capped is not None
+    assert capped.outcome is RewardOutcome.CAPPED
+    assert referral.state(PROGRAM, late) is InviteeState.EXPIRED
 
 
 # --- ledger movements ------------------------------------------------------------------
