@@ -296,6 +296,7 @@ class Guide:
     roles: tuple[GuideRole, ...] = ()
     friend_quests: tuple[GuideFriendQuest, ...] = ()
     paid_tiers: tuple[str, ...] = ()  # each paid tier and what it gives while active
+    referrals: str | None = None  # what inviting members earns, in words
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -342,6 +343,7 @@ def build_guide(economy: Economy) -> Guide:
         roles=tuple(_role(economy, role) for role in economy.roles),
         friend_quests=_friend_quests(economy),
         paid_tiers=tuple(_paid_tier(economy, tier) for tier in economy.paid_tiers),
+        referrals=_referrals(economy),
     )
 
 
@@ -899,3 +901,53 @@ def duration(seconds: int) -> str:
             count = seconds // size
             return f"{count} {unit}" + ("s" if count != 1 else "")
     return f"{seconds} seconds"
+
+
+def _percent(basis_points: int) -> str:
+    return f"{basis_points / 100:g}%"
+
+
+def _referrals(economy: Economy) -> str | None:
+    """The referral program in words (issue 10): when a referrer earns, the commission by
+    level, its return window, the caps and distributors' savings."""
+    plan = economy.referrals
+    if plan is None:
+        return None
+    currency = economy.currency
+    kinds = join(plan.qualifying_kinds, "or")
+    out = [
+        "Invite members with your referral code. Nothing is paid at sign-up: "
+        f"when your invitee's first {kinds} comes within {number(plan.within_days)} days "
+        "of joining"
+        + (f", you earn {points(plan.referrer_points, currency)}" if plan.referrer_points else "")
+        + (f" and they earn {points(plan.welcome_points, currency)}" if plan.welcome_points else "")
+        + "."
+    ]
+    if plan.commission:
+        levels = ["your invitees' purchases", "the purchases of their invitees"]
+        shares = [
+            f"{_percent(bp)} of {who}" for bp, who in zip(plan.commission, levels, strict=False)
+        ]
+        out.append(
+            f"Commission: {join(shares)}, {points(1, currency)} "
+            f"per {number(plan.minor_units_per_point)} of the amount (minor units), pending "
+            f"for the {number(plan.commission_pending_days)}-day return window; a refund "
+            "takes it back."
+        )
+    if plan.cap is not None:
+        out.append(
+            f"At most {number(plan.cap)} rewarded referrals in any "
+            f"{number(plan.cap_period_days)} days."
+        )
+    out.append(
+        "Your own code, another account of yours, a second code or a referral loop is "
+        f"refused; when {number(plan.farming_unqualified_percent)}% or more of at least "
+        f"{number(plan.farming_min_invitees)} invitees never qualify, your referral rewards "
+        "wait for a review by the team."
+    )
+    if plan.distributor_share:
+        out.append(
+            f"Members of {join(plan.distributor_levels, 'or')} get "
+            f"{_percent(plan.distributor_share)} of their own purchases back."
+        )
+    return " ".join(out)

@@ -52,6 +52,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
     if guide.paid_tiers:
         tiers = [line for t in guide.paid_tiers for line in _wrap(t, width, indent=2)]
         sections.append(("Paid membership", tiers))
+    if guide.referrals:
+        sections.append(("Referrals", _wrap(guide.referrals, width, indent=2)))
     sections.append(("Rewards", _text_rewards(guide, width)))
     for heading, lines in sections:
         while out and not out[-1].strip():
@@ -299,6 +301,8 @@ def render_markdown(guide: Guide) -> str:
             out.append(f"| **{_md(role.title)}** | {text} |")
     if guide.paid_tiers:
         out += ["", "## Paid membership", "", *[f"- {_md(t)}" for t in guide.paid_tiers]]
+    if guide.referrals:
+        out += ["", "## Referrals", "", _md(guide.referrals)]
 
     out += ["", "## Rewards", ""]
     for tier in guide.reward_tiers:

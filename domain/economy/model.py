@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from domain.referrals import ReferralProgram
+
 if TYPE_CHECKING:
     from domain.model import Member
 
@@ -514,6 +516,7 @@ class Economy:
     team_quests: tuple[TeamQuest, ...] = ()
     help_quests: tuple[HelpQuest, ...] = ()
     paid_tiers: tuple[PaidTier, ...] = ()
+    referrals: ReferralProgram | None = None  # issue 10: referrals and commission
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)

@@ -47,6 +47,7 @@ from domain.economy.model import (
     rules_max,
 )
 from domain.economy.paid_tiers_reader import read_paid_tiers
+from domain.economy.referrals_reader import read_referrals
 from domain.economy.roles_reader import read_roles
 from domain.economy.seasons_reader import read_seasons
 from domain.economy.tasks_reader import read_tasks
@@ -284,7 +285,8 @@ def _table_at(text: str, line: int | None) -> str:
 
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
              "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
-             "roles", "team_quests", "help_quests", "paid_tiers"}  # fmt: skip
+             "roles", "team_quests", "help_quests", "paid_tiers",
+             "referrals"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -340,6 +342,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     team_quests = read_team_quests(r, data.get("team_quests", []))
     help_quests = read_help_quests(r, data.get("help_quests", []), {q.id for q in team_quests})
     paid_tiers = read_paid_tiers(r, data.get("paid_tiers", []), rules, rewards)
+    statuses = level_ids | ({t.id for t in koc.tiers} if koc else set())
+    referrals = read_referrals(r, data["referrals"], statuses) if "referrals" in data else None
     if r.issues:
         return None
     return Economy(
@@ -368,6 +372,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         team_quests=team_quests,
         help_quests=help_quests,
         paid_tiers=paid_tiers,
+        referrals=referrals,
     )
 
 
