@@ -108,7 +108,8 @@ def _heat(share: float | None) -> Raw:
     )
 
 
-PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes"}
+PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes", "team": "Team quests",
+                 "help": "Help quests"}  # fmt: skip
 
 
 def _source_title(item: str, rule_title: Mapping[str, str], quest_title: Mapping[str, str]) -> str:

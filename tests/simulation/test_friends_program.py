@@ -16,8 +16,10 @@ from domain.economy import parse_economy
 from domain.ports import UnitOfWork
 from domain.services import team_help
 from persistence.sql import SqlStore, migrate
+from simulation.charts import SCALES
 from simulation.engine import member_id
 from simulation.replay import final_state, replay
+from simulation.report import _friends_table, _source_title
 from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
@@ -97,3 +99,26 @@ def test_a_replayed_run_ends_with_the_same_instances(sql_url: str) -> None:
 
     assert replayed.members == final_state(members, sim.store, economy).members
     assert replayed_instances == sorted(instances(sim.store, sim.m.n).values())
+
+
+def _band(mean: float) -> dict[str, Any]:
+    return {"mean": mean, "ci95": [mean, mean]}
+
+
+def test_the_report_table_gives_the_success_rate_and_helps_per_member() -> None:
+    economy = parse_economy(ECONOMY, "economy")
+    counts = {"started": 5, "filled": 3, "expired": 1, "refused": 2, "joins": 8, "points": 540}
+    team = {name: _band(value) for name, value in counts.items()} | {"per_member": _band(0.25)}
+    idle = {name: _band(0) for name in counts} | {"per_member": _band(0)}
+
+    html = _friends_table(economy, {"team_buy": team, "help_me_bargain": idle}, SCALES["count"])
+
+    assert "<h2>Team and help quests</h2>" in html
+    assert "success rate" in html
+    team_row = html[html.index(economy.team_quests[0].title) :]
+    assert "75%" in team_row.split("</tr>")[0]  # 3 filled over 3 filled and 1 expired
+    assert "0.25" in team_row.split("</tr>")[0]
+    help_row = html[html.index(economy.help_quests[0].title) :].split("</tr>")[0]
+    assert "–" in help_row  # nothing closed: no rate
+    assert _source_title("team", {}, {}) == "Team quests"
+    assert _source_title("help", {}, {}) == "Help quests"
