@@ -256,6 +256,18 @@ def test_a_team_past_its_deadline_no_longer_counts_before_the_review(
     assert {i.id for i in expired} == {first.id, second.id}
 
 
+def test_a_member_in_teams_past_their_deadline_may_join_another(store: StoreFactory) -> None:
+    friends = Friends(store)
+    ana, ben, cai, dan = friends.members(4)
+    friends.join(dan, friends.start(ana).code)
+    friends.join(dan, friends.start(ben).code)
+    fresh = friends.start(cai, at=DEADLINE)
+    with pytest.raises(TeamLimitReached):
+        friends.join(dan, fresh.code, DEADLINE)  # at the deadline dan is still in two
+    joined = friends.join(dan, fresh.code, DEADLINE + timedelta(seconds=1))
+    assert joined.members == (cai, dan)
+
+
 def test_a_filled_team_past_its_deadline_still_counts(store: StoreFactory) -> None:
     friends = Friends(store)
     ana, ben, cai = friends.members(3)
