@@ -319,10 +319,16 @@ class FriendQuestRepository(Protocol):
 
     def add_participation(self, participation: Participation) -> None: ...
     def count_for_member(
-        self, member_id: str, quest_id: str, states: tuple[InstanceState, ...], started: bool
+        self,
+        member_id: str,
+        quest_id: str,
+        states: tuple[InstanceState, ...],
+        started: bool,
+        at: datetime,
     ) -> int:
         """Instances of the quest in one of `states` the member started (`started`), or
-        started or joined."""
+        started or joined; an open one past its deadline as of `at` is not counted (it is
+        over, whether or not the review has expired it yet)."""
         ...
 
     def helps_on_day(self, member_id: str, day: int) -> int:

@@ -1127,13 +1127,19 @@ class _FriendQuests(_Repo):
         self.staged.participations.append(participation)
 
     def count_for_member(
-        self, member_id: str, quest_id: str, states: tuple[InstanceState, ...], started: bool
+        self,
+        member_id: str,
+        quest_id: str,
+        states: tuple[InstanceState, ...],
+        started: bool,
+        at: datetime,
     ) -> int:
         return sum(
             1
             for i in self._all().values()
             if i.quest_id == quest_id
             and i.state in states
+            and not (i.state is InstanceState.OPEN and i.deadline < at)
             and (i.starter_id == member_id or (not started and member_id in i.members))
         )
 

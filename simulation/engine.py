@@ -54,6 +54,7 @@ from domain.model import (
 )
 from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
+from simulation.friends_program import FriendsProgram
 from simulation.invariants import ledger_problems
 from simulation.population import Archetype, Population
 from simulation.programs import Programs, choose
@@ -71,6 +72,8 @@ AT_QUEST_JOIN = 60  # seconds after local midnight: before the day's first activ
 AT_OFFER_S = 36_000  # tasks: offered at 10:00, submitted at noon, reviewed at 16:00
 AT_SUBMIT_S = 43_200
 AT_REVIEW_S = 57_600
+AT_FRIENDS_S = 79_500  # team and help quests: joins from 22:05, starts from 22:35
+AT_FRIEND_START_S = 81_300
 AT_QUEST_CLAIM = 86_340  # after the day's last activity, before the period can close
 QUEST_COUNTS = ("started", "completed", "paid", "full", "points")
 ACTIVITY_FIRST_S = 3_600  # members act between 01:00 and 22:00 local time
@@ -108,6 +111,7 @@ class Run:
     contests: dict[str, dict[str, int]] = field(default_factory=dict)  # contest id -> counts
     roles: dict[str, dict[str, int]] = field(default_factory=dict)  # role id -> counts
     mentors: dict[str, int] = field(default_factory=dict)  # paired, credited, honor tiers
+    friends: dict[str, dict[str, int]] = field(default_factory=dict)  # team/help id -> counts
 
 
 class _Members:
@@ -273,6 +277,9 @@ class Simulation:
         self.arch_role_interest = np.array([a.role_interest for a in self.archetypes])
         self.arch_task_accept = np.array([a.task_accept for a in self.archetypes])
         self.arch_task_submit = np.array([a.task_submit for a in self.archetypes])
+        self.friends = FriendsProgram(economy, self.store, self._log, self.next_key)
+        self.arch_friend_start = np.array([a.friend_start for a in self.archetypes])
+        self.arch_friend_join = np.array([a.friend_join for a in self.archetypes])
         self.errors: dict[str, int] = {}
         self.daily: dict[str, list[float]] = {}
         self.member_days = 0
@@ -341,6 +348,7 @@ class Simulation:
                 "credited": self.roles_program.mentor_credits,
                 "honor_tiers": self.roles_program.mentor_tiers,
             },
+            friends=self.friends.quests,
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -354,6 +362,8 @@ class Simulation:
             visitors = self._visitors(day)
             self._join_quests(day, visitors)
             self._activities(day, visitors)
+            if self.friends.choices:
+                self._friends(day, visitors)
             self._claim_quests(day, visitors)
             self._redemptions(day, visitors)
             yield env.timeout(day + AT_FULFIL - env.now)
@@ -925,10 +935,26 @@ class Simulation:
                 self._events(mi, events, day)
         if self.economy.roles:
             self._roles(as_of)
+        if self.friends.choices:
+            self.friends.expire(as_of)
         if self.economy.contests or self.economy.seasons is not None:
             prizes = self.programs.settle(as_of)
             for winner in sorted({e.member_id for e in prizes}):
                 self._paid(int(winner[1:]), prizes, day)
+
+    def _friends(self, day: int, visitors: np.ndarray) -> None:
+        """Visitors join or help a friend's open instance, then start their own
+        (simulation.friends_program); a fill's points are paid outside the pipeline."""
+        m, rng, ids = self.m, self.rng.friends, self.ids
+        arch = m.arch[visitors]
+        joiners = visitors[rng.random(len(visitors)) < self.arch_friend_join[arch]]
+        for n, mi in enumerate(joiners.tolist()):
+            events = self.friends.join(ids[mi], rng, self.at(day, AT_FRIENDS_S + n))
+            for payee in sorted({e.member_id for e in events if isinstance(e, PointsAwarded)}):
+                self._paid(int(payee[1:]), events, day)
+        starters = visitors[rng.random(len(visitors)) < self.arch_friend_start[arch]]
+        for n, mi in enumerate(starters.tolist()):
+            self.friends.start(ids[mi], rng, self.at(day, AT_FRIEND_START_S + n))
 
     def _roles(self, as_of: datetime) -> None:
         """The review's role round: archetypes with a role interest step forward, the

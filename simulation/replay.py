@@ -30,6 +30,7 @@ from domain.economy import Economy
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from simulation.engine import LogEntry
+from simulation.friends_program import replay_friends
 from simulation.roles_program import replay_roles
 
 UowFactory = Callable[[], UnitOfWork]
@@ -141,7 +142,9 @@ def replay_program(
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
     else:
-        return replay_roles(kind, payload, uow, economy, assignment_ids)
+        return replay_roles(kind, payload, uow, economy, assignment_ids) or replay_friends(
+            kind, payload, uow, economy, assignment_ids
+        )
     return True
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from domain.economy import Economy
 from simulation.assertions import metric_names, parse_assertion
 from simulation.charts import (
+    SCALES,
     Band,
     Colours,
     Raw,
@@ -107,7 +108,8 @@ def _heat(share: float | None) -> Raw:
     )
 
 
-PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes"}
+PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes", "team": "Team quests",
+                 "help": "Help quests"}  # fmt: skip
 
 
 def _source_title(item: str, rule_title: Mapping[str, str], quest_title: Mapping[str, str]) -> str:
@@ -407,6 +409,8 @@ def render(
                 f"reached the mentor role's level), "
                 f"{_ci(mentors['honor_tiers'], count)} mentor honor tiers granted.</p>"
             )
+    if s.get("friends"):
+        out.append(_friends_table(economy, s["friends"], count))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))
@@ -418,3 +422,32 @@ def _rate(counts: Mapping[str, Any]) -> str:
     approved, rejected = counts["approved"]["mean"], counts["rejected"]["mean"]
     reviewed = approved + rejected
     return f"{approved / reviewed:.0%}" if reviewed else "–"
+
+
+def _friends_table(economy: Economy, friends: Mapping[str, Any], count: Scale) -> str:
+    """The "Team and help quests" section: per replication, instances started, filled
+    (a team) or completed (a help instance), expired by the review, the success rate
+    (filled over filled and expired, from the means), starts refused by a limit, joins
+    or helps, those per member of the community, and the points paid."""
+    teams = {q.id: q.title for q in economy.team_quests}
+    helps = {q.id: q.title for q in economy.help_quests}
+    rows = []
+    for k, c in friends.items():
+        filled, expired = c["filled"]["mean"], c["expired"]["mean"]
+        rate = f"{filled / (filled + expired):.0%}" if filled + expired else "–"
+        kind = "team" if k in teams else "help"
+        rows.append(
+            (teams.get(k) or helps.get(k, k), kind, _ci(c["started"], count),
+             _ci(c["filled"], count), _ci(c["expired"], count), rate, _ci(c["refused"], count),
+             _ci(c["joins"], count), _ci(c["per_member"], SCALES["ratio"]),
+             _ci(c["points"], SCALES["points"]))
+        )  # fmt: skip
+    intro = (
+        "<h2>Team and help quests</h2><p>Per replication: instances started, teams filled "
+        "or help instances completed, instances expired by the review, the success rate "
+        "(filled or completed over those and the expired), starts and joins refused by a "
+        "limit, joins or helps, those per member, and the points paid.</p>"
+    )
+    return intro + table(["quest", "kind", "started", "filled / completed", "expired",
+                          "success rate", "refused", "joins / helps", "per member",
+                          "points"], rows)  # fmt: skip

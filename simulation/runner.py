@@ -215,6 +215,15 @@ def summarize(
         for r, counts in runs[0].roles.items()
     }
     mentors = {name: band([run.mentors[name] for run in runs]) for name in runs[0].mentors}
+
+    def per_member(q: str) -> dict[str, Any]:
+        return band([run.friends[q]["joins"] / run.daily["members"][-1] for run in runs])
+
+    friends = {
+        q: {name: band([run.friends[q][name] for run in runs]) for name in counts}
+        | {"per_member": per_member(q)}
+        for q, counts in runs[0].friends.items()
+    }
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -242,6 +251,7 @@ def summarize(
         "contests": contests,
         "roles": roles,
         "mentors": mentors,
+        "friends": friends,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

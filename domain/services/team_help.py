@@ -105,7 +105,9 @@ def start_friend_quest(
             return _stored(uow, previous.result_id)
         states = _LIVE if cmd.team else (InstanceState.OPEN,)
         if (
-            uow.friend_quests.count_for_member(member.id, cmd.quest_id, states, not cmd.team)
+            uow.friend_quests.count_for_member(
+                member.id, cmd.quest_id, states, not cmd.team, cmd.at
+            )
             >= limit
         ):
             raise TeamLimitReached(cmd.quest_id, limit)
@@ -180,7 +182,7 @@ def _join_team(
     quest = _team_quest(economy, instance.quest_id)
     newcomer = member.id != instance.starter_id and member.id not in instance.members
     if newcomer and instance.state is InstanceState.OPEN and not team_help.is_late(instance, at):
-        teams = uow.friend_quests.count_for_member(member.id, quest.id, _LIVE, False)
+        teams = uow.friend_quests.count_for_member(member.id, quest.id, _LIVE, False, at)
         if teams >= quest.teams_per_member:
             raise TeamLimitReached(quest.id, quest.teams_per_member)
     filled = team_help.join(instance, member.id, quest.size, at)

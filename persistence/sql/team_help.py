@@ -118,11 +118,17 @@ class SqlFriendQuests:
         self.uow.run(MEMBER_INSERT, row, write=True)
 
     def count_for_member(
-        self, member_id: str, quest_id: str, states: tuple[InstanceState, ...], started: bool
+        self,
+        member_id: str,
+        quest_id: str,
+        states: tuple[InstanceState, ...],
+        started: bool,
+        at: datetime,
     ) -> int:
         names = ", ".join(f":s{n}" for n in range(len(states)))
         params: dict[str, Any] = {f"s{n}": s.value for n, s in enumerate(states)}
-        params |= {"member_id": member_id, "quest_id": quest_id}
+        params |= {"member_id": member_id, "quest_id": quest_id, "at": at,
+                   "open": InstanceState.OPEN.value}  # fmt: skip
         joined = (
             ""
             if started
@@ -131,7 +137,8 @@ class SqlFriendQuests:
         )
         sql = (
             f"SELECT COUNT(*) FROM friend_quest_instances WHERE quest_id = :quest_id "
-            f"AND state IN ({names}) AND (starter_id = :member_id{joined})"
+            f"AND state IN ({names}) AND (state <> :open OR deadline >= :at) "
+            f"AND (starter_id = :member_id{joined})"
         )
         return int(self.uow.scalar(sql, params) or 0)
 

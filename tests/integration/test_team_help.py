@@ -233,6 +233,67 @@ def test_an_expired_team_no_longer_counts_toward_the_limit(store: StoreFactory) 
     assert later.state is InstanceState.OPEN
 
 
+def test_a_team_past_its_deadline_no_longer_counts_before_the_review(
+    store: StoreFactory,
+) -> None:
+    friends = Friends(store)
+    ana, ben, cai, dan = friends.members(4)
+    first, second = friends.start(ana), friends.start(ana)
+    with pytest.raises(TeamLimitReached):
+        friends.start(ana, at=DEADLINE)  # at the deadline both teams are still open
+    later = friends.start(ana, at=DEADLINE + timedelta(seconds=1))
+    assert later.state is InstanceState.OPEN
+    friends.start(ana, at=DEADLINE + timedelta(seconds=1))  # two live teams again
+    fresh = friends.start(ben, at=DEADLINE + timedelta(seconds=1))
+    friends.join(cai, fresh.code, DEADLINE + timedelta(seconds=2))  # cai's one team so far
+    with pytest.raises(FriendQuestClosed):
+        friends.join(dan, first.code, DEADLINE + timedelta(seconds=2))
+    assert friends.instance(ana, first.id).state is InstanceState.OPEN  # not reviewed yet
+    assert friends.instance(ana, second.id).state is InstanceState.OPEN
+    with pytest.raises(TeamLimitReached):
+        friends.start(ana, at=DEADLINE + timedelta(seconds=3))
+    expired, _ = services.expire_friend_quests(store(), ECONOMY, DEADLINE + timedelta(hours=1))
+    assert {i.id for i in expired} == {first.id, second.id}
+
+
+def test_a_member_in_teams_past_their_deadline_may_join_another(store: StoreFactory) -> None:
+    friends = Friends(store)
+    ana, ben, cai, dan = friends.members(4)
+    friends.join(dan, friends.start(ana).code)
+    friends.join(dan, friends.start(ben).code)
+    fresh = friends.start(cai, at=DEADLINE)
+    with pytest.raises(TeamLimitReached):
+        friends.join(dan, fresh.code, DEADLINE)  # at the deadline dan is still in two
+    joined = friends.join(dan, fresh.code, DEADLINE + timedelta(seconds=1))
+    assert joined.members == (cai, dan)
+
+
+def test_a_filled_team_past_its_deadline_still_counts(store: StoreFactory) -> None:
+    friends = Friends(store)
+    ana, ben, cai = friends.members(3)
+    team = friends.start(ana)
+    friends.join(ben, team.code)
+    friends.join(cai, team.code)  # filled: ana is in it until the limit says otherwise
+    friends.start(ana)  # open, and over once its deadline passes
+    friends.start(ana, at=DEADLINE + timedelta(days=3))
+    with pytest.raises(TeamLimitReached):
+        friends.start(ana, at=DEADLINE + timedelta(days=3))  # the filled one and the new one
+    assert friends.instance(ana, team.id).state is InstanceState.FILLED
+
+
+def test_an_open_help_instance_past_its_deadline_frees_its_start(store: StoreFactory) -> None:
+    friends = Friends(store)
+    ana, ben = friends.members(2)
+    first = friends.start(ana, "bargain", team=False)
+    with pytest.raises(TeamLimitReached):
+        friends.start(ana, "bargain", team=False, at=DEADLINE)
+    again = friends.start(ana, "bargain", team=False, at=DEADLINE + timedelta(minutes=1))
+    friends.help(ben, again.code, DEADLINE + timedelta(minutes=2))
+    assert friends.instance(ana, first.id).state is InstanceState.OPEN  # not reviewed yet
+    expired, _ = services.expire_friend_quests(store(), ECONOMY, DEADLINE + timedelta(hours=1))
+    assert [i.id for i in expired] == [first.id]
+
+
 def test_replayed_starts_and_joins_write_once(store: StoreFactory) -> None:
     friends = Friends(store)
     ana, ben, cai = friends.members(3)
