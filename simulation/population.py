@@ -80,6 +80,8 @@ class Archetype:
     task_accept: float = 0.0  # chance an offered task is accepted (0: never offered one)
     task_submit: float = 0.0  # chance an accepted task is submitted before it is due
     role_interest: float = 0.0  # chance per review an eligible member steps forward for a role
+    paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
+    renew_probability: float = 0.0  # chance a paid member renews a period ending soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +267,8 @@ ARCHETYPE_FIELDS = {
     "task_accept",
     "task_submit",
     "role_interest",
+    "paid_tier_uptake",
+    "renew_probability",
 }
 
 
@@ -321,6 +325,8 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 task_accept=r.number(raw, where, "task_accept", 0.0, 0.0, 1.0),
                 task_submit=r.number(raw, where, "task_submit", 0.0, 0.0, 1.0),
                 role_interest=r.number(raw, where, "role_interest", 0.0, 0.0, 1.0),
+                paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
+                renew_probability=r.number(raw, where, "renew_probability", 0.0, 0.0, 1.0),
             )
         )
     total = sum(a.share for a in out)

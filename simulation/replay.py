@@ -30,6 +30,7 @@ from domain.economy import Economy
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from simulation.engine import LogEntry
+from simulation.membership_program import replay_membership
 from simulation.roles_program import replay_roles
 
 UowFactory = Callable[[], UnitOfWork]
@@ -140,6 +141,8 @@ def replay_program(
         assert isinstance(payload, datetime)
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
+    elif replay_membership(kind, payload, uow, economy):
+        pass
     else:
         return replay_roles(kind, payload, uow, economy, assignment_ids)
     return True

@@ -19,6 +19,7 @@ PURPOSES = (
     "quests",  # appended: spawning one more child leaves the earlier streams unchanged
     "tasks",
     "roles",
+    "membership",
 )
 
 
@@ -35,6 +36,7 @@ class Streams:
     quests: np.random.Generator
     tasks: np.random.Generator
     roles: np.random.Generator
+    membership: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -215,6 +215,16 @@ def summarize(
         for r, counts in runs[0].roles.items()
     }
     mentors = {name: band([run.mentors[name] for run in runs]) for name in runs[0].mentors}
+    membership: dict[str, Any] = {}
+    if runs[0].membership:
+        membership = {
+            name: band([run.membership[name] for run in runs])
+            for name in ("started", "renewed", "expired", "active", "extra_points")
+        }
+        membership["over_time"] = [  # (review day, mean active paid members)
+            [day, rounded(mean_ci([run.membership["over_time"][i][1] for run in runs])[0])]
+            for i, (day, _) in enumerate(runs[0].membership["over_time"])
+        ]
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -242,6 +252,7 @@ def summarize(
         "contests": contests,
         "roles": roles,
         "mentors": mentors,
+        "membership": membership,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),
