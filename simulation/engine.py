@@ -56,6 +56,7 @@ from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
 from simulation.friends_program import FriendsProgram
 from simulation.invariants import ledger_problems
+from simulation.membership_program import MembershipProgram, multiplier_extra
 from simulation.population import Archetype, Population
 from simulation.programs import Programs, choose
 from simulation.rng import Streams
@@ -112,6 +113,9 @@ class Run:
     roles: dict[str, dict[str, int]] = field(default_factory=dict)  # role id -> counts
     mentors: dict[str, int] = field(default_factory=dict)  # paired, credited, honor tiers
     friends: dict[str, dict[str, int]] = field(default_factory=dict)  # team/help id -> counts
+    # paid membership: started, renewed, expired, active (at the end), extra_points (the
+    # multiplier's), over_time [(review day, active paid members)]; empty without a tier
+    membership: dict[str, Any] = field(default_factory=dict)
 
 
 class _Members:
@@ -275,6 +279,10 @@ class Simulation:
         self.programs = Programs(economy, self.store, self._log)
         self.roles_program = RolesProgram(economy, self.store, self._log)
         self.arch_role_interest = np.array([a.role_interest for a in self.archetypes])
+        self.membership_program = MembershipProgram(economy, self.store, self._log)
+        self.arch_paid_uptake = np.array([a.paid_tier_uptake for a in self.archetypes])
+        self.arch_renew = np.array([a.renew_probability for a in self.archetypes])
+        self.paid = bool(economy.paid_tiers)
         self.arch_task_accept = np.array([a.task_accept for a in self.archetypes])
         self.arch_task_submit = np.array([a.task_submit for a in self.archetypes])
         self.friends = FriendsProgram(economy, self.store, self._log, self.next_key)
@@ -349,6 +357,7 @@ class Simulation:
                 "honor_tiers": self.roles_program.mentor_tiers,
             },
             friends=self.friends.quests,
+            membership=self.membership_program.summary(self.at(self.days, 0)) if self.paid else {},
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -360,6 +369,8 @@ class Simulation:
             yield env.timeout(day + AT_ACTIVITY - env.now)
             self._arrivals(day)
             visitors = self._visitors(day)
+            if self.paid:
+                self._buy_paid_tier(day, visitors)
             self._join_quests(day, visitors)
             self._activities(day, visitors)
             if self.friends.choices:
@@ -693,6 +704,10 @@ class Simulation:
                     m.available[mi] += points
                     m.earned[mi] += points
                     self._flow_issued(mi, result.record.lines)
+                    if self.paid:
+                        self.membership_program.extra_points += multiplier_extra(
+                            result.record.lines
+                        )
                 if result.events:
                     self._events(mi, result.events, day)
         return recorded
@@ -937,6 +952,8 @@ class Simulation:
             self._roles(as_of)
         if self.friends.choices:
             self.friends.expire(as_of)
+        if self.paid:
+            self._memberships(day, as_of)
         if self.economy.contests or self.economy.seasons is not None:
             prizes = self.programs.settle(as_of)
             for winner in sorted({e.member_id for e in prizes}):
@@ -955,6 +972,41 @@ class Simulation:
         starters = visitors[rng.random(len(visitors)) < self.arch_friend_start[arch]]
         for n, mi in enumerate(starters.tolist()):
             self.friends.start(ids[mi], rng, self.at(day, AT_FRIEND_START_S + n))
+
+    def _buy_paid_tier(self, day: int, visitors: np.ndarray) -> None:
+        """Visitors of archetypes with a paid-tier uptake may buy it before acting (an
+        hour before the day's first activity; simulation.membership_program)."""
+        keen = visitors[self.arch_paid_uptake[self.m.arch[visitors]] > 0]
+        if len(keen) == 0:
+            return
+        uptake = self.arch_paid_uptake
+        arch = self.m.arch
+
+        def chance(member: str) -> float:
+            return float(uptake[arch[int(member[1:])]])
+
+        at = self.at(day, ACTIVITY_FIRST_S - 3_600)
+        ids = self.ids
+        self.membership_program.visits(
+            [ids[int(mi)] for mi in keen], chance, at, self.rng.membership
+        )
+
+    def _memberships(self, day: int, as_of: datetime) -> None:
+        """The review's membership round: ended periods recorded, soon-ending ones renewed
+        with the archetype's chance by members still around."""
+        renew = self.arch_renew
+        m = self.m
+
+        def chance(member: str) -> float:
+            return float(renew[m.arch[int(member[1:])]])
+
+        def alive(member: str) -> bool:
+            return bool(m.alive[int(member[1:])])
+
+        self.membership_program.review(
+            day, as_of, self.pop.operations.review_every_days, chance, alive,
+            self.rng.membership,
+        )  # fmt: skip
 
     def _roles(self, as_of: datetime) -> None:
         """The review's role round: archetypes with a role interest step forward, the

@@ -82,6 +82,8 @@ class Archetype:
     role_interest: float = 0.0  # chance per review an eligible member steps forward for a role
     friend_start: float = 0.0  # chance per visit to start a team or help quest instance
     friend_join: float = 0.0  # chance per visit to join a friend's team or help an instance
+    paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
+    renew_probability: float = 0.0  # chance a paid member renews a period ending soon
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,8 @@ ARCHETYPE_FIELDS = {
     "role_interest",
     "friend_start",
     "friend_join",
+    "paid_tier_uptake",
+    "renew_probability",
 }
 
 
@@ -327,6 +331,8 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 role_interest=r.number(raw, where, "role_interest", 0.0, 0.0, 1.0),
                 friend_start=r.number(raw, where, "friend_start", 0.0, 0.0, 1.0),
                 friend_join=r.number(raw, where, "friend_join", 0.0, 0.0, 1.0),
+                paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
+                renew_probability=r.number(raw, where, "renew_probability", 0.0, 0.0, 1.0),
             )
         )
     total = sum(a.share for a in out)

@@ -31,6 +31,7 @@ from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from simulation.engine import LogEntry
 from simulation.friends_program import replay_friends
+from simulation.membership_program import replay_membership
 from simulation.roles_program import replay_roles
 
 UowFactory = Callable[[], UnitOfWork]
@@ -141,6 +142,8 @@ def replay_program(
         assert isinstance(payload, datetime)
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
+    elif replay_membership(kind, payload, uow, economy):
+        pass
     else:
         return replay_roles(kind, payload, uow, economy, assignment_ids) or replay_friends(
             kind, payload, uow, economy, assignment_ids

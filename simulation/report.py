@@ -411,6 +411,19 @@ def render(
             )
     if s.get("friends"):
         out.append(_friends_table(economy, s["friends"], count))
+    paid = s.get("membership") or {}
+    if paid:
+        paid_title = economy.paid_tiers[0].title if economy.paid_tiers else "paid tier"
+        out.append(f"<h2>Paid membership: {esc(paid_title)}</h2>")
+        out.append(
+            f"<p>Per replication: {_ci(paid['started'], count)} periods started, "
+            f"{_ci(paid['renewed'], count)} renewed, {_ci(paid['expired'], count)} ended "
+            f"unrenewed (recorded by the review), {_ci(paid['active'], count)} paid members "
+            f"active at the end; the multiplier paid "
+            f"{_ci(paid['extra_points'], scale_of('issued'))} extra points.</p>"
+        )
+        rows11 = [(day + 1, number(active, count)) for day, active in paid["over_time"]]
+        out.append(table(["review day", "active paid members (mean)"], rows11))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))

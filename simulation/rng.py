@@ -20,6 +20,7 @@ PURPOSES = (
     "tasks",
     "roles",
     "friends",
+    "membership",
 )
 
 
@@ -37,6 +38,7 @@ class Streams:
     tasks: np.random.Generator
     roles: np.random.Generator
     friends: np.random.Generator
+    membership: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -224,6 +224,16 @@ def summarize(
         | {"per_member": per_member(q)}
         for q, counts in runs[0].friends.items()
     }
+    membership: dict[str, Any] = {}
+    if runs[0].membership:
+        membership = {
+            name: band([run.membership[name] for run in runs])
+            for name in ("started", "renewed", "expired", "active", "extra_points")
+        }
+        membership["over_time"] = [  # (review day, mean active paid members)
+            [day, rounded(mean_ci([run.membership["over_time"][i][1] for run in runs])[0])]
+            for i, (day, _) in enumerate(runs[0].membership["over_time"])
+        ]
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -252,6 +262,7 @@ def summarize(
         "roles": roles,
         "mentors": mentors,
         "friends": friends,
+        "membership": membership,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),
