@@ -22,9 +22,7 @@ def register(subparsers: Any) -> None:
         default=Path("simulation-out"),
         help="directory for the outputs (default: ./simulation-out)",
     )
-    sim.add_argument(
-        "--jobs", type=int, default=1, help="run replications in this many processes (default 1)"
-    )
+    _jobs(sim, "replications")
     sim.add_argument(
         "--event-log",
         type=Path,
@@ -55,7 +53,7 @@ def register(subparsers: Any) -> None:
         default=Path("sweep-out"),
         help="directory for the comparison (default: ./sweep-out)",
     )
-    sweep.add_argument("--jobs", type=int, default=2, help="local worker processes (default 2)")
+    _jobs(sweep, "variants (and the baseline's replications)")
     sweep.add_argument(
         "--scheduler",
         default=None,
@@ -82,10 +80,22 @@ def register(subparsers: Any) -> None:
         default=Path("compare-out"),
         help="directory for the comparison (default: ./compare-out)",
     )
-    compare.add_argument(
-        "--jobs", type=int, default=1, help="run replications in this many processes (default 1)"
-    )
+    _jobs(compare, "every economy's replications")
     compare.set_defaults(handler=compare_handler)
+
+
+def _jobs(parser: argparse.ArgumentParser, what: str) -> None:
+    from simulation.jobs import available_cores, jobs_argument
+
+    cores = available_cores()
+    parser.add_argument(
+        "--jobs",
+        type=jobs_argument,
+        default=cores,
+        metavar="N",
+        help=f"run {what} on N worker processes; the outputs are the same bytes whatever N "
+        f"(default: the cores available, {cores} here)",
+    )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -204,7 +204,7 @@ def sweep_handler(args: argparse.Namespace) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
-        baseline = _run_baseline(experiment)
+        baseline = _run_baseline(experiment, args.jobs)
         results = run_sweep_runs(
             grid,
             jobs=args.jobs,
@@ -255,8 +255,8 @@ def sweep_handler(args: argparse.Namespace) -> int:
     return EXIT_ASSERTIONS_FAILED if failed else 0
 
 
-def _run_baseline(experiment: Experiment) -> ArmResult:
+def _run_baseline(experiment: Experiment, jobs: int) -> ArmResult:
     economy, population = validate(experiment)
-    runs = run_all(experiment)
+    runs = run_all(experiment, jobs=jobs)
     outcomes = check_assertions(runs, economy, population)
     return ArmResult("baseline", experiment, economy, population, runs, outcomes)

@@ -33,7 +33,13 @@ from simulation.charts import (
 from simulation.engine import Run
 from simulation.population import Population
 from simulation.report import key_parameters, targets_for
-from simulation.runner import Experiment, check_assertions, daily_bands, run_all, validate
+from simulation.runner import (
+    Experiment,
+    check_assertions,
+    daily_bands,
+    run_experiments,
+    validate,
+)
 from simulation.stats import fmt, mean_ci
 
 COMPARED_METRICS = (
@@ -130,10 +136,11 @@ def arms_for(base: Experiment, economies: Sequence[tuple[str, str]]) -> list[Arm
 
 
 def run_arms(arms: Sequence[Arm], jobs: int = 1) -> list[ArmResult]:
+    """Every arm's replications on one pool of up to `jobs` processes, gathered in order."""
     results: list[ArmResult] = []
-    for arm in arms:
+    every_run = run_experiments([arm.experiment for arm in arms], jobs=jobs)
+    for arm, runs in zip(arms, every_run, strict=True):
         economy, population = validate(arm.experiment)
-        runs = run_all(arm.experiment, jobs=jobs)
         outcomes = check_assertions(runs, economy, population)
         results.append(ArmResult(arm.label, arm.experiment, economy, population, runs, outcomes))
     return results

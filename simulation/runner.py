@@ -21,6 +21,7 @@ from typing import Any
 from domain.economy import Economy, parse_economy
 from simulation.assertions import Assertion, Outcome, check, metric_names, parse_assertion
 from simulation.engine import Run, Simulation
+from simulation.jobs import workers
 from simulation.population import Population, check_against, parse_population
 from simulation.rng import replication_seeds, streams_for
 from simulation.stats import fmt, mean_ci, median, rounded
@@ -100,17 +101,38 @@ def _run_index(args: tuple[Experiment, int]) -> Run:
 
 
 def run_all(experiment: Experiment, progress: ProgressFn | None = None, jobs: int = 1) -> list[Run]:
+    """The replications in order, on up to `jobs` worker processes (the same runs either way)."""
     validate(experiment)
     indices = range(experiment.replications)
-    if jobs <= 1 or experiment.replications == 1:
+    count = workers(jobs, experiment.replications)
+    if count == 1:
         return [run_one(experiment, i, progress) for i in indices]
     runs: list[Run] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=count) as pool:
         for i, run in enumerate(pool.map(_run_index, [(experiment, i) for i in indices])):
             runs.append(run)
             if progress is not None:
                 progress(i + 1, experiment.replications, run.days, run.days)
     return runs
+
+
+def run_experiments(experiments: Sequence[Experiment], jobs: int = 1) -> list[list[Run]]:
+    """Each experiment's replications, all of them sharing one pool of up to `jobs` processes."""
+    for experiment in experiments:
+        validate(experiment)
+    tasks = [(e, i) for e in experiments for i in range(e.replications)]
+    count = workers(jobs, len(tasks))
+    if count == 1:
+        done = [_run_index(task) for task in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=count) as pool:
+            done = list(pool.map(_run_index, tasks))
+    grouped: list[list[Run]] = []
+    start = 0
+    for experiment in experiments:
+        grouped.append(done[start : start + experiment.replications])
+        start += experiment.replications
+    return grouped
 
 
 def parse_assertions(economy: Economy, population: Population) -> list[Assertion]:

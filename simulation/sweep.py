@@ -25,6 +25,7 @@ from typing import Any
 from domain.errors import EconomyInvalid
 from simulation.assertions import failures
 from simulation.engine import Run
+from simulation.jobs import workers
 from simulation.population import TOP_LEVEL as POPULATION_TABLES
 from simulation.runner import (
     HEADLINE,
@@ -254,13 +255,14 @@ def run_sweep_runs(
     if scheduler is not None:
         return _on_dask(variant_list, scheduler)
     results: list[tuple[dict[str, Any], list[Run]]] = []
-    if jobs <= 1:
+    count = workers(jobs, len(variant_list))
+    if count == 1:
         for i, variant in enumerate(variant_list, start=1):
             results.append(run_variant_runs(variant))
             if progress:
                 progress(i, len(variant_list))
         return results
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=count) as pool:
         for i, result in enumerate(pool.map(run_variant_runs, variant_list), start=1):
             results.append(result)
             if progress:
