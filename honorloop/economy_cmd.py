@@ -145,7 +145,13 @@ def summary(economy: Economy) -> str:
         _count(len(economy.quests), "quest"),
         _count(len(economy.tasks), "task"),
         _count(len(economy.contests), "contest"),
+        _count(len(economy.roles), "role"),
+        _count(len(economy.team_quests), "team quest"),
+        _count(len(economy.help_quests), "help quest"),
+        _count(len(economy.paid_tiers), "paid tier"),
     ]
+    if economy.referrals is not None:
+        parts.append("referrals")
     return ", ".join(parts)
 
 
