@@ -146,8 +146,11 @@ def _others(
     program = economy.koc
     if program is None or record.subject_id is None:
         return []
-    kinds = program.note_kinds if record.kind in program.note_kinds else (record.kind,)
-    if record.kind not in kinds or record.kind not in (*program.note_kinds, program.metrics_kind):
+    if record.kind in program.note_kinds:
+        kinds = program.note_kinds
+    elif record.kind == program.metrics_kind:
+        kinds = (record.kind,)
+    else:
         return []
     found = [
         r
