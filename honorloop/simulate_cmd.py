@@ -85,8 +85,11 @@ def register(subparsers: Any) -> None:
 
 
 def _jobs(parser: argparse.ArgumentParser, what: str) -> None:
-    from simulation.jobs import available_cores, jobs_argument
-
+    try:
+        from simulation.jobs import available_cores, jobs_argument
+    except ModuleNotFoundError:  # the production image ships no simulator: nothing to run
+        parser.add_argument("--jobs", type=int, default=1, metavar="N", help=argparse.SUPPRESS)
+        return
     cores = available_cores()
     parser.add_argument(
         "--jobs",
