@@ -46,7 +46,7 @@ from domain.model import (
 )
 from domain.quests import QuestProgress
 from domain.reversal import Reversal
-from domain.roles import Mentorship, RoleHolding, RoleState
+from domain.roles import OPEN_STATES, Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
 from domain.tasks import TaskAssignment, TaskState
 from domain.team_help import (
@@ -995,7 +995,7 @@ class _Roles(_Repo):
         return True
 
     def open_for(self, member_id: str, role_id: str) -> RoleHolding | None:
-        found = self.page(role_id, member_id, OPEN_ROLE_STATES, None, 1)
+        found = self.page(role_id, member_id, OPEN_STATES, None, 1)
         return found[0] if found else None
 
     def page(
@@ -1083,9 +1083,6 @@ class _Roles(_Repo):
             if m.credited_at is None and (after_id is None or m.id > after_id)
         ]
         return [replace(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
-
-
-OPEN_ROLE_STATES = (RoleState.APPLIED, RoleState.NOMINATED, RoleState.ACTIVE)
 
 
 class _FriendQuests(_Repo):

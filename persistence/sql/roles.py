@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.roles import Mentorship, RoleHolding, RoleState
+from domain.roles import OPEN_STATES, Mentorship, RoleHolding, RoleState
 from persistence.sql import tables as t
 from persistence.sql.raw import insert_sql, select_list, update_sql
 
@@ -216,6 +216,3 @@ class SqlRoles:
         sql = f"{MENTORSHIPS} WHERE credited_at IS NULL{keyset} ORDER BY id LIMIT :limit"
         rows = self.uow.all(sql, {"after_id": after_id, "limit": limit})
         return [mentorship_from_row(r) for r in rows]
-
-
-OPEN_STATES = (RoleState.APPLIED, RoleState.NOMINATED, RoleState.ACTIVE)
