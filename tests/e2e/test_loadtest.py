@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from honorloop.loadtest_cmd import _seconds
 from persistence.sql import SqlStore, migrate
 from persistence.sql.verify import verify_ledger
 
@@ -78,3 +79,8 @@ def test_ledger_verify_names_a_broken_invariant(tmp_path: Path) -> None:
     # then it fails naming the invariant
     assert done.returncode == 1
     assert "cached balances that differ from the sum of their entries" in done.stdout
+
+
+def test_locust_run_times_read_as_seconds() -> None:
+    # a baseline that completed no request is run again for twice its time, in seconds
+    assert [_seconds(t) for t in ("2s", "1m30s", "1h", "45")] == [2, 90, 3600, 45]
