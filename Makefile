@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ECONOMY ?= economies/koc_community.toml
+TEST_JOBS ?= auto                    # pytest-xdist workers for `make test` (0: one process)
 
 .DEFAULT_GOAL := help
 
@@ -31,7 +32,7 @@ guide: $(STAMP) ## Print the contribution-value guide of the sample economy
 .PHONY: test
 test: $(STAMP) ## Run lint, types, import layers and every test; fails below 95% coverage of domain/
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/python -m pytest -q --cov --cov-report=term-missing
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --cov --cov-report=term-missing
 
 .PHONY: test-unit
 test-unit: $(STAMP) ## Run the domain specifications in tests/unit (in-memory store, seconds)
