@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain import contests, idempotency, koc, ledger, quests, reversal
+from domain import contests, idempotency, koc, ledger, levels, quests, reversal
 from domain.calendar import day_number, require_aware
 from domain.commands import ReverseActivity
 from domain.economy import Economy, ViralNotes
@@ -33,6 +33,7 @@ from domain.services._support import (
     remember,
     replayed,
 )
+from domain.services.pipeline import SPEND_COUNTED
 
 activity_id_length_max = 200
 
@@ -104,6 +105,11 @@ def _undo(
                 day = day_number(pending_points.due_at(uow, economy, original), economy.timezone)
     reversal.free_counters(economy, member.progress, record, day)
     reversal.step_back_streaks(economy, member.progress, record, day)
+    if record.kind == economy.spend_kind and uow.activities.subject_rewarded(
+        member.id, SPEND_COUNTED, record.id
+    ):  # a refund: the spend goes back, for the next review to judge (the order stays counted)
+        amount = record.attributes.get(economy.level_review.amount_attribute, 0)
+        levels.refund(economy, member, amount, record.occurred_at)
     events: list[Event] = []
     if counted:
         seasons.take_back(uow, economy, member.id, counted, record.occurred_at)
