@@ -727,11 +727,16 @@ def _level(economy: Economy, level: Level) -> GuideLevel:
         purchases_min=level.purchases_min,
         keep_spend=level.keep_spend,
         keep_purchases=level.keep_purchases,
-        reached_by=_criteria(economy, level.threshold, level.spend_min, level.purchases_min),
+        reached_by=level_criteria(economy, level),
         kept_by=_criteria(economy, level.keep, level.keep_spend, level.keep_purchases, "")
         if level.keep or level.keep_spend or level.keep_purchases
         else "",
     )
+
+
+def level_criteria(economy: Economy, level: Level) -> str:
+    """What reaches `level`, in words ("5,000.00 spent and 3 purchases in 90 days")."""
+    return _criteria(economy, level.threshold, level.spend_min, level.purchases_min)
 
 
 def money(minor: int) -> str:

@@ -57,7 +57,7 @@ from persistence.memory import MemoryStore
 from simulation.friends_program import FriendsProgram
 from simulation.invariants import ledger_problems
 from simulation.membership_program import MembershipProgram, multiplier_extra
-from simulation.population import Archetype, Population
+from simulation.population import Archetype, AttributeSpec, Population
 from simulation.programs import Programs, choose
 from simulation.rng import Streams
 from simulation.roles_program import RolesProgram
@@ -230,7 +230,13 @@ class Simulation:
         self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}
-        self.keep_by_rank = np.array([lv.keep for lv in economy.levels], np.int64)
+        # Levels with a keep mark (points, spend or purchases) are the ones a review can move.
+        self.keep_by_rank = np.array(
+            [lv.keep + lv.keep_spend + lv.keep_purchases for lv in economy.levels], np.int64
+        )
+        self.pending_days = {r.id: r.pending_days for r in economy.rules if r.pending_days}
+        # member -> earnings waiting in the pending bucket: (due, points, the award lines)
+        self.pending: dict[int, list[tuple[datetime, int, tuple[AwardLine, ...]]]] = {}
         self.koc_rank = {t.id: t.rank for t in economy.koc.tiers} if economy.koc else {}
         self.tier_index = {t.id: i for i, t in enumerate(economy.reward_tiers)}
         self.rewards: tuple[Reward, ...] = economy.rewards
@@ -257,6 +263,13 @@ class Simulation:
             for kind, rate in arch.rates_per_visit:
                 self.rates[a, kinds.index(kind)] = rate
         self.kind_specs = [population.kind(k) for k in kinds]
+        # (kind index, archetype index) -> that archetype's own attribute specs for the kind
+        self.arch_attributes = {
+            (k, a): arch.attributes_of(kind)
+            for k, kind in enumerate(kinds)
+            for a, arch in enumerate(self.archetypes)
+            if arch.attributes_of(kind)
+        }
         months = self.days // COHORT_DAYS + 2
         expected = self.initial + int(population.daily_arrivals * self.initial * self.days * 1.2)
         self.m = _Members(expected + 16, len(economy.levels), months, len(economy.reward_tiers))
@@ -566,7 +579,7 @@ class Simulation:
         seconds = rng.integers(ACTIVITY_FIRST_S, ACTIVITY_LAST_S, size=len(who))
         order = np.lexsort((seconds, who))
         who, kind_of, seconds = who[order], kind_of[order], seconds[order]
-        attrs = self._attributes(kind_of)
+        attrs = self._attributes(kind_of, self.m.arch[who])
         base = self.at(day, 0)
         cmds: list[RecordActivity] = []
         members: list[int] = []
@@ -598,7 +611,10 @@ class Simulation:
         if notes:
             self._schedule_notes(day, cmds, notes)
 
-    def _attributes(self, kind_of: np.ndarray) -> list[Attributes]:
+    def _attributes(self, kind_of: np.ndarray, arch_of: np.ndarray) -> list[Attributes]:
+        """Each activity's attributes: drawn from its kind's specs, then, for an archetype
+        with specs of its own for the kind, redrawn from those (only then: a population
+        without them draws exactly as before)."""
         rng = self.rng.attributes
         out: list[Attributes] = [{} for _ in range(len(kind_of))]
         for k, spec in enumerate(self.kind_specs):
@@ -607,16 +623,16 @@ class Simulation:
             positions = np.flatnonzero(kind_of == k)
             if len(positions) == 0:
                 continue
-            for name, a in spec.attributes:
-                size = len(positions)
-                if a.dist == "constant":
-                    values = np.full(size, a.value)
-                elif a.dist == "bernoulli":
-                    values = (rng.random(size) < a.p).astype(np.float64)
-                elif a.dist == "lognormal":
-                    values = np.round(a.median * np.exp(a.sigma * rng.standard_normal(size)))
-                else:
-                    values = np.round(rng.uniform(a.low, a.high, size))
+            for name, drawn in spec.attributes:
+                values = _draw(rng, drawn, len(positions))
+                for pos, value in zip(positions.tolist(), values.tolist(), strict=True):
+                    out[pos][name] = int(value)
+        for (k, arch), specs in self.arch_attributes.items():
+            positions = np.flatnonzero((kind_of == k) & (arch_of == arch))
+            if len(positions) == 0:
+                continue
+            for name, own in specs:
+                values = _draw(rng, own, len(positions))
                 for pos, value in zip(positions.tolist(), values.tolist(), strict=True):
                     out[pos][name] = int(value)
         return out
@@ -700,7 +716,11 @@ class Simulation:
                 if by_members:
                     self.today_active.add(mi)
                 points = result.record.points
-                if points:
+                wait = self._pending_days(result.record.lines) if points else 0
+                if wait:  # confirmed by a review once due (domain.services.pending)
+                    due = result.record.occurred_at + timedelta(days=wait)
+                    self.pending.setdefault(mi, []).append((due, points, result.record.lines))
+                elif points:
                     m.available[mi] += points
                     m.earned[mi] += points
                     self._flow_issued(mi, result.record.lines)
@@ -942,10 +962,12 @@ class Simulation:
                 member = state[member_id(mi)]
                 if services.expirable_points(self.economy, member, int(m.available[mi]), as_of):
                     chosen.add(mi)
+        chosen |= {mi for mi, waiting in self.pending.items() if min(waiting)[0] <= as_of}
         for mi in sorted(chosen):
             cmd = ReviewMember(member_id(mi), as_of)
             self._log("review", cmd)
             events = services.review_member(cmd, self.store(), self.economy)
+            self._confirmed(mi, as_of)
             if events:
                 self._events(mi, events, day)
         if self.economy.roles:
@@ -1133,6 +1155,30 @@ class Simulation:
                 f"simulator {int(m.available[mi])}/{int(m.held[mi])}"
             )
 
+    def _pending_days(self, lines: tuple[AwardLine, ...]) -> int:
+        """How long an activity's points pend: the longest `pending_days` of the rules
+        that paid it (0 in most economies, where no rule pends)."""
+        if not self.pending_days:
+            return 0
+        return max((self.pending_days.get(x.rule_id, 0) for x in lines if x.points > 0), default=0)
+
+    def _confirmed(self, mi: int, as_of: datetime) -> None:
+        """The member's pending earnings the review confirmed (those due by `as_of`)
+        become available, and count as issued, as the store has just done."""
+        waiting = self.pending.get(mi)
+        if not waiting:
+            return
+        m = self.m
+        for _, points, lines in [w for w in waiting if w[0] <= as_of]:
+            m.available[mi] += points
+            m.earned[mi] += points
+            self._flow_issued(mi, lines)
+        left = [w for w in waiting if w[0] > as_of]
+        if left:
+            self.pending[mi] = left
+        else:
+            del self.pending[mi]
+
     def _flow(self, key: tuple[str, str, str], points: int) -> None:
         self.flows[key] = self.flows.get(key, 0) + points
 
@@ -1180,3 +1226,14 @@ class Simulation:
             row = m.active_month[:n][mask].sum(axis=0).tolist()[: min(ages, months)]
             active.append([int(x) for x in row])
         return active, sizes
+
+
+def _draw(rng: np.random.Generator, a: AttributeSpec, size: int) -> np.ndarray:
+    """`size` values of one attribute spec, rounded to whole numbers where it draws reals."""
+    if a.dist == "constant":
+        return np.full(size, a.value)
+    if a.dist == "bernoulli":
+        return (rng.random(size) < a.p).astype(np.float64)
+    if a.dist == "lognormal":
+        return np.round(a.median * np.exp(a.sigma * rng.standard_normal(size)))
+    return np.round(rng.uniform(a.low, a.high, size))

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.economy import Economy
+from domain.guide import level_criteria
 from simulation.assertions import metric_names, parse_assertion
 from simulation.charts import (
     SCALES,
@@ -50,7 +51,10 @@ def key_parameters(economies: Sequence[tuple[str, str, Economy]]) -> str:
     for label, source, e in economies:
         rules = ", ".join(f"{r.title} {r.points:,}" for r in e.rules[:6])
         more = f" (+{len(e.rules) - 6} more)" if len(e.rules) > 6 else ""
-        levels = ", ".join(f"{lv.title} {lv.threshold:,}" for lv in e.levels)
+        levels = ", ".join(
+            f"{lv.title} {level_criteria(e, lv) if e.spend_kind else f'{lv.threshold:,}'}"
+            for lv in e.levels
+        )
         prices = ", ".join(f"{r.title} {r.price:,}" for r in e.rewards[:6])
         more_rewards = f" (+{len(e.rewards) - 6} more)" if len(e.rewards) > 6 else ""
         expiry = f"{e.expiry.after_months} months" if e.expiry else "never"
