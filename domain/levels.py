@@ -7,7 +7,8 @@ them, by spend (`spend_min`, minor units) and purchases (`purchases_min`) in the
 window; it is kept while the window's points, spend and purchases meet its keep marks
 (`keep`, `keep_spend`, `keep_purchases`). Spend is counted per local day from the
 economy's purchase kind (`LevelReview.purchase_kind`), once per order, and only for the
-window; a refund takes it back (`refund`), to be judged at the next review."""
+window; a refund takes it back (`refund`), to be judged at the next review (a refund that
+leaves the member short of the keep marks buys no grace period)."""
 
 from __future__ import annotations
 
@@ -164,21 +165,34 @@ def purchase(
     return _promote(member, current, level_reached(economy, member, day), at)
 
 
-def refund(economy: Economy, member: Member, amount: int, purchased_at: datetime) -> bool:
+def refund(
+    economy: Economy, member: Member, amount: int, purchased_at: datetime, at: datetime
+) -> list[LevelWarning]:
     """A refunded purchase's amount and count leave its day's spend, if that day is still
-    kept (a purchase older than the window counts for nothing already). The level is
-    judged at the next review: a refund never promotes, and demotes only through the
-    review's warning and grace. Returns whether anything moved."""
+    kept (a purchase older than the window counts for nothing already). A refund never
+    promotes, and never demotes at once: the level is judged at the next review. But a
+    refund buys no grace: a member it leaves short of the level's keep marks is warned
+    with the demotion due now, so the next review demotes unless they buy again first."""
     day = day_number(purchased_at, economy.timezone)
     stored = member.progress.spend_by_day.get(day)
     if stored is None:
-        return False
+        return []
     spent, count = max(stored[0] - amount, 0), max(stored[1] - 1, 0)
     if spent or count:
         member.progress.spend_by_day[day] = (spent, count)
     else:
         del member.progress.spend_by_day[day]
-    return True
+    level = current_level(economy, member)
+    floor = economy.level_review.floor
+    if member.level_locked or level.id == floor or level.rank == 0:
+        return []
+    if _kept(economy, level, member, day_number(at, economy.timezone)):
+        return []
+    if member.demotion_due is not None and member.demotion_due <= at:
+        return []  # already due: the next review demotes
+    member.level_state = LevelState.WARNING
+    member.demotion_due = at
+    return [LevelWarning(member.id, level.id, at, at)]
 
 
 def _promote(member: Member, current: Level, target: Level, at: datetime) -> list[LevelChanged]:

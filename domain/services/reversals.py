@@ -105,16 +105,16 @@ def _undo(
                 day = day_number(pending_points.due_at(uow, economy, original), economy.timezone)
     reversal.free_counters(economy, member.progress, record, day)
     reversal.step_back_streaks(economy, member.progress, record, day)
-    if record.kind == economy.spend_kind and uow.activities.subject_rewarded(
-        member.id, SPEND_COUNTED, record.id
-    ):  # a refund: the spend goes back, for the next review to judge (the order stays counted)
-        amount = record.attributes.get(economy.level_review.amount_attribute, 0)
-        levels.refund(economy, member, amount, record.occurred_at)
     events: list[Event] = []
     if counted:
         seasons.take_back(uow, economy, member.id, counted, record.occurred_at)
         reversal.unearn(economy, member, counted, day)
         events.extend(reversal.demote_if_below(economy, member, cmd.at))
+    if record.kind == economy.spend_kind and uow.activities.subject_rewarded(
+        member.id, SPEND_COUNTED, record.id
+    ):  # a refund: the spend goes back, for the next review to judge (the order stays counted)
+        amount = record.attributes.get(economy.level_review.amount_attribute, 0)
+        events.extend(levels.refund(economy, member, amount, record.occurred_at, cmd.at))
     if record.kind in economy.counted_kinds and _accepted(economy, record):
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)

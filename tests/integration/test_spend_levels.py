@@ -2,7 +2,7 @@
 review window besides lifetime points, and is reached when all its criteria hold; the
 review warns below its keep marks and demotes after the grace period. Each order counts
 once; a refund (a reversed purchase) takes its spend back for the next review to judge,
-and never promotes. On every store alike."""
+never promotes, and buys no grace when it leaves the member short. On every store alike."""
 
 from __future__ import annotations
 
@@ -201,20 +201,46 @@ def test_buying_again_during_grace_lifts_the_warning(shop: Shop) -> None:
     assert shop.review(alice, day(45)) == []
 
 
-def test_a_refund_takes_the_spend_back_and_the_review_demotes(shop: Shop) -> None:
+def test_a_refund_takes_the_spend_back_and_the_level_stands_while_kept(shop: Shop) -> None:
     alice = shop.join("alice", DAY0)
     orders = [shop.record(alice, "purchase", DAY0, f"order-{n}", amount=20000) for n in range(3)]
     assert level(shop, alice) == "gold"
 
     result = shop.reverse(orders[0].record.id, day(1))
 
-    assert not any(isinstance(e, LevelChanged) for e in result.events)  # judged at review
+    assert result.events == ()  # 40,000 over two orders still meets gold's keep marks
     assert shop.member(alice).progress.spend_by_day == {_day(DAY0): (40000, 2)}
-    shop.reverse(orders[1].record.id, day(1))
-    assert shop.review(alice, day(2)) == [LevelWarning(alice, "gold", day(12), day(2))]
-    assert shop.review(alice, day(12)) == [
-        LevelChanged(alice, "gold", "silver", day(12), "demoted")
+    assert shop.review(alice, day(2)) == []
+    assert level(shop, alice) == "gold"
+
+
+def test_a_refund_below_the_keep_marks_demotes_at_the_next_review_without_grace(
+    shop: Shop,
+) -> None:
+    alice = shop.join("alice", DAY0)
+    orders = [shop.record(alice, "purchase", DAY0, f"order-{n}", amount=20000) for n in range(3)]
+    shop.reverse(orders[0].record.id, day(1))
+
+    refund = shop.reverse(orders[1].record.id, day(1))  # 20,000 over one order: short of keep
+
+    assert refund.events == (LevelWarning(alice, "gold", day(1), day(1)),)  # no instant change
+    assert level(shop, alice) == "gold"
+    assert shop.review(alice, day(2)) == [
+        LevelChanged(alice, "gold", "silver", day(2), "demoted")  # a refund buys no grace
     ]
+
+
+def test_buying_again_after_a_refund_keeps_the_level(shop: Shop) -> None:
+    alice = shop.join("alice", DAY0)
+    orders = [shop.record(alice, "purchase", DAY0, f"order-{n}", amount=20000) for n in range(3)]
+    shop.reverse(orders[0].record.id, day(1))
+    shop.reverse(orders[1].record.id, day(1))
+
+    buy(shop, alice, "order-again", 15000, on=1)  # 35,000 over two orders: kept again
+
+    assert shop.review(alice, day(2)) == []
+    member = shop.member(alice)
+    assert (member.level_id, member.level_state) == ("gold", LevelState.ACTIVE)
 
 
 def test_a_refund_never_promotes(shop: Shop) -> None:
