@@ -161,3 +161,20 @@ def test_the_sample_economy_pays_points_for_a_purchase_and_takes_a_cars_price() 
     assert (car.points, shirt.points) == (1000, 12)  # 1 per full 10.00, at most 1,000
     assert world.balances(alice).pending == 1012  # through the 14-day return window
     assert world.record(alice, "purchase", at, "order-shirt", amount=12_999).points == 0
+
+
+def test_other_activities_on_a_spend_ladder_mark_no_order_and_store_no_spend() -> None:
+    economy = parse_economy(
+        HEAD + '[rules.post]\nkind = "post"\npoints = 5\n\n' + GOOD_LEVELS, SOURCE
+    )
+    world = World(economy)
+    alice = world.join("alice")
+    marks = len(world.store.state.subjects)
+
+    for n in range(3):
+        world.record(alice, "post", local(2026, 3, 2), f"post-{n}")
+
+    assert len(world.store.state.subjects) == marks
+    assert "spend_by_day" not in world.member(alice).progress.to_primitives()
+    world.record(alice, "purchase", local(2026, 3, 2), "order-1", amount=100)
+    assert "spend_by_day" in world.member(alice).progress.to_primitives()
