@@ -962,7 +962,9 @@ class Simulation:
                 member = state[member_id(mi)]
                 if services.expirable_points(self.economy, member, int(m.available[mi]), as_of):
                     chosen.add(mi)
-        chosen |= {mi for mi, waiting in self.pending.items() if min(waiting)[0] <= as_of}
+        chosen |= {
+            mi for mi, waiting in self.pending.items() if min(w[0] for w in waiting) <= as_of
+        }
         for mi in sorted(chosen):
             cmd = ReviewMember(member_id(mi), as_of)
             self._log("review", cmd)
