@@ -34,6 +34,7 @@ from domain.commands import (
     RedeemReward,
     RegisterMember,
     Restock,
+    ReverseActivity,
     ReviewMember,
     StartQuest,
     batch_size_max,
@@ -116,6 +117,9 @@ class Run:
     # paid membership: started, renewed, expired, active (at the end), extra_points (the
     # multiplier's), over_time [(review day, active paid members)]; empty without a tier
     membership: dict[str, Any] = field(default_factory=dict)
+    # spend-driven levels: purchases counted, their spend (minor units), refunds, reviews'
+    # demotions; empty without a level spend criterion
+    spend: dict[str, int] = field(default_factory=dict)
 
 
 class _Members:
@@ -235,8 +239,16 @@ class Simulation:
             [lv.keep + lv.keep_spend + lv.keep_purchases for lv in economy.levels], np.int64
         )
         self.pending_days = {r.id: r.pending_days for r in economy.rules if r.pending_days}
-        # member -> earnings waiting in the pending bucket: (due, points, the award lines)
-        self.pending: dict[int, list[tuple[datetime, int, tuple[AwardLine, ...]]]] = {}
+        # member -> earnings waiting in the pending bucket: (due, points, lines, activity id)
+        self.pending: dict[int, list[tuple[datetime, int, tuple[AwardLine, ...], str]]] = {}
+        # Refunds (spend-driven levels): local day -> (member, activity id, its key) to refund
+        self.arch_refund = np.array([a.refund_probability for a in population.archetypes])
+        self.refunds_due: dict[int, list[tuple[int, str, str]]] = {}
+        self.spend: dict[str, int] = (
+            {"purchases": 0, "spend": 0, "refunds": 0, "demotions": 0}
+            if economy.spend_kind is not None
+            else {}
+        )
         self.koc_rank = {t.id: t.rank for t in economy.koc.tiers} if economy.koc else {}
         self.tier_index = {t.id: i for i, t in enumerate(economy.reward_tiers)}
         self.rewards: tuple[Reward, ...] = economy.rewards
@@ -371,6 +383,7 @@ class Simulation:
             },
             friends=self.friends.quests,
             membership=self.membership_program.summary(self.at(self.days, 0)) if self.paid else {},
+            spend=dict(self.spend),
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -379,6 +392,8 @@ class Simulation:
         for day in range(self.days):
             yield env.timeout(day + AT_MEASURE - env.now)
             self._measure_notes(day)
+            if self.refunds_due:
+                self._refunds(day)
             yield env.timeout(day + AT_ACTIVITY - env.now)
             self._arrivals(day)
             visitors = self._visitors(day)
@@ -707,7 +722,8 @@ class Simulation:
             batch = cmds[start : start + batch_size_max]
             results = services.record_activities(batch, self.store(), economy)
             self._log("activities", batch)
-            for mi, result in zip(members[start : start + batch_size_max], results, strict=True):
+            chunk = zip(batch, members[start : start + batch_size_max], results, strict=True)
+            for cmd, mi, result in chunk:
                 recorded.append(not isinstance(result, DomainError))
                 if isinstance(result, DomainError):
                     self.errors[result.code] = self.errors.get(result.code, 0) + 1
@@ -717,9 +733,12 @@ class Simulation:
                     self.today_active.add(mi)
                 points = result.record.points
                 wait = self._pending_days(result.record.lines) if points else 0
+                if result.record.kind == economy.spend_kind and not result.replayed:
+                    self._purchased(mi, result, cmd.idempotency_key, wait, day)
                 if wait:  # confirmed by a review once due (domain.services.pending)
                     due = result.record.occurred_at + timedelta(days=wait)
-                    self.pending.setdefault(mi, []).append((due, points, result.record.lines))
+                    entry = (due, points, result.record.lines, result.record.id)
+                    self.pending.setdefault(mi, []).append(entry)
                 elif points:
                     m.available[mi] += points
                     m.earned[mi] += points
@@ -737,6 +756,8 @@ class Simulation:
         churn = self.pop.churn
         for event in events:
             if isinstance(event, LevelChanged):
+                if self.spend and event.reason == "demoted":
+                    self.spend["demotions"] += 1
                 self._level_is(mi, event.to_level, day)
             elif isinstance(event, HonorGranted):
                 self.honors_awarded[event.honor_id] += 1
@@ -1157,6 +1178,45 @@ class Simulation:
                 f"simulator {int(m.available[mi])}/{int(m.held[mi])}"
             )
 
+    def _purchased(
+        self, mi: int, result: services.ActivityResult, key: str, wait: int, day: int
+    ) -> None:
+        """A purchase on a spend-driven ladder: counted (an amount, an order not seen
+        before), and for an archetype that returns things, perhaps refunded later inside
+        its return window, before its points are confirmed (without a return window, a
+        purchase that earned points is never refunded: its points may be spent by then)."""
+        record = result.record
+        if (member_id(mi), services.SPEND_COUNTED, record.id) not in self.store.state.subjects:
+            return  # no amount, or an order counted before: it counted nothing
+        amount = record.attributes[self.economy.level_review.amount_attribute]
+        self.spend["purchases"] += 1
+        self.spend["spend"] += amount
+        chance = self.arch_refund[self.m.arch[mi]]
+        if chance <= 0 or (record.points and wait < 2):
+            return
+        rng = self.rng.attributes  # drawn only for archetypes that refund: others unchanged
+        if rng.random() >= chance:
+            return
+        after = int(rng.integers(1, max(wait, 2)))  # whole days, before the points confirm
+        self.refunds_due.setdefault(day + after, []).append((mi, record.id, key))
+
+    def _refunds(self, day: int) -> None:
+        """Orders returned today: `reverse_activity` of the purchase (its pending points are
+        voided, its spend leaves the window, the level is judged at the next review)."""
+        at = self.at(day, 2_700)
+        for mi, activity_id, key in self.refunds_due.pop(day, []):
+            cmd = ReverseActivity(activity_id, "refund", "simulator", f"refund-{key}", at)
+            self._log("refund", (cmd, key))
+            result = services.reverse_activity(cmd, self.store(), self.economy)
+            self.spend["refunds"] += 1
+            waiting = [w for w in self.pending.get(mi, []) if w[3] != activity_id]
+            if waiting:
+                self.pending[mi] = waiting
+            else:
+                self.pending.pop(mi, None)
+            if result.events:
+                self._events(mi, result.events, day)
+
     def _pending_days(self, lines: tuple[AwardLine, ...]) -> int:
         """How long an activity's points pend: the longest `pending_days` of the rules
         that paid it (0 in most economies, where no rule pends)."""
@@ -1171,7 +1231,7 @@ class Simulation:
         if not waiting:
             return
         m = self.m
-        for _, points, lines in [w for w in waiting if w[0] <= as_of]:
+        for _, points, lines, _ in [w for w in waiting if w[0] <= as_of]:
             m.available[mi] += points
             m.earned[mi] += points
             self._flow_issued(mi, lines)

@@ -84,6 +84,7 @@ class Archetype:
     friend_join: float = 0.0  # chance per visit to join a friend's team or help an instance
     paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
     renew_probability: float = 0.0  # chance a paid member renews a period ending soon
+    refund_probability: float = 0.0  # chance a counted purchase is refunded in its return window
     # Attributes drawn differently for this archetype, by kind (a big spender's order
     # amounts): (kind, ((attribute, spec), ...)); the others come from [kinds].
     attributes: tuple[tuple[str, tuple[tuple[str, AttributeSpec], ...]], ...] = ()
@@ -279,6 +280,7 @@ ARCHETYPE_FIELDS = {
     "friend_join",
     "paid_tier_uptake",
     "renew_probability",
+    "refund_probability",
     "attributes",
 }
 
@@ -356,6 +358,7 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 friend_join=r.number(raw, where, "friend_join", 0.0, 0.0, 1.0),
                 paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
                 renew_probability=r.number(raw, where, "renew_probability", 0.0, 0.0, 1.0),
+                refund_probability=r.number(raw, where, "refund_probability", 0.0, 0.0, 1.0),
                 attributes=_archetype_attributes(
                     r, where, r.table(raw, where, "attributes"), {k for k, _ in rate_items}
                 ),

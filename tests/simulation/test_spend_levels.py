@@ -1,8 +1,9 @@
 """Spend-driven levels in the simulator: the shipped retail economy over the retail
 clientele (`simulation/populations/retail.toml`), whose archetypes buy at their own rates
-and order sizes. Purchases go through the same services, so the ladder moves by spend,
-the review demotes, the purchase points wait out the return window, and the command
-stream replayed through the SQL store ends in the same state."""
+and order sizes and return some orders. Purchases and refunds go through the same
+services, so the ladder moves by spend, the review demotes, the purchase points wait out
+the return window (a refund voids them), and the command stream replayed through the SQL
+store ends in the same state."""
 
 from __future__ import annotations
 
@@ -62,6 +63,9 @@ def test_shoppers_climb_the_spend_ladder_and_the_review_brings_some_down() -> No
     assert reached["gold"] > 0, reached
     assert reached["platinum"] > 0, reached
     assert run.daily["level_gold"][-1] > 0
+    assert run.spend["purchases"] > 0
+    assert 0 < run.spend["refunds"] < run.spend["purchases"]
+    assert run.spend["demotions"] > 0
     now = [int(sim.m.rank[i]) for i in range(sim.m.n)]
     best = [max(r for r in range(4) if sim.m.first_reach[i, r] >= 0) for i in range(sim.m.n)]
     assert any(n < b for n, b in zip(now, best, strict=True)), "the review demoted nobody"
@@ -106,6 +110,7 @@ def test_a_replayed_retail_simulation_ends_in_the_same_state_on_the_sql_store(
     # given a small retail run: purchases, pending points confirmed, promotions, reviews
     sim = simulation(experiment(RETAIL, busy_clientele(), members=25, days=100), keep_log=True)
     sim.run()
+    assert "refund" in {kind for kind, _ in sim.log}
     economy = parse_economy(RETAIL, "economy")
     members = [member_id(i) for i in range(sim.m.n)]
     simulated = final_state(members, sim.store, economy)
