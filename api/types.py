@@ -103,7 +103,8 @@ class MemberLevel:
     _state: strawberry.Private[model.LevelState]
     _demotion_due: strawberry.Private[datetime | None]
     _progress_to_next: strawberry.Private[float]
-    _progress: strawberry.Private[LevelProgress]
+    _member: strawberry.Private[model.Member]
+    _today: strawberry.Private[int]  # the economy's local day (ordinal) of the request
 
     @field(
         permissions=[IsSelfOrOperator],
@@ -120,8 +121,8 @@ class MemberLevel:
         description="Points, spend and purchases against the next level's criteria and "
         "this level's keep marks. Private like `points`.",
     )
-    def progress(self) -> LevelProgress | None:
-        return self._progress
+    def progress(self, info: Info) -> LevelProgress | None:
+        return LevelProgress.of(info.context.runtime.economy, self._member, self._today)
 
     @field(permissions=[IsSelfOrOperator])
     def state(self) -> LevelState | None:
@@ -361,7 +362,8 @@ class Member(relay.Node):
             _state=member.level_state,
             _demotion_due=member.demotion_due,
             _progress_to_next=domain_levels.progress_to_next(economy, member, today),
-            _progress=LevelProgress.of(economy, member, today),
+            _member=member,
+            _today=today,
         )
 
     @strawberry.field

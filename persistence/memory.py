@@ -572,7 +572,7 @@ class _Activities(_Repo):
         self.staged.subjects.add((member_id, rule_id, subject_id))
 
     def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
-        """A scan: only reversals read this, and the simulator reverses nothing."""
+        """A scan: only reversals of notes read this, and the simulator reverses none."""
         found = {
             r.id: r
             for records in (self.state.activities, self.staged.activities)
