@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from domain import levels
+from domain.calendar import day_number
 from domain.economy import parse_economy
 from domain.errors import EconomyInvalid, EconomyIssue
 from domain.guide import build_guide
@@ -178,3 +180,22 @@ def test_other_activities_on_a_spend_ladder_mark_no_order_and_store_no_spend() -
     assert "spend_by_day" not in world.member(alice).progress.to_primitives()
     world.record(alice, "purchase", local(2026, 3, 2), "order-1", amount=100)
     assert "spend_by_day" in world.member(alice).progress.to_primitives()
+
+
+def test_progress_to_next_is_the_least_advanced_criterion_of_the_next_level() -> None:
+    economy = parse_economy(HEAD + GOOD_LEVELS, SOURCE)
+    world = World(economy)
+    alice = world.join("alice")
+    at = local(2026, 3, 2)
+    today = day_number(at, economy.timezone)
+
+    assert levels.progress_to_next(economy, world.member(alice), today) == 0.0
+    world.record(alice, "purchase", at, "order-1", amount=5000)
+    assert levels.progress_to_next(economy, world.member(alice), today) == 0.5  # 5,000 / 10,000
+    world.record(alice, "purchase", at, "order-2", amount=20000)  # silver; gold next
+    member = world.member(alice)
+    assert member.level_id == "silver"
+    assert levels.progress_to_next(economy, member, today) == pytest.approx(min(25 / 50, 2 / 3))
+    world.record(alice, "purchase", at, "order-3", amount=30000)
+    member = world.member(alice)
+    assert (member.level_id, levels.progress_to_next(economy, member, today)) == ("gold", 1.0)
