@@ -5,7 +5,9 @@ taken back from the available balance as far as it goes, the rest as debt that l
 earnings repay first. Then the member's state moves back (`domain.reversal`): the rule and
 cap counters, lifetime, the review window and qualifying points (a demotion, reason
 "reversed"), the streak where determinable, count and level honors no longer reached
-(revoked with the reason). The leaderboard leaves reversed earnings out. The reversal is
+(revoked with the reason). A purchase that counted toward spend-driven levels gives its
+spend back (a refund: `domain.levels.refund`, judged at the next review). The leaderboard
+leaves reversed earnings out. The reversal is
 recorded in its own repository: an activity is reversed once (`AlreadyReversed`); the
 same idempotency key replays the first result."""
 
