@@ -300,3 +300,13 @@ def test_a_locked_level_ignores_spend(shop: Shop) -> None:
 
 def _day(at: datetime) -> int:
     return day_number(at, ECONOMY.timezone)
+
+
+def test_a_late_purchase_counts_on_the_day_it_was_made(shop: Shop) -> None:
+    alice = shop.join("alice", DAY0)
+
+    shop.record(alice, "purchase", day(1), "order-1", received=day(3), amount=12000)
+
+    assert shop.member(alice).progress.spend_by_day == {_day(day(1)): (12000, 1)}
+    assert level(shop, alice) == "silver"
+    assert shop.review(alice, day(30)) == []  # silver has no keep marks
