@@ -105,6 +105,10 @@ bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite
 	$(BIN)/python -m benchmarks.bench_store
 	@if [ -n "$$HONORLOOP_TEST_POSTGRES_URL" ]; then $(BIN)/python -m benchmarks.bench_store --database "$$HONORLOOP_TEST_POSTGRES_URL"; fi
 
+.PHONY: bench-levels
+bench-levels: $(STAMP) ## What spend-driven levels cost record_activity (memory store): posts and purchases as ratios to posts on a ladder of points
+	$(BIN)/python -m benchmarks.bench_levels $(BENCH_ARGS)
+
 .PHONY: bench-api
 bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP as ratios to a no-op mutation on the same stack, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
 	$(BIN)/python -m benchmarks.bench_api $(BENCH_API_ARGS)

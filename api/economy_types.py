@@ -110,6 +110,22 @@ class Level:
     privileges: list[str]
     name_colour: str | None
     hall_of_fame: bool
+    spend_min: int = strawberry.field(
+        description="Spend in the review window (minor units, cents) that reaches it; 0: none."
+    )
+    purchases_min: int = strawberry.field(
+        description="Purchases in the review window that reach it; 0: none."
+    )
+    keep_spend: int = strawberry.field(
+        description="Spend per review window (minor units) to keep it; 0: none."
+    )
+    keep_purchases: int = strawberry.field(
+        description="Purchases per review window to keep it; 0: none."
+    )
+    reached_by: str = strawberry.field(description="Every criterion that reaches it, in words.")
+    kept_by: str = strawberry.field(
+        description="Every keep mark, in words; empty when the level is kept for good."
+    )
 
 
 @strawberry.type

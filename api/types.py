@@ -20,6 +20,9 @@ from api.permissions import IsSelfOrOperator, can_see
 from api.quest_types import QuestProgress, member_quest_history
 from domain import ledger, model
 from domain import levels as domain_levels
+from domain.calendar import day_number
+from domain.earning import window_points
+from domain.economy import Economy
 from domain.economy import Reward as DomainReward
 from domain.ledger import Bucket
 
@@ -35,6 +38,58 @@ class LevelState(Enum):
     WARNING = "warning"
 
 
+graphql_int_max = 2**31 - 1  # GraphQL's Int: a larger spend is shown as this
+
+
+@strawberry.type(
+    description="Where the member stands on the ladder's criteria: what they have, what "
+    "the next level needs to be reached and what this level needs to be kept. Window "
+    "figures cover the review window ending today (the economy's day); spend is in the "
+    "currency's minor units (cents), counted once per order, refunds taken back."
+)
+class LevelProgress:
+    window_days: int
+    qualifying_points: int = strawberry.field(
+        description="Lifetime qualifying points: what a level's threshold is compared with."
+    )
+    window_points: int = strawberry.field(description="Points earned in the window.")
+    spend: int = strawberry.field(
+        description=f"Spend in the window (shown as {graphql_int_max} when larger)."
+    )
+    purchases: int = strawberry.field(description="Purchases (orders) in the window.")
+    next_threshold: int | None = strawberry.field(
+        description="The next level's threshold; null at the top of the ladder."
+    )
+    next_spend: int | None = strawberry.field(
+        description="Spend in the window the next level needs; null if it asks for none."
+    )
+    next_purchases: int | None = strawberry.field(
+        description="Purchases in the window the next level needs; null if it asks for none."
+    )
+    keep_points: int = strawberry.field(description="Points per window to keep this level.")
+    keep_spend: int = strawberry.field(description="Spend per window to keep this level.")
+    keep_purchases: int = strawberry.field(description="Purchases per window to keep this level.")
+
+    @classmethod
+    def of(cls, economy: Economy, member: model.Member, day: int) -> LevelProgress:
+        level = domain_levels.current_level(economy, member)
+        upcoming = domain_levels.next_level(economy, level)
+        spend = domain_levels.window_spend(economy, member.progress, day)
+        return cls(
+            window_days=economy.level_review.window_days,
+            qualifying_points=member.qualifying_points,
+            window_points=window_points(economy, member.progress, day),
+            spend=min(spend.amount, graphql_int_max),
+            purchases=spend.purchases,
+            next_threshold=upcoming.threshold if upcoming else None,
+            next_spend=(upcoming.spend_min or None) if upcoming else None,
+            next_purchases=(upcoming.purchases_min or None) if upcoming else None,
+            keep_points=level.keep,
+            keep_spend=level.keep_spend,
+            keep_purchases=level.keep_purchases,
+        )
+
+
 @strawberry.type(description="A member's standing on the level ladder.")
 class MemberLevel:
     id: strawberry.ID
@@ -48,14 +103,26 @@ class MemberLevel:
     _state: strawberry.Private[model.LevelState]
     _demotion_due: strawberry.Private[datetime | None]
     _progress_to_next: strawberry.Private[float]
+    _member: strawberry.Private[model.Member]
+    _today: strawberry.Private[int]  # the economy's local day (ordinal) of the request
 
     @field(
         permissions=[IsSelfOrOperator],
-        description="Fraction (0..1) of the way from this level's threshold to the next. "
-        "Private like `points`: with the public thresholds it would reveal lifetimeEarned.",
+        description="Fraction (0..1) of the way to the next level: from this level's "
+        "threshold to the next one's, and toward the next level's spend and purchases in "
+        "the window, whichever is least advanced. Private like `points`: with the public "
+        "thresholds it would reveal lifetimeEarned.",
     )
     def progress_to_next(self) -> float | None:
         return self._progress_to_next
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="Points, spend and purchases against the next level's criteria and "
+        "this level's keep marks. Private like `points`.",
+    )
+    def progress(self, info: Info) -> LevelProgress | None:
+        return LevelProgress.of(info.context.runtime.economy, self._member, self._today)
 
     @field(permissions=[IsSelfOrOperator])
     def state(self) -> LevelState | None:
@@ -282,6 +349,7 @@ class Member(relay.Node):
         member = self._member
         level = domain_levels.current_level(economy, member)
         upcoming = domain_levels.next_level(economy, level)
+        today = day_number(runtime.clock(), economy.timezone)
         return MemberLevel(
             id=strawberry.ID(level.id),
             title=level.title,
@@ -293,7 +361,9 @@ class Member(relay.Node):
             owner_id=member.id,
             _state=member.level_state,
             _demotion_due=member.demotion_due,
-            _progress_to_next=domain_levels.progress_to_next(economy, member),
+            _progress_to_next=domain_levels.progress_to_next(economy, member, today),
+            _member=member,
+            _today=today,
         )
 
     @strawberry.field

@@ -82,6 +82,14 @@ def check_activity(
             )
     if subject_id is not None and not (0 < len(subject_id) <= 200):
         raise InvalidInput("subjectId", "must be 1 to 200 characters")
+    if kind == economy.spend_kind:  # a purchase counted toward spend-driven levels
+        amount = economy.level_review.amount_attribute
+        if subject_id is None:
+            raise InvalidInput("subjectId", "a purchase counts toward levels once per order, "
+                               "so subjectId (the order id) is required")  # fmt: skip
+        if amount not in attributes:
+            raise InvalidInput(f"attributes.{amount}", "a purchase carries its amount, in the "
+                               "currency's minor units (cents)")  # fmt: skip
     for rule in economy.rules_by_kind.get(kind, ()):
         if rule.once_per_subject and subject_id is None and rule.matches(kind, attributes):
             raise InvalidInput(

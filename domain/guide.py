@@ -118,6 +118,12 @@ class GuideLevel:
     privileges: tuple[str, ...]
     name_colour: str | None
     hall_of_fame: bool
+    spend_min: int  # spend in the review window (minor units) that reaches it; 0: none
+    purchases_min: int  # purchases in the review window that reach it; 0: none
+    keep_spend: int  # spend per review window to keep it; 0: none
+    keep_purchases: int  # purchases per review window to keep it; 0: none
+    reached_by: str  # every criterion, in words
+    kept_by: str  # every keep mark, in words ("" when it is kept for good)
 
 
 @dataclass(frozen=True, slots=True)
@@ -717,7 +723,37 @@ def _level(economy: Economy, level: Level) -> GuideLevel:
         privileges=level.privileges,
         name_colour=level.name_colour,
         hall_of_fame=level.hall_of_fame,
+        spend_min=level.spend_min,
+        purchases_min=level.purchases_min,
+        keep_spend=level.keep_spend,
+        keep_purchases=level.keep_purchases,
+        reached_by=level_criteria(economy, level),
+        kept_by=_criteria(economy, level.keep, level.keep_spend, level.keep_purchases, "")
+        if level.keep or level.keep_spend or level.keep_purchases
+        else "",
     )
+
+
+def level_criteria(economy: Economy, level: Level) -> str:
+    """What reaches `level`, in words ("5,000.00 spent and 3 purchases in 90 days")."""
+    return _criteria(economy, level.threshold, level.spend_min, level.purchases_min)
+
+
+def money(minor: int) -> str:
+    """A spend amount in minor units (cents), written in major units: 123456 as 1,234.56."""
+    return f"{minor // 100:,}.{minor % 100:02d}"
+
+
+def _criteria(economy: Economy, points_needed: int, spend: int, purchases: int,
+              nothing: str = "joining") -> str:  # fmt: skip
+    """Criteria in words: "1,000 points, 500.00 spent and 3 purchases in 90 days"."""
+    words = [points(points_needed, economy.currency)] if points_needed else []
+    window = [f"{money(spend)} spent"] if spend else []
+    if purchases:
+        window.append(f"{number(purchases)} {'purchase' if purchases == 1 else 'purchases'}")
+    if window:
+        words.append(f"{join(window)} in {economy.level_review.window_days} days")
+    return "; ".join(words) if words else nothing
 
 
 def _review(economy: Economy) -> GuideLevelReview:
@@ -730,6 +766,15 @@ def _review(economy: Economy) -> GuideLevelReview:
         f"warned, and after {review.grace_days} days of grace you move down to the highest "
         "level whose keep mark you met."
     )
+    if economy.spend_kind is not None:
+        text = (
+            f"A level is reached when all its criteria hold: lifetime earned {economy.currency}, "
+            f"and spend and purchases over the last {review.window_days} days (each order "
+            "counts once; a refund takes its amount back). A new level applies at once. A level "
+            "with keep marks is reviewed over the same window: below one you are warned, and "
+            f"after {review.grace_days} days of grace you move down to the highest level whose "
+            "keep marks you met."
+        )
     if floor is not None:
         text += f" Nobody who has passed {floor.title} falls below it."
     return GuideLevelReview(

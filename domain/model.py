@@ -41,9 +41,12 @@ class Progress:
     last_active_day: int = 0
     earlier_counters: dict[str, tuple[tuple[int, int, int], ...]] = field(default_factory=dict)
     earlier_daily_totals: tuple[tuple[int, int], ...] = ()  # (day, points), newest first
+    # Purchases per local day in the level review window, (amount in minor units, count):
+    # kept only when a level has a spend criterion, and only for the window.
+    spend_by_day: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def to_primitives(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "counters": {k: list(v) for k, v in self.counters.items()},
             "daily_total": list(self.daily_total),
             "last_award": self.last_award,
@@ -60,6 +63,9 @@ class Progress:
             "earlier_counters": {k: [list(c) for c in v] for k, v in self.earlier_counters.items()},
             "earlier_daily_totals": [list(t) for t in self.earlier_daily_totals],
         }
+        if self.spend_by_day:  # absent for the many who never buy (or where nothing counts it)
+            data["spend_by_day"] = {str(k): list(v) for k, v in self.spend_by_day.items()}
+        return data
 
     @classmethod
     def from_primitives(cls, data: dict[str, Any]) -> Progress:
@@ -83,8 +89,12 @@ class Progress:
                 for k, v in data.get("earlier_counters", {}).items()
             },
             earlier_daily_totals=tuple((t[0], t[1]) for t in data.get("earlier_daily_totals", [])),
+            spend_by_day={int(k): (v[0], v[1]) for k, v in data.get("spend_by_day", {}).items()},
         )
         assert progress.lifetime_earned >= 0, "lifetime earned cannot be negative"
+        assert all(a >= 0 and n >= 0 for a, n in progress.spend_by_day.values()), (
+            "spend and purchase counts cannot be negative"
+        )
         return progress
 
 

@@ -137,7 +137,7 @@ def load(path: str, errors: TextIO) -> Economy | int:
 def summary(economy: Economy) -> str:
     parts = [
         _count(len(economy.rules), "rule"),
-        _count(len(economy.levels), "level"),
+        _count(len(economy.levels), "level") + (" (by spend)" if economy.spend_kind else ""),
         _count(len(economy.koc.tiers) if economy.koc else 0, "KOC tier"),
         _count(len(economy.honors), "honor"),
         _count(len(economy.reward_tiers), "reward tier"),

@@ -80,18 +80,20 @@ def _text_rules(guide: Guide, width: int) -> list[str]:
 
 def _text_levels(guide: Guide, width: int) -> list[str]:
     out = [*_wrap(guide.level_review.summary, width), ""]
-    rows = [["", "Level", "Reach at", f"Keep ({guide.level_review.window_days} d)", "Colour"]]
+    by_spend = any(lv.spend_min or lv.purchases_min or lv.keep_spend for lv in guide.levels)
+    keep = f"Keep ({guide.level_review.window_days} d)"
+    rows = [["", "Level", "Reach at", keep, "Colour"]]
     rows += [
         [
             str(level.rank + 1),
             level.title,
-            number(level.threshold),
-            number(level.keep) if level.keep else "—",
+            level.reached_by if by_spend else number(level.threshold),
+            (level.kept_by or "—") if by_spend else number(level.keep) if level.keep else "—",
             level.name_colour or "—",
         ]
         for level in guide.levels
     ]
-    table = _columns(rows, "rlrrl")
+    table = _columns(rows, "rllll" if by_spend else "rlrrl")
     out.append("  " + table[0])
     for level, line in zip(guide.levels, table[1:], strict=True):
         out.append("  " + line)
@@ -246,12 +248,14 @@ def render_markdown(guide: Guide) -> str:
         f"| # | Level | Reach at | {keep} | Name colour | Privileges |",
         "|---:|---|---:|---:|---|---|",
     ]
+    by_spend = any(lv.spend_min or lv.purchases_min or lv.keep_spend for lv in guide.levels)
     for lv in guide.levels:
         perks = _level_perks(lv)
+        reach = _md(lv.reached_by) if by_spend else number(lv.threshold)
+        kept = _md(lv.kept_by or "—") if by_spend else number(lv.keep) if lv.keep else "—"
         out.append(
-            f"| {lv.rank + 1} | {_md(lv.title)} | {number(lv.threshold)} | "
-            f"{number(lv.keep) if lv.keep else '—'} | {_md(lv.name_colour or '—')} | "
-            f"{'<br>'.join(_md(p) for p in perks)} |"
+            f"| {lv.rank + 1} | {_md(lv.title)} | {reach} | {kept} | "
+            f"{_md(lv.name_colour or '—')} | {'<br>'.join(_md(p) for p in perks)} |"
         )
 
     if guide.koc is not None:

@@ -66,6 +66,7 @@ ACTIVITIES: tuple[tuple[str, dict[str, float], bool], ...] = (
     ("post", {}, True),
     ("answer", {"accepted": 1}, True),
     ("short_video", {"seconds": 40}, True),
+    ("purchase", {"amount": 12_999}, True),  # a shop order: 129.99, the order id as subject
 )
 
 

@@ -383,7 +383,7 @@ _PROGRESS_FIELDS = tuple(f.name for f in fields(Progress))
 _KNOWN_PROGRESS = ("counters", "daily_total", "last_award", "streaks", "best_streaks",
                    "kind_counts", "earned_by_day", "earned_by_month", "lifetime_earned",
                    "consumed", "expired", "honor_tiers", "last_active_day", "earlier_counters",
-                   "earlier_daily_totals")  # fmt: skip
+                   "earlier_daily_totals", "spend_by_day")  # fmt: skip
 _KNOWN_MEMBER = ("id", "handle", "display_name", "joined_at", "level_id", "qualifying_points",
                  "level_locked", "level_state", "demotion_due", "koc_tier", "progress",
                  "version")  # fmt: skip
@@ -410,6 +410,7 @@ def _clone_known(member: Member) -> Member:
         p.last_active_day,
         dict(p.earlier_counters),
         p.earlier_daily_totals,
+        dict(p.spend_by_day),
     )
     return Member(
         member.id,
@@ -571,7 +572,7 @@ class _Activities(_Repo):
         self.staged.subjects.add((member_id, rule_id, subject_id))
 
     def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
-        """A scan: only reversals read this, and the simulator reverses nothing."""
+        """A scan: only reversals of notes read this, and the simulator reverses none."""
         found = {
             r.id: r
             for records in (self.state.activities, self.staged.activities)

@@ -34,6 +34,7 @@ from domain.commands import (
     RedeemReward,
     RegisterMember,
     Restock,
+    ReverseActivity,
     ReviewMember,
     StartQuest,
     batch_size_max,
@@ -57,7 +58,7 @@ from persistence.memory import MemoryStore
 from simulation.friends_program import FriendsProgram
 from simulation.invariants import ledger_problems
 from simulation.membership_program import MembershipProgram, multiplier_extra
-from simulation.population import Archetype, Population
+from simulation.population import Archetype, AttributeSpec, Population
 from simulation.programs import Programs, choose
 from simulation.rng import Streams
 from simulation.roles_program import RolesProgram
@@ -116,6 +117,9 @@ class Run:
     # paid membership: started, renewed, expired, active (at the end), extra_points (the
     # multiplier's), over_time [(review day, active paid members)]; empty without a tier
     membership: dict[str, Any] = field(default_factory=dict)
+    # spend-driven levels: purchases counted, their spend (minor units), refunds, reviews'
+    # demotions; empty without a level spend criterion
+    spend: dict[str, int] = field(default_factory=dict)
 
 
 class _Members:
@@ -230,7 +234,21 @@ class Simulation:
         self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}
-        self.keep_by_rank = np.array([lv.keep for lv in economy.levels], np.int64)
+        # Levels with a keep mark (points, spend or purchases) are the ones a review can move.
+        self.keep_by_rank = np.array(
+            [lv.keep + lv.keep_spend + lv.keep_purchases for lv in economy.levels], np.int64
+        )
+        self.pending_days = {r.id: r.pending_days for r in economy.rules if r.pending_days}
+        # member -> earnings waiting in the pending bucket: (due, points, lines, activity id)
+        self.pending: dict[int, list[tuple[datetime, int, tuple[AwardLine, ...], str]]] = {}
+        # Refunds (spend-driven levels): local day -> (member, activity id, its key) to refund
+        self.arch_refund = np.array([a.refund_probability for a in population.archetypes])
+        self.refunds_due: dict[int, list[tuple[int, str, str]]] = {}
+        self.spend: dict[str, int] = (
+            {"purchases": 0, "spend": 0, "refunds": 0, "demotions": 0}
+            if economy.spend_kind is not None
+            else {}
+        )
         self.koc_rank = {t.id: t.rank for t in economy.koc.tiers} if economy.koc else {}
         self.tier_index = {t.id: i for i, t in enumerate(economy.reward_tiers)}
         self.rewards: tuple[Reward, ...] = economy.rewards
@@ -257,6 +275,13 @@ class Simulation:
             for kind, rate in arch.rates_per_visit:
                 self.rates[a, kinds.index(kind)] = rate
         self.kind_specs = [population.kind(k) for k in kinds]
+        # (kind index, archetype index) -> that archetype's own attribute specs for the kind
+        self.arch_attributes = {
+            (k, a): arch.attributes_of(kind)
+            for k, kind in enumerate(kinds)
+            for a, arch in enumerate(self.archetypes)
+            if arch.attributes_of(kind)
+        }
         months = self.days // COHORT_DAYS + 2
         expected = self.initial + int(population.daily_arrivals * self.initial * self.days * 1.2)
         self.m = _Members(expected + 16, len(economy.levels), months, len(economy.reward_tiers))
@@ -358,6 +383,7 @@ class Simulation:
             },
             friends=self.friends.quests,
             membership=self.membership_program.summary(self.at(self.days, 0)) if self.paid else {},
+            spend=dict(self.spend),
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -366,6 +392,8 @@ class Simulation:
         for day in range(self.days):
             yield env.timeout(day + AT_MEASURE - env.now)
             self._measure_notes(day)
+            if self.refunds_due:
+                self._refunds(day)
             yield env.timeout(day + AT_ACTIVITY - env.now)
             self._arrivals(day)
             visitors = self._visitors(day)
@@ -566,7 +594,7 @@ class Simulation:
         seconds = rng.integers(ACTIVITY_FIRST_S, ACTIVITY_LAST_S, size=len(who))
         order = np.lexsort((seconds, who))
         who, kind_of, seconds = who[order], kind_of[order], seconds[order]
-        attrs = self._attributes(kind_of)
+        attrs = self._attributes(kind_of, self.m.arch[who])
         base = self.at(day, 0)
         cmds: list[RecordActivity] = []
         members: list[int] = []
@@ -598,7 +626,10 @@ class Simulation:
         if notes:
             self._schedule_notes(day, cmds, notes)
 
-    def _attributes(self, kind_of: np.ndarray) -> list[Attributes]:
+    def _attributes(self, kind_of: np.ndarray, arch_of: np.ndarray) -> list[Attributes]:
+        """Each activity's attributes: drawn from its kind's specs, then, for an archetype
+        with specs of its own for the kind, redrawn from those (only then: a population
+        without them draws exactly as before)."""
         rng = self.rng.attributes
         out: list[Attributes] = [{} for _ in range(len(kind_of))]
         for k, spec in enumerate(self.kind_specs):
@@ -607,16 +638,16 @@ class Simulation:
             positions = np.flatnonzero(kind_of == k)
             if len(positions) == 0:
                 continue
-            for name, a in spec.attributes:
-                size = len(positions)
-                if a.dist == "constant":
-                    values = np.full(size, a.value)
-                elif a.dist == "bernoulli":
-                    values = (rng.random(size) < a.p).astype(np.float64)
-                elif a.dist == "lognormal":
-                    values = np.round(a.median * np.exp(a.sigma * rng.standard_normal(size)))
-                else:
-                    values = np.round(rng.uniform(a.low, a.high, size))
+            for name, drawn in spec.attributes:
+                values = _draw(rng, drawn, len(positions))
+                for pos, value in zip(positions.tolist(), values.tolist(), strict=True):
+                    out[pos][name] = int(value)
+        for (k, arch), specs in self.arch_attributes.items():
+            positions = np.flatnonzero((kind_of == k) & (arch_of == arch))
+            if len(positions) == 0:
+                continue
+            for name, own in specs:
+                values = _draw(rng, own, len(positions))
                 for pos, value in zip(positions.tolist(), values.tolist(), strict=True):
                     out[pos][name] = int(value)
         return out
@@ -691,7 +722,8 @@ class Simulation:
             batch = cmds[start : start + batch_size_max]
             results = services.record_activities(batch, self.store(), economy)
             self._log("activities", batch)
-            for mi, result in zip(members[start : start + batch_size_max], results, strict=True):
+            chunk = zip(batch, members[start : start + batch_size_max], results, strict=True)
+            for cmd, mi, result in chunk:
                 recorded.append(not isinstance(result, DomainError))
                 if isinstance(result, DomainError):
                     self.errors[result.code] = self.errors.get(result.code, 0) + 1
@@ -700,7 +732,14 @@ class Simulation:
                 if by_members:
                     self.today_active.add(mi)
                 points = result.record.points
-                if points:
+                wait = self._pending_days(result.record.lines) if points else 0
+                if result.record.kind == economy.spend_kind and not result.replayed:
+                    self._purchased(mi, result, cmd.idempotency_key, wait, day)
+                if wait:  # confirmed by a review once due (domain.services.pending)
+                    due = result.record.occurred_at + timedelta(days=wait)
+                    entry = (due, points, result.record.lines, result.record.id)
+                    self.pending.setdefault(mi, []).append(entry)
+                elif points:
                     m.available[mi] += points
                     m.earned[mi] += points
                     self._flow_issued(mi, result.record.lines)
@@ -717,6 +756,8 @@ class Simulation:
         churn = self.pop.churn
         for event in events:
             if isinstance(event, LevelChanged):
+                if self.spend and event.reason == "demoted":
+                    self.spend["demotions"] += 1
                 self._level_is(mi, event.to_level, day)
             elif isinstance(event, HonorGranted):
                 self.honors_awarded[event.honor_id] += 1
@@ -942,10 +983,14 @@ class Simulation:
                 member = state[member_id(mi)]
                 if services.expirable_points(self.economy, member, int(m.available[mi]), as_of):
                     chosen.add(mi)
+        chosen |= {
+            mi for mi, waiting in self.pending.items() if min(w[0] for w in waiting) <= as_of
+        }
         for mi in sorted(chosen):
             cmd = ReviewMember(member_id(mi), as_of)
             self._log("review", cmd)
             events = services.review_member(cmd, self.store(), self.economy)
+            self._confirmed(mi, as_of)
             if events:
                 self._events(mi, events, day)
         if self.economy.roles:
@@ -1133,6 +1178,69 @@ class Simulation:
                 f"simulator {int(m.available[mi])}/{int(m.held[mi])}"
             )
 
+    def _purchased(
+        self, mi: int, result: services.ActivityResult, key: str, wait: int, day: int
+    ) -> None:
+        """A purchase on a spend-driven ladder: counted (an amount, an order not seen
+        before), and for an archetype that returns things, perhaps refunded later inside
+        its return window, before its points are confirmed (without a return window, a
+        purchase that earned points is never refunded: its points may be spent by then)."""
+        record = result.record
+        if (member_id(mi), services.SPEND_COUNTED, record.id) not in self.store.state.subjects:
+            return  # no amount, or an order counted before: it counted nothing
+        amount = record.attributes[self.economy.level_review.amount_attribute]
+        self.spend["purchases"] += 1
+        self.spend["spend"] += amount
+        chance = self.arch_refund[self.m.arch[mi]]
+        if chance <= 0 or (record.points and wait < 2):
+            return
+        rng = self.rng.attributes  # drawn only for archetypes that refund: others unchanged
+        if rng.random() >= chance:
+            return
+        after = int(rng.integers(1, max(wait, 2)))  # whole days, before the points confirm
+        self.refunds_due.setdefault(day + after, []).append((mi, record.id, key))
+
+    def _refunds(self, day: int) -> None:
+        """Orders returned today: `reverse_activity` of the purchase (its pending points are
+        voided, its spend leaves the window, the level is judged at the next review)."""
+        at = self.at(day, 2_700)
+        for mi, activity_id, key in self.refunds_due.pop(day, []):
+            cmd = ReverseActivity(activity_id, "refund", "simulator", f"refund-{key}", at)
+            self._log("refund", (cmd, key))
+            result = services.reverse_activity(cmd, self.store(), self.economy)
+            self.spend["refunds"] += 1
+            waiting = [w for w in self.pending.get(mi, []) if w[3] != activity_id]
+            if waiting:
+                self.pending[mi] = waiting
+            else:
+                self.pending.pop(mi, None)
+            if result.events:
+                self._events(mi, result.events, day)
+
+    def _pending_days(self, lines: tuple[AwardLine, ...]) -> int:
+        """How long an activity's points pend: the longest `pending_days` of the rules
+        that paid it (0 in most economies, where no rule pends)."""
+        if not self.pending_days:
+            return 0
+        return max((self.pending_days.get(x.rule_id, 0) for x in lines if x.points > 0), default=0)
+
+    def _confirmed(self, mi: int, as_of: datetime) -> None:
+        """The member's pending earnings the review confirmed (those due by `as_of`)
+        become available, and count as issued, as the store has just done."""
+        waiting = self.pending.get(mi)
+        if not waiting:
+            return
+        m = self.m
+        for _, points, lines, _ in [w for w in waiting if w[0] <= as_of]:
+            m.available[mi] += points
+            m.earned[mi] += points
+            self._flow_issued(mi, lines)
+        left = [w for w in waiting if w[0] > as_of]
+        if left:
+            self.pending[mi] = left
+        else:
+            del self.pending[mi]
+
     def _flow(self, key: tuple[str, str, str], points: int) -> None:
         self.flows[key] = self.flows.get(key, 0) + points
 
@@ -1180,3 +1288,14 @@ class Simulation:
             row = m.active_month[:n][mask].sum(axis=0).tolist()[: min(ages, months)]
             active.append([int(x) for x in row])
         return active, sizes
+
+
+def _draw(rng: np.random.Generator, a: AttributeSpec, size: int) -> np.ndarray:
+    """`size` values of one attribute spec, rounded to whole numbers where it draws reals."""
+    if a.dist == "constant":
+        return np.full(size, a.value)
+    if a.dist == "bernoulli":
+        return (rng.random(size) < a.p).astype(np.float64)
+    if a.dist == "lognormal":
+        return np.round(a.median * np.exp(a.sigma * rng.standard_normal(size)))
+    return np.round(rng.uniform(a.low, a.high, size))

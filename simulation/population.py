@@ -84,6 +84,13 @@ class Archetype:
     friend_join: float = 0.0  # chance per visit to join a friend's team or help an instance
     paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
     renew_probability: float = 0.0  # chance a paid member renews a period ending soon
+    refund_probability: float = 0.0  # chance a counted purchase is refunded in its return window
+    # Attributes drawn differently for this archetype, by kind (a big spender's order
+    # amounts): (kind, ((attribute, spec), ...)); the others come from [kinds].
+    attributes: tuple[tuple[str, tuple[tuple[str, AttributeSpec], ...]], ...] = ()
+
+    def attributes_of(self, kind: str) -> tuple[tuple[str, AttributeSpec], ...]:
+        return next((specs for k, specs in self.attributes if k == kind), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +280,25 @@ ARCHETYPE_FIELDS = {
     "friend_join",
     "paid_tier_uptake",
     "renew_probability",
+    "refund_probability",
+    "attributes",
 }
+
+
+def _archetype_attributes(
+    r: _Reader, where: str, data: dict[str, Any], rate_kinds: set[str]
+) -> tuple[tuple[str, tuple[tuple[str, AttributeSpec], ...]], ...]:
+    """`attributes = { purchase = { amount = { dist = "lognormal", ... } } }`."""
+    out: list[tuple[str, tuple[tuple[str, AttributeSpec], ...]]] = []
+    for kind, specs in data.items():
+        at = f"{where}.attributes.{kind}"
+        if kind not in rate_kinds:
+            r.problem(at, f"the archetype has no rates_per_visit for {kind!r}")
+        if not isinstance(specs, dict):
+            r.problem(at, "must be a table of attributes like { amount = { dist = ... } }")
+            continue
+        out.append((kind, tuple((n, _attribute(r, f"{at}.{n}", v)) for n, v in specs.items())))
+    return tuple(out)
 
 
 def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
@@ -333,6 +358,10 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 friend_join=r.number(raw, where, "friend_join", 0.0, 0.0, 1.0),
                 paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
                 renew_probability=r.number(raw, where, "renew_probability", 0.0, 0.0, 1.0),
+                refund_probability=r.number(raw, where, "refund_probability", 0.0, 0.0, 1.0),
+                attributes=_archetype_attributes(
+                    r, where, r.table(raw, where, "attributes"), {k for k, _ in rate_items}
+                ),
             )
         )
     total = sum(a.share for a in out)

@@ -21,6 +21,7 @@ from domain.commands import (
     RedeemReward,
     RegisterMember,
     Restock,
+    ReverseActivity,
     ReviewMember,
     ReviewTask,
     StartQuest,
@@ -60,6 +61,7 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
     mapped from the simulated run's ids to the replay's."""
     redemption_ids: dict[str, str] = {}
     assignment_ids: dict[str, str] = {}
+    activity_ids: dict[str, str] = {}  # a purchase's idempotency key -> the replay's id
     for kind, payload in log:
         if kind == "sync_rewards":
             services.sync_rewards(uow(), economy)
@@ -71,7 +73,16 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
             services.register_member(payload, uow(), economy)
         elif kind == "activities":
             batch: list[RecordActivity] = list(payload)
-            services.record_activities(batch, uow(), economy)
+            outcomes = services.record_activities(batch, uow(), economy)
+            for cmd, outcome in zip(batch, outcomes, strict=True):
+                if cmd.kind == economy.spend_kind and isinstance(outcome, services.ActivityResult):
+                    activity_ids[cmd.idempotency_key] = outcome.record.id
+        elif kind == "refund":
+            refund, key = payload
+            assert isinstance(refund, ReverseActivity)
+            services.reverse_activity(
+                replace(refund, activity_id=activity_ids[key]), uow(), economy
+            )
         elif kind == "redeem":
             cmd, simulated_id = payload
             assert isinstance(cmd, RedeemReward)

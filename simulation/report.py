@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.economy import Economy
+from domain.guide import level_criteria, money
 from simulation.assertions import metric_names, parse_assertion
 from simulation.charts import (
     SCALES,
@@ -50,7 +51,10 @@ def key_parameters(economies: Sequence[tuple[str, str, Economy]]) -> str:
     for label, source, e in economies:
         rules = ", ".join(f"{r.title} {r.points:,}" for r in e.rules[:6])
         more = f" (+{len(e.rules) - 6} more)" if len(e.rules) > 6 else ""
-        levels = ", ".join(f"{lv.title} {lv.threshold:,}" for lv in e.levels)
+        levels = ", ".join(
+            f"{lv.title} {level_criteria(e, lv) if e.spend_kind else f'{lv.threshold:,}'}"
+            for lv in e.levels
+        )
         prices = ", ".join(f"{r.title} {r.price:,}" for r in e.rewards[:6])
         more_rewards = f" (+{len(e.rewards) - 6} more)" if len(e.rewards) > 6 else ""
         expiry = f"{e.expiry.after_months} months" if e.expiry else "never"
@@ -424,6 +428,20 @@ def render(
         )
         rows11 = [(day + 1, number(active, count)) for day, active in paid["over_time"]]
         out.append(table(["review day", "active paid members (mean)"], rows11))
+    spend = s.get("spend") or {}
+    if spend:
+        out.append("<h2>Purchases and spend-driven levels</h2>")
+        purchases = spend["purchases"]["mean"]
+        refunded = spend["refunds"]["mean"] / purchases if purchases else 0.0
+        out.append(
+            f"<p>Per replication: {_ci(spend['purchases'], count)} purchases counted toward "
+            f"levels, {money(round(spend['spend']['mean']))} spent in all (mean), "
+            f"{_ci(spend['refunds'], count)} refunded ({refunded:.1%} of purchases, their "
+            f"spend taken back), and {_ci(spend['demotions'], count)} demotions by the "
+            "review. The levels' criteria:</p>"
+        )
+        rows12 = [(lv.title, level_criteria(economy, lv)) for lv in economy.levels]
+        out.append(table(["level", "reached by"], rows12))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))

@@ -131,6 +131,17 @@ class Level:
     privileges: tuple[str, ...]
     name_colour: str | None
     hall_of_fame: bool
+    # Spend criteria over the review window (0: not a criterion). Spend is in the currency's
+    # minor units (cents), summed from `LevelReview.purchase_kind` activities' amounts.
+    spend_min: int = 0  # to reach the level
+    purchases_min: int = 0  # to reach the level
+    keep_spend: int = 0  # to keep it (the reader defaults it to spend_min)
+    keep_purchases: int = 0  # to keep it (the reader defaults it to purchases_min)
+
+    @property
+    def by_spend(self) -> bool:
+        """Whether the level has a spend or purchase-count criterion (to reach or keep)."""
+        return bool(self.spend_min or self.purchases_min or self.keep_spend or self.keep_purchases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +149,8 @@ class LevelReview:
     window_days: int = 90
     grace_days: int = 30
     floor: str | None = None  # never demoted below this level
+    purchase_kind: str = "purchase"  # the activity kind whose amount is spend
+    amount_attribute: str = "amount"  # its attribute: the order's amount in minor units
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,6 +537,9 @@ class Economy:
     group_once_rules: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     honor_checks: tuple[HonorCheck, ...] = field(init=False, repr=False, compare=False)
     counted_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
+    # The purchase kind when a level has a spend criterion, else None: other kinds (and
+    # every kind, in an economy of point ladders) skip spend bookkeeping entirely.
+    spend_kind: str | None = field(init=False, repr=False, compare=False)
     _rules_by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _levels_by_id: dict[str, Level] = field(init=False, repr=False, compare=False)
     _honors_by_id: dict[str, Honor] = field(init=False, repr=False, compare=False)
@@ -573,6 +589,9 @@ class Economy:
             k for c in checks if isinstance(c.trigger, ActivityCount) for k in c.trigger.kinds
         }
         object.__setattr__(self, "counted_kinds", frozenset(counted))  # activity_count kinds
+        by_spend = any(level.by_spend for level in self.levels)
+        spend_kind = self.level_review.purchase_kind if by_spend else None
+        object.__setattr__(self, "spend_kind", spend_kind)
 
     def _honor_check(self, honor: Honor, level_ranks: Mapping[str, int]) -> HonorCheck:
         thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)

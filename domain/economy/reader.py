@@ -318,17 +318,10 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     )
     rules = _rules(r, r.table(data, "", "rules"), bounds)
     levels = _levels(r, data.get("levels", []))
-    review_data = r.table(data, "", "level_review")
-    r.known(review_data, "level_review", {"window_days", "grace_days", "floor"})
-    review = LevelReview(
-        window_days=r.integer(review_data, "level_review", "window_days", 90, 1, 3660),
-        grace_days=r.integer(review_data, "level_review", "grace_days", 30, 0, 3660),
-        floor=r.opt_string(review_data, "level_review", "floor"),
-    )
+    review = _level_review(r, r.table(data, "", "level_review"), levels)
     level_ids = {lv.id for lv in levels}
-    if review.floor is not None and review.floor not in level_ids:
-        r.problem("level_review", "floor", f"names unknown level {review.floor!r}")
     koc = _koc(r, r.table(data, "", "koc")) if "koc" in data else None
+    _check_spend_kind(r, review, levels, recorded_kinds(rules, koc))
     streak_rules = {x.id for x in rules if x.streak is not None}
     honors = _honors(r, r.table(data, "", "honors"), streak_rules, level_ids)
     _check_kinds(r, rules, koc, honors)
@@ -543,7 +536,12 @@ def _check_kinds(
                           "rule or KOC setting uses")  # fmt: skip
 
 
-LEVEL_FIELDS = {"id", "title", "threshold", "keep", "privileges", "name_colour", "hall_of_fame"}
+LEVEL_FIELDS = {"id", "title", "threshold", "keep", "privileges", "name_colour", "hall_of_fame",
+                "spend_min", "purchases_min", "keep_spend", "keep_purchases"}  # fmt: skip
+purchases_min_max = 100_000  # purchases in one review window a level may ask for
+# The criteria a level is reached by, each at least the one below's: (field, in words).
+LEVEL_CRITERIA = (("threshold", "points"), ("spend_min", "spend"),
+                  ("purchases_min", "purchases"))  # fmt: skip
 
 
 def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
@@ -561,7 +559,10 @@ def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
         r.known(item, table, LEVEL_FIELDS)
         level_id = r.string(item, table, "id")
         r.ident(table, "id", level_id)
-        threshold = r.integer(item, table, "threshold")
+        by_spend = "spend_min" in item or "purchases_min" in item
+        threshold = r.integer(item, table, "threshold", 0 if by_spend else None)
+        spend_min = r.integer(item, table, "spend_min", 0, maximum=attribute_value_max)
+        purchases_min = r.integer(item, table, "purchases_min", 0, maximum=purchases_min_max)
         level = Level(
             id=level_id,
             rank=rank,
@@ -571,19 +572,82 @@ def _levels(r: _Reader, raw: Any) -> tuple[Level, ...]:
             privileges=r.strings(item, table, "privileges"),
             name_colour=r.opt_string(item, table, "name_colour"),
             hall_of_fame=r.boolean(item, table, "hall_of_fame", False),
+            spend_min=spend_min,
+            purchases_min=purchases_min,
+            keep_spend=r.integer(item, table, "keep_spend", spend_min, maximum=attribute_value_max),
+            keep_purchases=r.integer(
+                item, table, "keep_purchases", purchases_min, maximum=purchases_min_max
+            ),
         )
-        if out and level.threshold <= out[-1].threshold:
-            r.problem(table, "threshold", f"level {level_id!r} must need more points than "
-                      f"{out[-1].id!r} ({out[-1].threshold})")  # fmt: skip
-        if level.keep > level.threshold:
-            r.problem(table, "keep", f"level {level_id!r}: keep ({level.keep}) cannot exceed "
-                      f"its threshold ({level.threshold})")  # fmt: skip
+        _check_level(r, table, level, out[-1] if out else None)
         out.append(level)
     if out and out[0].threshold != 0:
         r.problem("levels[0]", "threshold", "the first level must have threshold = 0")
+    if out and (out[0].spend_min or out[0].purchases_min):
+        field = "spend_min" if out[0].spend_min else "purchases_min"
+        r.problem("levels[0]", field, "everyone starts at the first level: it cannot ask for "
+                  "spend or purchases")  # fmt: skip
     if len({lv.id for lv in out}) != len(out):
         r.problem("levels", "id", "level ids must be unique")
     return tuple(out)
+
+
+def _check_level(r: _Reader, table: str, level: Level, below: Level | None) -> None:
+    """A level's criteria against themselves and the level below: each criterion at least
+    the one below's and one of them more, so reaching a level reaches every level below."""
+    if level.keep > level.threshold:
+        r.problem(table, "keep", f"level {level.id!r}: keep ({level.keep}) cannot exceed "
+                  f"its threshold ({level.threshold})")  # fmt: skip
+    for keep, reach, words in (("keep_spend", "spend_min", "spend"),
+                               ("keep_purchases", "purchases_min", "purchases")):  # fmt: skip
+        kept, needed = getattr(level, keep), getattr(level, reach)
+        if needed and kept > needed:
+            r.problem(table, keep, f"level {level.id!r}: {keep} ({kept}) cannot exceed "
+                      f"{reach} ({needed}): reaching it would already warn of {words}")  # fmt: skip
+    if below is None:
+        return
+    if not (level.by_spend or below.by_spend):  # a ladder of points, as it always was
+        if level.threshold <= below.threshold:
+            r.problem(table, "threshold", f"level {level.id!r} must need more points than "
+                      f"{below.id!r} ({below.threshold})")  # fmt: skip
+        return
+    for name, words in LEVEL_CRITERIA:
+        if getattr(level, name) < getattr(below, name):
+            r.problem(table, name, f"level {level.id!r} cannot need less {words} than "
+                      f"{below.id!r} ({getattr(below, name)})")  # fmt: skip
+    if all(getattr(level, name) == getattr(below, name) for name, _ in LEVEL_CRITERIA):
+        r.problem(table, "threshold", f"level {level.id!r} must need more than {below.id!r}: "
+                  "raise threshold, spend_min or purchases_min")  # fmt: skip
+
+
+def _level_review(r: _Reader, data: dict[str, Any], levels: tuple[Level, ...]) -> LevelReview:
+    table = "level_review"
+    r.known(data, table, {"window_days", "grace_days", "floor", "purchase_kind",
+                          "amount_attribute"})  # fmt: skip
+    review = LevelReview(
+        window_days=r.integer(data, table, "window_days", 90, 1, 3660),
+        grace_days=r.integer(data, table, "grace_days", 30, 0, 3660),
+        floor=r.opt_string(data, table, "floor"),
+        purchase_kind=r.string(data, table, "purchase_kind", "purchase"),
+        amount_attribute=r.string(data, table, "amount_attribute", "amount"),
+    )
+    r.ident(table, "purchase_kind", review.purchase_kind)
+    r.ident(table, "amount_attribute", review.amount_attribute)
+    if review.floor is not None and review.floor not in {lv.id for lv in levels}:
+        r.problem(table, "floor", f"names unknown level {review.floor!r}")
+    return review
+
+
+def _check_spend_kind(
+    r: _Reader, review: LevelReview, levels: tuple[Level, ...], kinds: set[str]
+) -> None:
+    """A ladder with spend criteria counts the purchase kind: some rule must record it."""
+    spending = next((lv for lv in levels if lv.by_spend), None)
+    if spending is None or review.purchase_kind in kinds:
+        return
+    r.problem("level_review", "purchase_kind", f"level {spending.id!r} counts spend, but no "
+              f"rule records activity kind {review.purchase_kind!r}: add a rule of that kind (e.g. "
+              f"[rules.purchase] with kind = {review.purchase_kind!r})")  # fmt: skip
 
 
 def _koc(r: _Reader, data: dict[str, Any]) -> KocProgram | None:

@@ -39,6 +39,7 @@ from domain.services.operator import (
     lock_level,
     revoke_honor,
 )
+from domain.services.pipeline import SPEND_COUNTED
 from domain.services.quests import (
     QuestView,
     claim_quest_reward,
@@ -95,6 +96,7 @@ from domain.services.upkeep import review_member
 
 __all__ = [
     "LEADERBOARD_PERIODS",
+    "SPEND_COUNTED",
     "ActivityResult",
     "AdjustmentResult",
     "ContestView",

@@ -57,11 +57,43 @@ class Recorded:
 Reactor = Callable[[UnitOfWork, Economy, Recorded], list[Event]]
 
 
+SPEND_COUNTED = "spend:counted"
+"""The subject mark of a purchase activity (its id as the subject) whose amount counted
+toward spend: a reversal of exactly that activity takes it back."""
+
+
+def spend_mark(kind: str) -> str:
+    """The subject mark of an order (the purchase's subject) counted toward spend."""
+    return f"spend:{kind}"
+
+
 def levels_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
-    """Qualifying points grow with the points earned; promotion happens at once."""
-    if recorded.points <= 0 or recorded.pending:
-        return []  # pending points count toward levels once confirmed (upkeep)
-    return list(levels.earn(economy, recorded.member, recorded.points, recorded.at))
+    """Qualifying points grow with the points earned (pending points once confirmed, by
+    upkeep); a purchase adds its amount to the window's spend, once per order; promotion
+    happens at once."""
+    points = 0 if recorded.pending else recorded.points
+    if recorded.command.kind == economy.spend_kind and _count_purchase(uow, economy, recorded):
+        amount = recorded.command.attributes[economy.level_review.amount_attribute]
+        return list(levels.purchase(economy, recorded.member, amount, points, recorded.at))
+    if points <= 0:
+        return []
+    return list(levels.earn(economy, recorded.member, points, recorded.at))
+
+
+def _count_purchase(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> bool:
+    """Whether this purchase counts toward spend: an amount above zero, for an order not
+    counted before (a replay under a new key, or a resent order, counts nothing). Marks it."""
+    cmd, member = recorded.command, recorded.member
+    order = cmd.subject_id
+    assert order is not None, "check_activity requires the order id of a counted purchase"
+    if cmd.attributes.get(economy.level_review.amount_attribute, 0) <= 0:
+        return False
+    mark = spend_mark(cmd.kind)
+    if uow.activities.subject_rewarded(member.id, mark, order):
+        return False
+    uow.activities.mark_subject(member.id, mark, order)
+    uow.activities.mark_subject(member.id, SPEND_COUNTED, recorded.activity_id)
+    return True
 
 
 def koc_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:

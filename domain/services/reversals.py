@@ -5,7 +5,9 @@ taken back from the available balance as far as it goes, the rest as debt that l
 earnings repay first. Then the member's state moves back (`domain.reversal`): the rule and
 cap counters, lifetime, the review window and qualifying points (a demotion, reason
 "reversed"), the streak where determinable, count and level honors no longer reached
-(revoked with the reason). The leaderboard leaves reversed earnings out. The reversal is
+(revoked with the reason). A purchase that counted toward spend-driven levels gives its
+spend back (a refund: `domain.levels.refund`, judged at the next review). The leaderboard
+leaves reversed earnings out. The reversal is
 recorded in its own repository: an activity is reversed once (`AlreadyReversed`); the
 same idempotency key replays the first result."""
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain import contests, idempotency, koc, ledger, quests, reversal
+from domain import contests, idempotency, koc, ledger, levels, quests, reversal
 from domain.calendar import day_number, require_aware
 from domain.commands import ReverseActivity
 from domain.economy import Economy, ViralNotes
@@ -33,6 +35,7 @@ from domain.services._support import (
     remember,
     replayed,
 )
+from domain.services.pipeline import SPEND_COUNTED
 
 activity_id_length_max = 200
 
@@ -109,6 +112,11 @@ def _undo(
         seasons.take_back(uow, economy, member.id, counted, record.occurred_at)
         reversal.unearn(economy, member, counted, day)
         events.extend(reversal.demote_if_below(economy, member, cmd.at))
+    if record.kind == economy.spend_kind and uow.activities.subject_rewarded(
+        member.id, SPEND_COUNTED, record.id
+    ):  # a refund: the spend goes back, for the next review to judge (the order stays counted)
+        amount = record.attributes.get(economy.level_review.amount_attribute, 0)
+        events.extend(levels.refund(economy, member, amount, record.occurred_at, cmd.at))
     if record.kind in economy.counted_kinds and _accepted(economy, record):
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)
