@@ -315,8 +315,9 @@ class Mutation(
         async def act() -> RegisterMemberPayload:
             runtime = info.context.runtime
             key = runtime.settings.referral_code_key
-            cmd = c.RegisterMember(input.handle, input.display_name, utc_now(), input.external_id,
-                                   input.referral_code, tuple(input.identities or ()))  # fmt: skip
+            identities = tuple(input.identities or ())
+            cmd = c.RegisterMember(input.handle, input.display_name, runtime.clock(),
+                                   input.external_id, input.referral_code, identities)  # fmt: skip
 
             def register(cmd: c.RegisterMember, uow: UnitOfWork, economy: Economy) -> DomainMember:
                 return services.register_member(cmd, uow, economy, key)

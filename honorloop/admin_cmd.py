@@ -138,7 +138,7 @@ def review_command(args: argparse.Namespace) -> int:
         print(f"expired {len(ended)} paid memberships ended by {as_of.isoformat()}")
         if economy.referrals is not None:
             confirmed = services.confirm_commissions(store, economy, as_of)
-            points = sum(s.points for c in confirmed for s in c.shares)
+            points = sum(s.points for c in confirmed for s in c.commission.shares)
             print(f"confirmed {len(confirmed)} commissions past their return window "
                   f"({points} points)")  # fmt: skip
         return 0

@@ -84,6 +84,8 @@ class Archetype:
     friend_join: float = 0.0  # chance per visit to join a friend's team or help an instance
     paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
     renew_probability: float = 0.0  # chance a paid member renews a period ending soon
+    invite_per_visit: float = 0.0  # chance per visit of bringing a friend with one's code
+    invitee: str | None = None  # the archetype of those friends (None: drawn by the shares)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +275,8 @@ ARCHETYPE_FIELDS = {
     "friend_join",
     "paid_tier_uptake",
     "renew_probability",
+    "invite_per_visit",
+    "invitee",
 }
 
 
@@ -333,12 +337,24 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 friend_join=r.number(raw, where, "friend_join", 0.0, 0.0, 1.0),
                 paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
                 renew_probability=r.number(raw, where, "renew_probability", 0.0, 0.0, 1.0),
+                invite_per_visit=r.number(raw, where, "invite_per_visit", 0.0, 0.0, 1.0),
+                invitee=_invitee(r, raw, where, data),
             )
         )
     total = sum(a.share for a in out)
     if out and abs(total - 1.0) > 1e-6:
         r.problem("archetypes", f"shares must add up to 1, they add up to {total:.6g}")
     return tuple(out)
+
+
+def _invitee(r: _Reader, raw: dict[str, Any], where: str, data: dict[str, Any]) -> str | None:
+    invitee = raw.get("invitee")
+    if invitee is None:
+        return None
+    if not isinstance(invitee, str) or invitee not in data:
+        r.problem(f"{where}.invitee", f"must name an archetype, got {invitee!r}")
+        return None
+    return invitee
 
 
 TOP_LEVEL = {"population", "archetypes", "kinds", "notes", "churn", "operations", "assertions"}

@@ -256,6 +256,11 @@ def summarize(
             [day, rounded(mean_ci([run.membership["over_time"][i][1] for run in runs])[0])]
             for i, (day, _) in enumerate(runs[0].membership["over_time"])
         ]
+    referrals: dict[str, Any] = {}
+    if runs[0].referrals:
+        referrals = {
+            name: band([run.referrals[name] for run in runs]) for name in runs[0].referrals
+        }
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -285,6 +290,7 @@ def summarize(
         "mentors": mentors,
         "friends": friends,
         "membership": membership,
+        "referrals": referrals,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

@@ -58,6 +58,7 @@ from domain.services.reads import (
 )
 from domain.services.referrals import (
     ApplyReferralCode,
+    ConfirmedCommission,
     DecideReferralReward,
     FlaggedReferrer,
     ReferralDecision,
@@ -113,6 +114,7 @@ __all__ = [
     "ActivityResult",
     "AdjustmentResult",
     "ApplyReferralCode",
+    "ConfirmedCommission",
     "ContestView",
     "DecideReferralReward",
     "FlaggedReferrer",

@@ -338,13 +338,19 @@ def _confirm(uow: UnitOfWork, member_ids: Sequence[str], pending_id: str, at: da
     assert uow.ledger.post(confirmed), "a pending earning is confirmed once"
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmedCommission:
+    commission: PurchaseCommission
+    events: tuple[Event, ...]  # the payees' points, levels and honors
+
+
 def confirm_commissions(
     uow_factory: UowFactory, economy: Economy, as_of: datetime
-) -> list[PurchaseCommission]:
+) -> list[ConfirmedCommission]:
     """Confirm every commission whose return window closed by `as_of`, once (the review's
     part): its points become available and count from the day the window closed."""
     require_aware(as_of, "asOf")
-    confirmed: list[PurchaseCommission] = []
+    confirmed: list[ConfirmedCommission] = []
     after: str | None = None
     while True:
         with uow_factory() as uow:
@@ -372,7 +378,7 @@ def confirm_commissions(
                     uow.members.save(locked[ident])
                 uow.events.extend(events)
                 uow.commit()
-                confirmed.append(done)
+                confirmed.append(ConfirmedCommission(done, tuple(events)))
         after = page[-1].activity_id
 
 

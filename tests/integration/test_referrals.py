@@ -260,7 +260,7 @@ def test_the_review_confirms_commission_after_the_return_window(store: StoreFact
     activity = r.buy(cai, 100_000, bought)
     assert services.confirm_commissions(store, ECONOMY, bought + timedelta(days=13)) == []
     confirmed = services.confirm_commissions(store, ECONOMY, bought + timedelta(days=14))
-    assert [c.activity_id for c in confirmed] == [activity]
+    assert [c.commission.activity_id for c in confirmed] == [activity]
     assert (r.pending(ben), r.available(ben)) == (0, 300 + 50)
     assert (r.pending(ana), r.available(ana)) == (0, 20)  # ben never qualified himself
     assert services.confirm_commissions(store, ECONOMY, bought + timedelta(days=30)) == []

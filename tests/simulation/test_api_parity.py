@@ -37,6 +37,7 @@ from domain.economy import Economy, parse_economy
 from domain.errors import DomainError
 from persistence.sql import SqlStore
 from simulation.engine import LogEntry, member_id
+from simulation.referrals_program import SIM_REFERRAL_KEY
 from simulation.replay import final_state, replay_program
 from tests.e2e.conftest import database_url, live_server
 from tests.simulation.builders import busy_population, experiment, simulation
@@ -136,9 +137,11 @@ def replay_over_api(
             services.add_coupon_codes(payload, upkeep(), economy)
         elif kind == "register":
             assert isinstance(payload, RegisterMember)
+            clock.now = payload.at  # joining starts an invitee's time limit
             data = client.call(REGISTER, {"input": {"handle": payload.handle,
                                "displayName": payload.display_name,
-                               "externalId": payload.member_id}}, service)  # fmt: skip
+                               "externalId": payload.member_id,
+                               "referralCode": payload.referral_code}}, service)  # fmt: skip
             assert data["registerMember"]["__typename"] == "RegisterMemberPayload", data
         elif kind == "activities":
             items = [_activity(cmd) for cmd in payload]
@@ -188,6 +191,9 @@ def replay_over_api(
         elif kind == "restock":
             assert isinstance(payload, Restock)
             services.restock(payload, upkeep(), economy)
+        elif kind == "confirm_commissions":  # the review's part, as `honorloop review` runs it
+            assert isinstance(payload, datetime)
+            services.confirm_commissions(upkeep, economy, payload)
         else:
             raise AssertionError(f"unknown log entry {kind!r}")
 
@@ -200,7 +206,10 @@ def server_url(
     economy_path.write_text(ECONOMY, encoding="utf-8")
     with database_url(request.param, tmp_path) as url:
         settings = Settings(
-            economy_path=str(economy_path), database_url=url, jwt_secret=SECRET
+            economy_path=str(economy_path),
+            database_url=url,
+            jwt_secret=SECRET,
+            referral_key=SIM_REFERRAL_KEY.decode(),  # the simulator's codes are the server's
         ).validated()
         clock = StreamClock()
         with live_server(settings, clock=clock) as live:
