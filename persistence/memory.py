@@ -186,6 +186,7 @@ class MemoryState:
     referral_codes: dict[str, str] = field(default_factory=dict)  # code -> member
     identities: dict[str, frozenset[str]] = field(default_factory=dict)  # member -> identities
     referrals: dict[str, Referral] = field(default_factory=dict)  # invitee -> referral
+    invitees: dict[str, list[str]] = field(default_factory=dict)  # referrer -> invitees
     commissions: dict[str, PurchaseCommission] = field(default_factory=dict)  # activity -> it
     commission_orders: set[tuple[str, str]] = field(default_factory=set)  # (buyer, order)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -314,6 +315,9 @@ class _Staged:
         if self.referral_codes or self.identities or self.referrals or self.commissions:
             s.referral_codes.update(self.referral_codes)
             s.identities.update(self.identities)
+            for invitee, referral in self.referrals.items():
+                if invitee not in s.referrals:
+                    s.invitees.setdefault(referral.referrer_id, []).append(invitee)
             s.referrals.update(self.referrals)
             s.commissions.update(self.commissions)
             s.commission_orders.update((c.buyer_id, c.order_id) for c in self.commissions.values())
@@ -1018,26 +1022,25 @@ class _Referrals(_Repo):
     def _all(self) -> dict[str, Referral]:
         return {**self.state.referrals, **self.staged.referrals}
 
+    def _mine(self, referrer_id: str) -> list[Referral]:
+        """The referrer's invitees, committed (through the index) and staged."""
+        ids = set(self.state.invitees.get(referrer_id, ()))
+        ids.update(i for i, r in self.staged.referrals.items() if r.referrer_id == referrer_id)
+        found = (self.get(i) for i in sorted(ids))
+        return [r for r in found if r is not None]
+
     def of_referrer(self, referrer_id: str, after_id: str | None, limit: int) -> list[Referral]:
-        found = [
-            r
-            for invitee, r in sorted(self._all().items())
-            if r.referrer_id == referrer_id and (after_id is None or invitee > after_id)
-        ]
+        found = [r for r in self._mine(referrer_id) if after_id is None or r.invitee_id > after_id]
         return found[:limit]
 
     def tally(self, referrer_id: str, joined_by: datetime) -> tuple[int, int, int]:
-        mine = [r for r in self._all().values() if r.referrer_id == referrer_id]
-        return _tally(mine, joined_by)
+        return _tally(self._mine(referrer_id), joined_by)
 
     def rewarded_since(self, referrer_id: str, since: datetime) -> int:
         return sum(
             1
-            for r in self._all().values()
-            if r.referrer_id == referrer_id
-            and r.qualified_at is not None
-            and r.qualified_at >= since
-            and r.outcome in REWARDED
+            for r in self._mine(referrer_id)
+            if r.qualified_at is not None and r.qualified_at >= since and r.outcome in REWARDED
         )
 
     def held(self, after_id: str | None, limit: int) -> list[Referral]:

@@ -192,7 +192,11 @@ def on_activity(
     program = economy.referrals
     assert program is not None, "the reactor runs with a referral program only"
     events: list[Event] = []
-    if kind in program.qualifying_kinds:
+    # A code is linked at most `within_days` after joining and qualifies for `within_days`
+    # more: a member past that never qualifies, and their referral is not even read.
+    if kind in program.qualifying_kinds and at < member.joined_at + 2 * timedelta(
+        days=program.within_days
+    ):
         events += _qualify(uow, economy, program, member, kind, at)
     if kind == program.purchase_kind and subject_id is not None and amount:
         _pay_commission(uow, program, member, activity_id, subject_id, amount, at)

@@ -450,3 +450,31 @@ def test_a_qualification_is_announced_to_the_referrer(store: StoreFactory) -> No
     events = services.record_activity(cmd, store(), ECONOMY).events
     qualified = [e for e in events if isinstance(e, ReferralQualified)]
     assert qualified == [ReferralQualified(ana, ben, "pay", 300, 100, JAN + timedelta(days=1))]
+
+
+@pytest.mark.parametrize("store", SQL_STORES, indirect=True)
+def test_a_refund_racing_the_review_either_voids_or_confirms_never_both(
+    store: StoreFactory,
+) -> None:
+    r = Referrals(store)
+    ana = r.join("ana")
+    ben = r.invite(ana, "ben")
+    bought = JAN + timedelta(days=1)
+    activities = [r.buy(ben, 100_000, bought + timedelta(minutes=n)) for n in range(6)]
+    window_closed = bought + timedelta(days=15)
+    calls: list[Callable[[], object]] = [
+        lambda: services.confirm_commissions(store, ECONOMY, window_closed)
+    ]
+
+    def refunding(n: int, activity: str) -> Callable[[], object]:
+        cmd = ReverseActivity(activity, "refunded", "op", f"race-{n}", window_closed)
+        return lambda: services.reverse_activity(cmd, store(), ECONOMY)
+
+    calls += [refunding(n, activity) for n, activity in enumerate(activities)]
+    assert _parallel(calls) == ["ok"] * 7
+    states = [services.commission_of(store(), a) for a in activities]
+    confirmed = sum(1 for c in states if c is not None and c.state is CommissionState.CONFIRMED)
+    voided = sum(1 for c in states if c is not None and c.state is CommissionState.VOIDED)
+    assert confirmed + voided == 6
+    assert r.pending(ana) == 0
+    assert r.available(ana) == 300 + 50 * confirmed  # the reward, and each confirmed share
