@@ -789,7 +789,12 @@ class Simulation:
         self._flow(("issued", source, self.arch_ids[self.m.arch[mi]]), points)
 
     def _commissions(self, day: int, as_of: datetime) -> None:
-        """The review's referral round: commission past its return window confirmed."""
+        """The review's referral round: held rewards decided by an operator, commission
+        past its return window confirmed."""
+        confirm_share = self.pop.operations.held_referral_confirm
+        decided = self.referrals_program.decide_held(as_of, confirm_share, self.rng.referrals)
+        if decided:
+            self._pipeline_events(int(decided[0].member_id[1:]), tuple(decided), day)
         for confirmed in self.referrals_program.confirm(as_of):
             for share in confirmed.commission.shares:
                 self._credit(int(share.member_id[1:]), share.points, "commission")

@@ -125,6 +125,7 @@ class Operations:
     task_offer_every_days: int = 30  # an operator offers each task this often
     task_offers_max: int = 20  # members offered each task per round
     task_approval: float = 0.8  # chance a reviewer approves a submission
+    held_referral_confirm: float = 0.2  # chance an operator confirms a held referral reward
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +410,7 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             "task_offer_every_days",
             "task_offers_max",
             "task_approval",
+            "held_referral_confirm",
         },
     )
     restocks: list[Restock] = []
@@ -469,6 +471,9 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             task_offer_every_days=r.integer(ops, "operations", "task_offer_every_days", 30, 1, 365),
             task_offers_max=r.integer(ops, "operations", "task_offers_max", 20, 1, 100),
             task_approval=r.number(ops, "operations", "task_approval", 0.8, 0.0, 1.0),
+            held_referral_confirm=r.number(
+                ops, "operations", "held_referral_confirm", 0.2, 0.0, 1.0
+            ),
         ),
         assertions=tuple(assertions),
     )

@@ -8,7 +8,9 @@ is then up to their own behaviour: the pipeline rewards the referrer on their fi
 qualifying action in time (paid, capped or held when the referrer is flagged for
 farming). Purchases (an activity kind with an amount) pay commission up the chain as
 pending points; the review confirms what is past its return window
-(domain.services.confirm_commissions). The report reads the conversion, the outcomes,
+(domain.services.confirm_commissions), and an operator decides every reward held for
+review: confirmed with the population's `held_referral_confirm` chance, else reversed
+(domain.services.decide_referral_reward). The report reads the conversion, the outcomes,
 commission by level and the flagged referrers from the store at the end."""
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from domain import services
 from domain.commands import RegisterMember
 from domain.economy import Economy
 from domain.errors import DomainError
-from domain.model import ReferralQualified
+from domain.model import Event, ReferralQualified
 from domain.ports import UnitOfWork
 from domain.referrals import CommissionState, InviteeState
-from domain.services import ConfirmedCommission
+from domain.services import ConfirmedCommission, DecideReferralReward
 
 SIM_REFERRAL_KEY = b"honorloop-simulator-referral-key"  # the simulator's edge holds this
-COUNTS = ("invited", "refused", "qualified", "pay", "held", "capped", "confirmed_held")
+COUNTS = ("invited", "refused", "qualified", "pay", "held", "capped", "confirmed_held",
+          "reversed_held")  # fmt: skip
 LEVELS = ("savings", "level_1", "level_2")  # commission share levels 0, 1, 2
 flagged_pages_max = 100
 LogFn = Callable[[str, Any], None]
@@ -43,6 +48,7 @@ class ReferralsProgram:
     log: LogFn
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     codes: dict[str, str] = field(default_factory=dict)  # member -> code (derived once)
+    seq: int = 0
 
     def code(self, member: str) -> str:
         found = self.codes.get(member)
@@ -68,6 +74,29 @@ class ReferralsProgram:
     def qualified(self, event: ReferralQualified) -> None:
         self.counts["qualified"] += 1
         self.counts[event.outcome] += 1
+
+    def decide_held(
+        self, as_of: datetime, confirm_share: float, rng: np.random.Generator
+    ) -> list[Event]:
+        """The review's operator round: every reward held for review is confirmed with
+        `confirm_share`, else reversed; the events of the decisions (the referrer's
+        points on a confirmation)."""
+        events: list[Event] = []
+        held = services.held_referrals(self.store(), None, services.page_size_max)
+        while held:
+            for referral in held:
+                confirm = bool(rng.random() < confirm_share)
+                self.seq += 1
+                cmd = DecideReferralReward(referral.invitee_id, confirm, "reviewed the invitees",
+                                           "simulator", f"held{self.seq}", as_of)  # fmt: skip
+                uow = self.store()
+                decision = services.decide_referral_reward(cmd, uow, self.economy)
+                assert not decision.replayed, "every decision has a key of its own"
+                self.log("decide_referral", cmd)
+                self.counts["confirmed_held" if confirm else "reversed_held"] += 1
+                events += uow.events
+            held = services.held_referrals(self.store(), None, services.page_size_max)
+        return events
 
     def confirm(self, as_of: datetime) -> list[ConfirmedCommission]:
         """The review's part: commissions past their return window confirmed."""
@@ -119,5 +148,9 @@ def replay_referrals(
     if kind == "confirm_commissions":
         assert isinstance(payload, datetime)
         services.confirm_commissions(uow, economy, payload)
+        return True
+    if kind == "decide_referral":
+        assert isinstance(payload, DecideReferralReward)
+        services.decide_referral_reward(payload, uow(), economy)
         return True
     return False

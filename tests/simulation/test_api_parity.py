@@ -35,6 +35,7 @@ from domain.commands import (
 )
 from domain.economy import Economy, parse_economy
 from domain.errors import DomainError
+from domain.services import DecideReferralReward
 from persistence.sql import SqlStore
 from simulation.engine import LogEntry, member_id
 from simulation.referrals_program import SIM_REFERRAL_KEY
@@ -98,6 +99,18 @@ class Client:
         assert not body.get("errors"), body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+
+CONFIRM_REWARD = """
+mutation Confirm($input: ReferralRewardInput!) {
+  confirmReferralReward(input: $input) { __typename ... on UserError { message } }
+}
+"""
+REVERSE_REWARD = """
+mutation Reverse($input: ReferralRewardInput!) {
+  reverseReferralReward(input: $input) { __typename ... on UserError { message } }
+}
+"""
 
 
 def _activity(cmd: RecordActivity) -> dict[str, Any]:
@@ -191,6 +204,15 @@ def replay_over_api(
         elif kind == "restock":
             assert isinstance(payload, Restock)
             services.restock(payload, upkeep(), economy)
+        elif kind == "decide_referral":  # an operator's decision, as the mutation sends it
+            assert isinstance(payload, DecideReferralReward)
+            mutation = CONFIRM_REWARD if payload.confirm else REVERSE_REWARD
+            variables = {"input": {"inviteeId": gid("Member", payload.invitee_id),
+                                   "reason": payload.reason,
+                                   "idempotencyKey": payload.idempotency_key}}  # fmt: skip
+            clock.now = payload.at
+            found = client.call(mutation, variables, operator)
+            assert next(iter(found.values()))["__typename"] == "ReferralPayload", found
         elif kind == "confirm_commissions":  # the review's part, as `honorloop review` runs it
             assert isinstance(payload, datetime)
             services.confirm_commissions(upkeep, economy, payload)

@@ -64,6 +64,24 @@ def test_the_referral_graph_grows_qualifies_and_flags_the_farmers() -> None:
     assert {"referral", "commission"} <= issued
 
 
+@pytest.mark.parametrize("confirm_share", [0.0, 1.0])
+def test_held_rewards_are_decided_by_the_operator_at_the_review(confirm_share: float) -> None:
+    data = inviting(farmers=0.0, invite=0.0)
+    data["archetypes"]["casual"] |= {"invite_per_visit": 0.3, "invitee": "lurker"}
+    data["archetypes"]["lurker"]["rates_per_visit"]["purchase"] = 0.06  # few ever buy
+    data["operations"]["held_referral_confirm"] = confirm_share
+    sim = simulation(experiment(economy_text(), data, members=150, days=70))
+
+    run = sim.run()  # every balance, confirmed or voided, agrees with the store
+
+    r = run.referrals
+    assert r["held"] > 0  # casual inviters of lurkers who seldom buy get flagged
+    decided = r["confirmed_held"] + r["reversed_held"]
+    assert 0 < decided <= r["held"]  # the last review's decisions may still be ahead
+    assert r["confirmed_held" if confirm_share else "reversed_held"] == decided
+    assert len(services.held_referrals(sim.store())) == r["held"] - decided
+
+
 def test_without_inviters_nobody_is_referred() -> None:
     data = inviting(farmers=0.0, invite=0.0)
     sim = simulation(experiment(economy_text(), data, members=80, days=30))
