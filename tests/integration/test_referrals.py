@@ -478,3 +478,20 @@ def test_a_refund_racing_the_review_either_voids_or_confirms_never_both(
     assert confirmed + voided == 6
     assert r.pending(ana) == 0
     assert r.available(ana) == 300 + 50 * confirmed  # the reward, and each confirmed share
+
+
+def test_qualifying_and_purchase_kinds_are_recorded_without_a_rule(store: StoreFactory) -> None:
+    economy = economy_from(
+        '[rules.post]\nkind = "post"\npoints = 10\n\n[referrals]\n'
+        'qualifying_kinds = ["survey"]\nreferrer_points = 40\npurchase_kind = "order"\n'
+        'amount_attribute = "cents"\ncommission = [1000]\n'
+    )
+    assert {"survey", "order"} <= set(economy.activity_kinds)
+    r = Referrals(store, economy)
+    ana = r.join("ana")
+    ben = r.invite(ana, "ben")
+    r.act(ben, "survey", JAN + timedelta(hours=2))  # no rule scores it: still recorded
+    assert r.available(ana) == 40
+    cmd = RecordActivity(ben, "order", JAN, "o", "order-9", {"cents": 5_000}, at=JAN)
+    assert services.record_activity(cmd, store(), economy).record.points == 0
+    assert r.pending(ana) == 5  # 10% of 50.00
