@@ -202,6 +202,16 @@ class OwnInstance(UserError):
     instance_id: strawberry.ID
 
 
+@strawberry.type(
+    description="The referral code may not be used by this member: their own "
+    "(self_referral), a referrer sharing an identity (same_identity), a second code "
+    "(already_referred) or a referrer in their own chain (cycle)."
+)
+class ReferralRefused(UserError):
+    field: str = strawberry.field(description="The input carrying the code.")
+    reason: str
+
+
 AnyUserError = (
     InsufficientPoints
     | OutOfStock
@@ -224,6 +234,7 @@ AnyUserError = (
     | FriendQuestClosed
     | AlreadyJoined
     | OwnInstance
+    | ReferralRefused
 )
 
 
@@ -314,6 +325,8 @@ def user_error(error: de.DomainError) -> AnyUserError:
             return AlreadyJoined(message=message, instance_id=strawberry.ID(error.instance_id))
         case de.OwnInstance():
             return OwnInstance(message=message, instance_id=strawberry.ID(error.instance_id))
+        case de.ReferralRefused():
+            return ReferralRefused(message=message, field=error.field, reason=error.reason)
     raise AssertionError(f"domain error {type(error).__name__} has no schema type")
 
 

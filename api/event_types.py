@@ -206,6 +206,25 @@ class MembershipExpired:
     at: datetime
 
 
+@strawberry.type(description="An invitee of the member made their first qualifying action in time.")
+class ReferralQualified:
+    invitee_id: strawberry.ID
+    outcome: str = strawberry.field(
+        description="What the member's reward became: pay, held (for review) or capped."
+    )
+    referrer_points: int = strawberry.field(description="The member's reward (0 when capped).")
+    welcome_points: int = strawberry.field(description="The invitee's welcome points.")
+    at: datetime
+
+
+@strawberry.type(description="An operator confirmed or reversed the member's held referral reward.")
+class ReferralRewardDecided:
+    invitee_id: strawberry.ID
+    outcome: str = strawberry.field(description="confirmed or reversed.")
+    points: int
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -231,7 +250,9 @@ MemberEvent = Annotated[
     | HelpCompleted
     | MembershipStarted
     | MembershipRenewed
-    | MembershipExpired,
+    | MembershipExpired
+    | ReferralQualified
+    | ReferralRewardDecided,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -264,6 +285,8 @@ def event_type(
     | MembershipStarted
     | MembershipRenewed
     | MembershipExpired
+    | ReferralQualified
+    | ReferralRewardDecided
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -376,6 +399,21 @@ def event_type(
             return MembershipRenewed(tier_id=ID(event.tier_id), until=event.until, at=event.at)
         case model.MembershipExpired():
             return MembershipExpired(tier_id=ID(event.tier_id), until=event.until, at=event.at)
+        case model.ReferralQualified():
+            return ReferralQualified(
+                invitee_id=ID(event.invitee_id),
+                outcome=event.outcome,
+                referrer_points=event.referrer_points,
+                welcome_points=event.welcome_points,
+                at=event.at,
+            )
+        case model.ReferralRewardDecided():
+            return ReferralRewardDecided(
+                invitee_id=ID(event.invitee_id),
+                outcome=event.outcome,
+                points=event.points,
+                at=event.at,
+            )
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

@@ -26,6 +26,14 @@ class RegisterMemberInput:
     external_id: str | None = strawberry.field(
         default=None, description="Use this member id instead of a generated one."
     )
+    referral_code: str | None = strawberry.field(
+        default=None, description="The code of the member who invited them (used once)."
+    )
+    identities: list[str] | None = strawberry.field(
+        default=None,
+        description="External identities as provider:subject (e.g. a hashed phone number): "
+        "a referrer sharing one is the same person, who may not refer themselves.",
+    )
 
 
 @strawberry.input(description="One activity of a member, reported by a trusted service.")

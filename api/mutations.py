@@ -31,6 +31,7 @@ from api.errors import (
     OutOfStock,
     QuestClosed,
     QuestNotCompleted,
+    ReferralRefused,
     RewardUnavailable,
     UnknownNote,
     user_error,
@@ -47,6 +48,7 @@ from api.permissions import (
 )
 from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
+from api.referrals import ReferralMutations
 from api.roles import RoleMutations
 from api.tasks import TaskMutations
 from api.team_help import FriendQuestMutations
@@ -56,6 +58,7 @@ from domain import services
 from domain.economy import Economy
 from domain.errors import DomainError
 from domain.model import HonorAward as DomainHonorAward
+from domain.model import Member as DomainMember
 from domain.ports import UnitOfWork
 from domain.quests import QuestProgress as DomainQuestProgress
 from domain.services import ActivityResult
@@ -181,7 +184,7 @@ class ReverseActivityPayload:
 
 
 RegisterMemberResult = Annotated[
-    RegisterMemberPayload | InvalidInput | AlreadyExists,
+    RegisterMemberPayload | InvalidInput | AlreadyExists | ReferralRefused,
     strawberry.union("RegisterMemberResult"),
 ]
 RecordActivityResult = Annotated[
@@ -302,14 +305,24 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations):
+class Mutation(
+    TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations, ReferralMutations
+):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput
     ) -> RegisterMemberResult:
         async def act() -> RegisterMemberPayload:
-            cmd = c.RegisterMember(input.handle, input.display_name, utc_now(), input.external_id)
-            member = await info.context.runtime.command(services.register_member, cmd)
+            runtime = info.context.runtime
+            key = runtime.settings.referral_code_key
+            identities = tuple(input.identities or ())
+            cmd = c.RegisterMember(input.handle, input.display_name, runtime.clock(),
+                                   input.external_id, input.referral_code, identities)  # fmt: skip
+
+            def register(cmd: c.RegisterMember, uow: UnitOfWork, economy: Economy) -> DomainMember:
+                return services.register_member(cmd, uow, economy, key)
+
+            member = await runtime.command(register, cmd)
             return RegisterMemberPayload(member=Member.of(member))
 
         return cast(RegisterMemberResult, await attempt(info, act))

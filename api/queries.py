@@ -27,6 +27,7 @@ from api.fields import field
 from api.inputs import ExplainActivityInput, LeaderboardPeriod, attributes
 from api.permissions import ActsForOwnMember, IsAuthenticated, IsMember, IsOperator
 from api.quests import Quest, QuestFilter, viewer_quests
+from api.referrals import ReferralQueries
 from api.reward_pages import RewardConnection, page_info, relay_slice
 from api.roles import RoleQueries
 from api.seasons import SeasonQueries, honors_of, members_of, season_view
@@ -123,7 +124,7 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query(TaskQueries, ContestQueries, SeasonQueries, RoleQueries):
+class Query(TaskQueries, ContestQueries, SeasonQueries, RoleQueries, ReferralQueries):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",

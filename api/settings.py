@@ -7,6 +7,7 @@ setting, so startup stops with a message instead of failing later.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -43,6 +44,7 @@ class Settings:
     workers: int = 1
     mode: Mode = "development"
     jwt_secret: str = DEV_SECRET
+    referral_key: str = ""  # referral codes' HMAC key; "": derived from the JWT secret
     graphiql: bool | None = None  # None: on in development, off in production
     introspection: bool | None = None  # None: on in development, off in production
     auto_migrate: bool = True  # migrate and sync stock at startup; else refuse if not at head
@@ -83,6 +85,14 @@ class Settings:
         return parse_origins(self.cors_origins)
 
     @property
+    def referral_code_key(self) -> bytes:
+        """The key members' referral codes are derived with: HONORLOOP_REFERRAL_KEY, else
+        one derived from the JWT secret (set the key to keep codes when rotating it)."""
+        if self.referral_key:
+            return self.referral_key.encode()
+        return hmac.new(self.jwt_secret.encode(), b"honorloop referral codes", "sha256").digest()
+
+    @property
     def uses_dev_secret(self) -> bool:
         return self.jwt_secret == DEV_SECRET
 
@@ -102,6 +112,10 @@ class Settings:
             raise SettingsError("HONORLOOP_MODE", "must be 'development' or 'production'")
         if self.mode == "production" and self.uses_dev_secret:
             raise SettingsError("HONORLOOP_JWT_SECRET", "is required in production mode")
+        if self.referral_key and len(self.referral_key) < secret_length_min:
+            raise SettingsError(
+                "HONORLOOP_REFERRAL_KEY", f"must be at least {secret_length_min} characters"
+            )
         if len(self.jwt_secret) < secret_length_min:
             raise SettingsError(
                 "HONORLOOP_JWT_SECRET", f"must be at least {secret_length_min} characters"
@@ -178,6 +192,7 @@ ENV_NAMES: dict[str, str] = {
     "workers": "HONORLOOP_WORKERS",
     "mode": "HONORLOOP_MODE",
     "jwt_secret": "HONORLOOP_JWT_SECRET",
+    "referral_key": "HONORLOOP_REFERRAL_KEY",
     "graphiql": "HONORLOOP_GRAPHIQL",
     "introspection": "HONORLOOP_INTROSPECTION",
     "auto_migrate": "HONORLOOP_AUTO_MIGRATE",

@@ -28,6 +28,7 @@ from domain.ledger import Bucket
 
 if TYPE_CHECKING:
     from api.membership import PaidTierStatus
+    from api.referrals import Referral
     from api.tasks import TaskAssignment, TaskState
     from api.team_help import FriendQuestInstance
 
@@ -474,6 +475,37 @@ class Member(relay.Node):
         from api.membership import paid_tier_of  # api.membership builds on this module
 
         return await paid_tier_of(info, self.owner_id)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="The member's referral code to share (null without a referral program).",
+    )
+    async def referral_code(self, info: Info) -> str | None:
+        from api.referrals import referral_code_of  # api.referrals builds on this module
+
+        return await referral_code_of(info, self.owner_id)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="Who referred the member, and how far they got (null if nobody).",
+    )
+    async def referred_by(
+        self, info: Info
+    ) -> Annotated[Referral, strawberry.lazy("api.referrals")] | None:
+        from api.referrals import referred_by
+
+        return await referred_by(info, self.owner_id)
+
+    @field(
+        permissions=[IsSelfOrOperator],
+        description="The members this member invited, each with their state, by invitee id.",
+    )
+    async def referrals(
+        self, info: Info, first: int = page_size_default, after: str | None = None
+    ) -> Connection[Annotated[Referral, strawberry.lazy("api.referrals")]] | None:
+        from api.referrals import referrals_page
+
+        return await referrals_page(info, self.owner_id, first, after)
 
 
 BUCKET_BALANCE = {

@@ -2,7 +2,11 @@
 API's hot path), on one thread or several. Prints figures; asserts nothing.
 
     python -m benchmarks.bench_store [--database URL] [--activities N] [--runs R]
-                                            [--threads T]
+                                            [--threads T] [--referrals]
+
+--referrals also runs every activity through an economy with a referral program, each
+member an invitee inside the time limit (the reactor's worst case: its lookup on every
+post), and prints its rate as a ratio to the plain economy's, measured in the same run.
 
 Without --database it uses a fresh SQLite file in a temporary directory. For PostgreSQL
 pass a URL; the benchmark works in a schema of its own and drops it afterwards.
@@ -24,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from domain import services
 from domain.commands import RecordActivity, RegisterMember
+from domain.economy import Economy
 from persistence.sql import SqlStore, migrate
 from persistence.sql.engine import normalize_url
 from tests.integration.checks import violations
@@ -37,18 +42,40 @@ kind = "post"
 points = 10
 """
 )
+REFERRAL_ECONOMY = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 10
+
+[referrals]
+qualifying_kinds = ["post"]
+within_days = 30
+referrer_points = 50
+welcome_points = 10
+"""
+)
+REFERRAL_KEY = b"bench-referral-key"
 members_count = 100
 
 
-def one_run(url: str, activities: int, threads: int = 1) -> tuple[float, float]:
+def one_run(
+    url: str, activities: int, threads: int = 1, economy: Economy = ECONOMY
+) -> tuple[float, float]:
     """Activities per second (wall clock) and this process's CPU ms per activity. Thread t
-    records the activities of members t, t + threads, ... so threads never share a member."""
+    records the activities of members t, t + threads, ... so threads never share a member.
+    Under a referral program every member is the invitee of one referrer."""
     migrate(url)
     store = SqlStore(url)
     try:
+        code = None
+        if economy.referrals is not None:
+            referrer = RegisterMember("referrer", "Bench", DEFAULT_AT)
+            found = services.register_member(referrer, store(), economy, REFERRAL_KEY)
+            code = services.referral_code_of(store(), found.id, REFERRAL_KEY)
         members = [
-            services.register_member(RegisterMember(f"b{i}", "Bench", DEFAULT_AT), store(),
-                                     ECONOMY).id
+            services.register_member(RegisterMember(f"b{i}", "Bench", DEFAULT_AT, None, code),
+                                     store(), economy, REFERRAL_KEY).id
             for i in range(members_count)
         ]  # fmt: skip
         commands = [
@@ -60,7 +87,7 @@ def one_run(url: str, activities: int, threads: int = 1) -> tuple[float, float]:
 
         def work(first: int) -> None:
             for cmd in commands[first::threads]:
-                services.record_activity(cmd, store(), ECONOMY)
+                services.record_activity(cmd, store(), economy)
 
         started, cpu_started = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -73,19 +100,23 @@ def one_run(url: str, activities: int, threads: int = 1) -> tuple[float, float]:
     return activities / elapsed, cpu_ms
 
 
-def sqlite_run(activities: int, threads: int = 1) -> tuple[float, float]:
+def sqlite_run(
+    activities: int, threads: int = 1, economy: Economy = ECONOMY
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as directory:
-        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities, threads)
+        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities, threads, economy)
 
 
-def postgres_run(base: str, activities: int, threads: int = 1) -> tuple[float, float]:
+def postgres_run(
+    base: str, activities: int, threads: int = 1, economy: Economy = ECONOMY
+) -> tuple[float, float]:
     schema = f"hl_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(normalize_url(base), poolclass=sa.pool.NullPool)
     with admin.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
         url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        return one_run(url.render_as_string(hide_password=False), activities, threads)
+        return one_run(url.render_as_string(hide_password=False), activities, threads, economy)
     finally:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
@@ -98,13 +129,21 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--referrals", action="store_true", help="also under a referral program")
     args = parser.parse_args()
     results = []
-    for _ in range(args.runs):
-        if args.database and make_url(args.database).get_backend_name() != "sqlite":
-            results.append(postgres_run(args.database, args.activities, args.threads))
-        else:
-            results.append(sqlite_run(args.activities, args.threads))
+    referred = []
+    postgres = bool(args.database) and make_url(args.database).get_backend_name() != "sqlite"
+
+    def run(economy: Economy) -> tuple[float, float]:
+        if postgres:
+            return postgres_run(args.database, args.activities, args.threads, economy)
+        return sqlite_run(args.activities, args.threads, economy)
+
+    for _ in range(args.runs):  # the two economies alternate, so drift hits both alike
+        results.append(run(ECONOMY))
+        if args.referrals:
+            referred.append(run(REFERRAL_ECONOMY))
     kind = "postgresql" if args.database else "sqlite"
     rates = [rate for rate, _ in results]
     runs = ", ".join(f"{r:,.0f}" for r in rates)
@@ -115,6 +154,14 @@ def main() -> None:
         f"median {statistics.median(rates):,.0f}/s (runs: {runs}); "
         f"client CPU {cpu:.2f} ms per activity"
     )
+    if referred:
+        rate = statistics.median(r for r, _ in referred)
+        print(
+            f"  with a referral program (every poster an invitee in the time limit): "
+            f"median {rate:,.0f}/s, {rate / statistics.median(rates):.2f} x the plain "
+            f"economy's; client CPU {statistics.median(ms for _, ms in referred):.2f} ms "
+            "per activity"
+        )
 
 
 if __name__ == "__main__":

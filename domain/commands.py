@@ -21,6 +21,8 @@ class RegisterMember:
     display_name: str
     at: datetime
     member_id: str | None = None
+    referral_code: str | None = None  # who invited them (once: a code is used once)
+    identities: tuple[str, ...] = ()  # external identities (provider:subject), e.g. a phone
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,18 @@ class RewardUnavailable(DomainError):
         self.reason = reason
 
 
+class ReferralRefused(DomainError):
+    """A referral code the guards refuse for this member (`reason`: self_referral,
+    same_identity, already_referred, cycle); `field` names the input carrying the code."""
+
+    code = "REFERRAL_REFUSED"
+
+    def __init__(self, reason: str, detail: str, field_name: str = "referralCode") -> None:
+        super().__init__(f"{field_name}: {detail}")
+        self.reason = reason
+        self.field = field_name
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
 

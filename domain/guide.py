@@ -966,7 +966,8 @@ def _referrals(economy: Economy) -> str | None:
         "of joining"
         + (f", you earn {points(plan.referrer_points, currency)}" if plan.referrer_points else "")
         + (f" and they earn {points(plan.welcome_points, currency)}" if plan.welcome_points else "")
-        + "."
+        + f". A code is entered on joining or within {number(plan.within_days)} days of it, "
+        "once."
     ]
     if plan.commission:
         levels = ["your invitees' purchases", "the purchases of their invitees"]

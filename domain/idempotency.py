@@ -30,6 +30,7 @@ JOIN_TEAM_QUEST = "join_team_quest"
 START_HELP_QUEST = "start_help_quest"
 HELP_QUEST = "help_quest"
 RECORD_MEMBERSHIP_PURCHASE = "record_membership_purchase"
+DECIDE_REFERRAL_REWARD = "decide_referral_reward"
 
 
 def member_caller(member_id: str) -> str:

@@ -411,6 +411,30 @@ class MembershipStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferralQualified:
+    """An invitee's first qualifying action in time: the referrer's reward `outcome` (pay,
+    held for review, capped) and the invitee's welcome points."""
+
+    member_id: str  # the referrer
+    invitee_id: str
+    outcome: str
+    referrer_points: int
+    welcome_points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRewardDecided:
+    """An operator confirmed or reversed a referral reward held for review."""
+
+    member_id: str  # the referrer
+    invitee_id: str
+    outcome: str  # confirmed | reversed
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class TeamFilled:
     """The member's team filled in time: each member paid `points`."""
 
@@ -532,4 +556,6 @@ Event = (
     | MembershipStarted
     | MembershipRenewed
     | MembershipExpired
+    | ReferralQualified
+    | ReferralRewardDecided
 )

@@ -22,6 +22,7 @@ from domain.model import (
     Redemption,
 )
 from domain.quests import QuestProgress
+from domain.referrals import CommissionState, PurchaseCommission, Referral, RewardOutcome
 from domain.reversal import Reversal
 from domain.roles import Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
@@ -301,6 +302,73 @@ class MembershipRepository(Protocol):
         ...
 
 
+class ReferralRepository(Protocol):
+    """Referral codes, members' external identities, each invitee's referral and each
+    purchase's commission (domain.referrals)."""
+
+    def index_code(self, code: str, member_id: str) -> None:
+        """Remember whose code this is (nothing written when it is known)."""
+        ...
+
+    def by_code(self, code: str) -> str | None:
+        """The member whose referral code this is (a normalised code)."""
+        ...
+
+    def add_identities(self, member_id: str, identities: Sequence[str]) -> None: ...
+    def identities(self, member_id: str) -> frozenset[str]: ...
+    def get(self, invitee_id: str) -> Referral | None: ...
+    def add(self, referral: Referral) -> bool:
+        """Link the invitee unless they were referred already (False, nothing written):
+        a code is used once per invitee, even under parallel requests."""
+        ...
+
+    def update(self, referral: Referral, was: RewardOutcome | None) -> bool:
+        """Write the referral only if its stored outcome is still `was` (None: not
+        qualified yet), else False and nothing written: a conditional update, so an
+        invitee qualifies once and a held reward is decided once."""
+        ...
+
+    def of_referrer(self, referrer_id: str, after_id: str | None, limit: int) -> list[Referral]:
+        """The referrer's invitees, by invitee id (keyset paging)."""
+        ...
+
+    def tally(self, referrer_id: str, joined_by: datetime) -> tuple[int, int, int]:
+        """The referrer's invitees as (qualified, expired, waiting): an invitee not
+        qualified is expired when they joined at or before `joined_by`."""
+        ...
+
+    def rewarded_since(self, referrer_id: str, since: datetime) -> int:
+        """The referrer's invitees qualified at or after `since` with a reward paid or held."""
+        ...
+
+    def held(self, after_id: str | None, limit: int) -> list[Referral]:
+        """Referrals whose reward is held for review, by invitee id."""
+        ...
+
+    def referrers(
+        self, joined_by: datetime, min_decided: int, after_id: str | None, limit: int
+    ) -> list[tuple[str, int, int, int]]:
+        """Referrers with at least `min_decided` decided invitees, by id, each with its
+        `tally` (qualified, expired, waiting)."""
+        ...
+
+    def add_commission(self, commission: PurchaseCommission) -> bool:
+        """Keep a purchase's commission unless the buyer's order paid one already (False,
+        nothing written): a purchase reported twice pays once."""
+        ...
+
+    def commission(self, activity_id: str) -> PurchaseCommission | None: ...
+    def update_commission(self, commission: PurchaseCommission, was: CommissionState) -> bool:
+        """Write the commission only if its stored state is still `was` (conditional)."""
+        ...
+
+    def due_commissions(
+        self, at: datetime, after_id: str | None, limit: int
+    ) -> list[PurchaseCommission]:
+        """Pending commissions whose return window closed by `at`, by activity id."""
+        ...
+
+
 class ReversalRepository(Protocol):
     def add(self, reversal: Reversal) -> None: ...
     def get(self, activity_id: str) -> Reversal | None: ...
@@ -396,6 +464,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def memberships(self) -> MembershipRepository: ...
+    @property
+    def referrals(self) -> ReferralRepository: ...
 
     events: list[Event]
 

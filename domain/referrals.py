@@ -129,6 +129,12 @@ class RewardOutcome(StrEnum):
     PAY = "pay"  # the referrer earns the reward now
     HELD = "held"  # the referrer is flagged for farming: the reward waits for the operator
     CAPPED = "capped"  # the referrer reached the cap of the period: nothing is paid
+    CONFIRMED = "confirmed"  # held, then confirmed by an operator: the reward is available
+    REVERSED = "reversed"  # held, then reversed by an operator: the reward is voided
+
+
+REWARDED = (RewardOutcome.PAY, RewardOutcome.HELD, RewardOutcome.CONFIRMED)
+"""Outcomes counted against the referrer's cap (a reward paid or waiting for review)."""
 
 
 def farming_flagged(program: ReferralProgram, states: Sequence[InviteeState]) -> bool:
@@ -202,6 +208,7 @@ class Referral:
     joined_at: datetime
     qualified_at: datetime | None = None
     outcome: RewardOutcome | None = None  # what the referrer's reward became on qualifying
+    reward_transfer_id: str | None = None  # the referrer's earning (pending while held)
 
     def state(self, program: ReferralProgram, now: datetime) -> InviteeState:
         return invitee_state(program, self.joined_at, self.qualified_at, now)
@@ -315,3 +322,81 @@ def qualifying_rewards(
             )
         )
     return tuple(out)
+
+
+# --- Commission on a purchase, as stored ------------------------------------------------
+
+
+class CommissionState(StrEnum):
+    PENDING = "pending"  # inside the return window
+    CONFIRMED = "confirmed"  # the window closed: the points are available
+    VOIDED = "voided"  # the purchase was refunded (reversed) first
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseCommission:
+    """What one purchase paid up the chain and to a distributor buyer, as one pending
+    earning (`transfer_id`; None when it paid nothing). One per order of a buyer: the same
+    order reported again pays nothing more."""
+
+    activity_id: str
+    buyer_id: str
+    order_id: str
+    amount: int
+    at: datetime
+    due_at: datetime
+    shares: tuple[CommissionShare, ...]  # level 0 is the buyer's own savings
+    transfer_id: str | None
+    state: CommissionState = CommissionState.PENDING
+
+    def points_at(self, level: int) -> int:
+        return sum(s.points for s in self.shares if s.level == level)
+
+
+def purchase_commission(
+    program: ReferralProgram,
+    activity_id: str,
+    transfer_id: str,
+    buyer_id: str,
+    order_id: str,
+    amount: int,
+    buyer_upline: Sequence[str],
+    savings: int,
+    at: datetime,
+) -> tuple[PurchaseCommission, Transfer | None]:
+    """The stored commission of a purchase and its one pending earning (levels up the
+    chain, and the buyer's self-purchase savings as level 0), None when nothing is paid."""
+    shares = commission(program, amount, buyer_upline)
+    if savings > 0:
+        shares = (CommissionShare(buyer_id, 0, savings), *shares)
+    transfer = None
+    if shares:
+        payees: dict[str, int] = {}
+        for share in shares:
+            payees[share.member_id] = payees.get(share.member_id, 0) + share.points
+        memo = "commission " + ", ".join(
+            f"level {s.level}: {s.member_id}" if s.level else f"savings: {s.member_id}"
+            for s in shares
+        )
+        transfer = ledger.earn(
+            transfer_id,
+            payees,
+            at,
+            Source(SourceKind.REFERRAL, activity_id),
+            activity_id,
+            memo,
+            pending=True,
+        )
+    due = at + timedelta(days=program.commission_pending_days)
+    stored = PurchaseCommission(
+        activity_id,
+        buyer_id,
+        order_id,
+        amount,
+        at,
+        due,
+        shares,
+        transfer.id if transfer is not None else None,
+        CommissionState.PENDING if transfer is not None else CommissionState.CONFIRMED,
+    )
+    return stored, transfer

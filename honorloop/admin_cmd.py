@@ -136,6 +136,11 @@ def review_command(args: argparse.Namespace) -> int:
                   f"{len(kept.hall_of_fame)} in the hall of fame")  # fmt: skip
         ended = services.expire_memberships(store, economy, as_of)
         print(f"expired {len(ended)} paid memberships ended by {as_of.isoformat()}")
+        if economy.referrals is not None:
+            confirmed = services.confirm_commissions(store, economy, as_of)
+            points = sum(s.points for c in confirmed for s in c.commission.shares)
+            print(f"confirmed {len(confirmed)} commissions past their return window "
+                  f"({points} points)")  # fmt: skip
         return 0
 
     return _run(args, job)

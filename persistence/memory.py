@@ -10,7 +10,7 @@ import copy
 import heapq
 import itertools
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
@@ -45,6 +45,13 @@ from domain.model import (
     RedemptionStatus,
 )
 from domain.quests import QuestProgress
+from domain.referrals import (
+    REWARDED,
+    CommissionState,
+    PurchaseCommission,
+    Referral,
+    RewardOutcome,
+)
 from domain.reversal import Reversal
 from domain.roles import OPEN_STATES, Mentorship, RoleHolding, RoleState
 from domain.seasons import SeasonSnapshot
@@ -176,6 +183,12 @@ class MemoryState:
     role_holdings: dict[str, RoleHolding] = field(default_factory=dict)
     mentorships: dict[str, Mentorship] = field(default_factory=dict)
     memberships: dict[str, Membership] = field(default_factory=dict)  # member -> paid tier
+    referral_codes: dict[str, str] = field(default_factory=dict)  # code -> member
+    identities: dict[str, frozenset[str]] = field(default_factory=dict)  # member -> identities
+    referrals: dict[str, Referral] = field(default_factory=dict)  # invitee -> referral
+    invitees: dict[str, list[str]] = field(default_factory=dict)  # referrer -> invitees
+    commissions: dict[str, PurchaseCommission] = field(default_factory=dict)  # activity -> it
+    commission_orders: set[tuple[str, str]] = field(default_factory=set)  # (buyer, order)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -212,6 +225,10 @@ class _Staged:
         self.friend_quests: dict[str, FriendQuestInstance] = {}
         self.participations: list[Participation] = []
         self.memberships: dict[str, Membership] = {}
+        self.referral_codes: dict[str, str] = {}
+        self.identities: dict[str, frozenset[str]] = {}
+        self.referrals: dict[str, Referral] = {}
+        self.commissions: dict[str, PurchaseCommission] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -295,6 +312,15 @@ class _Staged:
                 s.undone.add(transfer.pending_id)
         if self.memberships:
             s.memberships.update(self.memberships)
+        if self.referral_codes or self.identities or self.referrals or self.commissions:
+            s.referral_codes.update(self.referral_codes)
+            s.identities.update(self.identities)
+            for invitee, referral in self.referrals.items():
+                if invitee not in s.referrals:
+                    s.invitees.setdefault(referral.referrer_id, []).append(invitee)
+            s.referrals.update(self.referrals)
+            s.commissions.update(self.commissions)
+            s.commission_orders.update((c.buyer_id, c.order_id) for c in self.commissions.values())
 
 
 class MemoryStore:
@@ -340,6 +366,7 @@ class MemoryUnitOfWork:
         self.roles = _Roles(self)
         self.friend_quests = _FriendQuests(self)
         self.memberships = _Memberships(self)
+        self.referrals = _Referrals(self)
 
     @property
     def staged(self) -> _Staged:
@@ -960,6 +987,130 @@ class _Memberships(_Repo):
             if (after_id is None or member_id > after_id) and not m.expired and m.until <= at
         ]
         return found[:limit]
+
+
+class _Referrals(_Repo):
+    def index_code(self, code: str, member_id: str) -> None:
+        if self.by_code(code) is None:
+            self.staged.referral_codes[code] = member_id
+
+    def by_code(self, code: str) -> str | None:
+        return self.staged.referral_codes.get(code) or self.state.referral_codes.get(code)
+
+    def add_identities(self, member_id: str, identities: Sequence[str]) -> None:
+        self.staged.identities[member_id] = self.identities(member_id) | frozenset(identities)
+
+    def identities(self, member_id: str) -> frozenset[str]:
+        found = self.staged.identities.get(member_id)
+        return found if found is not None else self.state.identities.get(member_id, frozenset())
+
+    def get(self, invitee_id: str) -> Referral | None:
+        return self.staged.referrals.get(invitee_id) or self.state.referrals.get(invitee_id)
+
+    def add(self, referral: Referral) -> bool:
+        if self.get(referral.invitee_id) is not None:
+            return False
+        self.staged.referrals[referral.invitee_id] = referral
+        return True
+
+    def update(self, referral: Referral, was: RewardOutcome | None) -> bool:
+        stored = self.get(referral.invitee_id)
+        if stored is None or stored.outcome is not was:
+            return False
+        self.staged.referrals[referral.invitee_id] = referral
+        return True
+
+    def _all(self) -> dict[str, Referral]:
+        return {**self.state.referrals, **self.staged.referrals}
+
+    def _mine(self, referrer_id: str) -> list[Referral]:
+        """The referrer's invitees, committed (through the index) and staged."""
+        ids = set(self.state.invitees.get(referrer_id, ()))
+        ids.update(i for i, r in self.staged.referrals.items() if r.referrer_id == referrer_id)
+        found = (self.get(i) for i in sorted(ids))
+        return [r for r in found if r is not None]
+
+    def of_referrer(self, referrer_id: str, after_id: str | None, limit: int) -> list[Referral]:
+        found = [r for r in self._mine(referrer_id) if after_id is None or r.invitee_id > after_id]
+        return found[:limit]
+
+    def tally(self, referrer_id: str, joined_by: datetime) -> tuple[int, int, int]:
+        return _tally(self._mine(referrer_id), joined_by)
+
+    def rewarded_since(self, referrer_id: str, since: datetime) -> int:
+        return sum(
+            1
+            for r in self._mine(referrer_id)
+            if r.qualified_at is not None and r.qualified_at >= since and r.outcome in REWARDED
+        )
+
+    def held(self, after_id: str | None, limit: int) -> list[Referral]:
+        found = [
+            r
+            for invitee, r in sorted(self._all().items())
+            if r.outcome is RewardOutcome.HELD and (after_id is None or invitee > after_id)
+        ]
+        return found[:limit]
+
+    def referrers(
+        self, joined_by: datetime, min_decided: int, after_id: str | None, limit: int
+    ) -> list[tuple[str, int, int, int]]:
+        by_referrer: dict[str, list[Referral]] = {}
+        for r in self._all().values():
+            if after_id is None or r.referrer_id > after_id:
+                by_referrer.setdefault(r.referrer_id, []).append(r)
+        out: list[tuple[str, int, int, int]] = []
+        for referrer_id in sorted(by_referrer):
+            qualified, expired, waiting = _tally(by_referrer[referrer_id], joined_by)
+            if qualified + expired >= min_decided:
+                out.append((referrer_id, qualified, expired, waiting))
+        return out[:limit]
+
+    def add_commission(self, commission: PurchaseCommission) -> bool:
+        order = (commission.buyer_id, commission.order_id)
+        staged = self.staged.commissions.values()
+        if order in self.state.commission_orders or any(
+            (c.buyer_id, c.order_id) == order for c in staged
+        ):
+            return False
+        self.staged.commissions[commission.activity_id] = commission
+        return True
+
+    def commission(self, activity_id: str) -> PurchaseCommission | None:
+        found = self.staged.commissions.get(activity_id)
+        return found if found is not None else self.state.commissions.get(activity_id)
+
+    def update_commission(self, commission: PurchaseCommission, was: CommissionState) -> bool:
+        stored = self.commission(commission.activity_id)
+        if stored is None or stored.state is not was:
+            return False
+        self.staged.commissions[commission.activity_id] = commission
+        return True
+
+    def due_commissions(
+        self, at: datetime, after_id: str | None, limit: int
+    ) -> list[PurchaseCommission]:
+        every = {**self.state.commissions, **self.staged.commissions}
+        found = [
+            c
+            for activity_id, c in sorted(every.items())
+            if (after_id is None or activity_id > after_id)
+            and c.state is CommissionState.PENDING
+            and c.due_at <= at
+        ]
+        return found[:limit]
+
+
+def _tally(referrals: Iterable[Referral], joined_by: datetime) -> tuple[int, int, int]:
+    qualified = expired = waiting = 0
+    for r in referrals:
+        if r.qualified_at is not None:
+            qualified += 1
+        elif r.joined_at <= joined_by:
+            expired += 1
+        else:
+            waiting += 1
+    return qualified, expired, waiting
 
 
 def member_balances(state: MemoryState, member_id: str) -> tuple[int, int]:

@@ -41,7 +41,14 @@ from domain.commands import (
 )
 from domain.economy import Economy, Reward, Task
 from domain.errors import DomainError
-from domain.ledger import EXPIRY, ISSUANCE, REDEMPTION, available_account, held_account
+from domain.ledger import (
+    EXPIRY,
+    ISSUANCE,
+    REDEMPTION,
+    available_account,
+    held_account,
+    pending_account,
+)
 from domain.model import (
     Attributes,
     AwardLine,
@@ -52,6 +59,7 @@ from domain.model import (
     PointsAwarded,
     PointsExpired,
     QuestCompleted,
+    ReferralQualified,
 )
 from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
@@ -60,6 +68,7 @@ from simulation.invariants import ledger_problems
 from simulation.membership_program import MembershipProgram, multiplier_extra
 from simulation.population import Archetype, AttributeSpec, Population
 from simulation.programs import Programs, choose
+from simulation.referrals_program import ReferralsProgram
 from simulation.rng import Streams
 from simulation.roles_program import RolesProgram
 
@@ -120,6 +129,9 @@ class Run:
     # spend-driven levels: purchases counted, their spend (minor units), refunds, reviews'
     # demotions; empty without a level spend criterion
     spend: dict[str, int] = field(default_factory=dict)
+    # referrals: invited, refused, qualified, outcomes, expired, waiting, conversion,
+    # flagged, commission points by level and state; empty without a referral program
+    referrals: dict[str, Any] = field(default_factory=dict)
 
 
 class _Members:
@@ -313,6 +325,14 @@ class Simulation:
         self.friends = FriendsProgram(economy, self.store, self._log, self.next_key)
         self.arch_friend_start = np.array([a.friend_start for a in self.archetypes])
         self.arch_friend_join = np.array([a.friend_join for a in self.archetypes])
+        self.referrals_program = ReferralsProgram(economy, self.store, self._log)
+        self.referrals = economy.referrals is not None
+        self.arch_invite = np.array([a.invite_per_visit for a in self.archetypes])
+        arch_index = {a.id: n for n, a in enumerate(self.archetypes)}
+        self.arch_invitee = np.array(
+            [arch_index[a.invitee] if a.invitee is not None else -1 for a in self.archetypes]
+        )
+        self.invited: list[int] = []  # inviters whose friend joins the next morning
         self.errors: dict[str, int] = {}
         self.daily: dict[str, list[float]] = {}
         self.member_days = 0
@@ -384,6 +404,9 @@ class Simulation:
             friends=self.friends.quests,
             membership=self.membership_program.summary(self.at(self.days, 0)) if self.paid else {},
             spend=dict(self.spend),
+            referrals=(
+                self.referrals_program.summary(self.at(self.days, 0)) if self.referrals else {}
+            ),
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -396,11 +419,15 @@ class Simulation:
                 self._refunds(day)
             yield env.timeout(day + AT_ACTIVITY - env.now)
             self._arrivals(day)
+            if self.invited:
+                self._invitees(day)
             visitors = self._visitors(day)
             if self.paid:
                 self._buy_paid_tier(day, visitors)
             self._join_quests(day, visitors)
             self._activities(day, visitors)
+            if self.referrals and self.arch_invite.any():
+                self._invitations(visitors)
             if self.friends.choices:
                 self._friends(day, visitors)
             self._claim_quests(day, visitors)
@@ -521,28 +548,55 @@ class Simulation:
             count = int(rng.poisson(self.pop.daily_arrivals * self.initial))
         if count == 0:
             return
-        m = self.m
-        start = m.n
-        m.grow(start + count)
         archs = rng.choice(len(self.archetypes), size=count, p=self.arch_share)
-        m.arch[start : start + count] = archs
-        m.join_day[start : start + count] = day
-        m.alive[start : start + count] = True
-        m.last_visit[start : start + count] = day
-        m.first_reach[start : start + count, 0] = day
+        self._join(day, archs.tolist(), [None] * count, rng)
+
+    def _join(
+        self, day: int, archs: list[int], inviters: list[int | None], rng: np.random.Generator
+    ) -> None:
+        """Register members of these archetypes (an invitee with their inviter's code; a
+        code the guards refuse leaves the friend out) and start tracking them."""
+        m = self.m
+        m.grow(m.n + len(archs))
         at = self.at(day, 0)
-        for offset in range(count):
-            index = start + offset
+        for a, inviter in zip(archs, inviters, strict=True):
+            index = m.n
             ident = member_id(index)
             assert index == len(self.ids), "members are numbered in arrival order"
+            code = None if inviter is None else self.referrals_program.code(member_id(inviter))
+            cmd = RegisterMember(ident, ident, at, ident, code)
+            if not self.referrals_program.register(cmd):
+                continue
             self.ids.append(ident)
-            cmd = RegisterMember(ident, ident, at, ident)
-            services.register_member(cmd, self.store(), self.economy)
-            self._log("register", cmd)
-            arch = self.archetypes[int(archs[offset])]
+            m.arch[index] = a
+            m.join_day[index] = day
+            m.alive[index] = True
+            m.last_visit[index] = day
+            m.first_reach[index, 0] = day
+            arch = self.archetypes[a]
             if arch.redeem == "goal":
                 m.goal[index] = self._choose_goal(arch.goal_tier, index, rng)
-        m.n = start + count
+            m.n = index + 1
+
+    def _invitations(self, visitors: np.ndarray) -> None:
+        """Visitors of inviting archetypes bring a friend with their chance; the friends
+        join the next morning (simulation.referrals_program)."""
+        chance = self.arch_invite[self.m.arch[visitors]]
+        inviting = visitors[self.rng.referrals.random(len(visitors)) < chance]
+        self.invited.extend(inviting.tolist())
+
+    def _invitees(self, day: int) -> None:
+        """Yesterday's invited friends join: of the inviter's `invitee` archetype, else
+        drawn by the shares."""
+        inviters, self.invited = self.invited, []
+        rng = self.rng.referrals
+        archs: list[int] = []
+        for inviter in inviters:
+            fixed = int(self.arch_invitee[self.m.arch[inviter]])
+            drawn = int(rng.choice(len(self.archetypes), p=self.arch_share))
+            archs.append(fixed if fixed >= 0 else drawn)
+        friends_of: list[int | None] = list(inviters)
+        self._join(day, archs, friends_of, rng)
 
     def _choose_goal(self, tier: str | None, index: int, rng: np.random.Generator) -> int:
         """A goal saver picks a reward of its tier it can still get; else one tier lower."""
@@ -748,8 +802,46 @@ class Simulation:
                             result.record.lines
                         )
                 if result.events:
-                    self._events(mi, result.events, day)
+                    self._pipeline_events(mi, result.events, day)
         return recorded
+
+    def _pipeline_events(self, mi: int, events: tuple[Event, ...], day: int) -> None:
+        """An activity's events, each for its own member: a referral pays the referrer and
+        welcomes the invitee (points outside the activity's own)."""
+        if not self.referrals:
+            self._events(mi, events, day)
+            return
+        by_member: dict[int, list[Event]] = {}
+        for event in events:
+            index = int(event.member_id[1:])
+            by_member.setdefault(index, []).append(event)
+            if isinstance(event, ReferralQualified):
+                self.referrals_program.qualified(event)
+            elif isinstance(event, PointsAwarded) and event.activity_id.startswith("referral:"):
+                self._credit(index, event.points, "referral")
+        for index in sorted(by_member):
+            self._events(index, by_member[index], day)
+
+    def _credit(self, mi: int, points: int, source: str) -> None:
+        self.m.available[mi] += points
+        self.m.earned[mi] += points
+        self._flow(("issued", source, self.arch_ids[self.m.arch[mi]]), points)
+
+    def _commissions(self, day: int, as_of: datetime) -> None:
+        """The review's referral round: held rewards decided by an operator, commission
+        past its return window confirmed."""
+        confirm_share = self.pop.operations.held_referral_confirm
+        decided = self.referrals_program.decide_held(as_of, confirm_share, self.rng.referrals)
+        if decided:
+            self._pipeline_events(int(decided[0].member_id[1:]), tuple(decided), day)
+        for confirmed in self.referrals_program.confirm(as_of):
+            for share in confirmed.commission.shares:
+                self._credit(int(share.member_id[1:]), share.points, "commission")
+            by_member: dict[int, list[Event]] = {}
+            for event in confirmed.events:
+                by_member.setdefault(int(event.member_id[1:]), []).append(event)
+            for index in sorted(by_member):
+                self._events(index, by_member[index], day)
 
     def _events(self, mi: int, events: tuple[Event, ...] | list[Event], day: int) -> None:
         m = self.m
@@ -999,6 +1091,8 @@ class Simulation:
             self.friends.expire(as_of)
         if self.paid:
             self._memberships(day, as_of)
+        if self.referrals:
+            self._commissions(day, as_of)
         if self.economy.contests or self.economy.seasons is not None:
             prizes = self.programs.settle(as_of)
             for winner in sorted({e.member_id for e in prizes}):
@@ -1259,9 +1353,15 @@ class Simulation:
             minlength=len(self.archetypes),
         )  # fmt: skip
         flows = dict(self.flows)
+        balances = self.store.state.balances
+        pending = np.zeros(len(self.archetypes), np.int64)
+        for mi in range(n):  # issued into pending buckets (commission, held rewards): held too
+            pending[m.arch[mi]] += balances.get(pending_account(member_id(mi)), 0)
         for a, arch in enumerate(self.arch_ids):
-            if holding[a]:
-                flows[("outstanding", "", arch)] = int(holding[a])
+            if pending[a]:
+                flows[("issued", "pending", arch)] = int(pending[a])
+            if holding[a] or pending[a]:
+                flows[("outstanding", "", arch)] = int(holding[a] + pending[a])
         return dict(sorted(flows.items()))
 
     def _days_to_level(self) -> dict[str, list[int]]:

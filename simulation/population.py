@@ -88,6 +88,8 @@ class Archetype:
     # Attributes drawn differently for this archetype, by kind (a big spender's order
     # amounts): (kind, ((attribute, spec), ...)); the others come from [kinds].
     attributes: tuple[tuple[str, tuple[tuple[str, AttributeSpec], ...]], ...] = ()
+    invite_per_visit: float = 0.0  # chance per visit of bringing a friend with one's code
+    invitee: str | None = None  # the archetype of those friends (None: drawn by the shares)
 
     def attributes_of(self, kind: str) -> tuple[tuple[str, AttributeSpec], ...]:
         return next((specs for k, specs in self.attributes if k == kind), ())
@@ -130,6 +132,7 @@ class Operations:
     task_offer_every_days: int = 30  # an operator offers each task this often
     task_offers_max: int = 20  # members offered each task per round
     task_approval: float = 0.8  # chance a reviewer approves a submission
+    held_referral_confirm: float = 0.2  # chance an operator confirms a held referral reward
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +285,8 @@ ARCHETYPE_FIELDS = {
     "renew_probability",
     "refund_probability",
     "attributes",
+    "invite_per_visit",
+    "invitee",
 }
 
 
@@ -362,12 +367,24 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 attributes=_archetype_attributes(
                     r, where, r.table(raw, where, "attributes"), {k for k, _ in rate_items}
                 ),
+                invite_per_visit=r.number(raw, where, "invite_per_visit", 0.0, 0.0, 1.0),
+                invitee=_invitee(r, raw, where, data),
             )
         )
     total = sum(a.share for a in out)
     if out and abs(total - 1.0) > 1e-6:
         r.problem("archetypes", f"shares must add up to 1, they add up to {total:.6g}")
     return tuple(out)
+
+
+def _invitee(r: _Reader, raw: dict[str, Any], where: str, data: dict[str, Any]) -> str | None:
+    invitee = raw.get("invitee")
+    if invitee is None:
+        return None
+    if not isinstance(invitee, str) or invitee not in data:
+        r.problem(f"{where}.invitee", f"must name an archetype, got {invitee!r}")
+        return None
+    return invitee
 
 
 TOP_LEVEL = {"population", "archetypes", "kinds", "notes", "churn", "operations", "assertions"}
@@ -422,6 +439,7 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             "task_offer_every_days",
             "task_offers_max",
             "task_approval",
+            "held_referral_confirm",
         },
     )
     restocks: list[Restock] = []
@@ -482,6 +500,9 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             task_offer_every_days=r.integer(ops, "operations", "task_offer_every_days", 30, 1, 365),
             task_offers_max=r.integer(ops, "operations", "task_offers_max", 20, 1, 100),
             task_approval=r.number(ops, "operations", "task_approval", 0.8, 0.0, 1.0),
+            held_referral_confirm=r.number(
+                ops, "operations", "held_referral_confirm", 0.2, 0.0, 1.0
+            ),
         ),
         assertions=tuple(assertions),
     )

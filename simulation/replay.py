@@ -33,6 +33,7 @@ from domain.ports import UnitOfWork
 from simulation.engine import LogEntry
 from simulation.friends_program import replay_friends
 from simulation.membership_program import replay_membership
+from simulation.referrals_program import SIM_REFERRAL_KEY, replay_referrals
 from simulation.roles_program import replay_roles
 
 UowFactory = Callable[[], UnitOfWork]
@@ -70,7 +71,7 @@ def replay(log: Sequence[LogEntry], uow: UowFactory, economy: Economy) -> None:
             services.add_coupon_codes(payload, uow(), economy)
         elif kind == "register":
             assert isinstance(payload, RegisterMember)
-            services.register_member(payload, uow(), economy)
+            services.register_member(payload, uow(), economy, SIM_REFERRAL_KEY)
         elif kind == "activities":
             batch: list[RecordActivity] = list(payload)
             outcomes = services.record_activities(batch, uow(), economy)
@@ -153,7 +154,9 @@ def replay_program(
         assert isinstance(payload, datetime)
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
-    elif replay_membership(kind, payload, uow, economy):
+    elif replay_membership(kind, payload, uow, economy) or replay_referrals(
+        kind, payload, uow, economy
+    ):
         pass
     else:
         return replay_roles(kind, payload, uow, economy, assignment_ids) or replay_friends(

@@ -113,7 +113,9 @@ def _heat(share: float | None) -> Raw:
 
 
 PAYOUT_TITLES = {"task": "Assigned tasks", "contest": "Contest prizes", "team": "Team quests",
-                 "help": "Help quests"}  # fmt: skip
+                 "help": "Help quests", "referral": "Referral rewards and welcomes",
+                 "commission": "Commission and distributor savings",
+                 "pending": "Pending (in a return window or held for review)"}  # fmt: skip
 
 
 def _source_title(item: str, rule_title: Mapping[str, str], quest_title: Mapping[str, str]) -> str:
@@ -442,10 +444,37 @@ def render(
         )
         rows12 = [(lv.title, level_criteria(economy, lv)) for lv in economy.levels]
         out.append(table(["level", "reached by"], rows12))
+    if (s.get("referrals") or {}).get("invited", {}).get("mean"):
+        out.append(_referrals_section(s["referrals"], count))
     if s["rejected_commands"]:
         out.append("<h2>Commands the services rejected</h2>")
         out.append(table(["error code", "count"], list(s["rejected_commands"].items())))
     return page(title, [part for part in out if part])
+
+
+def _referrals_section(r: Mapping[str, Any], count: Scale) -> str:
+    """The "Referrals" section: per replication, invitees, how many qualified (the
+    conversion), the referrer's reward outcomes, invitees past their time limit, the
+    referrers flagged for farming, and commission points by level and state."""
+    points = SCALES["points"]
+    intro = (
+        "<h2>Referrals</h2><p>Per replication: "
+        f"{_ci(r['invited'], count)} friends joined with a referral code, "
+        f"{_ci(r['qualified'], count)} qualified (conversion "
+        f"{_ci(r['conversion'], SCALES['ratio'])}), {_ci(r['expired'], count)} passed their "
+        f"time limit without qualifying and {_ci(r['waiting'], count)} were still inside it at "
+        f"the end. Referrers' rewards: {_ci(r['pay'], count)} paid, {_ci(r['held'], count)} "
+        f"held for review, {_ci(r['capped'], count)} capped; "
+        f"{_ci(r['flagged'], count)} referrers flagged for farming at the end.</p>"
+    )
+    rows = [
+        (title, _ci(r[f"{key}_confirmed"], points), _ci(r[f"{key}_pending"], points),
+         _ci(r[f"{key}_voided"], points))
+        for key, title in (("level_1", "level 1 (the buyer's referrer)"),
+                           ("level_2", "level 2 (their referrer)"),
+                           ("savings", "distributor savings"))
+    ]  # fmt: skip
+    return intro + table(["commission", "confirmed", "pending at the end", "voided"], rows)
 
 
 def _rate(counts: Mapping[str, Any]) -> str:

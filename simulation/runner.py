@@ -257,6 +257,11 @@ def summarize(
             for i, (day, _) in enumerate(runs[0].membership["over_time"])
         ]
     spend = {name: band([run.spend[name] for run in runs]) for name in runs[0].spend}
+    referrals: dict[str, Any] = {}
+    if runs[0].referrals:
+        referrals = {
+            name: band([run.referrals[name] for run in runs]) for name in runs[0].referrals
+        }
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -287,6 +292,7 @@ def summarize(
         "friends": friends,
         "membership": membership,
         **({"spend": spend} if spend else {}),  # spend-driven levels only
+        "referrals": referrals,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),

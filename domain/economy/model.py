@@ -558,6 +558,11 @@ class Economy:
         kinds = list(self.rules_by_kind)
         if self.koc:
             kinds += [k for k in (*self.koc.note_kinds, self.koc.metrics_kind) if k not in kinds]
+        if self.referrals:  # a purchase or a qualifying action is recorded even with no rule
+            program = self.referrals
+            kinds += [
+                k for k in (program.purchase_kind, *program.qualifying_kinds) if k not in kinds
+            ]
         once: dict[tuple[str, str], tuple[str, ...]] = {}
         for rule in self.rules:
             if rule.once_per_subject:

@@ -26,6 +26,7 @@ from domain.model import (
     PointsAwarded,
 )
 from domain.ports import UnitOfWork
+from domain.services import referrals as referral_services
 from domain.services._support import (
     check_key,
     member_for_update,
@@ -50,6 +51,7 @@ def explain_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> 
     """What the activity would earn and why, and the limits left: no writes."""
     _check_dates(cmd, economy)
     earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
+    _check_purchase(cmd, economy)
     with uow:
         member = uow.members.get(cmd.member_id)
         if member is None:
@@ -161,10 +163,17 @@ def _check_dates(cmd: RecordActivity, economy: Economy) -> None:
         earning.check_not_future(economy, cmd.occurred_at, cmd.at)
 
 
+def _check_purchase(cmd: RecordActivity, economy: Economy) -> None:
+    if economy.referrals is not None:
+        amount = cmd.attributes.get(economy.referrals.amount_attribute)
+        referral_services.check_purchase(economy, cmd.kind, cmd.subject_id, amount)
+
+
 def _validate_activity(cmd: RecordActivity, economy: Economy) -> None:
     _check_dates(cmd, economy)
     check_key(cmd.idempotency_key)
     earning.check_activity(economy, cmd.kind, cmd.subject_id, cmd.attributes)
+    _check_purchase(cmd, economy)
 
 
 def record_activity(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityResult:

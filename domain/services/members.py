@@ -24,17 +24,24 @@ from domain.model import (
     Member,
 )
 from domain.ports import UnitOfWork
+from domain.services import referrals
 from domain.services._support import (
     grant_automatic,
     page_size_max,
 )
 
 
-def register_member(cmd: RegisterMember, uow: UnitOfWork, economy: Economy) -> Member:
+def register_member(
+    cmd: RegisterMember, uow: UnitOfWork, economy: Economy, referral_key: bytes | None = None
+) -> Member:
+    """Register a member; with `referral_key` (the edge's secret) their referral code is
+    indexed at once, and a `referral_code` links them to their referrer (the guards refuse
+    it, and the registration, with `ReferralRefused` or `InvalidInput` naming the field)."""
     require_aware(cmd.at, "at")
     handle = handles.normalize_handle(cmd.handle)
     display_name = handles.normalize_display_name(cmd.display_name)
     external_id = None if cmd.member_id is None else handles.check_external_id(cmd.member_id)
+    identities = referrals.check_identities(cmd.identities)
     with uow:
         if uow.members.get_by_handle(handle) is not None:
             raise AlreadyExists("member handle", handle)
@@ -49,6 +56,12 @@ def register_member(cmd: RegisterMember, uow: UnitOfWork, economy: Economy) -> M
             level_id=economy.levels[0].id,
         )
         uow.members.add(member)
+        if identities:
+            uow.referrals.add_identities(member.id, identities)
+        if referral_key is not None:
+            referrals.index_code(uow, member.id, referral_key)
+        if cmd.referral_code is not None:
+            referrals.link(uow, economy, member, cmd.referral_code, cmd.at)
         events = grant_automatic(uow, economy, member, cmd.at)
         uow.members.save(member)
         uow.events.extend(events)

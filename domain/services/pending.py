@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from domain import earning, ledger, levels
 from domain.calendar import day_number
 from domain.economy import Economy
-from domain.ledger import Transfer
+from domain.ledger import SourceKind, Transfer
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 
@@ -37,6 +37,8 @@ def confirm_due(uow: UnitOfWork, economy: Economy, member: Member, as_of: dateti
     """Confirm the member's pending earnings due by `as_of` (the member is locked)."""
     events: list[Event] = []
     for pending in uow.ledger.open_pending(member.id):
+        if pending.source.kind is SourceKind.REFERRAL:
+            continue  # commission confirms in its own pass; a held reward by an operator
         due = due_at(uow, economy, pending)
         if due > as_of:
             continue

@@ -20,6 +20,7 @@ from domain.economy import Economy, ViralNotes
 from domain.model import Event, Member
 from domain.ports import UnitOfWork
 from domain.services import contests, quests, seasons
+from domain.services import referrals as referral_services
 from domain.services import roles as role_services
 from domain.services._support import grant_automatic
 
@@ -151,6 +152,29 @@ def quests_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> lis
     )
 
 
+def referrals_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
+    """An invitee's first qualifying action in time rewards the referrer and welcomes the
+    invitee, once; a purchase pays commission up the chain (pending for the return window)
+    and savings to a distributor. Only what the rules accepted counts."""
+    program = economy.referrals
+    cmd = recorded.command
+    if program is None or not recorded.accepted(economy):
+        return []
+    if cmd.kind not in program.qualifying_kinds and cmd.kind != program.purchase_kind:
+        return []
+    amount = cmd.attributes.get(program.amount_attribute)
+    return referral_services.on_activity(
+        uow,
+        economy,
+        recorded.member,
+        recorded.activity_id,
+        cmd.kind,
+        cmd.subject_id,
+        amount,
+        recorded.at,
+    )
+
+
 def honors_reactor(uow: UnitOfWork, economy: Economy, recorded: Recorded) -> list[Event]:
     """Automatic honors whose next tier the member has just reached. First, the activity
     counts toward `activity_count` honors if its kind is counted, the rules accepted it,
@@ -213,10 +237,12 @@ REACTORS: tuple[Reactor, ...] = (
     levels_reactor,
     koc_reactor,
     quests_reactor,
+    referrals_reactor,
     honors_reactor,
     contests_reactor,
     seasons_reactor,
     mentors_reactor,
 )
-"""In order: quests see the KOC tier the activity caused; honors come last, so they see
-the level reached through the activity's points and its quests' rewards."""
+"""In order: quests see the KOC tier the activity caused; honors come after, so they see
+the level reached through the activity's points, its quests' rewards and a referral's
+welcome."""

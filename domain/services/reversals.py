@@ -26,6 +26,7 @@ from domain.model import ActivityRecord, Event, HonorRevoked, Member
 from domain.ports import UnitOfWork
 from domain.reversal import Reversal
 from domain.services import pending as pending_points
+from domain.services import referrals as referral_services
 from domain.services import seasons
 from domain.services._support import (
     audit,
@@ -120,6 +121,7 @@ def _undo(
     if record.kind in economy.counted_kinds and _accepted(economy, record):
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)
+    referral_services.refund(uow, record, cmd.at)  # a refunded purchase pays no commission
     others = _others(uow, economy, member, record)
     events.extend(_notes_back(uow, economy, member, record, others, cmd.at))
     _contests_back(uow, economy, member, record, others)

@@ -560,6 +560,66 @@ class MembershipRow(SQLModel, table=True):
     expired: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
 
 
+class ReferralCodeRow(SQLModel, table=True):
+    """Whose referral code this is (codes are derived from the member id with a key the
+    edge holds; the index finds the member back)."""
+
+    __tablename__ = "referral_codes"
+    __table_args__ = (sa.UniqueConstraint("member_id", name="uq_referral_codes_member"),)
+
+    code: str = _text(primary_key=True)
+    member_id: str = _member_ref()
+
+
+class ReferralIdentityRow(SQLModel, table=True):
+    """A member's external identity (provider:subject): two members sharing one are the
+    same person, who may not refer themselves."""
+
+    __tablename__ = "referral_identities"
+    __table_args__ = (sa.Index("ix_referral_identities_member", "member_id"),)
+
+    identity: str = _text(primary_key=True)
+    member_id: str = _member_ref(primary_key=True)
+
+
+class ReferralRow(SQLModel, table=True):
+    """An invitee's link to their referrer, one per invitee (the key: a code is used once),
+    and whether and how they qualified."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        sa.Index("ix_referrals_referrer", "referrer_id", "invitee_id"),
+        sa.Index("ix_referrals_outcome", "outcome", "invitee_id"),
+    )
+
+    invitee_id: str = _member_ref(primary_key=True)
+    referrer_id: str = _member_ref()
+    joined_at: datetime = _instant()
+    qualified_at: datetime | None = _instant(nullable=True)
+    outcome: str | None = _text(nullable=True)
+    reward_transfer_id: str | None = _text(nullable=True)
+
+
+class ReferralCommissionRow(SQLModel, table=True):
+    """What one purchase paid up the chain (one pending earning), one per buyer's order."""
+
+    __tablename__ = "referral_commissions"
+    __table_args__ = (
+        sa.UniqueConstraint("buyer_id", "order_id", name="uq_referral_commissions_order"),
+        sa.Index("ix_referral_commissions_due", "state", "due_at"),
+    )
+
+    activity_id: str = _text(primary_key=True)
+    buyer_id: str = _member_ref()
+    order_id: str = _text()
+    amount: int = _int()
+    at: datetime = _instant()
+    due_at: datetime = _instant()
+    shares: list[Any] = _json()
+    transfer_id: str | None = _text(nullable=True)
+    state: str = _text()
+
+
 metadata = SQLModel.metadata
 
 members = metadata.tables["members"]
@@ -591,3 +651,7 @@ mentorships = metadata.tables["mentorships"]
 friend_quest_instances = metadata.tables["friend_quest_instances"]
 friend_quest_members = metadata.tables["friend_quest_members"]
 memberships = metadata.tables["memberships"]
+referral_codes = metadata.tables["referral_codes"]
+referral_identities = metadata.tables["referral_identities"]
+referrals = metadata.tables["referrals"]
+referral_commissions = metadata.tables["referral_commissions"]

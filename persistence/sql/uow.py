@@ -67,6 +67,7 @@ from persistence.sql.raw import (
     select_list,
     update_sql,
 )
+from persistence.sql.referrals import SqlReferrals
 from persistence.sql.roles import SqlRoles
 from persistence.sql.seasons import SqlSeasons
 from persistence.sql.tasks import SqlTasks
@@ -135,6 +136,7 @@ class SqlUnitOfWork:
         self.roles = SqlRoles(self)
         self.friend_quests = SqlFriendQuests(self)
         self.memberships = SqlMemberships(self)
+        self.referrals = SqlReferrals(self)
 
     # --- transaction control ----------------------------------------------------------------
 

@@ -87,6 +87,8 @@ EVENTS: list[model.Event] = [
     model.MembershipStarted("m1", "fan_club", AT, AT),
     model.MembershipRenewed("m1", "fan_club", AT, AT),
     model.MembershipExpired("m1", "fan_club", AT, AT),
+    model.ReferralQualified("m1", "m2", "held", 300, 100, AT),
+    model.ReferralRewardDecided("m1", "m2", "confirmed", 300, AT),
 ]
 
 

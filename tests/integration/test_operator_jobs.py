@@ -99,6 +99,43 @@ def test_the_review_expires_task_assignments_past_due_once(
         store.dispose()
 
 
+def test_the_review_confirms_commission_past_its_return_window_once(
+    sql_url: str, koc_economy: Economy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a referrer whose invitee bought for 100.00 long ago (the sample pays 5%)
+    store = SqlStore(sql_url)
+    key = b"operator-jobs-referral-key"
+    try:
+        ana = services.register_member(RegisterMember("ana", "Ana", LONG_AGO, "ana"), store(),
+                                       koc_economy, key)  # fmt: skip
+        code = services.referral_code_of(store(), ana.id, key)
+        ben = services.register_member(RegisterMember("ben", "Ben", LONG_AGO, "ben", code),
+                                       store(), koc_economy, key)  # fmt: skip
+        bought = RecordActivity(ben.id, "purchase", LONG_AGO, "p1", "order-1", {"amount": 10_000},
+                                at=LONG_AGO)  # fmt: skip
+        services.record_activity(bought, store(), koc_economy)
+        assert services.balances(ana.id, store()).pending == 5
+    finally:
+        store.dispose()
+
+    # when the scheduled review runs twice
+    args = ["review", "--economy", ECONOMY, "--database-url", sql_url,
+            "--as-of", "2026-11-23T09:00:00+08:00"]  # fmt: skip
+    first, second = main(args), main(args)
+    out = capsys.readouterr().out
+
+    # then the commission was confirmed, once
+    assert (first, second) == (0, 0)
+    assert "confirmed 1 commissions past their return window (5 points)" in out
+    assert "confirmed 0 commissions past their return window (0 points)" in out
+    store = SqlStore(sql_url)
+    try:
+        held = services.balances(ana.id, store())
+        assert (held.pending, held.lifetime_earned) == (0, 300 + 5)  # and the reward, once
+    finally:
+        store.dispose()
+
+
 def test_restock_and_coupon_codes_reach_the_shelf(
     sql_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,8 +35,10 @@ from domain.commands import (
 )
 from domain.economy import Economy, parse_economy
 from domain.errors import DomainError
+from domain.services import DecideReferralReward
 from persistence.sql import SqlStore
 from simulation.engine import LogEntry, member_id
+from simulation.referrals_program import SIM_REFERRAL_KEY
 from simulation.replay import final_state, replay_program
 from tests.e2e.conftest import database_url, live_server
 from tests.simulation.builders import busy_population, experiment, simulation
@@ -99,6 +101,18 @@ class Client:
         return data
 
 
+CONFIRM_REWARD = """
+mutation Confirm($input: ReferralRewardInput!) {
+  confirmReferralReward(input: $input) { __typename ... on UserError { message } }
+}
+"""
+REVERSE_REWARD = """
+mutation Reverse($input: ReferralRewardInput!) {
+  reverseReferralReward(input: $input) { __typename ... on UserError { message } }
+}
+"""
+
+
 def _activity(cmd: RecordActivity) -> dict[str, Any]:
     return {
         "memberId": gid("Member", cmd.member_id),
@@ -136,9 +150,11 @@ def replay_over_api(
             services.add_coupon_codes(payload, upkeep(), economy)
         elif kind == "register":
             assert isinstance(payload, RegisterMember)
+            clock.now = payload.at  # joining starts an invitee's time limit
             data = client.call(REGISTER, {"input": {"handle": payload.handle,
                                "displayName": payload.display_name,
-                               "externalId": payload.member_id}}, service)  # fmt: skip
+                               "externalId": payload.member_id,
+                               "referralCode": payload.referral_code}}, service)  # fmt: skip
             assert data["registerMember"]["__typename"] == "RegisterMemberPayload", data
         elif kind == "activities":
             items = [_activity(cmd) for cmd in payload]
@@ -188,6 +204,18 @@ def replay_over_api(
         elif kind == "restock":
             assert isinstance(payload, Restock)
             services.restock(payload, upkeep(), economy)
+        elif kind == "decide_referral":  # an operator's decision, as the mutation sends it
+            assert isinstance(payload, DecideReferralReward)
+            mutation = CONFIRM_REWARD if payload.confirm else REVERSE_REWARD
+            variables = {"input": {"inviteeId": gid("Member", payload.invitee_id),
+                                   "reason": payload.reason,
+                                   "idempotencyKey": payload.idempotency_key}}  # fmt: skip
+            clock.now = payload.at
+            found = client.call(mutation, variables, operator)
+            assert next(iter(found.values()))["__typename"] == "ReferralPayload", found
+        elif kind == "confirm_commissions":  # the review's part, as `honorloop review` runs it
+            assert isinstance(payload, datetime)
+            services.confirm_commissions(upkeep, economy, payload)
         else:
             raise AssertionError(f"unknown log entry {kind!r}")
 
@@ -200,7 +228,10 @@ def server_url(
     economy_path.write_text(ECONOMY, encoding="utf-8")
     with database_url(request.param, tmp_path) as url:
         settings = Settings(
-            economy_path=str(economy_path), database_url=url, jwt_secret=SECRET
+            economy_path=str(economy_path),
+            database_url=url,
+            jwt_secret=SECRET,
+            referral_key=SIM_REFERRAL_KEY.decode(),  # the simulator's codes are the server's
         ).validated()
         clock = StreamClock()
         with live_server(settings, clock=clock) as live:
