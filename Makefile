@@ -105,5 +105,5 @@ bench-store: $(STAMP) ## Measure record_activity/s through the SQL store (SQLite
 	@if [ -n "$$HONORLOOP_TEST_POSTGRES_URL" ]; then $(BIN)/python -m benchmarks.bench_store --database "$$HONORLOOP_TEST_POSTGRES_URL"; fi
 
 .PHONY: bench-api
-bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP as ratios to a no-op mutation on the same stack, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
+bench-api: $(STAMP) ## API req/s, p50/p95/p99 under wrk as ratios to a no-op mutation on the same stack, plus in-process calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL; needs wrk)
 	$(BIN)/python -m benchmarks.bench_api $(BENCH_API_ARGS)
