@@ -91,6 +91,10 @@ bench: $(STAMP) ## Run every benchmark: bench-api, bench-store and bench-sim (fi
 	$(MAKE) --no-print-directory bench-store
 	$(MAKE) --no-print-directory bench-sim
 
+.PHONY: profile-api
+profile-api: $(STAMP) ## Where the server's time goes under wrk (py-spy): PROFILE_ARGS='--operation recordActivity --database-url URL'
+	$(BIN)/python -m benchmarks.profile_api $(PROFILE_ARGS)
+
 .PHONY: bench-sim
 bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
 	$(BIN)/python -m benchmarks.bench_sim $(BENCH_ARGS)

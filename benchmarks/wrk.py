@@ -251,7 +251,7 @@ def whole_seconds(seconds: float) -> int:
     return max(1, round(seconds))
 
 
-def _descendants(root: int) -> Iterator[int]:
+def descendants(root: int) -> Iterator[int]:
     """`root` and every live process below it (from /proc)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -276,7 +276,7 @@ def process_tree_cpu_s(root: int) -> float:
     """User + system CPU seconds of `root` and its live descendants (children's reaped
     time included), from /proc/PID/stat."""
     total = 0
-    for pid in _descendants(root):
+    for pid in descendants(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
