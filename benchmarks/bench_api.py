@@ -44,11 +44,16 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from graphql import DocumentNode
+from graphql import execute as graphql_execute
+from graphql import parse as graphql_parse
+from graphql import validate as graphql_validate
 from sqlalchemy.engine import make_url
 
 from api.auth import Role, Viewer, mint_token
@@ -722,7 +727,7 @@ async def _in_process(
         timed("service redeem_reward", calls, redeem),
         timed("store read: member + balances", calls, viewer_read),
     ]
-    settings = Settings(jwt_secret=SECRET)
+    settings = Settings(jwt_secret=SECRET, bench_noop=True)
     schema = build_schema(settings)
     guide = GuideIndex(build_guide(economy))
     runtime = Runtime(settings, economy, guide, store, Broker(), db_executor())
@@ -741,17 +746,60 @@ async def _in_process(
     def gql_input(n: int, tag: str) -> dict[str, Any]:
         return activity_input(pool, n + 1000, tag)
 
+    prepared = {d: prevalidated(schema, d) for d in (NOOP, TRIVIAL, VIEWER_LEDGER, RECORD)}
+
+    async def core_execute(document: str, variables: dict[str, Any], viewer: Viewer | None) -> None:
+        """graphql-core's `execute` of the same document, parsed and validated once: the
+        same resolvers (strawberry's field extensions included) without strawberry's
+        request pipeline (schema extensions, caches, result processing)."""
+        result = graphql_execute(
+            schema._schema, prepared[document], None, context(viewer), variables
+        )
+        if isawaitable(result):
+            result = await result
+        assert not result.errors, result.errors
+
     reward = global_id("Reward", BENCH_REWARD)
+
+    def no_variables(n: int) -> dict[str, Any]:
+        return {}
+
+    def no_viewer(n: int) -> Viewer | None:
+        return None
+
+    def activity(n: int) -> dict[str, Any]:
+        return {"input": gql_input(n, "c")}
+
+    def as_service(n: int) -> Viewer | None:
+        return service
+
+    pairs: list[tuple[str, str, Variables, Who]] = [
+        ("no-op mutation", NOOP, no_variables, no_viewer),
+        ("trivial query", TRIVIAL, no_variables, no_viewer),
+        ("viewer + 20 ledger entries", VIEWER_LEDGER, no_variables, member_viewer),
+        ("recordActivity", RECORD, activity, as_service),
+    ]
+
+    def calls_of(
+        document: str, variables: Variables, who: Who
+    ) -> tuple[Callable[[int], Awaitable[None]], Callable[[int], Awaitable[None]]]:
+        def strawberry_call(n: int) -> Awaitable[None]:
+            return execute(document, variables(n), who(n))
+
+        def core_call(n: int) -> Awaitable[None]:
+            return core_execute(document, variables(-100_000 - n), who(n))  # other keys
+
+        return strawberry_call, core_call
+
+    for label, document, variables, who in pairs:
+        strawberry_call, core_call = calls_of(document, variables, who)
+        figures.append(await timed_async(f"schema.execute {label}", calls, strawberry_call))
+        figures.append(
+            await timed_async(f"graphql-core execute {label}, pre-validated", calls, core_call)
+        )
     figures += [
-        await timed_async("graphql trivial", calls, lambda n: execute(TRIVIAL, {}, None)),
-        await timed_async("graphql viewer", calls, lambda n: execute(VIEWER, {}, member_viewer(n))),
         await timed_async(
-            "graphql recordActivity",
-            calls,
-            lambda n: execute(RECORD, {"input": gql_input(n, "g")}, service),
-        ),
-        await timed_async(
-            f"graphql recordActivities (x{batch_size}), batches",
+            f"schema.execute recordActivities (x{batch_size}), batches",
             calls // batch_size or 1,
             lambda n: execute(
                 RECORD_BATCH,
@@ -760,7 +808,7 @@ async def _in_process(
             ),
         ),
         await timed_async(
-            "graphql redeemReward",
+            "schema.execute redeemReward",
             calls,
             lambda n: execute(
                 REDEEM,
@@ -772,11 +820,23 @@ async def _in_process(
     return figures
 
 
+Variables = Callable[[int], dict[str, Any]]  # call number -> GraphQL variables
+Who = Callable[[int], Viewer | None]  # call number -> the viewer
+
+
+def prevalidated(schema: Any, document: str) -> DocumentNode:
+    """`document` parsed and validated against `schema` once."""
+    parsed = graphql_parse(document)
+    errors = graphql_validate(schema._schema, parsed)
+    assert not errors, errors
+    return parsed
+
+
 def print_in_process(title: str, figures: list[tuple[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'call (one at a time)':<46} {'calls/s':>9} {'µs/call':>9}")
+    print(f"  {'call (one at a time)':<62} {'calls/s':>9} {'µs/call':>9}")
     for label, rate in figures:
-        print(f"  {label:<46} {rate:>9.0f} {1e6 / rate:>9.0f}")
+        print(f"  {label:<62} {rate:>9.0f} {1e6 / rate:>9.0f}")
 
 
 # --- databases ----------------------------------------------------------------------------
