@@ -59,6 +59,7 @@ class Settings:
     trusted_documents_path: str = "trusted-documents.json"  # `honorloop operations add`
     trusted_documents_only: bool = False  # run only the documents in that manifest
     bench_noop: bool = False  # benchmarks only: a no-op mutation `benchNoop` (the ceiling)
+    group_commit: bool = True  # concurrent recordActivity requests share transactions
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -194,6 +195,7 @@ ENV_NAMES: dict[str, str] = {
     "trusted_documents_path": "HONORLOOP_TRUSTED_DOCUMENTS",
     "trusted_documents_only": "HONORLOOP_TRUSTED_DOCUMENTS_ONLY",
     "bench_noop": "HONORLOOP_BENCH_NOOP",
+    "group_commit": "HONORLOOP_GROUP_COMMIT",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

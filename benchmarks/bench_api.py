@@ -91,6 +91,7 @@ scarce_restock = 10
 restock_poll_s = 0.02
 contenders_max = 50
 CEILING = "no-op mutation (ceiling)"
+SCENARIO_KEYS = ("healthz", "trivial", "record", "batch", "viewer", "redeem", "half")
 BENCH_REWARDS = f"""
 [rewards.{BENCH_REWARD}]
 title = "Benchmark reward"
@@ -357,6 +358,7 @@ def graphql_load(
 
 @dataclass(frozen=True)
 class Scenario:
+    key: str  # for --scenario
     name: str
     load: wrk.Load
     unit: str = "req"  # what one item is (activities, attempts)
@@ -438,12 +440,12 @@ def saturation_scenarios(pool: Pool, batch: int) -> list[Scenario]:
         item_typename="RecordActivityPayload",
     )  # fmt: skip
     return [
-        Scenario(CEILING, graphql_load(NOOP)),
-        Scenario("/healthz", wrk.Load(prefix="", method="GET", path="/healthz")),
-        Scenario("trivial query { economy { id } }", graphql_load(TRIVIAL)),
-        Scenario("recordActivity", record, "activities"),
-        Scenario(f"recordActivities (x{batch})", record_batch, "activities", batch),
-        Scenario("viewer (level, honors, 20 ledger entries)", viewer_load(pool)),
+        Scenario("noop", CEILING, graphql_load(NOOP)),
+        Scenario("healthz", "/healthz", wrk.Load(prefix="", method="GET", path="/healthz")),
+        Scenario("trivial", "trivial query { economy { id } }", graphql_load(TRIVIAL)),
+        Scenario("record", "recordActivity", record, "activities"),
+        Scenario("batch", f"recordActivities (x{batch})", record_batch, "activities", batch),
+        Scenario("viewer", "viewer (level, honors, 20 ledger entries)", viewer_load(pool)),
     ]
 
 
@@ -495,20 +497,22 @@ class Restocker:
                 self.restocks += 1
 
 
-def redeemed_quantity(url: str) -> int:
-    """Units of the scarce reward held by redemptions that were not cancelled."""
+def scarce_stock_state(url: str) -> tuple[int, int]:
+    """(units held by redemptions that were not cancelled, units left) of the scarce
+    reward, read in one statement: one snapshot of both."""
     engine = make_engine(url)
+    mark = "?" if is_sqlite(engine) else "%s"
+    sql = (
+        "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM redemptions"
+        f" WHERE reward_id = {mark} AND status <> {mark}),"
+        f" (SELECT remaining FROM stock WHERE reward_id = {mark})"
+    )
     try:
         with engine.connect() as connection:
             row = connection.exec_driver_sql(
-                "SELECT COALESCE(SUM(quantity), 0) FROM redemptions"
-                " WHERE reward_id = ? AND status <> ?"
-                if is_sqlite(engine)
-                else "SELECT COALESCE(SUM(quantity), 0) FROM redemptions"
-                " WHERE reward_id = %s AND status <> %s",
-                (BENCH_SCARCE, RedemptionStatus.CANCELLED.value),
+                sql, (BENCH_SCARCE, RedemptionStatus.CANCELLED.value, BENCH_SCARCE)
             ).one()
-        return int(row[0])
+        return int(row[0]), int(row[1])
     finally:
         engine.dispose()
 
@@ -526,8 +530,8 @@ def contention(bench: Bench, pool: Pool, url: str, economy: Economy, ceiling: fl
     with Restocker(url, economy) as restocker:
         warm = bench.once(load, "xw", min(2.0, bench.seconds / 2), bench.connections)
         run = bench.once(load, "xm", bench.seconds, bench.connections)
-    remaining = scarce_remaining(url)
-    redeemed = redeemed_quantity(url)
+        wrk.settle(bench.server_pid)  # what wrk stopped waiting for is still being served
+    redeemed, remaining = scarce_stock_state(url)
     granted = scarce_stock + restocker.restocked
     won = warm.typenames.get("RedeemRewardPayload", 0) + run.typenames.get("RedeemRewardPayload", 0)
     extra = {
@@ -543,17 +547,6 @@ def contention(bench: Bench, pool: Pool, url: str, economy: Economy, ceiling: fl
     }
     name = f"redeemReward ({contenders} members, stock {scarce_stock}, restocked)"
     return Figure(name, "attempts", 1, run, run.rate / ceiling if ceiling else 0.0, extra)
-
-
-def scarce_remaining(url: str) -> int:
-    store = SqlStore(url)
-    try:
-        with store() as uow:
-            left = uow.stock.remaining(BENCH_SCARCE)
-    finally:
-        store.dispose()
-    assert left is not None
-    return left
 
 
 def half_saturation(bench: Bench, load: wrk.Load, saturated: float, ceiling: float) -> Figure:
@@ -589,18 +582,25 @@ def http_section(port: int, pid: int, url: str, economy: Economy, args: Any) -> 
     ceiling = 0.0
     record_load: wrk.Load | None = None
     record_rate = 0.0
+    chosen = set(args.scenario or SCENARIO_KEYS)
+    if "half" in chosen:
+        chosen.add("record")  # paced at half of its saturated rate
     for n, scenario in enumerate(saturation_scenarios(pool, args.batch)):
+        if scenario.key not in chosen and scenario.name != CEILING:
+            continue
         measured = bench.measure(scenario.load, f"s{n}")
         if scenario.name == CEILING:
             ceiling = measured.rate
-        if scenario.name == "recordActivity":
+        if scenario.key == "record":
             record_load, record_rate = scenario.load, measured.rate
         ratio = measured.rate / ceiling if ceiling else 0.0
         figures.append(Figure(scenario.name, scenario.unit, scenario.items_per_request,
                               measured, ratio))  # fmt: skip
-    figures.append(contention(bench, pool, url, economy, ceiling))
-    assert record_load is not None
-    figures.append(half_saturation(bench, record_load, record_rate, ceiling))
+    if "redeem" in chosen:
+        figures.append(contention(bench, pool, url, economy, ceiling))
+    if "half" in chosen:
+        assert record_load is not None
+        figures.append(half_saturation(bench, record_load, record_rate, ceiling))
     return figures
 
 
@@ -922,6 +922,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", choices=["http", "inprocess"], help="one section only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIO_KEYS,
+        help="run only these (repeatable; the no-op ceiling always runs)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     args = parser.parse_args(argv)
     for name in ("clients", "wrk_threads", "seconds", "members", "batch", "calls", "workers"):
