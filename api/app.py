@@ -95,13 +95,14 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
 
 
 def group_writers(settings: Settings, engine: object) -> int:
-    """How many group-commit transactions may run at once (`api.group_commit`): SQLite
-    has one writer; PostgreSQL locks members row by row, so groups of different members
-    proceed side by side; 0 turns group commit off."""
-    if not settings.group_commit:
+    """How many group-commit transactions may run at once (`api.group_commit`), 0 for
+    none. SQLite has one writer: one group at a time, on unless `off`. On PostgreSQL
+    groups run side by side, but only when `on`: measured, they cost throughput there
+    (a group holds its members' row locks for all its activities; docs/performance.md)."""
+    if settings.group_commit == "off":
         return 0
     if isinstance(engine, Engine) and not is_sqlite(engine):
-        return postgres_group_writers
+        return postgres_group_writers if settings.group_commit == "on" else 0
     return 1
 
 

@@ -242,6 +242,10 @@ class Run:
         return self.client_cpu_s / self.elapsed_s if self.elapsed_s else 0.0
 
     @property
+    def server_cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / self.requests if self.requests else 0.0
+
+    @property
     def server_cores(self) -> float:
         return self.server_cpu_s / self.elapsed_s if self.elapsed_s else 0.0
 

@@ -32,6 +32,7 @@ SCENARIOS = [
 FIELDS = {
     "scenario", "requests", "failures", "seconds", "req_per_s", "unit", "items_per_s",
     "p50_ms", "p95_ms", "p99_ms", "ratio_to_ceiling", "client_cpu_cores", "server_cpu_cores",
+    "server_cpu_ms_per_request",
     "typenames", "first_failure",
 }  # fmt: skip
 
@@ -118,6 +119,7 @@ def test_the_table_shows_every_scenario_with_the_load_average(
 ) -> None:
     stdout, _ = report
     assert "x ceiling" in stdout
+    assert "CPU ms/req" in stdout
     assert "wrk CPU" in stdout
     assert "load average" in stdout
     for name in SCENARIOS:

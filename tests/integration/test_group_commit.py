@@ -18,7 +18,7 @@ from api.economy_types import GuideIndex
 from api.events import Broker
 from api.group_commit import GroupCommit
 from api.runtime import Runtime, db_executor
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from domain import services
 from domain.commands import RecordActivity, RegisterMember
 from domain.errors import DomainError, IdempotencyKeyReused, NotFound
@@ -88,7 +88,8 @@ def failing(store: StoreFactory) -> CommitFailsWhenArmed:
 
 @pytest.fixture
 def runtime(failing: CommitFailsWhenArmed) -> Iterator[Runtime]:
-    writers = 4 if isinstance(failing.store, SqlStore) and not failing.store.write_lock else 1
+    sqlite_or_memory = not isinstance(failing.store, SqlStore) or failing.store.write_lock
+    writers = 1 if sqlite_or_memory else postgres_group_writers
     executor = db_executor()
     runtime = Runtime(
         Settings(), ECONOMY, GuideIndex(build_guide(ECONOMY)), failing, Broker(), executor,
@@ -219,18 +220,23 @@ async def test_without_group_commit_each_activity_is_its_own_transaction(
     assert available(failing.store, members[0]) == 15
 
 
-def test_one_group_writer_on_sqlite_several_on_postgresql_none_when_off(sql_url: str) -> None:
+def test_group_commit_is_on_sqlite_by_default_and_on_postgresql_when_asked(
+    sql_url: str,
+) -> None:
     store = SqlStore(sql_url)
     try:
-        on, off = Settings(), Settings(group_commit=False)
-        expected = 1 if store.write_lock is not None else postgres_group_writers
-        assert group_writers(on, store.engine) == expected
+        auto, on, off = Settings(), Settings(group_commit="on"), Settings(group_commit="off")
+        sqlite = store.write_lock is not None
+        assert group_writers(auto, store.engine) == (1 if sqlite else 0)
+        assert group_writers(on, store.engine) == (1 if sqlite else postgres_group_writers)
         assert group_writers(off, store.engine) == 0
-        assert group_writers(on, None) == 1  # a store without an engine: the memory store
+        assert group_writers(auto, None) == 1  # a store without an engine: the memory store
     finally:
         store.dispose()
 
 
-def test_group_commit_is_on_unless_the_environment_turns_it_off() -> None:
-    assert Settings.from_env({}).group_commit is True
-    assert Settings.from_env({"HONORLOOP_GROUP_COMMIT": "0"}).group_commit is False
+def test_the_environment_chooses_auto_on_or_off_and_nothing_else() -> None:
+    assert Settings.from_env({}).group_commit == "auto"
+    assert Settings.from_env({"HONORLOOP_GROUP_COMMIT": "off"}).validated().group_commit == "off"
+    with pytest.raises(SettingsError, match="HONORLOOP_GROUP_COMMIT"):
+        Settings.from_env({"HONORLOOP_GROUP_COMMIT": "sometimes"}).validated()
