@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from benchmarks import wrk
+from benchmarks import profile_api, wrk
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("HONORLOOP_TEST_POSTGRES_URL")
@@ -134,3 +134,32 @@ def test_without_wrk_the_benchmark_tells_how_to_get_it(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "apt-get install -y wrk" in done.stderr
     assert done.stdout == ""
+
+
+def test_chosen_scenarios_run_alone_with_the_ceiling(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    done = bench(
+        "--only", "http", "--no-postgres", "--seconds", "1", "--clients", "2", "--members", "3",
+        "--scenario", "record", "--json", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (database,) = orjson.loads(out.read_bytes())["databases"]
+    names = [s["scenario"] for s in database["http"]["scenarios"]]
+    assert names == ["no-op mutation (ceiling)", "recordActivity"]
+
+
+def test_the_profile_is_summed_by_layer_and_by_function(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.txt"
+    site = "/venv/lib/python3.11/site-packages"
+    raw.write_text(
+        f"run (/w/api/runtime.py:5);execute ({site}/graphql/execution/executor.py:9) 6\n"
+        f"run (/w/api/runtime.py:5);record (/w/domain/services/activities.py:7) 3\n"
+        f"run (/w/api/runtime.py:5);execute ({site}/sqlalchemy/engine/base.py:1) 1\n",
+        encoding="utf-8",
+    )
+    text = profile_api.summarise(raw, rate=100, requests=10)
+    assert "10 samples of the thread holding the GIL: 10000 µs of GIL per request" in text
+    layers = text.split("self time by layer")[1].split("self time, top")[0]
+    assert layers.index("graphql-core") < layers.index("domain") < layers.index("sqlalchemy")
+    assert " 60.0%    6000 µs  graphql-core" in layers
+    assert "100.0%   10000 µs  run (/w/api/runtime.py:5)" in text  # inclusive, counted once
