@@ -92,6 +92,10 @@ bench: $(STAMP) ## Run every benchmark: bench-api, bench-store and bench-sim (fi
 	$(MAKE) --no-print-directory bench-store
 	$(MAKE) --no-print-directory bench-sim
 
+.PHONY: profile-api
+profile-api: $(STAMP) ## Where the server's time goes under wrk (py-spy): PROFILE_ARGS='--operation recordActivity --database-url URL'
+	$(BIN)/python -m benchmarks.profile_api $(PROFILE_ARGS)
+
 .PHONY: bench-sim
 bench-sim: $(STAMP) ## Simulator speed: member-days/s at 100,000 members x 365 days, with baselines
 	$(BIN)/python -m benchmarks.bench_sim $(BENCH_ARGS)
@@ -110,5 +114,5 @@ bench-levels: $(STAMP) ## What spend-driven levels cost record_activity (memory 
 	$(BIN)/python -m benchmarks.bench_levels $(BENCH_ARGS)
 
 .PHONY: bench-api
-bench-api: $(STAMP) ## API req/s and p50/p99 over HTTP as ratios to a no-op mutation on the same stack, plus in-process service and GraphQL calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL)
+bench-api: $(STAMP) ## API req/s, p50/p95/p99 under wrk as ratios to a no-op mutation on the same stack, plus in-process calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL; needs wrk)
 	$(BIN)/python -m benchmarks.bench_api $(BENCH_API_ARGS)

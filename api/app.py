@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -49,7 +50,7 @@ from domain import services
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
 from persistence.sql import SqlStore, migrate, schema_status
-from persistence.sql.engine import pool_size
+from persistence.sql.engine import is_sqlite, pool_size
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 assert db_threads_max <= pool_size, "every database thread must find a pooled connection"
 
 log = logging.getLogger("honorloop.api")
+postgres_group_writers = 4  # at most db_threads_max: each group holds a database thread
+assert postgres_group_writers <= db_threads_max
 
 
 def load_economy(path: str) -> Economy:
@@ -89,6 +92,18 @@ def open_sql_store(settings: Settings, economy: Economy) -> Opened:
     store = SqlStore(url)
     services.sync_rewards(store(), economy)
     return Opened(store=store, ready=lambda: schema_status(url), close=store.dispose)
+
+
+def group_writers(settings: Settings, engine: object) -> int:
+    """How many group-commit transactions may run at once (`api.group_commit`), 0 for
+    none. SQLite has one writer: one group at a time, on unless `off`. On PostgreSQL
+    groups run side by side, but only when `on`: measured, they cost throughput there
+    (a group holds its members' row locks for all its activities; docs/performance.md)."""
+    if settings.group_commit == "off":
+        return 0
+    if isinstance(engine, Engine) and not is_sqlite(engine):
+        return postgres_group_writers if settings.group_commit == "on" else 0
+    return 1
 
 
 def request_error(message: str, status_code: int) -> Response:
@@ -206,8 +221,9 @@ def create_app(
         try:
             await broker.start()
             app.state.runtime = Runtime(
-                settings, economy, guide, opened.store, broker, executor, clock
-            )
+                settings, economy, guide, opened.store, broker, executor, clock,
+                group_writers(settings, engine),
+            )  # fmt: skip
             app.state.ready = opened.ready
             yield
         finally:

@@ -336,7 +336,7 @@ class Mutation(
     ) -> RecordActivityResult:
         async def act() -> RecordActivityPayload:
             cmd = i.record_activity(input, caller(info), at=info.context.runtime.clock())
-            result = await info.context.runtime.command(services.record_activity, cmd)
+            result = await info.context.runtime.record_activity(cmd)
             return _activity_payload(result)
 
         return cast(RecordActivityResult, await attempt(info, act))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,9 +23,13 @@ from api.auth import utc_now
 from api.economy_types import GuideIndex
 from api.errors import database_unavailable
 from api.events import EventBroker
+from api.group_commit import GroupCommit, Outcome
 from api.settings import Settings
+from domain import services
+from domain.commands import RecordActivity
 from domain.economy import Economy
 from domain.ports import UnitOfWork
+from domain.services.activities import ActivityResult
 from persistence.sql import failures
 
 StoreFactory = Callable[[], UnitOfWork]
@@ -48,6 +52,25 @@ class Runtime:
     broker: EventBroker
     executor: Executor | None = field(default=None)  # None: Starlette's shared thread pool
     clock: Callable[[], datetime] = utc_now  # when a request arrived (activities' `at`)
+    group_writers: int = 0  # >0: recordActivity commits in groups, this many at once
+    groups: GroupCommit | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.group_writers > 0:
+            group = GroupCommit(self._record_batch, self._record_one, self.group_writers)
+            object.__setattr__(self, "groups", group)
+
+    async def record_activity(self, cmd: RecordActivity) -> ActivityResult:
+        """Record one activity: in the next group when group commit is on, else alone."""
+        if self.groups is not None:
+            return await self.groups.record(cmd)
+        return await self._record_one(cmd)
+
+    async def _record_one(self, cmd: RecordActivity) -> ActivityResult:
+        return await self.command(services.record_activity, cmd)
+
+    async def _record_batch(self, cmds: Sequence[RecordActivity]) -> list[Outcome]:
+        return await self.command(services.record_activities, cmds)
 
     async def command(self, service: Callable[[C, UnitOfWork, Economy], R], cmd: C) -> R:
         """Run one use case in a worker thread (again on a transient database failure, see

@@ -61,6 +61,7 @@ class Settings:
     trusted_documents_path: str = "trusted-documents.json"  # `honorloop operations add`
     trusted_documents_only: bool = False  # run only the documents in that manifest
     bench_noop: bool = False  # benchmarks only: a no-op mutation `benchNoop` (the ceiling)
+    group_commit: str = "auto"  # recordActivity in shared transactions: auto (SQLite), on, off
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -131,6 +132,8 @@ class Settings:
             )
         if self.log_format not in (None, "text", "json"):
             raise SettingsError("HONORLOOP_LOG_FORMAT", "must be 'text' or 'json'")
+        if self.group_commit not in ("auto", "on", "off"):
+            raise SettingsError("HONORLOOP_GROUP_COMMIT", "must be 'auto', 'on' or 'off'")
         for name, value, top in (
             ("HONORLOOP_BODY_SIZE_MAX_BYTES", self.body_size_max_bytes, body_size_max_bytes_max),
             ("HONORLOOP_QUERY_DEPTH_MAX", self.query_depth_max, 100),
@@ -209,6 +212,7 @@ ENV_NAMES: dict[str, str] = {
     "trusted_documents_path": "HONORLOOP_TRUSTED_DOCUMENTS",
     "trusted_documents_only": "HONORLOOP_TRUSTED_DOCUMENTS_ONLY",
     "bench_noop": "HONORLOOP_BENCH_NOOP",
+    "group_commit": "HONORLOOP_GROUP_COMMIT",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -1,22 +1,28 @@
-"""Benchmark of the API's ledger hot path, over HTTP and in-process. Prints figures;
-asserts nothing (a response with `errors` or an unexpected `__typename` is counted as a
-failure and shown).
+"""Benchmark of the API's ledger hot path, over HTTP and in-process. Prints figures as
+ratios to a ceiling measured in the same run; asserts nothing (a response with `errors` or
+an unexpected `__typename` is counted as a failure and shown).
 
-    python -m benchmarks.bench_api [--database-url URL] [--clients N] [--requests N] [--seconds S]
-                        [--workers W] [--members M] [--calls N] [--only http|inprocess]
+    python -m benchmarks.bench_api [--database-url URL] [--clients N] [--seconds S]
+        [--workers W] [--members M] [--batch B] [--only http|inprocess] [--json FILE]
 
 For each database (a fresh SQLite file always; PostgreSQL when `--database-url` or
 HONORLOOP_TEST_POSTGRES_URL names one, in a schema of its own dropped afterwards):
 
-- HTTP: starts `honorloop serve` on a free loopback port and drives it with `--clients`
-  concurrent keep-alive connections (a minimal HTTP/1.1 client on asyncio streams, so the
-  client costs little CPU next to the server on the same machine). Each scenario runs for
-  at most `--requests` requests or `--seconds` seconds, after a short warm-up, and prints
-  req/s, p50/p99 latency and the ratio to the same run's no-op mutation (the ceiling: the
-  server runs with HONORLOOP_BENCH_NOOP, which adds a mutation `benchNoop` doing nothing).
+- HTTP: starts `honorloop serve` on a free loopback port and drives it with `wrk`
+  (`benchmarks.wrk`: a compiled client, so it does not starve the server; its CPU is
+  reported). Each scenario runs `--seconds` after a warm-up and prints req/s, items/s,
+  p50/p95/p99 latency and the ratio to the same run's no-op mutation (the ceiling: the
+  server runs with HONORLOOP_BENCH_NOOP, which adds a mutation `benchNoop` doing nothing,
+  on the same uvicorn, parser and validation caches and JSON encoder). Scenarios:
+  recordActivity, recordActivities (x`--batch`), `--members` members' viewer query (level,
+  honors, the last 20 ledger entries), 50 members fighting over a reward of stock 10
+  restocked whenever it runs out (the database is checked afterwards: never oversold),
+  and recordActivity paced at half its saturated rate (p99).
 - In-process: the domain service alone on the SQL store, and `schema.execute` alone with
   the same GraphQL documents (no HTTP), one call at a time, so the report shows where the
   time goes.
+
+`--json FILE` also writes every figure, with the load average, as JSON.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import itertools
+import dataclasses
 import os
 import secrets
 import signal
@@ -32,18 +38,25 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from graphql import DocumentNode
+from graphql import execute as graphql_execute
+from graphql import parse as graphql_parse
+from graphql import validate as graphql_validate
 from sqlalchemy.engine import make_url
 
+from api.app import group_writers
 from api.auth import Role, Viewer, mint_token
 from api.context import Context
 from api.economy_types import GuideIndex
@@ -52,17 +65,35 @@ from api.loaders import Loaders
 from api.runtime import Runtime, db_executor
 from api.schema import build_schema
 from api.settings import Settings
+from benchmarks import wrk
 from domain import services
-from domain.commands import AdjustPoints, RecordActivity, RedeemReward, RegisterMember
+from domain.commands import (
+    AdjustPoints,
+    RecordActivity,
+    RedeemReward,
+    RegisterMember,
+    Restock,
+    batch_size_max,
+)
 from domain.economy import Economy, parse_economy
 from domain.guide import build_guide
+from domain.model import RedemptionStatus
 from loadtests.operations import OPERATIONS
 from persistence.sql import SqlStore, migrate
+from persistence.sql.engine import is_sqlite, make_engine
 
 POSTGRES_ENV = "HONORLOOP_TEST_POSTGRES_URL"
 SAMPLE_ECONOMY = Path(__file__).resolve().parents[1] / "economies" / "koc_community.toml"
 SECRET = "bench-secret-" + "x" * 40
 BENCH_REWARD = "bench_unlimited"
+BENCH_SCARCE = "bench_scarce"
+scarce_stock = 10  # the members fight over this, restocked by as much when it runs out
+scarce_restock = 10
+restock_poll_s = 0.02
+contenders_max = 50
+concurrent_callers = 32  # in-process group commit: as many callers as wrk's connections
+CEILING = "no-op mutation (ceiling)"
+SCENARIO_KEYS = ("healthz", "trivial", "record", "batch", "viewer", "redeem", "half")
 BENCH_REWARDS = f"""
 [rewards.{BENCH_REWARD}]
 title = "Benchmark reward"
@@ -70,8 +101,15 @@ tier = "merch"
 price = 1
 stock = "unlimited"
 fulfilment = "shipping"
+
+[rewards.{BENCH_SCARCE}]
+title = "Scarce benchmark reward"
+tier = "merch"
+price = 1
+stock = {scarce_stock}
+fulfilment = "shipping"
 """
-batch_size = 20
+batch_size = 100  # recordActivities per request (the API allows batch_size_max)
 startup_timeout_s = 60.0
 response_head_max_bytes = 64 * 1024
 failures_shown_max = 3
@@ -159,120 +197,6 @@ def graphql_message(document: str, variables: dict[str, Any], bearer: str | None
     return head.encode() + body
 
 
-# --- scenarios ----------------------------------------------------------------------------
-
-Check = Callable[[int, bytes], str | None]  # status, body -> a failure reason or None
-
-
-def ok_status(status: int, body: bytes) -> str | None:
-    return None if status == 200 else f"HTTP {status}: {body[:200]!r}"
-
-
-def typename_is(operation: str, expected: str, items: bool = False) -> Check:
-    """The response has no errors and `data.<operation>.__typename` is `expected` (or, with
-    `items`, every `results[].__typename` is)."""
-
-    def check(status: int, body: bytes) -> str | None:
-        if status != 200:
-            return f"HTTP {status}: {body[:200]!r}"
-        answer = orjson.loads(body)
-        if answer.get("errors"):
-            return f"errors: {answer['errors']}"[:300]
-        found = answer["data"][operation]
-        names = [r["__typename"] for r in found["results"]] if items else [found["__typename"]]
-        wrong = [n for n in names if n != expected]
-        return f"unexpected __typename {wrong[0]}: {body[:300]!r}" if wrong else None
-
-    return check
-
-
-def no_errors(status: int, body: bytes) -> str | None:
-    if status != 200:
-        return f"HTTP {status}: {body[:200]!r}"
-    answer = orjson.loads(body)
-    return f"errors: {answer['errors']}"[:300] if answer.get("errors") else None
-
-
-@dataclass
-class Scenario:
-    name: str
-    message: Callable[[int], bytes]  # request number -> the whole HTTP request
-    check: Check
-    items_per_request: int = 1
-    unit: str = "req"
-
-
-@dataclass
-class Outcome:
-    name: str
-    requests: int
-    failures: int
-    elapsed_s: float
-    latencies_ms: list[float]
-    items_per_request: int
-    first_failures: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return (self.requests - self.failures) / self.elapsed_s if self.elapsed_s else 0.0
-
-    def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-class Numbers:
-    """Request numbers shared by every client of a scenario; never reused in a run, so
-    idempotency keys stay unique across warm-up and measurement."""
-
-    def __init__(self) -> None:
-        self._next = itertools.count()
-
-    def __next__(self) -> int:
-        return next(self._next)
-
-
-async def drive(
-    connections: list[HttpConnection],
-    scenario: Scenario,
-    numbers: Numbers,
-    requests_max: int,
-    seconds_max: float,
-) -> Outcome:
-    """Every connection sends requests back to back until the count or the time is up."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    sent = 0
-    started = time.perf_counter()
-    deadline = started + seconds_max
-
-    async def client(connection: HttpConnection) -> None:
-        nonlocal sent
-        while sent < requests_max and time.perf_counter() < deadline:
-            sent += 1
-            message = scenario.message(next(numbers))
-            before = time.perf_counter()
-            status, body = await connection.send(message)
-            latencies.append((time.perf_counter() - before) * 1000)
-            reason = scenario.check(status, body)
-            if reason is not None:
-                failures.append(reason)
-
-    await asyncio.gather(*(client(c) for c in connections))
-    elapsed = time.perf_counter() - started
-    return Outcome(
-        scenario.name,
-        sent,
-        len(failures),
-        elapsed,
-        latencies,
-        scenario.items_per_request,
-        failures[:failures_shown_max],
-    )
-
-
 # --- the server under test ----------------------------------------------------------------
 
 
@@ -284,7 +208,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(url: str, economy_path: Path, workers: int, log: Path) -> Iterator[int]:
+def running_server(
+    url: str, economy_path: Path, workers: int, log: Path
+) -> Iterator[tuple[int, int]]:
+    """The port and process id of a server started for the benchmark."""
     port = free_port()
     env = {**os.environ, "HONORLOOP_JWT_SECRET": SECRET, "HONORLOOP_BENCH_NOOP": "1"}
     command = [
@@ -307,7 +234,7 @@ def running_server(url: str, economy_path: Path, workers: int, log: Path) -> Ite
         )
     try:
         wait_ready(port, server, log)
-        yield port
+        yield port, server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -329,7 +256,7 @@ def wait_ready(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the server did not start:\n{log.read_text()[-2000:]}")
 
 
-# --- HTTP section -------------------------------------------------------------------------
+# --- HTTP section (wrk) -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -381,78 +308,341 @@ def activity_input(pool: Pool, n: int, tag: str) -> dict[str, Any]:
     }
 
 
-def http_scenarios(pool: Pool, run: str) -> list[Scenario]:
-    count = len(pool.members)
-    reward = global_id("Reward", BENCH_REWARD)
-    healthz = get_message("/healthz")
-    trivial = graphql_message(TRIVIAL, {}, None)
-    noop = graphql_message(NOOP, {}, None)
+def activity_template() -> str:
+    """One activity of the wrk scripts: @MEMBER@ and @KEY@ change per request; dated when
+    the scenario starts (well inside the late-arrival look-back)."""
+    return orjson.dumps(
+        {
+            "memberId": "@MEMBER@",
+            "kind": BENCH_KIND,
+            "occurredAt": datetime.now(UTC).isoformat(),
+            "idempotencyKey": "@KEY@",
+            "subjectId": "@KEY@",
+        }
+    ).decode()
 
-    def viewer(n: int) -> bytes:
-        return graphql_message(VIEWER, {}, pool.member_tokens[n % count])
 
-    def record(n: int) -> bytes:
-        return graphql_message(RECORD, {"input": activity_input(pool, n, f"r{run}")}, pool.service)
+def graphql_load(
+    document: str,
+    *,
+    item: str | None = None,
+    items: int = 1,
+    batch: bool = False,
+    bearer: str | None = None,
+    pool: Pool | None = None,
+    members: int | None = None,
+    accepted: tuple[str, ...] = (),
+    item_typename: str | None = None,
+) -> wrk.Load:
+    """A POST of `document` whose variable `input` is `item` (or a list of `items` of it);
+    `bearer` is a fixed token, or "@TOKEN@" for the token of the request's member."""
+    query = '{"query":' + orjson.dumps(document).decode()
+    headers = {"Content-Type": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    chosen = pool.members[:members] if pool is not None else []
+    tokens = pool.member_tokens[:members] if pool is not None else []
+    if item is None:
+        return wrk.Load(prefix=query + "}", headers=headers, accepted=accepted)
+    opening, closing = ("[", "]") if batch else ("", "")
+    return wrk.Load(
+        prefix=query + ',"variables":{"input":' + opening,
+        item=item,
+        items=items,
+        suffix=closing + "}}",
+        headers=headers,
+        members=[global_id("Member", m) for m in chosen],
+        tokens=tokens,
+        accepted=accepted,
+        item_typename=item_typename,
+    )
 
-    def record_batch(n: int) -> bytes:
-        items = [activity_input(pool, n * batch_size + k, f"rb{run}") for k in range(batch_size)]
-        return graphql_message(RECORD_BATCH, {"input": items}, pool.service)
 
-    def redeem(n: int) -> bytes:
-        variables = {"input": {"rewardId": reward, "idempotencyKey": f"x{run}-{n}"}}
-        return graphql_message(REDEEM, variables, pool.member_tokens[n % count])
+@dataclass(frozen=True)
+class Scenario:
+    key: str  # for --scenario
+    name: str
+    load: wrk.Load
+    unit: str = "req"  # what one item is (activities, attempts)
+    items_per_request: int = 1
 
+
+@dataclass
+class Figure:
+    """One measured scenario, its ratio to the ceiling of the same run."""
+
+    name: str
+    unit: str
+    items_per_request: int
+    run: wrk.Run
+    ratio: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.run
+        return {
+            "scenario": self.name,
+            "requests": r.requests,
+            "failures": r.failures,
+            "seconds": round(r.elapsed_s, 3),
+            "req_per_s": round(r.rate, 1),
+            "unit": self.unit,
+            "items_per_s": round(r.rate * self.items_per_request, 1),
+            "p50_ms": round(r.latency_ms["50"], 2),
+            "p95_ms": round(r.latency_ms["95"], 2),
+            "p99_ms": round(r.latency_ms["99"], 2),
+            "ratio_to_ceiling": round(self.ratio, 3),
+            "client_cpu_cores": round(r.client_cores, 3),
+            "server_cpu_cores": round(r.server_cores, 3),
+            "server_cpu_ms_per_request": round(r.server_cpu_ms_per_request, 3),
+            "typenames": r.typenames,
+            "first_failure": r.first_failure or None,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Bench:
+    """What every wrk run of one database shares."""
+
+    wrk_path: str
+    port: int
+    server_pid: int
+    connections: int
+    threads: int
+    seconds: float
+    run: str
+
+    def measure(self, load: wrk.Load, tag: str, connections: int | None = None) -> wrk.Run:
+        """A warm-up (discarded), then the measured run; keys differ between the two."""
+        conns = connections or self.connections
+        warm = min(2.0, self.seconds / 2)
+        wrk.run(
+            self.wrk_path, self.port, load, f"{self.run}{tag}w", connections=conns,
+            seconds=warm, threads=self.threads, server_pid=self.server_pid,
+        )  # fmt: skip
+        return self.once(load, f"{tag}m", self.seconds, conns)
+
+    def once(self, load: wrk.Load, tag: str, seconds: float, connections: int) -> wrk.Run:
+        return wrk.run(
+            self.wrk_path, self.port, load, f"{self.run}{tag}", connections=connections,
+            seconds=seconds, threads=self.threads, server_pid=self.server_pid,
+        )  # fmt: skip
+
+
+def saturation_scenarios(pool: Pool, batch: int) -> list[Scenario]:
+    activity = activity_template()
+    members = len(pool.members)
+    record = graphql_load(
+        RECORD, item=activity, bearer=pool.service, pool=pool, members=members,
+        accepted=("RecordActivityPayload",),
+    )  # fmt: skip
+    record_batch = graphql_load(
+        RECORD_BATCH, item=activity, items=batch, batch=True, bearer=pool.service, pool=pool,
+        members=members, accepted=("RecordActivitiesPayload",),
+        item_typename="RecordActivityPayload",
+    )  # fmt: skip
     return [
-        Scenario("no-op mutation (ceiling)", lambda n: noop, no_errors),
-        Scenario("/healthz", lambda n: healthz, ok_status),
-        Scenario("trivial query { economy { id } }", lambda n: trivial, no_errors),
-        Scenario("viewer", viewer, no_errors),
-        Scenario("recordActivity", record, typename_is("recordActivity", "RecordActivityPayload")),
-        Scenario(
-            f"recordActivities (x{batch_size})",
-            record_batch,
-            typename_is("recordActivities", "RecordActivityPayload", items=True),
-            items_per_request=batch_size,
-            unit="act",
-        ),
-        Scenario("redeemReward", redeem, typename_is("redeemReward", "RedeemRewardPayload")),
+        Scenario("noop", CEILING, graphql_load(NOOP)),
+        Scenario("healthz", "/healthz", wrk.Load(prefix="", method="GET", path="/healthz")),
+        Scenario("trivial", "trivial query { economy { id } }", graphql_load(TRIVIAL)),
+        Scenario("record", "recordActivity", record, "activities"),
+        Scenario("batch", f"recordActivities (x{batch})", record_batch, "activities", batch),
+        Scenario("viewer", "viewer (level, honors, 20 ledger entries)", viewer_load(pool)),
     ]
 
 
-async def http_section(port: int, args: argparse.Namespace) -> list[Outcome]:
-    run = secrets.token_hex(3)
-    pool = await setup_members(port, args.members, run)
-    connections = [await HttpConnection.open(port) for _ in range(args.clients)]
-    outcomes: list[Outcome] = []
+def viewer_load(pool: Pool) -> wrk.Load:
+    """The viewer query as each member in turn (their own bearer token)."""
+    query = '{"query":' + orjson.dumps(VIEWER_LEDGER).decode() + "}"
+    return wrk.Load(
+        prefix="",
+        item=query,
+        headers={"Content-Type": "application/json", "Authorization": "Bearer @TOKEN@"},
+        members=[global_id("Member", m) for m in pool.members],
+        tokens=pool.member_tokens,
+    )
+
+
+class Restocker:
+    """Puts `scarce_restock` back on the scarce reward whenever it runs out, through the
+    domain service on a store of its own, while the members fight over it."""
+
+    def __init__(self, url: str, economy: Economy) -> None:
+        self.store = SqlStore(url)
+        self.economy = economy
+        self.restocked = 0
+        self.restocks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="restocker", daemon=True)
+
+    def __enter__(self) -> Restocker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.store.dispose()
+
+    def remaining(self) -> int:
+        with self.store() as uow:
+            left = uow.stock.remaining(BENCH_SCARCE)
+        assert left is not None
+        return left
+
+    def _loop(self) -> None:
+        while not self._stop.wait(restock_poll_s):
+            if self.remaining() == 0:
+                cmd = Restock(BENCH_SCARCE, scarce_restock, "bench", datetime.now(UTC))
+                services.restock(cmd, self.store(), self.economy)
+                self.restocked += scarce_restock
+                self.restocks += 1
+
+
+def scarce_stock_state(url: str) -> tuple[int, int]:
+    """(units held by redemptions that were not cancelled, units left) of the scarce
+    reward, read in one statement: one snapshot of both."""
+    engine = make_engine(url)
+    mark = "?" if is_sqlite(engine) else "%s"
+    sql = (
+        "SELECT (SELECT COALESCE(SUM(quantity), 0) FROM redemptions"
+        f" WHERE reward_id = {mark} AND status <> {mark}),"
+        f" (SELECT remaining FROM stock WHERE reward_id = {mark})"
+    )
     try:
-        for scenario in http_scenarios(pool, run):
-            numbers = Numbers()
-            await drive(connections, scenario, numbers, args.clients * 4, 5.0)  # warm-up
-            outcomes.append(
-                await drive(connections, scenario, numbers, args.requests, args.seconds)
-            )
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                sql, (BENCH_SCARCE, RedemptionStatus.CANCELLED.value, BENCH_SCARCE)
+            ).one()
+        return int(row[0]), int(row[1])
     finally:
-        for connection in connections:
-            await connection.close()
-    return outcomes
+        engine.dispose()
 
 
-def print_http(title: str, outcomes: list[Outcome]) -> None:
-    baseline = outcomes[0].rate if outcomes else 0.0
+def contention(bench: Bench, pool: Pool, url: str, economy: Economy, ceiling: float) -> Figure:
+    """`contenders` members redeem a reward of stock 10, restocked by 10 whenever it runs
+    out; afterwards the database must hold exactly the stock handed out (never oversold)."""
+    contenders = min(contenders_max, len(pool.members))
+    load = graphql_load(
+        REDEEM, item=orjson.dumps({"rewardId": global_id("Reward", BENCH_SCARCE),
+                                   "idempotencyKey": "@KEY@"}).decode(),
+        bearer="@TOKEN@", pool=pool, members=contenders,
+        accepted=("RedeemRewardPayload", "OutOfStock"),
+    )  # fmt: skip
+    with Restocker(url, economy) as restocker:
+        warm = bench.once(load, "xw", min(2.0, bench.seconds / 2), bench.connections)
+        run = bench.once(load, "xm", bench.seconds, bench.connections)
+        wrk.settle(bench.server_pid)  # what wrk stopped waiting for is still being served
+    redeemed, remaining = scarce_stock_state(url)
+    granted = scarce_stock + restocker.restocked
+    won = warm.typenames.get("RedeemRewardPayload", 0) + run.typenames.get("RedeemRewardPayload", 0)
+    extra = {
+        "contenders": contenders,
+        "stock": scarce_stock,
+        "restocks": restocker.restocks,
+        "units_granted": granted,
+        "units_redeemed": redeemed,
+        "stock_remaining": remaining,
+        "successes_answered": won,
+        # wrk does not count what it stopped waiting for at its deadline, the database does
+        "oversold": redeemed > granted or redeemed + remaining != granted,
+    }
+    name = f"redeemReward ({contenders} members, stock {scarce_stock}, restocked)"
+    return Figure(name, "attempts", 1, run, run.rate / ceiling if ceiling else 0.0, extra)
+
+
+def half_saturation(bench: Bench, load: wrk.Load, saturated: float, ceiling: float) -> Figure:
+    """p99 of recordActivity at half the rate it saturated at. wrk has no fixed-rate mode
+    (wrk2's): each connection waits an exponential time (mean `pace`) before each request,
+    which spreads arrivals like an open load of that rate. A calibration run measures the
+    mean latency at that pace, so the measured run's pace makes the rate about half."""
+    target = saturated / 2
+    connections = bench.connections
+    period_ms = connections * 1000 / target if target else 1000.0
+    calibration = bench.once(
+        dataclasses.replace(load, pace_ms=period_ms), "hc", max(1.0, bench.seconds / 3),
+        connections,
+    )  # fmt: skip
+    pace = max(0.0, period_ms - calibration.latency_ms["mean"])
+    run = bench.once(dataclasses.replace(load, pace_ms=pace), "hm", bench.seconds, connections)
+    extra = {
+        "target_req_per_s": round(target, 1),
+        "achieved_fraction_of_saturation": round(run.rate / saturated, 3) if saturated else 0,
+        "mean_wait_ms": round(pace, 2),
+        "method": "closed loop, exponential waits per connection, calibrated to half the "
+        "saturated rate",
+    }
+    ratio = run.rate / ceiling if ceiling else 0.0
+    return Figure("recordActivity at half saturation", "activities", 1, run, ratio, extra)
+
+
+def http_section(port: int, pid: int, url: str, economy: Economy, args: Any) -> list[Figure]:
+    run = secrets.token_hex(3)
+    pool = asyncio.run(setup_members(port, args.members, run))
+    bench = Bench(args.wrk, port, pid, args.clients, args.wrk_threads, args.seconds, run)
+    figures: list[Figure] = []
+    ceiling = 0.0
+    record_load: wrk.Load | None = None
+    record_rate = 0.0
+    chosen = set(args.scenario or SCENARIO_KEYS)
+    if "half" in chosen:
+        chosen.add("record")  # paced at half of its saturated rate
+    for n, scenario in enumerate(saturation_scenarios(pool, args.batch)):
+        if scenario.key not in chosen and scenario.name != CEILING:
+            continue
+        measured = bench.measure(scenario.load, f"s{n}")
+        if scenario.name == CEILING:
+            ceiling = measured.rate
+        if scenario.key == "record":
+            record_load, record_rate = scenario.load, measured.rate
+        ratio = measured.rate / ceiling if ceiling else 0.0
+        figures.append(Figure(scenario.name, scenario.unit, scenario.items_per_request,
+                              measured, ratio))  # fmt: skip
+    if "redeem" in chosen:
+        figures.append(contention(bench, pool, url, economy, ceiling))
+    if "half" in chosen:
+        assert record_load is not None
+        figures.append(half_saturation(bench, record_load, record_rate, ceiling))
+    return figures
+
+
+def print_http(title: str, figures: list[Figure]) -> None:
     print(f"\n{title}")
     print(
-        f"  {'scenario':<34} {'requests':>8} {'fail':>5} {'req/s':>8} {'items/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'x no-op':>9}"
+        f"  {'scenario':<46} {'requests':>8} {'fail':>5} {'req/s':>7} {'items/s':>8} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x ceiling':>9} {'wrk CPU':>7} "
+        f"{'server CPU':>10} {'CPU ms/req':>10}"
     )
-    for o in outcomes:
-        ratio = o.rate / baseline if baseline else 0.0
+    for f in figures:
+        r = f.run
         print(
-            f"  {o.name:<34} {o.requests:>8} {o.failures:>5} {o.rate:>8.0f} "
-            f"{o.rate * o.items_per_request:>8.0f} {o.percentile(0.5):>7.1f} "
-            f"{o.percentile(0.99):>7.1f} {ratio:>9.3f}"
+            f"  {f.name:<46} {r.requests:>8} {r.failures:>5} {r.rate:>7.0f} "
+            f"{r.rate * f.items_per_request:>8.0f} {r.latency_ms['50']:>7.1f} "
+            f"{r.latency_ms['95']:>7.1f} {r.latency_ms['99']:>7.1f} {f.ratio:>9.3f} "
+            f"{r.client_cores:>7.2f} {r.server_cores:>10.2f} {r.server_cpu_ms_per_request:>10.2f}"
         )
-        for reason in o.first_failures:
-            print(f"      failure: {reason}")
+        if r.first_failure:
+            print(f"      first failure: {r.first_failure[:300]}")
+        if "oversold" in f.extra:
+            e = f.extra
+            print(
+                f"      {e['successes_answered']} redemptions won, {e['restocks']} restocks: "
+                f"{e['units_redeemed']} of {e['units_granted']} units redeemed, "
+                f"{e['stock_remaining']} left: "
+                + ("OVERSOLD" if e["oversold"] else "never oversold")
+            )
+        if "target_req_per_s" in f.extra:
+            e = f.extra
+            print(
+                f"      target {e['target_req_per_s']:.0f} req/s (half of saturation), reached "
+                f"{e['achieved_fraction_of_saturation']:.2f} of saturation "
+                f"(mean wait {e['mean_wait_ms']:.1f} ms per connection)"
+            )
+    print(
+        "  (wrk CPU, server CPU: cores busy on average during the run; CPU ms/req: the"
+        " server's CPU per answered request, which other load on the machine moves less)"
+    )
 
 
 # --- in-process section -------------------------------------------------------------------
@@ -543,7 +733,7 @@ async def _in_process(
         timed("service redeem_reward", calls, redeem),
         timed("store read: member + balances", calls, viewer_read),
     ]
-    settings = Settings(jwt_secret=SECRET)
+    settings = Settings(jwt_secret=SECRET, bench_noop=True)
     schema = build_schema(settings)
     guide = GuideIndex(build_guide(economy))
     runtime = Runtime(settings, economy, guide, store, Broker(), db_executor())
@@ -562,17 +752,61 @@ async def _in_process(
     def gql_input(n: int, tag: str) -> dict[str, Any]:
         return activity_input(pool, n + 1000, tag)
 
+    prepared = {d: prevalidated(schema, d) for d in (NOOP, TRIVIAL, VIEWER_LEDGER, RECORD)}
+
+    async def core_execute(document: str, variables: dict[str, Any], viewer: Viewer | None) -> None:
+        """graphql-core's `execute` of the same document, parsed and validated once: the
+        same resolvers (strawberry's field extensions included) without strawberry's
+        request pipeline (schema extensions, caches, result processing)."""
+        result = graphql_execute(
+            schema._schema, prepared[document], None, context(viewer), variables
+        )
+        if isawaitable(result):
+            result = await result
+        assert not result.errors, result.errors
+
     reward = global_id("Reward", BENCH_REWARD)
+
+    def no_variables(n: int) -> dict[str, Any]:
+        return {}
+
+    def no_viewer(n: int) -> Viewer | None:
+        return None
+
+    def activity(n: int) -> dict[str, Any]:
+        return {"input": gql_input(n, "c")}
+
+    def as_service(n: int) -> Viewer | None:
+        return service
+
+    pairs: list[tuple[str, str, Variables, Who]] = [
+        ("no-op mutation", NOOP, no_variables, no_viewer),
+        ("trivial query", TRIVIAL, no_variables, no_viewer),
+        ("viewer + 20 ledger entries", VIEWER_LEDGER, no_variables, member_viewer),
+        ("recordActivity", RECORD, activity, as_service),
+    ]
+
+    def calls_of(
+        document: str, variables: Variables, who: Who
+    ) -> tuple[Callable[[int], Awaitable[None]], Callable[[int], Awaitable[None]]]:
+        def strawberry_call(n: int) -> Awaitable[None]:
+            return execute(document, variables(n), who(n))
+
+        def core_call(n: int) -> Awaitable[None]:
+            return core_execute(document, variables(-100_000 - n), who(n))  # other keys
+
+        return strawberry_call, core_call
+
+    for label, document, variables, who in pairs:
+        strawberry_call, core_call = calls_of(document, variables, who)
+        figures.append(await timed_async(f"schema.execute {label}", calls, strawberry_call))
+        figures.append(
+            await timed_async(f"graphql-core execute {label}, pre-validated", calls, core_call)
+        )
+    figures += await group_commit_pairs(store, runtime, command, calls)
     figures += [
-        await timed_async("graphql trivial", calls, lambda n: execute(TRIVIAL, {}, None)),
-        await timed_async("graphql viewer", calls, lambda n: execute(VIEWER, {}, member_viewer(n))),
         await timed_async(
-            "graphql recordActivity",
-            calls,
-            lambda n: execute(RECORD, {"input": gql_input(n, "g")}, service),
-        ),
-        await timed_async(
-            f"graphql recordActivities (x{batch_size}), batches",
+            f"schema.execute recordActivities (x{batch_size}), batches",
             calls // batch_size or 1,
             lambda n: execute(
                 RECORD_BATCH,
@@ -581,7 +815,7 @@ async def _in_process(
             ),
         ),
         await timed_async(
-            "graphql redeemReward",
+            "schema.execute redeemReward",
             calls,
             lambda n: execute(
                 REDEEM,
@@ -593,11 +827,63 @@ async def _in_process(
     return figures
 
 
+async def group_commit_pairs(
+    store: SqlStore,
+    runtime: Runtime,
+    command: Callable[[int, str], RecordActivity],
+    calls: int,
+) -> list[tuple[str, float]]:
+    """`calls` activities from `concurrent_callers` concurrent callers through the
+    runtime, group commit off then on, three times in turn; the best of each, in
+    activities/s and in this process' CPU per activity (which other load moves less)."""
+    writers = group_writers(Settings(group_commit="on"), store.engine)
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    for turn in range(3):
+        for grouped in (False, True):
+            alone = dataclasses.replace(runtime, group_writers=writers if grouped else 0)
+            numbers = iter(range(calls))
+            tag = f"gc{turn}{int(grouped)}"
+
+            async def caller(
+                rt: Runtime = alone, tag: str = tag, numbers: Iterator[int] = numbers
+            ) -> None:
+                for n in numbers:
+                    await rt.record_activity(command(n, tag))
+
+            started, cpu_started = time.perf_counter(), time.process_time()
+            await asyncio.gather(*(caller() for _ in range(concurrent_callers)))
+            rates[grouped].append(calls / (time.perf_counter() - started))
+            cpu[grouped].append((time.process_time() - cpu_started) / calls)
+    figures = []
+    for grouped in (False, True):
+        label = "group commit" if grouped else "one transaction each"
+        figures.append(
+            (f"runtime.record_activity, {concurrent_callers} callers, {label}", max(rates[grouped]))
+        )
+        figures.append(
+            ("  the same, activities per CPU second of this process", 1 / min(cpu[grouped]))
+        )
+    return figures
+
+
+Variables = Callable[[int], dict[str, Any]]  # call number -> GraphQL variables
+Who = Callable[[int], Viewer | None]  # call number -> the viewer
+
+
+def prevalidated(schema: Any, document: str) -> DocumentNode:
+    """`document` parsed and validated against `schema` once."""
+    parsed = graphql_parse(document)
+    errors = graphql_validate(schema._schema, parsed)
+    assert not errors, errors
+    return parsed
+
+
 def print_in_process(title: str, figures: list[tuple[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'call (one at a time)':<46} {'calls/s':>9} {'µs/call':>9}")
+    print(f"  {'call (one at a time)':<62} {'calls/s':>9} {'µs/call':>9}")
     for label, rate in figures:
-        print(f"  {label:<46} {rate:>9.0f} {1e6 / rate:>9.0f}")
+        print(f"  {label:<62} {rate:>9.0f} {1e6 / rate:>9.0f}")
 
 
 # --- databases ----------------------------------------------------------------------------
@@ -628,24 +914,42 @@ def postgres_url(base: str) -> Iterator[str]:
 
 def run_database(
     label: str, open_url: Callable[[str], Any], directory: Path, args: argparse.Namespace
-) -> None:
+) -> dict[str, Any]:
     economy_path = directory / "bench_economy.toml"
     economy_path.write_text(bench_economy_text(), encoding="utf-8")
     economy = parse_economy(economy_path.read_text(encoding="utf-8"), str(economy_path))
+    report: dict[str, Any] = {"database": label}
     if args.only in (None, "http"):
+        load_before = os.getloadavg()[0]
         with open_url("http.db") as url:
             log = directory / f"server-{label}.log"
-            with running_server(url, economy_path, args.workers, log) as port:
-                outcomes = asyncio.run(http_section(port, args))
+            with running_server(url, economy_path, args.workers, log) as (port, pid):
+                figures = http_section(port, pid, url, economy, args)
         print_http(
-            f"HTTP, {label}: {args.workers} worker(s), {args.clients} concurrent connections, "
-            f"at most {args.requests} requests or {args.seconds:g} s per scenario",
-            outcomes,
+            f"HTTP, {label}: {args.workers} worker(s), {args.clients} connections from wrk "
+            f"({args.wrk_threads} thread(s)), {args.seconds:g} s per scenario after a warm-up, "
+            f"load average {load_before:.2f} before and {os.getloadavg()[0]:.2f} after",
+            figures,
         )
+        report["http"] = {
+            "workers": args.workers,
+            "connections": args.clients,
+            "wrk_threads": args.wrk_threads,
+            "seconds_per_scenario": args.seconds,
+            "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
+            "ceiling_req_per_s": round(figures[0].run.rate, 1),
+            "scenarios": [f.as_json() for f in figures],
+        }
     if args.only in (None, "inprocess"):
         with open_url("inprocess.db") as url:
-            figures = in_process_section(url, economy, args)
-        print_in_process(f"In-process, {label} (no HTTP)", figures)
+            calls = in_process_section(url, economy, args)
+        print_in_process(f"In-process, {label} (no HTTP)", calls)
+        report["in_process"] = [
+            {"call": name, "calls_per_s": round(rate, 1), "us_per_call": round(1e6 / rate, 1)}
+            for name, rate in calls
+        ]
+    return report
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -653,36 +957,69 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m benchmarks.bench_api", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--database-url", help=f"a PostgreSQL URL (default: ${POSTGRES_ENV})")
-    parser.add_argument("--clients", type=int, default=32, help="concurrent connections (32)")
-    parser.add_argument("--requests", type=int, default=3000, help="requests per scenario (3000)")
+    parser.add_argument("--clients", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per scenario (10)")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (1)")
     parser.add_argument("--members", type=int, default=200, help="members (200)")
+    parser.add_argument(
+        "--batch", type=int, default=batch_size, help=f"recordActivities batch ({batch_size})"
+    )
     parser.add_argument("--calls", type=int, default=1000, help="in-process calls each (1000)")
     parser.add_argument("--only", choices=["http", "inprocess"], help="one section only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIO_KEYS,
+        help="run only these (repeatable; the no-op ceiling always runs)",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     args = parser.parse_args(argv)
-    assert args.clients > 0, "--clients must be positive"
-    assert args.requests > 0, "--requests must be positive"
-    assert args.seconds > 0, "--seconds must be positive"
-    assert args.members > 0, "--members must be positive"
+    for name in ("clients", "wrk_threads", "seconds", "members", "batch", "calls", "workers"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.batch > batch_size_max:
+        parser.error(f"--batch is at most {batch_size_max} (the API's limit)")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    postgres = args.database_url or os.environ.get(POSTGRES_ENV) or None
-    print(
-        f"benchmarks.bench_api: {os.cpu_count()} CPUs,"
-        f" load average {os.getloadavg()[0]:.2f} at start"
-    )
+    args.wrk = None
+    if args.only in (None, "http"):
+        try:
+            args.wrk = wrk.require()
+        except wrk.WrkMissing as missing:
+            print(f"benchmarks.bench_api: {missing}", file=sys.stderr)
+            return 2
+    postgres = None if args.no_postgres else args.database_url or os.environ.get(POSTGRES_ENV)
+    load_start = os.getloadavg()[0]
+    print(f"benchmarks.bench_api: {os.cpu_count()} CPUs, load average {load_start:.2f} at start")
+    report: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "load_average_start": round(load_start, 2),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "databases": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         if not args.no_sqlite:
-            run_database("SQLite", lambda name: sqlite_url(directory, name), directory, args)
+            opened = run_database(
+                "SQLite", lambda name: sqlite_url(directory, name), directory, args
+            )
+            report["databases"].append(opened)
         if postgres:
-            run_database("PostgreSQL", lambda name: postgres_url(postgres), directory, args)
-    print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
+            opened = run_database(
+                "PostgreSQL", lambda name: postgres_url(postgres), directory, args
+            )
+            report["databases"].append(opened)
+    report["load_average_end"] = round(os.getloadavg()[0], 2)
+    print(f"\nload average {report['load_average_end']:.2f} at the end")
+    if args.json is not None:
+        args.json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        print(f"figures written to {args.json}")
     return 0
 
 
