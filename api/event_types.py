@@ -206,6 +206,33 @@ class MembershipExpired:
     at: datetime
 
 
+@strawberry.type(description="The member's application to a campaign was taken.")
+class ApplicationReceived:
+    campaign_id: strawberry.ID
+    at: datetime
+
+
+@strawberry.type(description="The campaign's selection gave the member a place: confirm by then.")
+class SelectedForCampaign:
+    campaign_id: strawberry.ID
+    confirm_by: datetime
+    at: datetime
+
+
+@strawberry.type(description="The campaign's selection put the member on its waitlist.")
+class Waitlisted:
+    campaign_id: strawberry.ID
+    position: int = strawberry.field(description="1: the next place that comes free is theirs.")
+    at: datetime
+
+
+@strawberry.type(description="A campaign place came free and was offered to the member.")
+class PlaceOffered:
+    campaign_id: strawberry.ID
+    confirm_by: datetime
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -231,7 +258,11 @@ MemberEvent = Annotated[
     | HelpCompleted
     | MembershipStarted
     | MembershipRenewed
-    | MembershipExpired,
+    | MembershipExpired
+    | ApplicationReceived
+    | SelectedForCampaign
+    | Waitlisted
+    | PlaceOffered,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -264,6 +295,10 @@ def event_type(
     | MembershipStarted
     | MembershipRenewed
     | MembershipExpired
+    | ApplicationReceived
+    | SelectedForCampaign
+    | Waitlisted
+    | PlaceOffered
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -376,6 +411,17 @@ def event_type(
             return MembershipRenewed(tier_id=ID(event.tier_id), until=event.until, at=event.at)
         case model.MembershipExpired():
             return MembershipExpired(tier_id=ID(event.tier_id), until=event.until, at=event.at)
+        case model.ApplicationReceived():
+            return ApplicationReceived(campaign_id=ID(event.campaign_id), at=event.at)
+        case model.SelectedForCampaign():
+            return SelectedForCampaign(campaign_id=ID(event.campaign_id),
+                                       confirm_by=event.confirm_by, at=event.at)  # fmt: skip
+        case model.Waitlisted():
+            return Waitlisted(campaign_id=ID(event.campaign_id), position=event.position,
+                              at=event.at)  # fmt: skip
+        case model.PlaceOffered():
+            return PlaceOffered(campaign_id=ID(event.campaign_id), confirm_by=event.confirm_by,
+                                at=event.at)  # fmt: skip
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

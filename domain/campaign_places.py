@@ -76,6 +76,26 @@ class Application:
 
 
 @dataclass(slots=True)
+class CampaignRecord:
+    """What a store keeps of one campaign besides its applications. The seed stays
+    secret (never served) until the selection stores it in the audit record; `taken`
+    counts held and confirmed places, moved only under the campaign's lock."""
+
+    id: str
+    places: int
+    opened_at: datetime
+    commitment: str | None  # SHA-256 of the seed, published from opening on
+    seed: str | None  # a lottery's seed; secret until the selection
+    selected_at: datetime | None = None
+    audit: str | None = None  # the selection's audit record (`campaigns.audit_json`)
+    applicants: str | None = None  # the applicants as the selection read them (JSON)
+    operator_order: tuple[str, ...] = ()  # an operator selection's list
+    closed: bool = False
+    taken: int = 0
+    version: int = 0
+
+
+@dataclass(slots=True)
 class CampaignRun:
     id: str
     places: int

@@ -87,6 +87,10 @@ EVENTS: list[model.Event] = [
     model.MembershipStarted("m1", "fan_club", AT, AT),
     model.MembershipRenewed("m1", "fan_club", AT, AT),
     model.MembershipExpired("m1", "fan_club", AT, AT),
+    model.ApplicationReceived("m1", "product_trial", AT),
+    model.SelectedForCampaign("m1", "product_trial", AT, AT),
+    model.Waitlisted("m1", "product_trial", 3, AT),
+    model.PlaceOffered("m1", "product_trial", AT, AT),
 ]
 
 
