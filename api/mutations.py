@@ -13,6 +13,7 @@ import strawberry
 from api import ids
 from api import inputs as i
 from api.auth import utc_now
+from api.campaigns import CampaignMutations
 from api.commanding import actor, attempt, caller, viewer_member
 from api.context import Info
 from api.errors import (
@@ -302,7 +303,9 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 
 @strawberry.type
-class Mutation(TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations):
+class Mutation(
+    TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations, CampaignMutations
+):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(
         self, info: Info, input: i.RegisterMemberInput

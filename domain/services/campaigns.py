@@ -518,6 +518,8 @@ class CampaignView:
     applications: int  # not withdrawn
     places_left: int
     selection: Selection | None
+    opens_at: datetime  # the window, as instants in the economy's zone
+    closes_at: datetime
 
     @property
     def oversubscription(self) -> float:
@@ -539,8 +541,9 @@ def campaign_view(
     if record is not None and record.audit is not None:
         selection = campaigns.audit_from_json(record.audit)
     taken = record.taken if record is not None else 0
+    opens, closes = window_of(economy, campaign).bounds()
     return CampaignView(campaign, record, state_of(economy, campaign, record, at), count,
-                        campaign.places - taken, selection)  # fmt: skip
+                        campaign.places - taken, selection, opens, closes)  # fmt: skip
 
 
 def campaign_views(
