@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidInput
@@ -132,13 +132,14 @@ def check_seed(seed: str) -> None:
 
 
 def applicants_digest(applicants: Sequence[Applicant]) -> str:
-    """SHA-256 over the applicants and what the selection reads of them, in member id order:
-    the same applications give the same digest whatever order the store returned them in."""
+    """SHA-256 over the applicants and what the selection reads of them, in member id order,
+    times in UTC: the same applications give the same digest whatever order (and time zone)
+    a store returns them in."""
     lines = sorted(
         "\x1f".join(
             (
                 a.member_id,
-                a.applied_at.isoformat(),
+                a.applied_at.astimezone(UTC).isoformat(),
                 str(a.level_rank),
                 a.level_id,
                 a.koc_tier or "",
@@ -348,12 +349,14 @@ def applicants_json(applicants: Sequence[Applicant]) -> str:
     rows = [
         {
             "member_id": a.member_id,
-            "applied_at": a.applied_at.isoformat(),
+            "applied_at": a.applied_at.astimezone(UTC).isoformat(),
             "level_rank": a.level_rank,
             "level_id": a.level_id,
             "koc_tier": a.koc_tier,
             "honors": sorted(a.honors),
-            "last_selected_at": a.last_selected_at.isoformat() if a.last_selected_at else None,
+            "last_selected_at": (
+                a.last_selected_at.astimezone(UTC).isoformat() if a.last_selected_at else None
+            ),
             "note_interactions": a.note_interactions,
             "tasks_approved": a.tasks_approved,
             "tasks_reviewed": a.tasks_reviewed,

@@ -21,6 +21,7 @@ PURPOSES = (
     "roles",
     "friends",
     "membership",
+    "campaigns",
 )
 
 
@@ -39,6 +40,7 @@ class Streams:
     roles: np.random.Generator
     friends: np.random.Generator
     membership: np.random.Generator
+    campaigns: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
