@@ -20,13 +20,17 @@ from domain import services
 from domain.campaign_places import ApplicationState, CampaignState
 from domain.campaigns import Selection
 from domain.commands import (
+    AnswerTask,
     ApplyToCampaign,
     ConfirmParticipation,
     DeclineParticipation,
     LockLevel,
+    OfferTask,
     OpenCampaign,
     RegisterMember,
+    ReviewTask,
     SelectCampaignParticipants,
+    SubmitTask,
     WithdrawApplication,
 )
 from domain.errors import (
@@ -101,6 +105,16 @@ closes = 2026-03-12T10:00:00
 places = 5
 selection = "first_come"
 eligibility = { not_selected_days = 30 }
+
+[[campaigns]]
+id = "ranked"
+description = "The most reliable reviewers."
+opens = 2026-03-02T10:00:00
+closes = 2026-03-09T10:00:00
+places = 2
+selection = "ranked"
+weights = { task_approval_percent = 1, level_rank = 100 }
+quotas = { levels = { star = 1 } }
 
 [[campaigns]]
 id = "picked"
@@ -410,8 +424,8 @@ def test_the_review_opens_selects_when_due_and_closes_when_every_place_is_settle
     selected = world.review(CLOSES)
     again = world.review(CLOSES)
 
-    assert (opened.opened, opened.selected) == (3, 0)
-    assert selected.selected == 1  # the lottery; the second is open, the operator picks
+    assert (opened.opened, opened.selected) == (4, 0)
+    assert selected.selected == 2  # lottery and ranked; "second" is open, "picked" waits
     assert again.selected == 0
     view = world.view()
     assert view.selection is not None
@@ -470,6 +484,35 @@ def test_an_operator_selection_takes_the_operators_list(world: Campaigns) -> Non
     assert (empty.value.field, stranger.value.field) == ("memberIds", "memberIds")
     assert (selection.chosen, selection.waitlist) == ((b,), (a,))
     verified = campaigns.verify_campaign("picked", world.store(), ECONOMY)
+    assert verified.ok, verified.message
+
+
+def test_a_ranked_selection_scores_the_stored_record_breaks_ties_and_keeps_quotas(
+    world: Campaigns,
+) -> None:
+    early = OPENS - timedelta(days=1)
+    star1, star2 = world.join("star1", "star"), world.join("star2", "star")
+    reviewer, plain = world.join("reviewer"), world.join("plain")
+    offer = OfferTask("review_note", (reviewer,), None, OP, "offer-1", early)
+    (assignment,) = services.offer_task(offer, world.store(), ECONOMY)
+    answer = AnswerTask(reviewer, assignment.id, True, early)
+    services.answer_task(answer, world.store(), ECONOMY)
+    submit = SubmitTask(reviewer, assignment.id, "https://notes.example/1", "", None, "s-1",
+                        early)  # fmt: skip
+    services.submit_task(submit, world.store(), ECONOMY)
+    review = ReviewTask(assignment.id, True, None, "", OP, "r-1", early)
+    services.review_task(review, world.store(), ECONOMY)
+    world.open("ranked")
+    for n, member in enumerate((star1, star2, reviewer, plain)):
+        world.apply(member, "ranked", at=OPENS + timedelta(minutes=n))
+
+    selection = world.select("ranked")
+
+    # star: level rank 2 x 100; the reviewer: rank 1 x 100 + 100 % approved; plain: 100
+    assert dict(selection.scores) == {star1: 200, star2: 200, reviewer: 200, plain: 100}
+    # three tie at 200: the earlier applications first; the second star is over the quota
+    assert (selection.chosen, selection.waitlist) == ((star1, reviewer), (star2, plain))
+    verified = campaigns.verify_campaign("ranked", world.store(), ECONOMY)
     assert verified.ok, verified.message
 
 
