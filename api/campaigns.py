@@ -46,6 +46,7 @@ from domain.services import campaigns as services
 
 @strawberry.enum(description="Where a campaign stands.")
 class CampaignState(Enum):
+    UPCOMING = "upcoming"
     OPEN = "open"
     SELECTING = "selecting"
     RUNNING = "running"

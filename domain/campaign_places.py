@@ -1,7 +1,8 @@
 """A campaign's applications and places, as a state machine (issue 9):
 
-    OPEN (window open: apply, withdraw) -> SELECTING (window closed) -> RUNNING (selected:
-    confirm, decline; lapsed or declined places offered down the waitlist) -> CLOSED.
+    UPCOMING -> OPEN (window open: apply, withdraw) -> SELECTING (window closed) ->
+    RUNNING (selected: confirm, decline; lapsed or declined places offered down the
+    waitlist) -> CLOSED.
 
 Applications: APPLIED -> WITHDRAWN (before selection only) | SELECTED | WAITLISTED;
 SELECTED -> CONFIRMED | DECLINED | LAPSED (confirmation deadline passed);
@@ -23,6 +24,7 @@ from domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotEli
 
 
 class CampaignState(StrEnum):
+    UPCOMING = "upcoming"  # the window has not opened yet
     OPEN = "open"
     SELECTING = "selecting"
     RUNNING = "running"
@@ -112,7 +114,9 @@ class CampaignRun:
             return CampaignState.CLOSED
         if self.selection is not None:
             return CampaignState.RUNNING
-        _, closes = self.window.bounds()
+        opens, closes = self.window.bounds()
+        if at < opens:
+            return CampaignState.UPCOMING
         return CampaignState.OPEN if at < closes else CampaignState.SELECTING
 
     def apply(self, member_id: str, motivation: str, at: datetime) -> Application:

@@ -241,8 +241,7 @@ def apply_to_campaign(cmd: ApplyToCampaign, uow: UnitOfWork, economy: Economy) -
         window = window_of(economy, campaign)
         if record is None or not window.is_open(cmd.at):
             state = state_of(economy, campaign, record, cmd.at)
-            opens, _ = window.bounds()
-            shown = "not open yet" if cmd.at < opens else state.value
+            shown = "not open yet" if state is CampaignState.UPCOMING else state.value
             raise InvalidTransition("campaign", campaign.id, shown, "apply")
         if uow.campaigns.application(campaign.id, member.id) is not None:
             raise AlreadyExists("application", f"{campaign.id}/{member.id}")
