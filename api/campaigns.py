@@ -63,6 +63,7 @@ class CampaignApplicationState(Enum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     LAPSED = "lapsed"
+    INELIGIBLE = "ineligible"
 
 
 def _is_operator(info: Info) -> bool:

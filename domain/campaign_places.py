@@ -4,7 +4,8 @@
     RUNNING (selected: confirm, decline; lapsed or declined places offered down the
     waitlist) -> CLOSED.
 
-Applications: APPLIED -> WITHDRAWN (before selection only) | SELECTED | WAITLISTED;
+Applications: APPLIED -> WITHDRAWN (before selection only) | INELIGIBLE (no longer
+eligible when the selection runs) | SELECTED | WAITLISTED;
 SELECTED -> CONFIRMED | DECLINED | LAPSED (confirmation deadline passed);
 WAITLISTED -> OFFERED (a place came free) -> CONFIRMED | DECLINED | LAPSED.
 
@@ -40,6 +41,7 @@ class ApplicationState(StrEnum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     LAPSED = "lapsed"
+    INELIGIBLE = "ineligible"  # no longer eligible when the selection ran: not drawn
 
 
 HOLDING = frozenset({ApplicationState.SELECTED, ApplicationState.OFFERED})
@@ -134,6 +136,15 @@ class CampaignRun:
         if self.selection is not None or made.state is not ApplicationState.APPLIED:
             raise InvalidTransition("application", member_id, made.state.value, "withdraw")
         made.state = ApplicationState.WITHDRAWN
+        self.version += 1
+        return made
+
+    def exclude(self, member_id: str) -> Application:
+        """Leave an applicant who is no longer eligible out of the draw (before it runs)."""
+        made = self._own(member_id)
+        if self.selection is not None or made.state is not ApplicationState.APPLIED:
+            raise InvalidTransition("application", member_id, made.state.value, "exclude")
+        made.state = ApplicationState.INELIGIBLE
         self.version += 1
         return made
 

@@ -343,10 +343,15 @@ def select_campaign_participants(
         pool = sorted(run.pool(), key=lambda a: a.member_id)
         members = {m.id: m for m in uow.members.get_many([a.member_id for a in pool])}
         scored = method is SelectionMethod.RANKED
-        applicants = [
-            applicant_of(uow, economy, members[a.member_id], a.applied_at, record=scored)
-            for a in pool
-        ]
+        rules = eligibility_of(economy, campaign)
+        applicants: list[Applicant] = []
+        for application in pool:
+            member = members[application.member_id]
+            who = applicant_of(uow, economy, member, application.applied_at, record=scored)
+            if campaigns.ineligibility(rules, who, cmd.at) is not None:
+                run.exclude(member.id)  # e.g. selected by another campaign meanwhile
+            else:
+                applicants.append(who)
         selection = campaigns.select(
             method,
             applicants,
@@ -526,6 +531,7 @@ class CampaignView:
         return self.applications / self.campaign.places
 
 
+# An application found ineligible at the selection still counts as one made.
 _COUNTED = tuple(s for s in ApplicationState if s is not ApplicationState.WITHDRAWN)
 
 

@@ -113,6 +113,7 @@ opens = 2026-03-02T10:00:00
 closes = 2026-03-09T10:00:00
 places = 2
 selection = "ranked"
+eligibility = { not_selected_days = 30 }
 weights = { task_approval_percent = 1, level_rank = 100 }
 quotas = { levels = { star = 1 } }
 
@@ -465,6 +466,26 @@ def test_recent_winners_are_excluded_from_the_next_campaign(world: Campaigns) ->
     with pytest.raises(NotEligible, match="recently_selected"):
         world.apply(selection.chosen[0], "second", at=second_opens)
     assert world.apply(loser, "second", at=second_opens) is ApplicationState.APPLIED
+
+
+def test_a_member_selected_elsewhere_meanwhile_is_left_out_of_the_draw(world: Campaigns) -> None:
+    a, b, c = world.join("a"), world.join("b"), world.join("c")
+    world.open()
+    world.open("ranked")
+    for member in (a, b):
+        world.apply(member)
+        world.apply(member, "ranked")
+    world.apply(c, "ranked")
+    trial = world.select()  # two places, two applicants: both chosen
+
+    ranked = world.select("ranked", at=CLOSES + timedelta(minutes=1))
+
+    assert set(trial.chosen) == {a, b}
+    assert (ranked.chosen, ranked.waitlist) == ((c,), ())
+    assert world.state(a, "ranked") is ApplicationState.INELIGIBLE
+    assert world.view("ranked").applications == 3
+    verified = campaigns.verify_campaign("ranked", world.store(), ECONOMY)
+    assert verified.ok, verified.message
 
 
 def test_an_operator_selection_takes_the_operators_list(world: Campaigns) -> None:
