@@ -225,6 +225,33 @@ class ReferralRewardDecided:
     at: datetime
 
 
+@strawberry.type(description="The member's application to a campaign was taken.")
+class ApplicationReceived:
+    campaign_id: strawberry.ID
+    at: datetime
+
+
+@strawberry.type(description="The campaign's selection gave the member a place: confirm by then.")
+class SelectedForCampaign:
+    campaign_id: strawberry.ID
+    confirm_by: datetime
+    at: datetime
+
+
+@strawberry.type(description="The campaign's selection put the member on its waitlist.")
+class Waitlisted:
+    campaign_id: strawberry.ID
+    position: int = strawberry.field(description="1: the next place that comes free is theirs.")
+    at: datetime
+
+
+@strawberry.type(description="A campaign place came free and was offered to the member.")
+class PlaceOffered:
+    campaign_id: strawberry.ID
+    confirm_by: datetime
+    at: datetime
+
+
 MemberEvent = Annotated[
     PointsAwarded
     | PointsAdjusted
@@ -252,7 +279,11 @@ MemberEvent = Annotated[
     | MembershipRenewed
     | MembershipExpired
     | ReferralQualified
-    | ReferralRewardDecided,
+    | ReferralRewardDecided
+    | ApplicationReceived
+    | SelectedForCampaign
+    | Waitlisted
+    | PlaceOffered,
     strawberry.union("MemberEvent", description="Something that happened to a member."),
 ]
 
@@ -287,6 +318,10 @@ def event_type(
     | MembershipExpired
     | ReferralQualified
     | ReferralRewardDecided
+    | ApplicationReceived
+    | SelectedForCampaign
+    | Waitlisted
+    | PlaceOffered
 ):
     ID = strawberry.ID  # noqa: N806
     match event:
@@ -414,6 +449,17 @@ def event_type(
                 points=event.points,
                 at=event.at,
             )
+        case model.ApplicationReceived():
+            return ApplicationReceived(campaign_id=ID(event.campaign_id), at=event.at)
+        case model.SelectedForCampaign():
+            return SelectedForCampaign(campaign_id=ID(event.campaign_id),
+                                       confirm_by=event.confirm_by, at=event.at)  # fmt: skip
+        case model.Waitlisted():
+            return Waitlisted(campaign_id=ID(event.campaign_id), position=event.position,
+                              at=event.at)  # fmt: skip
+        case model.PlaceOffered():
+            return PlaceOffered(campaign_id=ID(event.campaign_id), confirm_by=event.confirm_by,
+                                at=event.at)  # fmt: skip
         case model.RedemptionUpdated():
             return RedemptionUpdated(
                 redemption_id=relay.GlobalID("Redemption", event.redemption_id),

@@ -13,6 +13,7 @@ import strawberry
 from api import ids
 from api import inputs as i
 from api.auth import utc_now
+from api.campaigns import CampaignMutations
 from api.commanding import actor, attempt, caller, viewer_member
 from api.context import Info
 from api.errors import (
@@ -306,7 +307,12 @@ def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
 
 @strawberry.type
 class Mutation(
-    TaskMutations, RoleMutations, FriendQuestMutations, MembershipMutations, ReferralMutations
+    TaskMutations,
+    RoleMutations,
+    FriendQuestMutations,
+    MembershipMutations,
+    ReferralMutations,
+    CampaignMutations,
 ):
     @mutation(permissions=[IsServiceOrOperator])
     async def register_member(

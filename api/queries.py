@@ -10,6 +10,7 @@ from strawberry.relay.types import GlobalIDValueError
 
 from api import ids
 from api.auth import utc_now
+from api.campaigns import CampaignQueries
 from api.connections import Connection, Edge
 from api.contests import ContestQueries
 from api.context import Info
@@ -124,7 +125,9 @@ def _explanation(evaluation: Evaluation) -> ActivityExplanation:
 
 
 @strawberry.type
-class Query(TaskQueries, ContestQueries, SeasonQueries, RoleQueries, ReferralQueries):
+class Query(
+    TaskQueries, ContestQueries, SeasonQueries, RoleQueries, ReferralQueries, CampaignQueries
+):
     @field(
         permissions=[IsAuthenticated],
         description="Any object by global id; another member's private objects read as null.",

@@ -1,9 +1,11 @@
 """A campaign's applications and places, as a state machine (issue 9):
 
-    OPEN (window open: apply, withdraw) -> SELECTING (window closed) -> RUNNING (selected:
-    confirm, decline; lapsed or declined places offered down the waitlist) -> CLOSED.
+    UPCOMING -> OPEN (window open: apply, withdraw) -> SELECTING (window closed) ->
+    RUNNING (selected: confirm, decline; lapsed or declined places offered down the
+    waitlist) -> CLOSED.
 
-Applications: APPLIED -> WITHDRAWN (before selection only) | SELECTED | WAITLISTED;
+Applications: APPLIED -> WITHDRAWN (before selection only) | INELIGIBLE (no longer
+eligible when the selection runs) | SELECTED | WAITLISTED;
 SELECTED -> CONFIRMED | DECLINED | LAPSED (confirmation deadline passed);
 WAITLISTED -> OFFERED (a place came free) -> CONFIRMED | DECLINED | LAPSED.
 
@@ -23,6 +25,7 @@ from domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotEli
 
 
 class CampaignState(StrEnum):
+    UPCOMING = "upcoming"  # the window has not opened yet
     OPEN = "open"
     SELECTING = "selecting"
     RUNNING = "running"
@@ -38,6 +41,7 @@ class ApplicationState(StrEnum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     LAPSED = "lapsed"
+    INELIGIBLE = "ineligible"  # no longer eligible when the selection ran: not drawn
 
 
 HOLDING = frozenset({ApplicationState.SELECTED, ApplicationState.OFFERED})
@@ -76,6 +80,26 @@ class Application:
 
 
 @dataclass(slots=True)
+class CampaignRecord:
+    """What a store keeps of one campaign besides its applications. The seed stays
+    secret (never served) until the selection stores it in the audit record; `taken`
+    counts held and confirmed places, moved only under the campaign's lock."""
+
+    id: str
+    places: int
+    opened_at: datetime
+    commitment: str | None  # SHA-256 of the seed, published from opening on
+    seed: str | None  # a lottery's seed; secret until the selection
+    selected_at: datetime | None = None
+    audit: str | None = None  # the selection's audit record (`campaigns.audit_json`)
+    applicants: str | None = None  # the applicants as the selection read them (JSON)
+    operator_order: tuple[str, ...] = ()  # an operator selection's list
+    closed: bool = False
+    taken: int = 0
+    version: int = 0
+
+
+@dataclass(slots=True)
 class CampaignRun:
     id: str
     places: int
@@ -92,7 +116,9 @@ class CampaignRun:
             return CampaignState.CLOSED
         if self.selection is not None:
             return CampaignState.RUNNING
-        _, closes = self.window.bounds()
+        opens, closes = self.window.bounds()
+        if at < opens:
+            return CampaignState.UPCOMING
         return CampaignState.OPEN if at < closes else CampaignState.SELECTING
 
     def apply(self, member_id: str, motivation: str, at: datetime) -> Application:
@@ -110,6 +136,15 @@ class CampaignRun:
         if self.selection is not None or made.state is not ApplicationState.APPLIED:
             raise InvalidTransition("application", member_id, made.state.value, "withdraw")
         made.state = ApplicationState.WITHDRAWN
+        self.version += 1
+        return made
+
+    def exclude(self, member_id: str) -> Application:
+        """Leave an applicant who is no longer eligible out of the draw (before it runs)."""
+        made = self._own(member_id)
+        if self.selection is not None or made.state is not ApplicationState.APPLIED:
+            raise InvalidTransition("application", member_id, made.state.value, "exclude")
+        made.state = ApplicationState.INELIGIBLE
         self.version += 1
         return made
 

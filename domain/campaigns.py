@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidInput
@@ -132,13 +132,14 @@ def check_seed(seed: str) -> None:
 
 
 def applicants_digest(applicants: Sequence[Applicant]) -> str:
-    """SHA-256 over the applicants and what the selection reads of them, in member id order:
-    the same applications give the same digest whatever order the store returned them in."""
+    """SHA-256 over the applicants and what the selection reads of them, in member id order,
+    times in UTC: the same applications give the same digest whatever order (and time zone)
+    a store returns them in."""
     lines = sorted(
         "\x1f".join(
             (
                 a.member_id,
-                a.applied_at.isoformat(),
+                a.applied_at.astimezone(UTC).isoformat(),
                 str(a.level_rank),
                 a.level_id,
                 a.koc_tier or "",
@@ -340,3 +341,54 @@ def audit_from_json(text: str) -> Selection:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput("audit", f"not a selection audit record ({exc})") from None
     return record
+
+
+def applicants_json(applicants: Sequence[Applicant]) -> str:
+    """The applicants' records as the selection read them, as canonical JSON (in member id
+    order), stored with the audit record so that the draw can be re-run from the store."""
+    rows = [
+        {
+            "member_id": a.member_id,
+            "applied_at": a.applied_at.astimezone(UTC).isoformat(),
+            "level_rank": a.level_rank,
+            "level_id": a.level_id,
+            "koc_tier": a.koc_tier,
+            "honors": sorted(a.honors),
+            "last_selected_at": (
+                a.last_selected_at.astimezone(UTC).isoformat() if a.last_selected_at else None
+            ),
+            "note_interactions": a.note_interactions,
+            "tasks_approved": a.tasks_approved,
+            "tasks_reviewed": a.tasks_reviewed,
+        }
+        for a in sorted(applicants, key=lambda a: a.member_id)
+    ]
+    return json.dumps(rows, sort_keys=True, separators=(",", ":"))
+
+
+def applicants_from_json(text: str) -> list[Applicant]:
+    """Read stored applicants back; a malformed list is refused, not guessed at."""
+    try:
+        rows = json.loads(text)
+        out = [
+            Applicant(
+                member_id=str(row["member_id"]),
+                applied_at=datetime.fromisoformat(row["applied_at"]),
+                level_rank=int(row["level_rank"]),
+                level_id=str(row["level_id"]),
+                koc_tier=None if row["koc_tier"] is None else str(row["koc_tier"]),
+                honors=frozenset(str(h) for h in row["honors"]),
+                last_selected_at=(
+                    None
+                    if row["last_selected_at"] is None
+                    else datetime.fromisoformat(row["last_selected_at"])
+                ),
+                note_interactions=int(row["note_interactions"]),
+                tasks_approved=int(row["tasks_approved"]),
+                tasks_reviewed=int(row["tasks_reviewed"]),
+            )
+            for row in rows
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput("applicants", f"not a stored applicant list ({exc})") from None
+    return out

@@ -356,3 +356,54 @@ class AssignMentee:
     member_id: str | None  # the member asking (must be the mentee); None: an operator
     actor: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCampaign:
+    """The edge opens a campaign with a seed it drew (`secrets`): only the seed's SHA-256
+    is published; the seed is kept secret until the selection stores it."""
+
+    campaign_id: str
+    seed: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyToCampaign:
+    member_id: str
+    campaign_id: str
+    motivation: str
+    idempotency_key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawApplication:
+    member_id: str
+    campaign_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SelectCampaignParticipants:
+    """An operator (or the review, actor "review") runs a closed campaign's selection;
+    `member_ids` is the operator's order for an `operator` selection."""
+
+    campaign_id: str
+    actor: str
+    at: datetime
+    member_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmParticipation:
+    member_id: str
+    campaign_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineParticipation:
+    member_id: str
+    campaign_id: str
+    at: datetime

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.economy import (
+    Campaign,
     Contest,
     Economy,
     Honor,
@@ -269,6 +270,18 @@ class GuideRole:
 
 
 @dataclass(frozen=True, slots=True)
+class GuideCampaign:
+    id: str
+    title: str
+    guideline: str  # the campaign's description
+    opens: str  # local wall-clock time in the economy's zone
+    closes: str
+    places: int
+    method: str
+    summary: str  # the window, who may apply, how places are filled, what it gives and asks
+
+
+@dataclass(frozen=True, slots=True)
 class GuideFriendQuest:
     """A team quest (friends join) or a help quest (friends help), in words."""
 
@@ -303,6 +316,7 @@ class Guide:
     friend_quests: tuple[GuideFriendQuest, ...] = ()
     paid_tiers: tuple[str, ...] = ()  # each paid tier and what it gives while active
     referrals: str | None = None  # what inviting members earns, in words
+    campaigns: tuple[GuideCampaign, ...] = ()
 
 
 def build_guide(economy: Economy) -> Guide:
@@ -350,6 +364,7 @@ def build_guide(economy: Economy) -> Guide:
         friend_quests=_friend_quests(economy),
         paid_tiers=tuple(_paid_tier(economy, tier) for tier in economy.paid_tiers),
         referrals=_referrals(economy),
+        campaigns=tuple(_campaign(economy, campaign) for campaign in economy.campaigns),
     )
 
 
@@ -393,6 +408,73 @@ def _role(economy: Economy, role: Role) -> GuideRole:
         tiered = economy.honor(role.mentor_honor or "")
         summary += f" toward the {tiered.title} honor." if tiered else "."
     return GuideRole(role.id, role.title, role.duties, role.seats, role.term_days, summary)
+
+
+_METHOD_WORDS = {
+    "first_come": "Places go to the first applicants, in the order they applied",
+    "lottery": (
+        "Places are drawn by lot after the window closes. The draw's seed is fixed and its "
+        "SHA-256 published when the window opens, so the draw cannot be re-run; anyone can "
+        "check it with the published audit record"
+    ),
+    "ranked": "Places go to the highest declared scores ({weights}); ties go to who applied first",
+    "operator": "The team chooses the participants; the choice is published with the waitlist",
+}
+
+
+def _campaign(economy: Economy, campaign: Campaign) -> GuideCampaign:
+    """A campaign in words: the window, eligibility, the selection, what it gives and asks."""
+    currency = economy.currency
+    tz = economy.timezone.key
+    opens, closes = (t.replace("T", " ") for t in (campaign.opens, campaign.closes))
+    summary = f"Apply from {opens} to {closes} ({tz} time) for {number(campaign.places)} place(s)."
+    needs: list[str] = []
+    if campaign.min_level is not None:
+        level = economy.level(campaign.min_level)
+        needs.append(f"level {level.title if level else campaign.min_level} or above")
+    if campaign.koc_tiers:
+        titles = [getattr(economy.koc_tier(t), "title", t) for t in campaign.koc_tiers]
+        needs.append(f"a KOC tier among {join(titles, 'or')}")
+    for honor_id in campaign.honors:
+        honor = economy.honor(honor_id)
+        needs.append(f"the {honor.title if honor else honor_id} honor")
+    if campaign.cooldown_days:
+        needs.append(f"no campaign place in the last {number(campaign.cooldown_days)} days")
+    summary += f" Needs {join(needs)}." if needs else " Open to every member."
+    weights = ", ".join(
+        f"{name.replace('_', ' ')} x{weight}"
+        for name, weight in zip(
+            ("note interactions", "task approval percent", "level rank"),
+            campaign.weights,
+            strict=True,
+        )
+        if weight
+    )
+    summary += " " + _METHOD_WORDS[campaign.method].format(weights=weights) + "."
+    caps = [
+        f"{getattr(economy.level(g), 'title', g)}: {number(n)}" for g, n in campaign.level_quotas
+    ] + [f"{getattr(economy.koc_tier(g), 'title', g)}: {number(n)}" for g, n in campaign.koc_quotas]
+    if caps:
+        summary += f" Places are capped per group ({join(caps)})."
+    summary += (
+        f" The selected confirm within {number(campaign.confirm_days)} day(s), or the place "
+        "goes to the next on the waitlist."
+    )
+    gives: list[str] = []
+    if campaign.points:
+        gives.append(points(campaign.points, currency))
+    for reward_id in (campaign.reward, campaign.coupon):
+        reward = economy.reward(reward_id or "")
+        if reward is not None:
+            gives.append(f"{reward.title} at no cost")
+    if gives:
+        summary += f" Participants get {join(gives)}."
+    task = economy.task(campaign.task or "")
+    if task is not None:
+        due = number(task.due_days)
+        summary += f" Each participant owes the task {task.title!r} (due in {due} days)."
+    return GuideCampaign(campaign.id, campaign.title, campaign.description, campaign.opens,
+                         campaign.closes, campaign.places, campaign.method, summary)  # fmt: skip
 
 
 def _friend_quests(economy: Economy) -> tuple[GuideFriendQuest, ...]:

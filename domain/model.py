@@ -530,6 +530,45 @@ class MembershipExpired:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationReceived:
+    """A member's application to a campaign was taken (the window was open)."""
+
+    member_id: str
+    campaign_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedForCampaign:
+    """The selection gave the member a place; they confirm by `confirm_by`."""
+
+    member_id: str
+    campaign_id: str
+    confirm_by: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Waitlisted:
+    """The selection put the member on the waitlist at `position` (1: next in line)."""
+
+    member_id: str
+    campaign_id: str
+    position: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOffered:
+    """A place came free (declined or lapsed) and went to this waitlisted member."""
+
+    member_id: str
+    campaign_id: str
+    confirm_by: datetime
+    at: datetime
+
+
 Event = (
     PointsAwarded
     | PointsAdjusted
@@ -558,4 +597,8 @@ Event = (
     | MembershipExpired
     | ReferralQualified
     | ReferralRewardDecided
+    | ApplicationReceived
+    | SelectedForCampaign
+    | Waitlisted
+    | PlaceOffered
 )

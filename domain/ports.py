@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.campaign_places import Application, ApplicationState, CampaignRecord
 from domain.contests import ContestScore, Standing
 from domain.ledger import Account, LedgerEntry, Source, Transfer
 from domain.membership import Membership
@@ -194,6 +195,59 @@ class TaskRepository(Protocol):
 
     def due(self, at: datetime, after_id: str | None, limit: int) -> list[TaskAssignment]:
         """Offered, accepted or rejected assignments due at or before `at`, by id."""
+        ...
+
+
+class CampaignRepository(Protocol):
+    """Campaigns as opened (their seed commitment), their applications and selections.
+    Every change of a campaign's places happens under `lock` (a row lock on PostgreSQL),
+    and `save` is conditional on the version read; applications are inserted under a
+    shared lock, so none slips in while a selection reads the pool."""
+
+    def get(self, campaign_id: str) -> CampaignRecord | None: ...
+    def lock(self, campaign_id: str, *, shared: bool = False) -> CampaignRecord | None:
+        """The campaign, locked for this transaction (shared: applications only)."""
+        ...
+
+    def add(self, record: CampaignRecord) -> bool:
+        """Open a campaign unless it is open already (False, nothing written)."""
+        ...
+
+    def save(self, record: CampaignRecord) -> bool:
+        """Write the record with its version moved on by one, only over the version it
+        was read at (False, nothing written, otherwise)."""
+        ...
+
+    def add_application(self, campaign_id: str, application: Application) -> bool:
+        """Insert an application unless the member applied already (False)."""
+        ...
+
+    def application(self, campaign_id: str, member_id: str) -> Application | None: ...
+    def applications(self, campaign_id: str) -> list[Application]:
+        """Every application of the campaign, by member id."""
+        ...
+
+    def save_applications(self, campaign_id: str, applications: Sequence[Application]) -> None:
+        """Write the applications' states (the caller holds the campaign's lock)."""
+        ...
+
+    def page(
+        self,
+        campaign_id: str,
+        states: Sequence[ApplicationState],
+        after_member_id: str | None,
+        limit: int,
+    ) -> list[Application]:
+        """Applications by member id (keyset paging), optionally of some states."""
+        ...
+
+    def count(self, campaign_id: str, states: Sequence[ApplicationState]) -> int: ...
+    def last_selected(self, member_id: str) -> datetime | None:
+        """When any campaign last gave the member a place they hold or confirmed."""
+        ...
+
+    def of_member(self, member_id: str) -> list[tuple[str, Application]]:
+        """The member's applications, as (campaign id, application), by campaign id."""
         ...
 
 
@@ -454,6 +508,8 @@ class UnitOfWork(Protocol):
     def seasons(self) -> SeasonRepository: ...
     @property
     def roles(self) -> RoleRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
     @property
     def friend_quests(self) -> FriendQuestRepository: ...
     @property

@@ -149,6 +149,7 @@ def summary(economy: Economy) -> str:
         _count(len(economy.team_quests), "team quest"),
         _count(len(economy.help_quests), "help quest"),
         _count(len(economy.paid_tiers), "paid tier"),
+        _count(len(economy.campaigns), "campaign"),
     ]
     if economy.referrals is not None:
         parts.append("referrals")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.guide import (
     Guide,
+    GuideCampaign,
     GuideContest,
     GuideFriendQuest,
     GuideKoc,
@@ -47,6 +48,8 @@ def render_text(guide: Guide, width: int = text_width) -> str:
         sections.append(("Seasons", _wrap(guide.seasons, width, indent=2)))
     if guide.roles:
         sections.append(("Honor roles", _text_entries(guide.roles, width)))
+    if guide.campaigns:
+        sections.append(("Campaigns", _text_entries(guide.campaigns, width)))
     if guide.friend_quests:
         sections.append(("With friends", _text_entries(guide.friend_quests, width)))
     if guide.paid_tiers:
@@ -124,7 +127,8 @@ def _text_honors(guide: Guide, width: int) -> list[str]:
 
 
 def _text_entries(
-    entries: Sequence[GuideTask | GuideContest | GuideRole | GuideFriendQuest], width: int
+    entries: Sequence[GuideTask | GuideContest | GuideRole | GuideFriendQuest | GuideCampaign],
+    width: int,
 ) -> list[str]:
     """Title, guideline and what it pays: tasks (and the entries shaped like them)."""
     out: list[str] = []
@@ -303,6 +307,12 @@ def render_markdown(guide: Guide) -> str:
         for role in guide.roles:
             text = _md(role.guideline) + ("<br>" if role.guideline else "") + _md(role.summary)
             out.append(f"| **{_md(role.title)}** | {text} |")
+    if guide.campaigns:
+        out += ["", "## Campaigns", "", "| Campaign | What it is and how places are filled |",
+                "|---|---|"]  # fmt: skip
+        for campaign in guide.campaigns:
+            text = _md(campaign.guideline) + "<br>" + _md(campaign.summary)
+            out.append(f"| **{_md(campaign.title)}** | {text} |")
     if guide.paid_tiers:
         out += ["", "## Paid membership", "", *[f"- {_md(t)}" for t in guide.paid_tiers]]
     if guide.referrals:

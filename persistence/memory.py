@@ -16,6 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, overload
 
+from domain.campaign_places import HOLDING, Application, ApplicationState, CampaignRecord
 from domain.contests import ContestScore, Standing, rank_key
 from domain.handles import handle_key
 from domain.ledger import (
@@ -189,6 +190,8 @@ class MemoryState:
     invitees: dict[str, list[str]] = field(default_factory=dict)  # referrer -> invitees
     commissions: dict[str, PurchaseCommission] = field(default_factory=dict)  # activity -> it
     commission_orders: set[tuple[str, str]] = field(default_factory=set)  # (buyer, order)
+    campaigns: dict[str, CampaignRecord] = field(default_factory=dict)
+    applications: dict[tuple[str, str], Application] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -229,6 +232,8 @@ class _Staged:
         self.identities: dict[str, frozenset[str]] = {}
         self.referrals: dict[str, Referral] = {}
         self.commissions: dict[str, PurchaseCommission] = {}
+        self.campaigns: dict[str, CampaignRecord] = {}
+        self.applications: dict[tuple[str, str], Application] = {}
 
     def balance(self, account: Account) -> int:
         found = self.balances.get(account)  # one hash of the account, not two
@@ -321,6 +326,9 @@ class _Staged:
             s.referrals.update(self.referrals)
             s.commissions.update(self.commissions)
             s.commission_orders.update((c.buyer_id, c.order_id) for c in self.commissions.values())
+        if self.campaigns or self.applications:
+            s.campaigns.update(self.campaigns)
+            s.applications.update(self.applications)
 
 
 class MemoryStore:
@@ -364,6 +372,7 @@ class MemoryUnitOfWork:
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
         self.roles = _Roles(self)
+        self.campaigns = _Campaigns(self)
         self.friend_quests = _FriendQuests(self)
         self.memberships = _Memberships(self)
         self.referrals = _Referrals(self)
@@ -1235,6 +1244,96 @@ class _Roles(_Repo):
             if m.credited_at is None and (after_id is None or m.id > after_id)
         ]
         return [replace(m) for m in sorted(found, key=lambda m: m.id)[:limit]]
+
+
+_SELECTED = HOLDING | {ApplicationState.CONFIRMED}
+
+
+class _Campaigns(_Repo):
+    # One unit of work at a time runs on this store: `lock` needs to lock nothing.
+    def _read(self, campaign_id: str) -> CampaignRecord | None:
+        return self.staged.campaigns.get(campaign_id) or self.state.campaigns.get(campaign_id)
+
+    def get(self, campaign_id: str) -> CampaignRecord | None:
+        found = self._read(campaign_id)
+        return replace(found) if found is not None else None
+
+    def lock(self, campaign_id: str, *, shared: bool = False) -> CampaignRecord | None:
+        return self.get(campaign_id)
+
+    def add(self, record: CampaignRecord) -> bool:
+        if self._read(record.id) is not None:
+            return False
+        self.staged.campaigns[record.id] = replace(record)
+        return True
+
+    def save(self, record: CampaignRecord) -> bool:
+        stored = self._read(record.id)
+        if stored is None or stored.version != record.version:
+            return False
+        assert 0 <= record.taken <= record.places, f"campaign {record.id} over its places"
+        self.staged.campaigns[record.id] = replace(record, version=record.version + 1)
+        return True
+
+    def _app(self, key: tuple[str, str]) -> Application | None:
+        return self.staged.applications.get(key) or self.state.applications.get(key)
+
+    def _all(self, campaign_id: str | None = None) -> list[tuple[str, Application]]:
+        merged = {**self.state.applications, **self.staged.applications}
+        return sorted(
+            ((c, a) for (c, _), a in merged.items() if campaign_id is None or c == campaign_id),
+            key=lambda pair: (pair[0], pair[1].member_id),
+        )
+
+    def add_application(self, campaign_id: str, application: Application) -> bool:
+        key = (campaign_id, application.member_id)
+        if self._app(key) is not None:
+            return False
+        self.staged.applications[key] = replace(application)
+        return True
+
+    def application(self, campaign_id: str, member_id: str) -> Application | None:
+        found = self._app((campaign_id, member_id))
+        return replace(found) if found is not None else None
+
+    def applications(self, campaign_id: str) -> list[Application]:
+        return [replace(a) for _, a in self._all(campaign_id)]
+
+    def save_applications(self, campaign_id: str, applications: Sequence[Application]) -> None:
+        for application in applications:
+            key = (campaign_id, application.member_id)
+            assert self._app(key) is not None, f"application {key} was never made"
+            self.staged.applications[key] = replace(application)
+
+    def page(
+        self,
+        campaign_id: str,
+        states: Sequence[ApplicationState],
+        after_member_id: str | None,
+        limit: int,
+    ) -> list[Application]:
+        found = [
+            a
+            for _, a in self._all(campaign_id)
+            if (not states or a.state in states)
+            and (after_member_id is None or a.member_id > after_member_id)
+        ]
+        return [replace(a) for a in found[:limit]]
+
+    def count(self, campaign_id: str, states: Sequence[ApplicationState]) -> int:
+        return sum(1 for _, a in self._all(campaign_id) if not states or a.state in states)
+
+    def last_selected(self, member_id: str) -> datetime | None:
+        merged = {**self.state.applications, **self.staged.applications}
+        times = [
+            a.offered_at
+            for (_, m), a in merged.items()
+            if m == member_id and a.state in _SELECTED and a.offered_at is not None
+        ]
+        return max(times, default=None)
+
+    def of_member(self, member_id: str) -> list[tuple[str, Application]]:
+        return [(c, replace(a)) for c, a in self._all() if a.member_id == member_id]
 
 
 class _FriendQuests(_Repo):

@@ -1,9 +1,10 @@
 """Designers' assertions: expectations written in the population file, checked over the
-replications of a run. Three sentence forms (see docs/simulation.md):
+replications of a run. Four sentence forms (see docs/simulation.md):
 
     <metric> at day <N> between <A> and <B>        (or: <metric> at day <N> >= <X>, ...)
     no [<tier>] reward runs out before day <N>
     median time to level '<level>' between <A> and <B> days   (or: ... <= <X> days)
+    campaign '<campaign>' oversubscribed >= <X> times    (applications per place)
 
 A numeric assertion is checked on the mean over the replications; a stock-out assertion
 must hold in every replication. An assertion the run cannot decide (about a day after its
@@ -29,6 +30,9 @@ STOCKOUT_RE = re.compile(
 )
 LEVEL_RE = re.compile(
     rf"^\s*median\s+time\s+to\s+level\s+'([a-z][a-z0-9_]*)'\s+{_RANGE}\s+days?\s*$"
+)
+CAMPAIGN_RE = re.compile(
+    rf"^\s*campaign\s+'([a-z][a-z0-9_]*)'\s+oversubscribed\s+{_RANGE}\s+times?\s*$"
 )
 
 
@@ -78,8 +82,8 @@ def _bounds(
 @dataclass(frozen=True, slots=True)
 class Assertion:
     text: str
-    form: str  # "metric" | "stockout" | "level"
-    name: str = ""  # metric, tier ("" = any) or level id
+    form: str  # "metric" | "stockout" | "level" | "campaign"
+    name: str = ""  # metric, tier ("" = any), level id or campaign id
     day: int = 0
     bounds: Bounds = Bounds(None, None)
 
@@ -166,6 +170,12 @@ def parse_assertion(text: str, economy: Economy, metrics: Sequence[str]) -> Asse
             known = ", ".join(lv.id for lv in economy.levels)
             raise AssertionInvalid(f"{text!r}: unknown level {level!r} (known: {known})")
         return Assertion(text, "level", level, 0, _bounds(*match.groups()[1:]))
+    if match := CAMPAIGN_RE.match(text):
+        campaign = match[1]
+        if economy.campaign(campaign) is None:
+            known = ", ".join(c.id for c in economy.campaigns) or "none"
+            raise AssertionInvalid(f"{text!r}: unknown campaign {campaign!r} (known: {known})")
+        return Assertion(text, "campaign", campaign, 0, _bounds(*match.groups()[1:]))
     raise AssertionInvalid(
         f"{text!r} is not an assertion; write e.g. 'breakage at day 365 between 0.15 and 0.3', "
         "'no ultimate reward runs out before day 60' or "
@@ -205,6 +215,8 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
             )
             return Outcome(text, False, detail, applicable=False)
         return Outcome(text, True, f"no stock-out before day {assertion.day} in {len(runs)} runs")
+    if assertion.form == "campaign":
+        return _check_campaign(assertion, runs)
     named = max(b for b in (assertion.bounds.low, assertion.bounds.high) if b is not None)
     if runs[0].days < named:  # members who need longer are cut off: the median is unknown
         detail = f"the run lasts {runs[0].days} days, fewer than the {fmt(named)} it names"
@@ -221,4 +233,22 @@ def check(assertion: Assertion, runs: Sequence[Run], economy: Economy) -> Outcom
         text,
         ok,
         f"median {fmt(mean)} days (95% CI {fmt(low)}..{fmt(high)}), wanted {assertion.bounds}",
+    )
+
+
+def _check_campaign(assertion: Assertion, runs: Sequence[Run]) -> Outcome:
+    """Applications per place, once the campaign's selection ran in every replication."""
+    text = assertion.text
+    found = [run.campaigns.get("campaigns", {}).get(assertion.name) for run in runs]
+    if any(c is None or (not c["chosen"] and not c["waitlisted"]) for c in found):
+        detail = f"campaign {assertion.name!r} made no selection within the run"
+        return Outcome(text, False, detail, applicable=False)
+    values = [float(c["oversubscription"]) for c in found if c is not None]
+    mean, low, high = mean_ci(values)
+    ok = assertion.bounds.holds(mean)
+    return Outcome(
+        text,
+        ok,
+        f"{fmt(mean)} applications per place (95% CI {fmt(low)}..{fmt(high)}), "
+        f"wanted {assertion.bounds}",
     )

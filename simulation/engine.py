@@ -63,6 +63,7 @@ from domain.model import (
 )
 from domain.quests import QuestState, instance_of, is_open
 from persistence.memory import MemoryStore
+from simulation.campaigns_program import CampaignsProgram
 from simulation.friends_program import FriendsProgram
 from simulation.invariants import ledger_problems
 from simulation.membership_program import MembershipProgram, multiplier_extra
@@ -132,6 +133,9 @@ class Run:
     # referrals: invited, refused, qualified, outcomes, expired, waiting, conversion,
     # flagged, commission points by level and state; empty without a referral program
     referrals: dict[str, Any] = field(default_factory=dict)
+    # campaigns: per campaign id the counts, oversubscription and places by level and KOC
+    # tier; repeat winners and winners across campaigns; empty without a campaign
+    campaigns: dict[str, Any] = field(default_factory=dict)
 
 
 class _Members:
@@ -316,6 +320,8 @@ class Simulation:
         self.programs = Programs(economy, self.store, self._log)
         self.roles_program = RolesProgram(economy, self.store, self._log)
         self.arch_role_interest = np.array([a.role_interest for a in self.archetypes])
+        self.campaigns_program = CampaignsProgram(economy, self.store, self._log)
+        self.arch_campaign_interest = np.array([a.campaign_interest for a in self.archetypes])
         self.membership_program = MembershipProgram(economy, self.store, self._log)
         self.arch_paid_uptake = np.array([a.paid_tier_uptake for a in self.archetypes])
         self.arch_renew = np.array([a.renew_probability for a in self.archetypes])
@@ -407,6 +413,7 @@ class Simulation:
             referrals=(
                 self.referrals_program.summary(self.at(self.days, 0)) if self.referrals else {}
             ),
+            campaigns=self.campaigns_program.summary() if self.economy.campaigns else {},
         )
 
     def _days(self, env: simpy.Environment) -> Any:
@@ -1087,6 +1094,8 @@ class Simulation:
                 self._events(mi, events, day)
         if self.economy.roles:
             self._roles(as_of)
+        if self.economy.campaigns:
+            self._campaigns(as_of, day)
         if self.friends.choices:
             self.friends.expire(as_of)
         if self.paid:
@@ -1167,6 +1176,30 @@ class Simulation:
             [member_id(int(mi)) for mi in newcomers[::-1][:20]],
             self.rng.roles,
         )
+
+    def _campaigns(self, as_of: datetime, day: int) -> None:
+        """The review's campaign round: archetypes with a campaign interest apply, the
+        selected confirm or decline (simulation.campaigns_program); points paid outside
+        the pipeline count in the flows as "campaign"."""
+        m = self.m
+        n = m.n
+        keen = np.flatnonzero(m.alive[:n] & (self.arch_campaign_interest[m.arch[:n]] > 0))
+        interest = self.arch_campaign_interest
+        ops = self.pop.operations
+
+        def chance(member: str) -> float:
+            return float(interest[m.arch[int(member[1:])]])
+
+        paid = self.campaigns_program.round(
+            as_of,
+            [member_id(int(mi)) for mi in keen],
+            chance,
+            ops.campaign_confirm,
+            ops.campaign_decline,
+            self.rng.campaigns,
+        )
+        for payee in sorted({e.member_id for e in paid if isinstance(e, PointsAwarded)}):
+            self._paid(int(payee[1:]), paid, day)
 
     def _churn(self, day: int, visitors: np.ndarray) -> None:
         """Members leave for good with a daily hazard: the archetype's base, shielded by

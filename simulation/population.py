@@ -80,6 +80,7 @@ class Archetype:
     task_accept: float = 0.0  # chance an offered task is accepted (0: never offered one)
     task_submit: float = 0.0  # chance an accepted task is submitted before it is due
     role_interest: float = 0.0  # chance per review an eligible member steps forward for a role
+    campaign_interest: float = 0.0  # chance per review a member applies to an open campaign
     friend_start: float = 0.0  # chance per visit to start a team or help quest instance
     friend_join: float = 0.0  # chance per visit to join a friend's team or help an instance
     paid_tier_uptake: float = 0.0  # chance per visit a member without a paid tier buys one
@@ -133,6 +134,8 @@ class Operations:
     task_offers_max: int = 20  # members offered each task per round
     task_approval: float = 0.8  # chance a reviewer approves a submission
     held_referral_confirm: float = 0.2  # chance an operator confirms a held referral reward
+    campaign_confirm: float = 0.85  # chance a member given a campaign place confirms it
+    campaign_decline: float = 0.05  # chance they decline it (otherwise it lapses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +282,7 @@ ARCHETYPE_FIELDS = {
     "task_accept",
     "task_submit",
     "role_interest",
+    "campaign_interest",
     "friend_start",
     "friend_join",
     "paid_tier_uptake",
@@ -359,6 +363,7 @@ def _archetypes(r: _Reader, data: dict[str, Any]) -> tuple[Archetype, ...]:
                 task_accept=r.number(raw, where, "task_accept", 0.0, 0.0, 1.0),
                 task_submit=r.number(raw, where, "task_submit", 0.0, 0.0, 1.0),
                 role_interest=r.number(raw, where, "role_interest", 0.0, 0.0, 1.0),
+                campaign_interest=r.number(raw, where, "campaign_interest", 0.0, 0.0, 1.0),
                 friend_start=r.number(raw, where, "friend_start", 0.0, 0.0, 1.0),
                 friend_join=r.number(raw, where, "friend_join", 0.0, 0.0, 1.0),
                 paid_tier_uptake=r.number(raw, where, "paid_tier_uptake", 0.0, 0.0, 1.0),
@@ -440,6 +445,8 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             "task_offers_max",
             "task_approval",
             "held_referral_confirm",
+            "campaign_confirm",
+            "campaign_decline",
         },
     )
     restocks: list[Restock] = []
@@ -503,6 +510,8 @@ def parse_population(data: Mapping[str, Any], source: str = "<population>") -> P
             held_referral_confirm=r.number(
                 ops, "operations", "held_referral_confirm", 0.2, 0.0, 1.0
             ),
+            campaign_confirm=r.number(ops, "operations", "campaign_confirm", 0.85, 0.0, 1.0),
+            campaign_decline=r.number(ops, "operations", "campaign_decline", 0.05, 0.0, 1.0),
         ),
         assertions=tuple(assertions),
     )

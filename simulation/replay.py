@@ -30,6 +30,7 @@ from domain.commands import (
 from domain.economy import Economy
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
+from simulation.campaigns_program import replay_campaigns
 from simulation.engine import LogEntry
 from simulation.friends_program import replay_friends
 from simulation.membership_program import replay_membership
@@ -154,8 +155,10 @@ def replay_program(
         assert isinstance(payload, datetime)
         services.settle_contests(uow, economy, payload)
         services.snapshot_seasons(uow, economy, payload)
-    elif replay_membership(kind, payload, uow, economy) or replay_referrals(
-        kind, payload, uow, economy
+    elif (
+        replay_membership(kind, payload, uow, economy)
+        or replay_referrals(kind, payload, uow, economy)
+        or replay_campaigns(kind, payload, uow, economy)
     ):
         pass
     else:

@@ -86,6 +86,45 @@ def mean_flows(runs: Sequence[Run]) -> dict[tuple[str, str, str], float]:
     return {k: mean_ci([float(run.flows.get(k, 0)) for run in runs])[0] for k in keys}
 
 
+def _shares(groups: Mapping[str, int], titles: Mapping[str, str]) -> str:
+    total = sum(groups.values())
+    if not total:
+        return "-"
+    return ", ".join(f"{titles.get(g, g)} {100 * n / total:.0f}%" for g, n in groups.items())
+
+
+def _campaigns_section(economy: Economy, c: Mapping[str, Any], count: Scale) -> str:
+    """Oversubscription, who got the places by level and KOC tier, repeat winners."""
+    title = {x.id: x.title for x in economy.campaigns}
+    levels = {lv.id: lv.title for lv in economy.levels}
+    tiers = {t.id: t.title for t in economy.koc.tiers} if economy.koc else {}
+    tiers["none"] = "no KOC tier"
+    parts = ["<h2>Campaigns</h2>"]
+    parts.append(
+        "<p>Per replication: applications (refused: not eligible, e.g. below the level or "
+        "selected recently), applications per place, places chosen by the selection, the "
+        "waitlist, places confirmed, declined, offered down the waitlist after a decline or "
+        "a missed confirmation, and the points paid. Shares of the confirmed places are over "
+        "every replication, by the level and KOC tier the selection read.</p>"
+    )
+    rows = [
+        (title.get(k, k), v["places"], _ci(v["applied"], count), _ci(v["refused"], count),
+         _ci(v["oversubscription"], SCALES["ratio"]), _ci(v["chosen"], count),
+         _ci(v["waitlisted"], count), _ci(v["confirmed"], count), _ci(v["declined"], count),
+         _ci(v["offered"], count), _shares(v["by_level_total"], levels),
+         _shares(v["by_tier_total"], tiers))
+        for k, v in c["campaigns"].items()
+    ]  # fmt: skip
+    parts.append(table(["campaign", "places", "applied", "refused", "per place", "chosen",
+                        "waitlist", "confirmed", "declined", "offered", "places by level",
+                        "places by KOC tier"], rows))  # fmt: skip
+    parts.append(
+        f"<p>Winners (confirmed a place): {_ci(c['winners'], count)}; repeat winners "
+        f"(confirmed in more than one campaign): {_ci(c['repeat_winners'], count)}.</p>"
+    )
+    return "\n".join(parts)
+
+
 def _ci(entry: Mapping[str, Any] | None, scale: Scale) -> str:
     if not entry:
         return "-"
@@ -415,6 +454,8 @@ def render(
                 f"reached the mentor role's level), "
                 f"{_ci(mentors['honor_tiers'], count)} mentor honor tiers granted.</p>"
             )
+    if (s.get("campaigns") or {}).get("campaigns"):
+        out.append(_campaigns_section(economy, s["campaigns"], count))
     if s.get("friends"):
         out.append(_friends_table(economy, s["friends"], count))
     paid = s.get("membership") or {}

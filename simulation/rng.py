@@ -22,6 +22,7 @@ PURPOSES = (
     "friends",
     "membership",
     "referrals",
+    "campaigns",
 )
 
 
@@ -41,6 +42,7 @@ class Streams:
     friends: np.random.Generator
     membership: np.random.Generator
     referrals: np.random.Generator
+    campaigns: np.random.Generator
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:

@@ -262,6 +262,23 @@ def summarize(
         referrals = {
             name: band([run.referrals[name] for run in runs]) for name in runs[0].referrals
         }
+    campaigns: dict[str, Any] = {}
+    if runs[0].campaigns:
+        per = runs[0].campaigns["campaigns"]
+        numbers = ("applied", "refused", "chosen", "waitlisted", "confirmed", "declined",
+                   "offered", "points", "oversubscription")  # fmt: skip
+        campaigns = {
+            "campaigns": {
+                c: {name: band([run.campaigns["campaigns"][c][name] for run in runs])
+                    for name in numbers}
+                | {"places": per[c]["places"]}
+                | {f"{key}_total": _summed([run.campaigns["campaigns"][c][key] for run in runs])
+                   for key in ("by_level", "by_tier")}
+                for c in per
+            },
+            "repeat_winners": band([run.campaigns["repeat_winners"] for run in runs]),
+            "winners": band([run.campaigns["winners"] for run in runs]),
+        }  # fmt: skip
     redemptions = {
         r: band([run.redemptions_by_reward[r] for run in runs])
         for r in runs[0].redemptions_by_reward
@@ -293,11 +310,21 @@ def summarize(
         "membership": membership,
         **({"spend": spend} if spend else {}),  # spend-driven levels only
         "referrals": referrals,
+        "campaigns": campaigns,
         "redemptions_by_reward": redemptions,
         "retention_by_cohort": retention(runs),
         "rejected_commands": dict(sorted(errors.items())),
         "assertions": [outcome_json(o) for o in outcomes],
     }
+
+
+def _summed(counts: Sequence[Mapping[str, int]]) -> dict[str, int]:
+    """Counts per group added up over the replications (shares are read from them)."""
+    out: dict[str, int] = {}
+    for one in counts:
+        for group, n in one.items():
+            out[group] = out.get(group, 0) + n
+    return dict(sorted(out.items()))
 
 
 def retention(runs: Sequence[Run]) -> list[dict[str, Any]]:

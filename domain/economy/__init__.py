@@ -2,6 +2,7 @@
 rewards. `model` holds the frozen objects, `reader` turns a file's text into them."""
 
 from domain.economy.model import (
+    CAMPAIGN_METHODS,
     CONTEST_METRICS,
     CONTEST_PERIODS,
     FULFILMENTS,
@@ -12,6 +13,7 @@ from domain.economy.model import (
     ROLE_ENTRIES,
     SEASON_CADENCES,
     ActivityCount,
+    Campaign,
     Condition,
     Contest,
     ContestMetric,
@@ -62,6 +64,7 @@ from domain.economy.model import (
 from domain.economy.reader import parse_economy
 
 __all__ = [
+    "CAMPAIGN_METHODS",
     "CONTEST_METRICS",
     "CONTEST_PERIODS",
     "FULFILMENTS",
@@ -72,6 +75,7 @@ __all__ = [
     "ROLE_ENTRIES",
     "SEASON_CADENCES",
     "ActivityCount",
+    "Campaign",
     "Condition",
     "Contest",
     "ContestMetric",

@@ -384,6 +384,36 @@ class Role:
     mentor_honor: str | None = None  # a manual honor whose tiers count credited mentees
 
 
+CAMPAIGN_METHODS = ("first_come", "lottery", "ranked", "operator")
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """An oversubscribed campaign (issue 9, seed 001's product trials): members apply in a
+    window, a selection fills the places, the selected confirm, get what it gives and owe
+    its task. The window is local wall-clock time in the economy's zone ("2026-12-01T09:00")."""
+
+    id: str
+    title: str
+    description: str
+    opens: str  # local wall-clock time, inclusive
+    closes: str  # local wall-clock time, exclusive
+    places: int
+    method: str  # one of CAMPAIGN_METHODS
+    confirm_days: int = 3  # a place not confirmed this many days after its offer lapses
+    min_level: str | None = None  # eligibility: at least this level
+    koc_tiers: tuple[str, ...] = ()  # eligibility: one of these KOC tiers (none: any member)
+    honors: tuple[str, ...] = ()  # eligibility: every one of these honors
+    cooldown_days: int = 0  # eligibility: not selected by any campaign in the last N days
+    level_quotas: tuple[tuple[str, int], ...] = ()  # at most N places per level
+    koc_quotas: tuple[tuple[str, int], ...] = ()  # at most N places per KOC tier
+    weights: tuple[int, int, int] = (0, 0, 0)  # ranked: note interactions, approval %, level
+    points: int = 0  # earned on confirming
+    reward: str | None = None  # a mall reward handed at no cost on confirming
+    coupon: str | None = None  # a coupon reward: one code on confirming
+    task: str | None = None  # the assigned task each participant owes
+
+
 ContestPeriod = Literal["once", "weekly", "monthly"]
 CONTEST_PERIODS: tuple[ContestPeriod, ...] = ("once", "weekly", "monthly")
 ContestMetric = Literal["points", "interactions", "count"]
@@ -530,6 +560,7 @@ class Economy:
     help_quests: tuple[HelpQuest, ...] = ()
     paid_tiers: tuple[PaidTier, ...] = ()
     referrals: ReferralProgram | None = None  # issue 10: referrals and commission
+    campaigns: tuple[Campaign, ...] = ()
     rules_by_kind: dict[str, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     # Lookups derived once from the fields above (the hot path reads them per activity).
     activity_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -638,6 +669,9 @@ class Economy:
 
     def role(self, role_id: str) -> Role | None:
         return next((role for role in self.roles if role.id == role_id), None)
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.id == campaign_id), None)
 
     def team_quest(self, quest_id: str) -> TeamQuest | None:
         return next((quest for quest in self.team_quests if quest.id == quest_id), None)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.economy.campaigns_reader import read_campaigns
 from domain.economy.contests_reader import read_contests
 from domain.economy.model import (
     FULFILMENTS,
@@ -286,7 +287,7 @@ def _table_at(text: str, line: int | None) -> str:
 TOP_LEVEL = {"economy", "expiry", "rules", "levels", "level_review", "koc", "honors",
              "reward_tiers", "rewards", "quests", "tasks", "contests", "seasons",
              "roles", "team_quests", "help_quests", "paid_tiers",
-             "referrals"}  # fmt: skip
+             "referrals", "campaigns"}  # fmt: skip
 
 
 def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
@@ -337,6 +338,8 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
     paid_tiers = read_paid_tiers(r, data.get("paid_tiers", []), rules, rewards)
     statuses = level_ids | ({t.id for t in koc.tiers} if koc else set())
     referrals = read_referrals(r, data["referrals"], statuses) if "referrals" in data else None
+    campaigns = read_campaigns(r, data.get("campaigns", []), zone=tz.key, level_ids=level_ids,
+                               koc=koc, honors=honors, rewards=rewards, tasks=tasks)  # fmt: skip
     if r.issues:
         return None
     return Economy(
@@ -366,6 +369,7 @@ def _build(r: _Reader, data: dict[str, Any]) -> Economy | None:
         help_quests=help_quests,
         paid_tiers=paid_tiers,
         referrals=referrals,
+        campaigns=campaigns,
     )
 
 

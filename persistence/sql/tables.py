@@ -496,6 +496,47 @@ class MentorshipRow(SQLModel, table=True):
     credited_at: datetime | None = _instant(nullable=True)
 
 
+class CampaignRunRow(SQLModel, table=True):
+    """One opened campaign: its seed commitment (the seed itself stays secret until the
+    selection), the selection's audit record and the applicants it read, and the places
+    taken, which a CHECK keeps within `places`; `version` makes changes conditional."""
+
+    __tablename__ = "campaign_runs"
+    __table_args__ = (
+        sa.CheckConstraint("taken >= 0 AND taken <= places", name="ck_campaign_runs_taken"),
+        sa.CheckConstraint("version >= 0", name="ck_campaign_runs_version"),
+    )
+
+    campaign_id: str = _text(primary_key=True)
+    places: int = _int()
+    opened_at: datetime = _instant()
+    commitment: str | None = _text(nullable=True)
+    seed: str | None = _text(nullable=True)
+    selected_at: datetime | None = _instant(nullable=True)
+    audit: str | None = _text(nullable=True)
+    applicants: str | None = _text(nullable=True)
+    operator_order: list[str] = _json()
+    closed: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    taken: int = _int()
+    version: int = _int()
+
+
+class CampaignApplicationRow(SQLModel, table=True):
+    """One member's application to one campaign (the key: once each) and its place."""
+
+    __tablename__ = "campaign_applications"
+    __table_args__ = (
+        sa.Index("ix_campaign_applications_member", "member_id", "state", "offered_at"),
+    )
+
+    campaign_id: str = _text(primary_key=True, foreign_key="campaign_runs.campaign_id")
+    member_id: str = _member_ref(primary_key=True)
+    applied_at: datetime = _instant()
+    motivation: str = _text()
+    state: str = _text()
+    offered_at: datetime | None = _instant(nullable=True)
+
+
 class FriendQuestInstanceRow(SQLModel, table=True):
     """One team or help instance (domain.team_help); its members are in
     `friend_quest_members`. `version` makes every change a conditional update."""
@@ -655,3 +696,5 @@ referral_codes = metadata.tables["referral_codes"]
 referral_identities = metadata.tables["referral_identities"]
 referrals = metadata.tables["referrals"]
 referral_commissions = metadata.tables["referral_commissions"]
+campaign_runs = metadata.tables["campaign_runs"]
+campaign_applications = metadata.tables["campaign_applications"]

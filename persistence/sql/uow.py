@@ -54,6 +54,7 @@ from domain.quests import QuestProgress
 from domain.reversal import Reversal
 from persistence.sql import mapping
 from persistence.sql import tables as t
+from persistence.sql.campaigns import SqlCampaigns
 from persistence.sql.contests import SqlContests
 from persistence.sql.engine import BEGIN_KEY, busy_timeout_ms, is_sqlite, make_engine
 from persistence.sql.ids import IdGenerator
@@ -134,6 +135,7 @@ class SqlUnitOfWork:
         self.audit = _Audit(self)
         self.reversals = _Reversals(self)
         self.roles = SqlRoles(self)
+        self.campaigns = SqlCampaigns(self)
         self.friend_quests = SqlFriendQuests(self)
         self.memberships = SqlMemberships(self)
         self.referrals = SqlReferrals(self)

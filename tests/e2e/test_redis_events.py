@@ -89,6 +89,10 @@ EVENTS: list[model.Event] = [
     model.MembershipExpired("m1", "fan_club", AT, AT),
     model.ReferralQualified("m1", "m2", "held", 300, 100, AT),
     model.ReferralRewardDecided("m1", "m2", "confirmed", 300, AT),
+    model.ApplicationReceived("m1", "product_trial", AT),
+    model.SelectedForCampaign("m1", "product_trial", AT, AT),
+    model.Waitlisted("m1", "product_trial", 3, AT),
+    model.PlaceOffered("m1", "product_trial", AT, AT),
 ]
 
 

@@ -90,6 +90,31 @@ def test_an_assertion_past_the_last_day_is_not_applicable_and_says_why() -> None
     assert [o.fails(strict=True) for o in outcomes] == [True] * 3
 
 
+def test_a_campaign_assertion_checks_applications_per_place_once_it_selected() -> None:
+    from tests.simulation.test_campaigns_program import ECONOMY as EARLY_TRIAL
+
+    results = _outcomes(
+        [
+            "campaign 'product_trial' oversubscribed >= 3 times",
+            "campaign 'product_trial' oversubscribed >= 1000 times",
+        ],
+        EARLY_TRIAL,
+    )
+    assert results == {
+        "campaign 'product_trial' oversubscribed >= 3 times": True,
+        "campaign 'product_trial' oversubscribed >= 1000 times": False,
+    }
+    population = busy_population()
+    population["assertions"] = ["campaign 'product_trial' oversubscribed >= 10 times"]
+    eco, pop = validate(experiment(None, population, members=100, days=40))
+    (undecided,) = check_assertions(_runs(None), eco, pop)  # the sample's trial is in March
+    assert undecided.result == "not applicable"
+    assert "made no selection within the run" in undecided.detail
+    economy = parse_economy(SAMPLE_ECONOMY.read_text(), "koc")
+    with pytest.raises(AssertionInvalid, match="unknown campaign 'nope'"):
+        parse_assertion("campaign 'nope' oversubscribed >= 2 times", economy, [])
+
+
 def test_the_metrics_an_assertion_may_name_are_known_before_the_run() -> None:
     economy = parse_economy(SAMPLE_ECONOMY.read_text(), "koc")
     assert metric_names(economy) == list(_runs(None)[0].daily)

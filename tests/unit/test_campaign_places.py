@@ -139,3 +139,24 @@ def test_an_exhausted_waitlist_leaves_the_place_free() -> None:
     run = selected(campaign(places=2), 2)
     assert run.decline("m0", CLOSED_AT) is None
     assert run.places_left() == 1
+
+
+def test_a_campaign_is_upcoming_until_its_window_opens_in_the_economys_zone() -> None:
+    run = CampaignRun("c", 2, Window("2026-12-01T09:00", "2026-12-08T09:00", "Asia/Shanghai"), 3)
+    opens = datetime(2026, 12, 1, 1, tzinfo=UTC)  # 09:00 in Shanghai
+    assert run.state(opens - timedelta(seconds=1)) is CampaignState.UPCOMING
+    assert run.state(opens) is CampaignState.OPEN
+
+
+def test_an_applicant_no_longer_eligible_is_left_out_of_the_draw_before_it_runs() -> None:
+    run = campaign()
+    run.apply("a", "", OPEN_AT)
+    run.apply("b", "", OPEN_AT)
+    run.exclude("a")
+    assert [a.member_id for a in run.pool()] == ["b"]
+    assert run.applications["a"].state is ApplicationState.INELIGIBLE
+    with pytest.raises(InvalidTransition):
+        run.exclude("a")
+    after = selected(campaign(), 2)
+    with pytest.raises(InvalidTransition):
+        after.exclude("m0")

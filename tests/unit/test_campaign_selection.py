@@ -216,3 +216,13 @@ def test_the_audit_record_survives_a_json_round_trip_and_still_verifies() -> Non
 def test_a_malformed_audit_record_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
         audit_from_json(text)
+
+
+def test_the_digest_does_not_depend_on_the_zone_a_store_returns_times_in() -> None:
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    people = [Applicant(f"m{i}", datetime(2026, 3, 2, 10, i, tzinfo=UTC)) for i in range(3)]
+    shanghai = [replace(a, applied_at=a.applied_at.astimezone(ZoneInfo("Asia/Shanghai")))
+                for a in people]  # fmt: skip
+    assert applicants_digest(people) == applicants_digest(shanghai)

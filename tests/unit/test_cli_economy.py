@@ -42,7 +42,9 @@ def test_check_accepts_the_shipped_economy_and_counts_what_it_holds(
     assert code == 0
     assert out.startswith(f"OK: {SAMPLE_ECONOMY}: ")
     assert "13 rules, 5 levels, 3 KOC tiers" in out
-    assert out.rstrip().endswith("3 roles, 1 team quest, 1 help quest, 1 paid tier, referrals")
+    assert out.rstrip().endswith(
+        "3 roles, 1 team quest, 1 help quest, 1 paid tier, 1 campaign, referrals"
+    )
     assert err == ""
 
 

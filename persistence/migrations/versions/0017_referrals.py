@@ -16,7 +16,7 @@ from alembic import op
 from persistence.sql.types import UtcDateTime
 
 revision: str = "0017_referrals"
-down_revision: str | None = "0015_membership"
+down_revision: str | None = "0016_campaigns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
