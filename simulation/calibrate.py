@@ -29,6 +29,12 @@ active day of each kind, standardised. Per archetype, pooled over its members:
 Initial members are those who joined on the log's first day; `daily_arrivals` is the
 later joiners per day before the cut-off over that number. Kinds, notes and operations
 tables come from the base population (the shipped default unless given).
+
+The back-test (`back_test`) replays the log up to the cut-off through `domain.services`
+(`LogReplay`), starts the simulator from that store on the cut-off day with every member
+in the archetype they were fitted to, at their age, kept with the chance the fitted model
+gives that they are still there (`alive_probability`), and simulates only the held-out
+days (docs/simulation.md, "The back-test").
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ novelty_boost_max = 10.0
 hazard_max = 0.05  # per day
 hazard_step = 0.0001
 interactions_default = (5.0, 1.0)  # median, sigma when an archetype wrote no measured note
+pace_prior_days = 2.0  # active days of prior weight on a member's own pace (back-test)
 
 
 @dataclass
@@ -645,30 +652,47 @@ class LogReplay:
 
 
 def alive_probability(
-    fit: Fit, join_day: int, last_active: int | None, cutoff_day: int, novelty_days: float
+    fit: Fit,
+    join_day: int,
+    last_active: int | None,
+    cutoff_day: int,
+    novelty_days: float,
+    active_days: int = 0,
 ) -> float:
     """The chance that a member is still there at the start of the cut-off day, given the
-    days they were seen active, under the fitted model: while there, a member has an
-    active day at age `a` with probability `q(a) = min(1, visit * (1 + boost *
-    exp(-a / novelty_days))) * (1 - exp(-L))` and leaves at each day's end with the
-    hazard `h`. The days since the last active one are silent either because they left
-    (at the end of one of them) or by chance; Bayes weighs the two."""
+    days they were seen active, under the fitted model: while there, a member of the
+    archetype has an active day at age `a` with probability `q(a) = min(1, visit * (1 +
+    boost * exp(-a / novelty_days))) * (1 - exp(-L))` and leaves at each day's end with
+    the hazard `h`. The days since the last active one are silent either because they
+    left (at the end of one of them) or by chance; Bayes weighs the two.
+
+    An archetype pools members who are not all alike, and judging a rare visitor by the
+    archetype's mean would call them gone too soon (and the survivors, the keener ones,
+    would then act at the mean: the back-test would run low). So `q` is scaled by the
+    member's own pace while known to be there: their `active_days` before the last one
+    against `q`'s expectation over the same ages, shrunk towards the archetype's by
+    `pace_prior_days` active days."""
     ages = cutoff_day - join_day  # days of membership before the cut-off
     h = fit.churn_per_day
     if h <= 0 or ages <= 0:
         return 1.0
     lam = sum(fit.rates_per_visit.values())
     seen = -math.expm1(-lam)
-    first = 0 if last_active is None else last_active - join_day + 1  # first silent age
     known = 0 if last_active is None else 1  # churn chances after the last active day
-    silent = np.arange(first, ages)
+    first = 0 if last_active is None else last_active - join_day + 1  # first silent age
+    every = np.arange(ages)
     visit = np.minimum(
         1.0,
-        fit.visit_probability_per_day * (1.0 + fit.novelty_boost * np.exp(-silent / novelty_days)),
+        fit.visit_probability_per_day * (1.0 + fit.novelty_boost * np.exp(-every / novelty_days)),
     )
-    q = np.minimum(visit * seen, 1.0 - 1e-12)
+    q = visit * seen
+    if known:
+        expected = float(q[: first - 1].sum())  # the ages before the last active day
+        observed = max(active_days - 1, 0)
+        q = q * (observed + pace_prior_days) / (expected + pace_prior_days)
+    q = np.minimum(q[first:], 1.0 - 1e-12)
     quiet = np.concatenate(([0.0], np.cumsum(np.log1p(-q))))  # log P(silent through age j)
-    stays = np.arange(len(silent) + 1) + known  # churn chances survived
+    stays = np.arange(len(q) + 1) + known  # churn chances survived
     # leaving at the end of the last active day (k = 0), or of the k-th silent day
     leave = math.log(h) + stays[:-1] * math.log1p(-h) + quiet[1:]
     left = ([math.log(h)] if known else []) + leave.tolist()
@@ -699,7 +723,12 @@ def cutoff_start(calibration: Calibration, replay: LogReplay, population: Popula
                 archetype=index[segment],
                 join_day=seen.join_day,
                 alive_probability=alive_probability(
-                    fits[segment], seen.join_day, last, calibration.cutoff_day, novelty_days
+                    fits[segment],
+                    seen.join_day,
+                    last,
+                    calibration.cutoff_day,
+                    novelty_days,
+                    len(seen.active_days),
                 ),
                 last_active=last,
                 first_reach=tuple(reach),
