@@ -329,3 +329,33 @@ def test_a_rare_visitor_s_silence_says_less_than_a_regular_s() -> None:
     assert rare > usual > keen
     assert rare > 0.5
     assert keen < 0.01
+
+
+def test_notes_published_just_before_the_cut_off_are_measured_in_the_held_out_days() -> None:
+    # given the log's notes published in the last days before the cut-off, not yet measured
+    calibration = _calibration()
+    start, _ = _cutoff()
+    population = parsed(calibration, _economy())
+    measure = population.notes.measure_after_days
+    assert start.notes_due
+    measured = {
+        e.subject_id
+        for e in read_log(_log_text())
+        if e.kind == population.notes.metrics_kind
+        and e.at.date() < calibration.start + timedelta(days=calibration.cutoff_day)
+    }
+    for due, mi, note in start.notes_due:
+        assert calibration.cutoff_day <= due < calibration.cutoff_day + measure
+        assert note not in measured
+        assert 0 <= mi < len(start.members)
+    # then the simulation measures them on their day, for their authors
+    sim = Simulation(
+        _economy(), population, streams_for(replication_seeds(1, 1)[0]), keep_log=True, start=start
+    )
+    run = sim.run()
+    metrics = {
+        (e.member_id, e.subject_id)
+        for e in simulated_log(run.log)
+        if e.kind == population.notes.metrics_kind
+    }
+    assert {(f"m{mi:07d}", note) for _, mi, note in start.notes_due} <= metrics
