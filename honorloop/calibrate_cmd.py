@@ -16,9 +16,9 @@ def register(subparsers: Any) -> None:
         description="Segment the members of EVENTS (CSV: member_id, kind, occurred_at, "
         "subject_id, attributes, reward_id) into archetypes, fit their visit probabilities, "
         "rates per visit, novelty, churn and note interactions on all but the last "
-        "--holdout-days, write the population file to --out, then simulate the calendar "
-        "and print predicted against actual daily actives, activities per kind and points "
-        "issued over the held-out days.",
+        "--holdout-days, write the population file to --out, then replay the log up to the "
+        "cut-off, simulate the held-out days from that state and print predicted against "
+        "actual daily actives, activities per kind and points issued.",
     )
     cal.add_argument("events", type=Path, metavar="EVENTS", help="the event log (CSV)")
     cal.add_argument(

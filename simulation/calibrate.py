@@ -29,26 +29,47 @@ active day of each kind, standardised. Per archetype, pooled over its members:
 Initial members are those who joined on the log's first day; `daily_arrivals` is the
 later joiners per day before the cut-off over that number. Kinds, notes and operations
 tables come from the base population (the shipped default unless given).
+
+The back-test (`back_test`) replays the log up to the cut-off through `domain.services`
+(`LogReplay`), starts the simulator from that store on the cut-off day with every member
+in the archetype they were fitted to, at their age, kept with the chance the fitted model
+gives that they are still there (`alive_probability`), and simulates only the held-out
+days (docs/simulation.md, "The back-test").
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
 import math
+import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 
 from domain import services
-from domain.commands import RecordActivity, RegisterMember
+from domain.commands import (
+    AddCouponCodes,
+    FulfillRedemption,
+    RecordActivity,
+    RedeemReward,
+    RegisterMember,
+    Restock,
+    ReviewMember,
+    batch_size_max,
+)
 from domain.economy import Economy
 from domain.errors import DomainError
+from domain.ledger import ISSUANCE, available_account
+from domain.model import Event as DomainEvent
+from domain.model import LevelChanged
 from persistence.memory import MemoryStore
-from simulation.engine import Simulation
+from simulation.engine import Seeded, Simulation, Start, coupon_codes_max, member_id
 from simulation.eventlog import JOINED, REDEMPTION, Event, EventLogInvalid, simulated_log
 from simulation.population import Population, check_against, parse_population
 from simulation.rng import replication_seeds, streams_for
@@ -60,6 +81,7 @@ novelty_boost_max = 10.0
 hazard_max = 0.05  # per day
 hazard_step = 0.0001
 interactions_default = (5.0, 1.0)  # median, sigma when an archetype wrote no measured note
+pace_prior_days = 2.0  # active days of prior weight on a member's own pace (back-test)
 
 
 @dataclass
@@ -96,6 +118,7 @@ class Calibration:
     daily_arrivals: float
     fits: tuple[Fit, ...]
     population_data: dict[str, Any]  # the calibrated population file, as parsed TOML
+    segments: dict[str, str] = field(default_factory=dict)  # log member id -> archetype id
 
 
 def _day(event: Event, start: date) -> int:
@@ -288,23 +311,28 @@ def calibrate(
     kinds = sorted({k for m in members for k in m.counts} - platform)
     labels = _segments(members, cutoff, kinds, archetypes)
     novelty_days = float(base.get("churn", {}).get("novelty_days", 21.0))
-    fits = [
-        _fit_one(
-            "",
-            [m for m, lab in zip(members, labels, strict=True) if lab == label],
-            len(members),
-            cutoff,
-            novelty_days,
+    by_label = [
+        (
+            label,
+            _fit_one(
+                "",
+                [m for m, lab in zip(members, labels, strict=True) if lab == label],
+                len(members),
+                cutoff,
+                novelty_days,
+            ),
         )
         for label in sorted(set(labels.tolist()))
     ]
-    fits.sort(key=lambda f: (f.visit_probability_per_day, f.members))
-    fits = [_renamed(f, f"segment_{i}") for i, f in enumerate(fits, start=1)]
+    by_label.sort(key=lambda pair: (pair[1].visit_probability_per_day, pair[1].members))
+    names = {label: f"segment_{i}" for i, (label, _) in enumerate(by_label, start=1)}
+    fits = [_renamed(f, names[label]) for label, f in by_label]
+    segments = {i: names[lab] for i, lab in zip(ids, labels.tolist(), strict=True)}
     initial = sum(1 for m in members if m.join_day == 0)
     later = sum(1 for m in members if m.join_day > 0)
     arrivals = later / max(cutoff - 1, 1) / max(initial, 1)
     data = population_data(base, fits, start, days, max(initial, 1), arrivals)
-    return Calibration(start, days, cutoff, initial, arrivals, tuple(fits), data)
+    return Calibration(start, days, cutoff, initial, arrivals, tuple(fits), data, segments)
 
 
 def _renamed(fit: Fit, ident: str) -> Fit:
@@ -425,52 +453,324 @@ def daily_counts(
     return [len(a) for a in active], per_kind
 
 
-def points_issued(events: Sequence[Event], economy: Economy, start: date, days: int) -> list[int]:
-    """Points the economy issues for the log's activities, per day (replayed in time order
-    through the same services the API runs, on the in-memory store)."""
-    store = MemoryStore()
-    services.sync_rewards(store(), economy)
-    known: set[str] = set()
-    per_day = [0] * days
-    batch: list[RecordActivity] = []
-    batch_days: list[int] = []
+@dataclass
+class _Seen:
+    """What the replay learns of one member that the store does not keep."""
 
-    def flush() -> None:
-        results = services.record_activities(batch, store(), economy)
-        for d, result in zip(batch_days, results, strict=True):
-            if not isinstance(result, DomainError):
-                per_day[d] += result.record.points
-        batch.clear()
-        batch_days.clear()
+    index: int
+    join_day: int
+    active_days: set[int] = field(default_factory=set)
+    first_reach: dict[int, int] = field(default_factory=dict)  # level rank -> day
+    redeemed: Counter[str] = field(default_factory=Counter)
 
-    for i, e in enumerate(events):
-        if e.kind in (JOINED, REDEMPTION):
-            if e.kind == JOINED and e.member_id not in known:
-                if batch:
-                    flush()
-                services.register_member(
-                    RegisterMember(e.member_id, e.member_id, e.at, e.member_id), store(), economy
+
+class LogReplay:
+    """The log replayed in time order through `domain.services` on the in-memory store,
+    the way the simulator drives them: members registered under the simulator's ids
+    (`m0000000`, ... in order of first appearance), activities in batches, redemptions
+    redeemed and fulfilled at once (the log says nothing of fulfilment), and the
+    population's scheduled operations at the simulator's times of day (restocks, level
+    reviews and point expiry for the members they concern). `advance(day)` replays every
+    event and operation before `day`; the store then holds the members' state at the
+    start of that day."""
+
+    def __init__(
+        self, events: Sequence[Event], economy: Economy, population: Population, start: date
+    ) -> None:
+        self.events = events
+        self.economy = economy
+        self.population = population
+        self.start = start
+        self.store = MemoryStore()
+        self.ids: dict[str, str] = {}  # log member id -> simulator id
+        self.seen: dict[str, _Seen] = {}  # simulator id -> what the replay learnt
+        self.points: list[int] = []  # the ledger's issuance per day
+        self.issued = 0  # the ledger's issuance so far
+        self.refused: Counter[str] = Counter()  # error code -> log rows the services refused
+        self.notes: dict[str, tuple[int, int]] = {}  # unmeasured note -> (member, day)
+        self.day = 0  # everything before this day is replayed
+        self.position = 0  # the next event
+        self.codes = 0
+        self.level_rank = {lv.id: lv.rank for lv in economy.levels}
+        self.platform = {
+            k for k in (population.notes.metrics_kind, population.notes.featured_kind) if k
+        }
+        self.note_kinds = {k.kind for k in population.kinds if k.subject == "note"}
+        self.batch: list[tuple[RecordActivity, str, int]] = []  # command, member, day
+        services.sync_rewards(self.store(), economy)
+        for reward in economy.rewards:
+            if reward.fulfilment == "coupon_code":
+                self._add_codes(reward.id, reward.stock or coupon_codes_max, self.at(0, 0))
+
+    def at(self, day: int, seconds: int) -> datetime:
+        midnight = datetime.combine(self.start + timedelta(days=day), time(), self.economy.timezone)
+        return midnight + timedelta(seconds=seconds)
+
+    def advance(self, until: int) -> None:
+        """Replay the events and operations of the days before `until`."""
+        if len(self.points) < until:
+            self.points += [0] * (until - len(self.points))
+        for day in range(self.day, until):
+            operations = self._operations(day)
+            while self.position < len(self.events):
+                event = self.events[self.position]
+                if _day(event, self.start) > day:
+                    break
+                while operations and operations[0][0] <= event.at:
+                    self._flush()
+                    operations.pop(0)[1]()
+                self._replay(event, self.position, day)
+                self.position += 1
+            self._flush()
+            for _, operation in operations:
+                operation()
+            issued = -self.store.state.balances.get(ISSUANCE, 0)
+            self.points[day] = issued - self.issued
+            self.issued = issued
+        self.day = max(self.day, until)
+
+    def _operations(self, day: int) -> list[tuple[datetime, Callable[[], None]]]:
+        """The population's operations on `day`, in time order (as the simulator runs them)."""
+        out: list[tuple[datetime, Callable[[], None]]] = []
+        ops = self.population.operations
+        for restock in ops.restocks:
+            if day > 0 and day % restock.every_days == 0:
+                at = self.at(day, 900)
+                out.append(
+                    (at, functools.partial(self._restock, restock.reward, restock.quantity, at))
                 )
-                known.add(e.member_id)
-            continue
-        if e.member_id not in known:
-            if batch:
-                flush()
-            services.register_member(
-                RegisterMember(e.member_id, e.member_id, e.at, e.member_id), store(), economy
+        if (day + 1) % ops.review_every_days == 0:
+            at = self.at(day, 84_600)
+            out.append((at, functools.partial(self._review, day, at)))
+        return sorted(out, key=lambda pair: pair[0])
+
+    def _add_codes(self, reward_id: str, count: int, at: datetime) -> None:
+        count = min(count, coupon_codes_max)
+        codes = tuple(f"{reward_id}-log{self.codes + i:08d}" for i in range(count))
+        self.codes += count
+        services.add_coupon_codes(
+            AddCouponCodes(reward_id, codes, "back-test", at), self.store(), self.economy
+        )
+
+    def _restock(self, reward_id: str, quantity: int, at: datetime) -> None:
+        services.restock(Restock(reward_id, quantity, "back-test", at), self.store(), self.economy)
+        reward = self.economy.reward(reward_id)
+        if reward is not None and reward.fulfilment == "coupon_code":
+            self._add_codes(reward_id, quantity, at)
+
+    def _review(self, day: int, as_of: datetime) -> None:
+        """Review the members whose level has a keep mark or who hold expirable points."""
+        state = self.store.state
+        keep = {lv.id: lv.keep for lv in self.economy.levels}
+        for ident in self.seen:
+            member = state.members[ident]
+            available = state.balances.get(available_account(ident), 0)
+            due = keep[member.level_id] > 0 or (
+                self.economy.expiry is not None
+                and available > 0
+                and services.expirable_points(self.economy, member, available, as_of) > 0
             )
-            known.add(e.member_id)
-        batch.append(
-            RecordActivity(
-                e.member_id, e.kind, e.at, f"log{i}", e.subject_id, dict(e.attributes), at=e.at
+            if due:
+                events = services.review_member(
+                    ReviewMember(ident, as_of), self.store(), self.economy
+                )
+                self._levels(ident, events, day)
+        if self.economy.contests or self.economy.seasons is not None:
+            services.settle_contests(self.store, self.economy, as_of)
+            services.snapshot_seasons(self.store, self.economy, as_of)
+
+    def _member(self, event: Event, day: int) -> str:
+        ident = self.ids.get(event.member_id)
+        if ident is None:
+            self._flush()
+            ident = self.ids[event.member_id] = member_id(len(self.ids))
+            services.register_member(
+                RegisterMember(ident, ident, event.at, ident), self.store(), self.economy
+            )
+            self.seen[ident] = _Seen(len(self.seen), day)
+            self.seen[ident].first_reach[0] = day
+        return ident
+
+    def _replay(self, event: Event, position: int, day: int) -> None:
+        ident = self._member(event, day)
+        if event.kind == JOINED:
+            return
+        if event.kind == REDEMPTION:
+            self._flush()
+            self._redeem(ident, event, position)
+            return
+        if event.kind not in self.platform:
+            self.seen[ident].active_days.add(day)
+        if event.kind == self.population.notes.metrics_kind and event.subject_id:
+            self.notes.pop(event.subject_id, None)
+        cmd = RecordActivity(
+            ident,
+            event.kind,
+            event.at,
+            f"log{position}",
+            event.subject_id,
+            dict(event.attributes),
+            at=event.at,
+        )
+        self.batch.append((cmd, ident, day))
+        if len(self.batch) >= batch_size_max:
+            self._flush()
+
+    def _redeem(self, ident: str, event: Event, position: int) -> None:
+        assert event.reward_id is not None
+        cmd = RedeemReward(ident, event.reward_id, 1, f"logr{position}", event.at)
+        try:
+            result = services.redeem_reward(cmd, self.store(), self.economy)
+            fulfil = FulfillRedemption(result.redemption.id, "back-test", event.at)
+            services.fulfill_redemption(fulfil, self.store(), self.economy)
+        except DomainError as error:
+            self.refused[error.code] += 1
+            return
+        self.seen[ident].redeemed[event.reward_id] += 1
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        results = services.record_activities(
+            [c for c, _, _ in self.batch], self.store(), self.economy
+        )
+        for (cmd, ident, day), result in zip(self.batch, results, strict=True):
+            if isinstance(result, DomainError):
+                self.refused[result.code] += 1
+                continue
+            if cmd.kind in self.note_kinds and cmd.subject_id:
+                self.notes[cmd.subject_id] = (self.seen[ident].index, day)
+            self._levels(ident, result.events, day)
+        self.batch.clear()
+
+    def _levels(self, ident: str, events: Sequence[DomainEvent], day: int) -> None:
+        reach = self.seen[ident].first_reach
+        for e in events:
+            if isinstance(e, LevelChanged):
+                for rank in range(self.level_rank[e.to_level] + 1):
+                    reach.setdefault(rank, day)
+
+
+def alive_probability(
+    fit: Fit,
+    join_day: int,
+    last_active: int | None,
+    cutoff_day: int,
+    novelty_days: float,
+    active_days: int = 0,
+) -> float:
+    """The chance that a member is still there at the start of the cut-off day, given the
+    days they were seen active, under the fitted model: while there, a member of the
+    archetype has an active day at age `a` with probability `q(a) = min(1, visit * (1 +
+    boost * exp(-a / novelty_days))) * (1 - exp(-L))` and leaves at each day's end with
+    the hazard `h`. The days since the last active one are silent either because they
+    left (at the end of one of them) or by chance; Bayes weighs the two.
+
+    An archetype pools members who are not all alike, and judging a rare visitor by the
+    archetype's mean would call them gone too soon (and the survivors, the keener ones,
+    would then act at the mean: the back-test would run low). So `q` is scaled by the
+    member's own pace while known to be there: their `active_days` before the last one
+    against `q`'s expectation over the same ages, shrunk towards the archetype's by
+    `pace_prior_days` active days."""
+    ages = cutoff_day - join_day  # days of membership before the cut-off
+    h = fit.churn_per_day
+    if h <= 0 or ages <= 0:
+        return 1.0
+    lam = sum(fit.rates_per_visit.values())
+    seen = -math.expm1(-lam)
+    known = 0 if last_active is None else 1  # churn chances after the last active day
+    first = 0 if last_active is None else last_active - join_day + 1  # first silent age
+    every = np.arange(ages)
+    visit = np.minimum(
+        1.0,
+        fit.visit_probability_per_day * (1.0 + fit.novelty_boost * np.exp(-every / novelty_days)),
+    )
+    q = visit * seen
+    if known:
+        expected = float(q[: first - 1].sum())  # the ages before the last active day
+        observed = max(active_days - 1, 0)
+        q = q * (observed + pace_prior_days) / (expected + pace_prior_days)
+    q = np.minimum(q[first:], 1.0 - 1e-12)
+    quiet = np.concatenate(([0.0], np.cumsum(np.log1p(-q))))  # log P(silent through age j)
+    stays = np.arange(len(q) + 1) + known  # churn chances survived
+    # leaving at the end of the last active day (k = 0), or of the k-th silent day
+    leave = math.log(h) + stays[:-1] * math.log1p(-h) + quiet[1:]
+    left = ([math.log(h)] if known else []) + leave.tolist()
+    there = stays[-1] * math.log1p(-h) + quiet[-1]
+    top = max([there, *left])
+    weights = np.exp(np.array([there, *left]) - top)
+    return float(weights[0] / weights.sum())
+
+
+def cutoff_start(calibration: Calibration, replay: LogReplay, population: Population) -> Start:
+    """The simulator's start at the cut-off: every member the log knew before it, with the
+    archetype the calibration assigned them, their age, the replayed store (copied: each
+    replication changes its own) and the chance they are still there
+    (`alive_probability`); the notes published in the last `measure_after_days` before
+    the cut-off are measured on their day, as the simulator would have."""
+    assert replay.day == calibration.cutoff_day, "replay the log up to the cut-off first"
+    index = {a.id: i for i, a in enumerate(population.archetypes)}
+    fits = {f.id: f for f in calibration.fits}
+    by_index = {ident: log_id for log_id, ident in replay.ids.items()}
+    novelty_days = population.churn.novelty_days
+    members: list[Seeded] = []
+    for ident, seen in replay.seen.items():
+        segment = calibration.segments[by_index[ident]]
+        last = max(seen.active_days, default=None)
+        reach = [seen.first_reach.get(rank, -1) for rank in range(len(replay.economy.levels))]
+        members.append(
+            Seeded(
+                archetype=index[segment],
+                join_day=seen.join_day,
+                alive_probability=alive_probability(
+                    fits[segment],
+                    seen.join_day,
+                    last,
+                    calibration.cutoff_day,
+                    novelty_days,
+                    len(seen.active_days),
+                ),
+                last_active=last,
+                first_reach=tuple(reach),
+                active_days=tuple(sorted(seen.active_days)),
+                redeemed=tuple(sorted(seen.redeemed.items())),
             )
         )
-        batch_days.append(_day(e, start))
-        if len(batch) >= 100:
-            flush()
-    if batch:
-        flush()
-    return per_day
+    measure = population.notes.measure_after_days
+    due = tuple(
+        sorted(
+            (day + measure, mi, note)
+            for note, (mi, day) in replay.notes.items()
+            if day + measure >= calibration.cutoff_day
+        )
+    )
+    return Start(
+        copy.deepcopy(replay.store),
+        calibration.cutoff_day,
+        tuple(members),
+        due,
+        _seq(replay.events),
+    )
+
+
+def _seq(events: Sequence[Event]) -> int:
+    """A counter past every number the log's subjects end with, so that the subjects and
+    keys the simulator makes never meet the log's."""
+    top = len(events)
+    for e in events:
+        digits = re.search(r"(\d+)$", e.subject_id or "")
+        if digits:
+            top = max(top, int(digits.group(1)))
+    return top + 1
+
+
+def points_issued(
+    events: Sequence[Event], economy: Economy, population: Population, start: date, days: int
+) -> list[int]:
+    """Points the economy issues for the log's activities, per day (`LogReplay`)."""
+    replay = LogReplay(events, economy, population, start)
+    replay.advance(days)
+    return replay.points[:days]
 
 
 def back_test(
@@ -480,33 +780,40 @@ def back_test(
     replications: int = 3,
     seed: int = 1,
 ) -> list[Line]:
-    """Simulate the whole calendar with the calibrated population (from the log's first
-    day, since the simulator starts from an empty community) and compare the held-out
-    days' means: daily actives, activities per kind, points issued."""
+    """Replay the log up to the cut-off, simulate the held-out days from that state with
+    the calibrated population (`cutoff_start`), and compare the held-out days' means:
+    daily actives, activities per kind, points issued (the actual ones from the replay
+    carried on over the held-out days)."""
     population = parsed(calibration, economy)
     platform = _platform_kinds(calibration.population_data)
     first, last = calibration.cutoff_day, calibration.days
     actual_active, actual_kinds = daily_counts(events, calibration.start, first, last, platform)
-    actual_points = points_issued(events, economy, calibration.start, last)[first:last]
+    replay = LogReplay(events, economy, population, calibration.start)
+    replay.advance(first)
     predicted_active: list[float] = []
     predicted_kinds: dict[str, float] = {}
     predicted_points: list[float] = []
+    n = last - first
     for seq in replication_seeds(seed, replications):
-        sim = Simulation(economy, population, streams_for(seq), keep_log=True, verify=False)
+        start = cutoff_start(calibration, replay, population)
+        sim = Simulation(
+            economy, population, streams_for(seq), keep_log=True, verify=False, start=start
+        )
         run = sim.run()
         simulated = simulated_log(run.log)
         active, kinds = daily_counts(simulated, calibration.start, first, last, platform)
-        predicted_active.append(sum(active) / len(active))
+        predicted_active.append(sum(active) / n)
         for kind, series in kinds.items():
-            predicted_kinds[kind] = predicted_kinds.get(kind, 0.0) + sum(series) / len(series)
-        predicted_points.append(sum(run.daily["issued_today"][first:last]) / (last - first))
-    n = last - first
+            predicted_kinds[kind] = predicted_kinds.get(kind, 0.0) + sum(series) / n
+        predicted_points.append(sum(run.daily["issued_today"]) / n)
+    replay.advance(last)
+    actual_points = replay.points[first:last]
     lines = [Line("daily actives", sum(predicted_active) / replications, sum(actual_active) / n)]
     for kind in sorted(set(actual_kinds) | set(predicted_kinds)):
         lines.append(
             Line(
                 f"activities: {kind}",
-                predicted_kinds[kind] / replications,
+                predicted_kinds.get(kind, 0.0) / replications,
                 sum(actual_kinds.get(kind, [0])) / n,
             )
         )

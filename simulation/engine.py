@@ -99,6 +99,36 @@ LogEntry = tuple[str, Any]
 Progress = Callable[[int, int], None]  # (day done, days) -> None
 
 
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """A member already in the store when a run starts from a given state: member
+    `member_id(i)` is the i-th of `Start.members`. Balances, level, KOC tier and honors
+    are read from the store; the rest is what the store does not keep."""
+
+    archetype: int  # index into the population's archetypes
+    join_day: int  # may be before the run's first day
+    alive_probability: float  # drawn once at the start (churn stream): 0 never acts again
+    last_active: int | None = None  # day of the last own activity
+    first_reach: tuple[int, ...] = ()  # per level rank, the day first reached (-1: not)
+    active_days: tuple[int, ...] = ()  # days with an own activity (for the cohorts)
+    redeemed: tuple[tuple[str, int], ...] = ()  # reward id -> redemptions that stand
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The state a run starts from instead of an empty community (the calibration's
+    back-test): `store` holds the members and their ledger as of the start of `day`,
+    synced with the economy's rewards (and their coupon codes). The run simulates days
+    `day` to `days - 1` of the population's calendar; new members arrive at the
+    population's `daily_arrivals` times its `members`."""
+
+    store: MemoryStore
+    day: int
+    members: tuple[Seeded, ...]
+    notes_due: tuple[tuple[int, int, str], ...] = ()  # (due day, member, note) unmeasured
+    seq: int = 0  # idempotency keys and subjects the run makes start after this
+
+
 @dataclass
 class Run:
     """What one replication produced: daily metric series and per-run results."""
@@ -116,6 +146,7 @@ class Run:
     member_days: int
     activities: int
     log: list[LogEntry] = field(default_factory=list)
+    first_day: int = 0  # the daily series cover days first_day .. days - 1
     # sources and sinks: (flow, rule or reward tier id, archetype id) -> points, where flow
     # is "issued" (by earning rule), "spent" (by reward tier), "expired" or "outstanding"
     flows: dict[tuple[str, str, str], int] = field(default_factory=dict)
@@ -223,7 +254,10 @@ def _end_of_day(cycles_possible: bool) -> None:
 
 
 class Simulation:
-    """One replication of one economy with one population. Call `run()` once."""
+    """One replication of one economy with one population. Call `run()` once.
+
+    With `start`, the run continues a community instead of starting an empty one: the
+    members, ledger and calendar position come from `start` (see `Start`)."""
 
     def __init__(
         self,
@@ -236,6 +270,7 @@ class Simulation:
         keep_log: bool = False,
         progress: Progress | None = None,
         verify: bool = True,
+        start: Start | None = None,
     ) -> None:
         self.economy = economy
         self.pop = population
@@ -246,7 +281,8 @@ class Simulation:
         self.verify = verify
         self.log: list[LogEntry] = []
         self.progress = progress
-        self.store = MemoryStore()
+        self.first_day = start.day if start is not None else 0
+        self.store = start.store if start is not None else MemoryStore()
         self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}
@@ -300,6 +336,7 @@ class Simulation:
         }
         months = self.days // COHORT_DAYS + 2
         expected = self.initial + int(population.daily_arrivals * self.initial * self.days * 1.2)
+        expected += len(start.members) if start is not None else 0
         self.m = _Members(expected + 16, len(economy.levels), months, len(economy.reward_tiers))
         self.seq = 0
         self.pending_notes: dict[int, list[tuple[int, str, int]]] = {}
@@ -348,6 +385,73 @@ class Simulation:
         self.arch_ids = [a.id for a in self.archetypes]
         first = population.start_date.toordinal()
         self.month_of_day = np.array([month_index(first + d) for d in range(self.days + 1)])
+        self.totals_before = {"issued": 0.0, "spent": 0.0, "expired": 0.0}
+        if start is not None:
+            self._seed(start)
+
+    def _seed(self, start: Start) -> None:
+        """Fill the per-member arrays from the store a run starts from (and its extras)."""
+        m = self.m
+        state = self.store.state
+        churn = self.pop.churn
+        levels = len(self.economy.levels)
+        count = len(start.members)
+        m.grow(count)
+        for reward in self.rewards:
+            if reward.stock is not None and state.stock.get(reward.id) == 0:
+                self.stockout[reward.id] = start.day
+        alive = self.rng.churn.random(count) < np.array(
+            [s.alive_probability for s in start.members]
+        )
+        for mi, seeded in enumerate(start.members):
+            ident = member_id(mi)
+            member = state.members.get(ident)
+            assert member is not None, f"{ident} is not in the store the run starts from"
+            self.ids.append(ident)
+            m.arch[mi] = seeded.archetype
+            m.join_day[mi] = seeded.join_day
+            m.alive[mi] = alive[mi]
+            last = seeded.last_active
+            m.last_visit[mi] = seeded.join_day if last is None else last
+            if last is not None:
+                m.last_active[mi] = last
+            m.available[mi] = state.balances.get(available_account(ident), 0)
+            m.held[mi] = state.balances.get(held_account(ident), 0)
+            m.earned[mi] = member.progress.lifetime_earned
+            m.rank[mi] = self.level_rank[member.level_id]
+            m.koc[mi] = -1 if member.koc_tier is None else self.koc_rank[member.koc_tier]
+            reach = (list(seeded.first_reach) + [-1] * levels)[:levels]
+            reach[0] = seeded.join_day if reach[0] < 0 else reach[0]
+            m.first_reach[mi] = reach
+            months = m.active_month.shape[1]
+            for d in seeded.active_days:
+                m.active_month[mi, min((d - seeded.join_day) // COHORT_DAYS, months - 1)] = True
+            for reward_id, times in seeded.redeemed:
+                r = self.reward_index[reward_id]
+                self.reward_counts[(mi, r)] = times
+                m.redeemed_tier[mi, self.tier_index[self.rewards[r].tier]] += times
+                self.redemptions_by_reward[reward_id] += times
+            honors = sum(1 for a in services.honors_of(ident, self.store()) if a.active)
+            recognitions = int(m.rank[mi]) + honors
+            m.recognition[mi] = max(churn.recognition_factor**recognitions, churn.recognition_floor)
+            arch = self.archetypes[seeded.archetype]
+            if arch.redeem == "goal":
+                m.goal[mi] = self._choose_goal(arch.goal_tier, mi, self.rng.arrivals)
+        m.n = count
+        if start.notes_due:
+            members = np.array([mi for _, mi, _ in start.notes_due])
+            arch = m.arch[members]
+            draw = self.arch_median[arch] * np.exp(
+                self.arch_sigma[arch] * self.rng.content.standard_normal(len(members))
+            )
+            for (due, mi, note), value in zip(start.notes_due, draw.tolist(), strict=True):
+                self.pending_notes.setdefault(due, []).append((mi, note, int(value)))
+        self.seq = start.seq
+        self.totals_before = {
+            "issued": float(-state.balances.get(ISSUANCE, 0)),
+            "spent": float(state.balances.get(REDEMPTION, 0)),
+            "expired": float(state.balances.get(EXPIRY, 0)),
+        }
 
     # --- time ---------------------------------------------------------------------------
 
@@ -370,7 +474,7 @@ class Simulation:
         services.sync_rewards(uow(), self.economy)
         self._log("sync_rewards", None)
         for reward in self.rewards:
-            if reward.fulfilment == "coupon_code":
+            if reward.fulfilment == "coupon_code" and self.first_day == 0:
                 self._add_codes(reward, reward.stock or coupon_codes_max, 0)
         env = simpy.Environment()
         env.process(self._days(env))
@@ -414,12 +518,13 @@ class Simulation:
                 self.referrals_program.summary(self.at(self.days, 0)) if self.referrals else {}
             ),
             campaigns=self.campaigns_program.summary() if self.economy.campaigns else {},
+            first_day=self.first_day,
         )
 
     def _days(self, env: simpy.Environment) -> Any:
         """The daily cycle: arrivals and activity, redemptions, fulfilment, churn, metrics."""
         rejected_before = sum(self.errors.values())
-        for day in range(self.days):
+        for day in range(self.first_day, self.days):
             yield env.timeout(day + AT_MEASURE - env.now)
             self._measure_notes(day)
             if self.refunds_due:
@@ -450,9 +555,15 @@ class Simulation:
             if self.progress is not None:
                 self.progress(day + 1, self.days)
 
+    def _first_of(self, first: int, every: int) -> int:
+        """The first day of the schedule `first, first + every, ...` the run simulates."""
+        if first >= self.first_day:
+            return first
+        return first + -(-(self.first_day - first) // every) * every
+
     def _restocks(self, env: simpy.Environment, reward_id: str, every: int, qty: int) -> Any:
         """An operator restocks a reward every `every` days."""
-        day = every
+        day = self._first_of(every, every)
         while day < self.days:
             yield env.timeout(day + AT_RESTOCK - env.now)
             cmd = Restock(reward_id, qty, "simulator", self.at(day, 900))
@@ -468,7 +579,7 @@ class Simulation:
         """Scheduled upkeep: level reviews for members whose level has a keep mark, and
         point expiry for members holding points old enough to expire."""
         every = self.pop.operations.review_every_days
-        day = every - 1
+        day = self._first_of(every - 1, every)
         while day < self.days:
             yield env.timeout(day + AT_REVIEW - env.now)
             self._review(day)
@@ -477,7 +588,7 @@ class Simulation:
     def _task_offers(self, env: simpy.Environment) -> Any:
         """An operator offers each assigned task to creators every few days."""
         every = self.pop.operations.task_offer_every_days
-        day = every - 1
+        day = self._first_of(every - 1, every)
         while day < self.days:
             yield env.timeout(day + AT_FULFIL - env.now)
             for task in self.economy.tasks:
@@ -1248,9 +1359,10 @@ class Simulation:
         outstanding = issued - spent - expired
         churned = ~m.alive[:n]
         stranded = int((m.available[:n][churned]).sum() + m.held[:n][churned].sum())
-        previous = self.daily.get("issued", [0.0])[-1] if self.daily else 0.0
-        prev_spent = self.daily.get("spent", [0.0])[-1] if self.daily else 0.0
-        prev_expired = self.daily.get("expired", [0.0])[-1] if self.daily else 0.0
+        before = self.totals_before
+        previous = self.daily["issued"][-1] if self.daily else before["issued"]
+        prev_spent = self.daily["spent"][-1] if self.daily else before["spent"]
+        prev_expired = self.daily["expired"][-1] if self.daily else before["expired"]
         mau = int((m.last_active[:n] > day - MAU_WINDOW_DAYS).sum())
         row: dict[str, float] = {
             "day": day + 1,
