@@ -43,6 +43,7 @@ class GroupCommit:
         self._writers_max = writers
         self._writers = 0
         self._queue: deque[tuple[RecordActivity, asyncio.Future[ActivityResult]]] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()  # the event loop keeps only weak references
         self.groups = 0  # transactions written so far (observability and specs)
         self.fallbacks = 0  # groups whose transaction failed and were replayed one by one
 
@@ -52,7 +53,9 @@ class GroupCommit:
         self._queue.append((cmd, future))
         if self._writers < self._writers_max:
             self._writers += 1
-            asyncio.get_running_loop().create_task(self._write())
+            task = asyncio.get_running_loop().create_task(self._write())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def _write(self) -> None:
