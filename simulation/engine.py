@@ -216,7 +216,12 @@ class Simulation:
         keep_log: bool = False,
         progress: Progress | None = None,
         verify: bool = True,
+        keep_history: bool = False,
     ) -> None:
+        """`keep_history=True` keeps every ledger entry, activity and idempotency record
+        in the store, as a server's database does; by default the store folds that
+        history as it goes (`MemoryStore(keep_history=False)`), so a run's memory grows
+        with its members, not with its days."""
         self.economy = economy
         self.pop = population
         self.rng = streams
@@ -226,7 +231,7 @@ class Simulation:
         self.verify = verify
         self.log: list[LogEntry] = []
         self.progress = progress
-        self.store = MemoryStore()
+        self.store = MemoryStore(keep_history=keep_history)
         self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}
