@@ -103,6 +103,8 @@ def test_reads_of_the_dropped_history_are_refused_by_name() -> None:
         services.reverse_activity(reverse, world.store(), world.economy)
     with world.store() as uow, pytest.raises(HistoryNotKept, match="transfer trf_"):
         uow.ledger.transfer("trf_00000003")
+    with world.store() as uow:  # an id that never named an activity is simply not one
+        assert uow.activities.get("purchase-7") is None
 
 
 def test_within_a_unit_of_work_a_store_without_history_still_replays_a_key() -> None:
