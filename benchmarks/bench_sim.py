@@ -20,6 +20,7 @@ import argparse
 import copy
 import cProfile
 import pstats
+import resource
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(target 600,000)"
     )
     print(f"  activities/s (CPU) {run.activities / cpu:,.0f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"  peak RSS           {peak_mb:,.0f} MB (target 2,048 at 100,000 x 365)")
     start = time.process_time()
     problems = ledger_problems(sim.store.state)
     sim.check()

@@ -58,8 +58,20 @@ def month_index(day: int) -> int:
     return month
 
 
+_starts: dict[tuple[int, ZoneInfo], datetime] = {}  # (day, zone) -> its local midnight
+_starts_kept_max = 100_000
+
+
 def start_of_day(day: int, tz: ZoneInfo) -> datetime:
-    return datetime.combine(date.fromordinal(day), datetime.min.time(), tzinfo=tz)
+    """The local midnight starting day `day` (asked per activity, for each quest period
+    and season: a day's answer is kept, as `month_index` keeps its months)."""
+    key = (day, tz)
+    start = _starts.get(key)
+    if start is None:
+        start = datetime.combine(date.fromordinal(day), datetime.min.time(), tzinfo=tz)
+        if len(_starts) < _starts_kept_max:
+            _starts[key] = start
+    return start
 
 
 def days_between(earlier: datetime, later: datetime) -> float:

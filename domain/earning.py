@@ -7,7 +7,7 @@ explain (services.explain_activity); `apply` writes a plan into the member's pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain import membership
@@ -36,13 +36,15 @@ class Plan:
     at_seconds: int
     evaluation: Evaluation
     fires: tuple[Fire, ...]
+    # How long the activity's points wait in the pending bucket: the longest
+    # `pending_days` of the rules that paid it (0: available at once). One activity's
+    # points pend together, in one pending earning. Derived from `fires` once, here: the
+    # pipeline reads it several times per activity.
+    pending_days: int = field(init=False)
 
-    @property
-    def pending_days(self) -> int:
-        """How long the activity's points wait in the pending bucket: the longest
-        `pending_days` of the rules that paid it (0: available at once). One activity's
-        points pend together, in one pending earning."""
-        return max((f.rule.pending_days for f in self.fires if f.points > 0), default=0)
+    def __post_init__(self) -> None:
+        days = max((f.rule.pending_days for f in self.fires if f.points > 0), default=0)
+        object.__setattr__(self, "pending_days", days)
 
 
 def counter_key(rule_id: str, period: str) -> str:

@@ -250,13 +250,76 @@ class AuditEntry:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
-    scope: str  # whose key: caller, operation and member (domain.idempotency.scope)
-    key: str
-    fingerprint: str
-    result_kind: str
-    result_id: str
+    """A used idempotency key: whose key (`scope`: caller, operation and member, see
+    `domain.idempotency.scope`), the first command's payload and what it produced.
+
+    The payload is kept as the fingerprint a store persists (`domain.commands.fingerprint`,
+    SHA-256 over a canonical text), or as the first command itself: then the digest is
+    computed only when read (a store persisting it), once, and a replay whose command is
+    equal to the first one (the usual retry within one transaction or process) needs no
+    digest at all. The in-memory store keeps the command and so never hashes on the hot
+    path; the SQL store reads `fingerprint` when it writes the row. A command kept here is
+    a value: its caller must not mutate it afterwards (commands are frozen; their
+    attribute dictionaries are the caller's promise)."""
+
+    __slots__ = ("_fingerprint", "command", "key", "result_id", "result_kind", "scope")
+
+    def __init__(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str | None,
+        result_kind: str,
+        result_id: str,
+        *,
+        command: object | None = None,
+    ) -> None:
+        assert fingerprint is not None or command is not None, "a payload is needed"
+        self.scope = scope
+        self.key = key
+        self._fingerprint = fingerprint
+        self.result_kind = result_kind
+        self.result_id = result_id
+        self.command = command
+
+    @property
+    def fingerprint(self) -> str:
+        """The digest of the first command's payload (computed once, if it was not given)."""
+        if self._fingerprint is None:
+            from domain.commands import fingerprint  # here: domain.commands imports this module
+
+            self._fingerprint = fingerprint(self.command)
+        return self._fingerprint
+
+    def same_payload(self, command: object) -> bool:
+        """Whether `command` carries the first command's payload (a replay), not another
+        (a reused key). An equal command has the same payload; otherwise (a retry differs
+        at least in its arrival time `at`, which is no part of the payload) the digests
+        decide, as they always have."""
+        if self.command is not None and (self.command is command or self.command == command):
+            return True
+        from domain.commands import fingerprint  # here: domain.commands imports this module
+
+        return self.fingerprint == fingerprint(command)
+
+    def _fields(self) -> tuple[str, str, str, str, str]:
+        return (self.scope, self.key, self.fingerprint, self.result_kind, self.result_id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IdempotencyRecord):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        scope, key, digest, kind, result = self._fields()
+        return (
+            f"IdempotencyRecord(scope={scope!r}, key={key!r}, fingerprint={digest!r}, "
+            f"result_kind={kind!r}, result_id={result!r})"
+        )
 
 
 # --- Events -----------------------------------------------------------------------------

@@ -78,6 +78,18 @@ def started_by(seasons: Seasons, tz: ZoneInfo, at: datetime) -> list[Season]:
 
 
 def season_at(seasons: Seasons, tz: ZoneInfo, at: datetime) -> Season | None:
+    """The season `at` falls in (asked per activity). A cadence's season is found from
+    `at`'s local month, one cached season read, not every season since the first; what
+    that does not settle (before the first season, past the listed ones, a boundary moved
+    by a time-zone gap) is scanned as before."""
+    if seasons.every is not None and seasons.starts is not None:
+        first, day = local_date(seasons.starts, tz), local_date(at, tz)
+        months = (day.year - first.year) * 12 + day.month - first.month
+        index = months // _MONTHS[seasons.every]
+        if 0 <= index < seasons_listed_max:
+            season = _cadence_season(seasons, index, tz)
+            if season.starts <= at < season.ends:
+                return season
     found = started_by(seasons, tz, at)
     return found[-1] if found and found[-1].ends > at else None
 

@@ -2,7 +2,18 @@
 
 Transactions are copy-on-write at the level of the objects the domain mutates: a unit
 of work stages its writes and applies them only on commit, so a rolled-back use case
-leaves nothing behind. Single-threaded by design (one simulator run, one test)."""
+leaves nothing behind. Single-threaded by design (one simulator run, one test).
+
+`MemoryStore(keep_history=False)` is the simulator's store, whose memory grows with the
+members and not with the history: on commit it keeps the state the services go on
+reading (members, balances, open holds and pending earnings, subjects already rewarded,
+quests, notes, ...) but not the history nobody reads again in a run: the ledger's postings
+are folded into per-account totals (which the end-of-run ledger check compares with the
+balances), and activity records (except those of open pending earnings, which their
+confirmation reads) and idempotency records are dropped. Such a store trusts its caller
+never to reuse an idempotency key after the unit of work that used it (the simulator
+numbers its keys), and refuses the reads of dropped history (`HistoryNotKept`): entries,
+transfers, leaderboards over transfers, activities (reversals, task evidence)."""
 
 from __future__ import annotations
 
@@ -26,6 +37,7 @@ from domain.ledger import (
     OwnerKind,
     Posting,
     Source,
+    SourceKind,
     Transfer,
     TransferKind,
     available_account,
@@ -65,6 +77,17 @@ from domain.team_help import (
 )
 
 MEMBER = OwnerKind.MEMBER
+
+
+class HistoryNotKept(LookupError):
+    """A read of history a store without history (`MemoryStore(keep_history=False)`)
+    dropped on commit: a use of that store it does not serve."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: this in-memory store keeps no history (keep_history=False, the "
+            "simulator's store); use MemoryStore() to read it"
+        )
 
 
 class LedgerEntries(Sequence[LedgerEntry]):
@@ -193,6 +216,28 @@ class MemoryState:
     campaigns: dict[str, CampaignRecord] = field(default_factory=dict)
     applications: dict[tuple[str, str], Application] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Without history (see the module's docstring): postings folded per account, and what
+    # the ledger check needs of the transfers no longer kept.
+    keep_history: bool = True
+    folded: dict[Account, int] = field(default_factory=dict)  # account -> sum of postings
+    folded_transfers: int = 0
+    folded_kinds: set[TransferKind] = field(default_factory=set)
+    unbalanced: list[str] = field(default_factory=list)  # ids of transfers not summing to 0
+
+    def entry_totals(self) -> dict[Account, int]:
+        """The sum of every account's entries (folded ones included)."""
+        totals = dict(self.folded)
+        for posting in self.entries.postings():
+            account = posting.account
+            totals[account] = totals.get(account, 0) + posting.amount
+        return totals
+
+    def transfer_kinds(self) -> set[TransferKind]:
+        """The kinds of every transfer committed (folded ones included)."""
+        return self.folded_kinds | {t.kind for t in self.transfers}
+
+    def transfer_count(self) -> int:
+        return self.folded_transfers + len(self.transfers)
 
 
 class _Staged:
@@ -246,7 +291,7 @@ class _Staged:
             return self.stock[reward_id]
         return self.state.stock.get(reward_id)
 
-    def apply(self) -> None:
+    def _apply_state(self) -> None:
         s = self.state
         members, handles = s.members, s.handles
         for member in self.members.values():
@@ -254,6 +299,19 @@ class _Staged:
                 handles[handle_key(member.handle)] = member.id
             members[member.id] = member
         s.balances.update(self.balances)
+        if s.keep_history:
+            self._append_history()
+        else:
+            self._fold()
+        if self.holds:
+            for source, hold in self.holds.items():
+                if hold is None:
+                    s.holds.pop(source, None)
+                else:
+                    s.holds[source] = hold
+
+    def _append_history(self) -> None:
+        s = self.state
         entries, by_member = s.entries, s.entries_by_member
         s.transfers.extend(self.transfers)
         for transfer in self.transfers:
@@ -266,13 +324,35 @@ class _Staged:
                         by_member[account.owner_id] = [seq]
                     else:
                         mine.append(seq)
-        if self.holds:
-            for source, hold in self.holds.items():
-                if hold is None:
-                    s.holds.pop(source, None)
-                else:
-                    s.holds[source] = hold
         s.activities.update(self.activities)
+        s.idempotency.update(self.idempotency)
+
+    def _fold(self) -> None:
+        """The ledger's postings go into per-account totals, not kept one by one; of the
+        activity records, only those an open pending earning names stay (its
+        confirmation reads them); idempotency records go."""
+        s = self.state
+        folded = s.folded
+        for transfer in self.transfers:
+            total = 0
+            for posting in transfer.postings:
+                account, amount = posting.account, posting.amount
+                folded[account] = folded.get(account, 0) + amount
+                total += amount
+            if total != 0:
+                s.unbalanced.append(transfer.id)
+            s.folded_kinds.add(transfer.kind)
+        s.folded_transfers += len(self.transfers)
+        if self.holds and self.activities:
+            for source, hold in self.holds.items():
+                if hold is not None and source.kind is SourceKind.RULE:
+                    record = self.activities.get(source.id)
+                    if record is not None:
+                        s.activities[record.id] = record
+
+    def apply(self) -> None:
+        s = self.state
+        self._apply_state()
         if self.subjects:
             s.subjects |= self.subjects
         for member_id, notes in self.notes.items():
@@ -300,7 +380,6 @@ class _Staged:
         if self.season_points or self.season_snapshots:
             s.season_points.update(self.season_points)
             s.season_snapshots.update(self.season_snapshots)
-        s.idempotency.update(self.idempotency)
         s.audit.extend(self.audit)
         if self.reversals:
             s.reversals.update(self.reversals)
@@ -332,10 +411,11 @@ class _Staged:
 
 
 class MemoryStore:
-    """Factory of units of work over one shared in-memory state."""
+    """Factory of units of work over one shared in-memory state; `keep_history=False`
+    keeps no history (the simulator's store, see the module's docstring)."""
 
-    def __init__(self) -> None:
-        self.state = MemoryState()
+    def __init__(self, *, keep_history: bool = True) -> None:
+        self.state = MemoryState(keep_history=keep_history)
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
@@ -557,6 +637,8 @@ class _Ledger(_Repo):
         for transfer in (*self.staged.transfers, *reversed(self.state.transfers)):
             if transfer.id == transfer_id:
                 return transfer
+        if not self.state.keep_history:
+            raise HistoryNotKept(f"transfer {transfer_id}")
         return None
 
     def reversed_ids(self, transfer_ids: Sequence[str]) -> set[str]:
@@ -572,12 +654,16 @@ class _Ledger(_Repo):
         return sorted(found, key=lambda t: t.id)
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
+        if not self.state.keep_history:
+            raise HistoryNotKept(f"the ledger entries of {member_id}")
         seqs = self.state.entries_by_member.get(member_id, [])
         newest_first = [s for s in reversed(seqs) if after_seq is None or s < after_seq]
         entries = self.state.entries
         return [entries[seq - 1] for seq in newest_first[:limit]]
 
     def top_earners(self, since: datetime | None, limit: int) -> list[tuple[str, int]]:
+        if not self.state.keep_history:
+            raise HistoryNotKept("the earnings of every transfer (leaderboards)")
         totals: dict[str, int] = {}
         undone = self.state.undone
         for transfer in self.state.transfers:
@@ -598,7 +684,12 @@ class _Activities(_Repo):
         self.staged.activities[record.id] = record
 
     def get(self, activity_id: str) -> ActivityRecord | None:
-        return self.staged.activities.get(activity_id) or self.state.activities.get(activity_id)
+        found = self.staged.activities.get(activity_id) or self.state.activities.get(activity_id)
+        if found is None and not self.state.keep_history and activity_id.startswith("act_"):
+            # one of the activity ids this store issued (`next_id("act")`), dropped on
+            # commit; any other id (a purchase a commission names) never was an activity
+            raise HistoryNotKept(f"activity {activity_id}")
+        return found
 
     def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool:
         key = (member_id, rule_id, subject_id)
@@ -608,7 +699,9 @@ class _Activities(_Repo):
         self.staged.subjects.add((member_id, rule_id, subject_id))
 
     def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
-        """A scan: only reversals of notes read this, and the simulator reverses none."""
+        """A scan: only reversals of notes read this; the simulator reverses none."""
+        if not self.state.keep_history:
+            raise HistoryNotKept(f"the activities of {member_id} on {subject_id}")
         found = {
             r.id: r
             for records in (self.state.activities, self.staged.activities)

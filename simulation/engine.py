@@ -271,7 +271,13 @@ class Simulation:
         progress: Progress | None = None,
         verify: bool = True,
         start: Start | None = None,
+        keep_history: bool = False,
     ) -> None:
+        """`keep_history=True` keeps every ledger entry, activity and idempotency record
+        in the store, as a server's database does; by default the store folds that
+        history as it goes (`MemoryStore(keep_history=False)`), so a run's memory grows
+        with its members, not with its days. `start` runs from a store replayed up to a
+        day instead (the calibration's back-test), with that store's own setting."""
         self.economy = economy
         self.pop = population
         self.rng = streams
@@ -282,7 +288,7 @@ class Simulation:
         self.log: list[LogEntry] = []
         self.progress = progress
         self.first_day = start.day if start is not None else 0
-        self.store = start.store if start is not None else MemoryStore()
+        self.store = start.store if start is not None else MemoryStore(keep_history=keep_history)
         self.ids: list[str] = []  # member_id(index), kept: the hot loops read it per activity
         self.tz = economy.timezone
         self.level_rank = {lv.id: lv.rank for lv in economy.levels}

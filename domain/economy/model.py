@@ -580,6 +580,8 @@ class Economy:
     _quests_by_id: dict[str, Quest] = field(init=False, repr=False, compare=False)
     # Quests with a step of each activity kind: an activity of another kind skips them all.
     quests_by_kind: dict[str, tuple[Quest, ...]] = field(init=False, repr=False, compare=False)
+    # Kinds with a rule some paid tier multiplies: only their activities read the tier.
+    multiplied_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kind: dict[str, list[Rule]] = {}
@@ -615,6 +617,13 @@ class Economy:
                 kind: tuple(q for q in self.quests if kind in q.kinds)
                 for kind in sorted({k for q in self.quests for k in q.kinds})
             },
+            "multiplied_kinds": frozenset(
+                rule.kind
+                for tier in self.paid_tiers
+                if tier.multiplier_percent != 100
+                for rule in self.rules
+                if rule.id in tier.rules
+            ),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here

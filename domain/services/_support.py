@@ -7,7 +7,6 @@ from datetime import datetime
 
 from domain import honors
 from domain.commands import (
-    fingerprint,
     idempotency_key_length_max,
     reason_length_max,
 )
@@ -49,7 +48,7 @@ def replayed(uow: UnitOfWork, scope: str, key: str, command: object) -> Idempote
     record = uow.idempotency.get(scope, key)
     if record is None:
         return None
-    if record.fingerprint != fingerprint(command):
+    if not record.same_payload(command):
         raise IdempotencyKeyReused(key)
     return record
 
@@ -57,7 +56,9 @@ def replayed(uow: UnitOfWork, scope: str, key: str, command: object) -> Idempote
 def remember(
     uow: UnitOfWork, scope: str, key: str, command: object, kind: str, result_id: str
 ) -> None:
-    uow.idempotency.add(IdempotencyRecord(scope, key, fingerprint(command), kind, result_id))
+    """Remember the key with the command itself: a store that persists the payload's
+    fingerprint computes it when it writes (`IdempotencyRecord.fingerprint`)."""
+    uow.idempotency.add(IdempotencyRecord(scope, key, None, kind, result_id, command=command))
 
 
 def check_reason(reason: str) -> None:

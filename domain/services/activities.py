@@ -76,12 +76,7 @@ def _paid_tier(
 ) -> str | None:
     """The member's active paid tier when the activity happened, if a tier multiplies a
     rule of its kind (otherwise, the usual case, nothing is read)."""
-    if not economy.paid_tiers or not any(
-        rule.id in tier.rules
-        for tier in economy.paid_tiers
-        if tier.multiplier_percent != 100
-        for rule in economy.rules_by_kind.get(kind, ())
-    ):
+    if kind not in economy.multiplied_kinds:
         return None
     return membership.active_paid_tier(uow.memberships.get(member_id), at)
 

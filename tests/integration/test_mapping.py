@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from domain import services
+from domain.commands import RecordActivity, RegisterMember, fingerprint
+from domain.economy import Economy
 from domain.ledger import (
     ISSUANCE,
     Posting,
@@ -190,3 +193,23 @@ def test_a_write_the_database_refuses_rolls_back_and_leaves_the_store_usable(
     with sql_store() as uow:
         assert uow.audit.list(None, 5) == []
         assert uow.members.get("mem_1") == a_member()
+
+
+def test_an_activity_key_persists_the_digest_of_its_command(
+    sql_store: SqlStore, koc_economy: Economy
+) -> None:
+    member = services.register_member(
+        RegisterMember("alice", "Alice", AT), sql_store(), koc_economy
+    )
+    cmd = RecordActivity(member.id, "post", AT, "k-1", "note-1", {"photos": 2}, at=AT)
+    services.record_activity(cmd, sql_store(), koc_economy)
+
+    with sql_store.engine.begin() as connection:
+        [row] = connection.execute(sa.select(t.idempotency_keys)).mappings().all()
+
+    assert (row["key"], row["fingerprint"]) == ("k-1", fingerprint(cmd))
+    with sql_store() as uow:
+        stored = uow.idempotency.get(row["scope"], "k-1")
+    assert stored is not None
+    assert stored.command is None
+    assert stored.same_payload(cmd)

@@ -3,7 +3,8 @@ PostgreSQL give the same results for the same service-level scenarios."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -149,6 +150,32 @@ def test_reusing_an_activity_key_for_another_activity_is_refused(koc: Shop) -> N
         koc.record(alice, "post", subject="note-1", key="k1")
 
     assert koc.available(alice) == 2
+
+
+def test_a_retry_arriving_later_or_in_another_time_zone_replays(koc: Shop) -> None:
+    alice = koc.join("alice")
+    first = koc.record(alice, "post", subject="note-1", key="k1", photos=2)
+    later = koc.activity(alice, "post", DEFAULT_AT, "note-1", "k1", photos=2)
+    later = replace(later, at=DEFAULT_AT + timedelta(minutes=5))
+    elsewhere = replace(later, occurred_at=DEFAULT_AT.astimezone(timezone(timedelta(hours=-7))))
+
+    for retry in (later, elsewhere):
+        replay = services.record_activity(retry, koc.store(), koc.economy)
+        assert replay.replayed
+        assert replay.record == first.record
+    assert koc.available(alice) == 15
+
+
+def test_reusing_an_activity_key_with_other_attributes_is_refused(koc: Shop) -> None:
+    alice = koc.join("alice")
+    koc.record(alice, "post", subject="note-1", key="k1", photos=2)
+
+    with pytest.raises(IdempotencyKeyReused):
+        koc.record(alice, "post", subject="note-1", key="k1", photos=3)
+    with pytest.raises(IdempotencyKeyReused):
+        koc.record(alice, "post", DEFAULT_AT + timedelta(seconds=1), "note-1", "k1", photos=2)
+
+    assert koc.available(alice) == 15
 
 
 def test_a_subject_pays_a_once_per_subject_rule_only_once(shop: Shop) -> None:

@@ -59,7 +59,9 @@ def experiment(
     )
 
 
-def simulation(exp: Experiment, index: int = 0, keep_log: bool = False) -> Simulation:
+def simulation(
+    exp: Experiment, index: int = 0, keep_log: bool = False, *, keep_history: bool = False
+) -> Simulation:
     economy: Economy = parse_economy(exp.economy_text, exp.economy_source)
     population: Population = parse_population(exp.population_data, exp.population_source)
     seeds = replication_seeds(exp.seed, exp.replications)
@@ -70,6 +72,7 @@ def simulation(exp: Experiment, index: int = 0, keep_log: bool = False) -> Simul
         members=exp.members,
         days=exp.days,
         keep_log=keep_log,
+        keep_history=keep_history,
     )
 
 

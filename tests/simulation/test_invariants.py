@@ -52,7 +52,7 @@ def test_expiry_and_cancellations_actually_happen_in_the_busy_case() -> None:
     sim, run = _finished("points expire after one month")
     assert run.daily["expired"][-1] > 0
     assert run.daily["spent"][-1] > 0
-    kinds = {t.kind.value for t in sim.store.state.transfers}
+    kinds = {kind.value for kind in sim.store.state.transfer_kinds()}
     assert {"earn", "hold", "spend", "release", "expire"} <= kinds
 
 

@@ -86,6 +86,14 @@ def test_a_paid_tier_is_read_with_its_privileges() -> None:
     assert parse_economy(BASE, "m.toml").paid_tiers == ()
 
 
+def test_only_the_kinds_of_multiplied_rules_read_the_paid_tier() -> None:
+    even = TIER.replace("multiplier_percent = 150", "multiplier_percent = 100")
+
+    assert ECONOMY.multiplied_kinds == frozenset({"post"})
+    assert parse_economy(BASE + even, "m.toml").multiplied_kinds == frozenset()
+    assert parse_economy(BASE, "m.toml").multiplied_kinds == frozenset()
+
+
 @pytest.mark.parametrize(
     ("line", "field"),
     [

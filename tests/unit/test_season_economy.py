@@ -3,12 +3,15 @@ file, line, table and field when they cannot work; quarters named as people say 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import seasons
-from domain.economy import Season, parse_economy
+from domain.economy import Season, SeasonCadence, Seasons, parse_economy
 from domain.errors import EconomyInvalid
 from domain.guide import build_guide
 from honorloop.guide_render import render_text
@@ -162,3 +165,40 @@ ends = 2026-05-01T00:00:00+08:00
     found = {(t, f) for t, f, _ in issues(body)}
 
     assert found == {("seasons", "periods"), ("seasons.periods[1]", "id")}
+
+
+def _season_by_scan(cadence: Seasons, tz: ZoneInfo, at: datetime) -> Season | None:
+    """The season of `at` as `season_at` always found it: every season started by then."""
+    found = seasons.started_by(cadence, tz, at)
+    return found[-1] if found and found[-1].ends > at else None
+
+
+@given(
+    every=st.sampled_from(["month", "quarter", "year"]),
+    zone=st.sampled_from(["Asia/Shanghai", "America/Sao_Paulo", "Europe/London", "UTC"]),
+    starts=st.datetimes(datetime(2015, 1, 1), datetime(2030, 1, 1)),  # noqa: DTZ001
+    offset=st.timedeltas(timedelta(days=-400), timedelta(days=12_000)),
+)
+def test_the_season_of_a_moment_is_the_one_every_season_started_by_then_ends_in(
+    every: SeasonCadence, zone: str, starts: datetime, offset: timedelta
+) -> None:
+    tz = ZoneInfo(zone)
+    cadence = Seasons(every=every, starts=starts.replace(tzinfo=tz))
+    at = cadence.starts + offset if cadence.starts is not None else starts
+
+    assert seasons.season_at(cadence, tz, at) == _season_by_scan(cadence, tz, at)
+
+
+def test_the_season_of_a_moment_on_a_season_boundary_is_the_season_starting_then() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    cadence = Seasons(every="quarter", starts=local(2026, 1, 1, 0))
+    april = local(2026, 4, 1, 0)
+
+    found = seasons.season_at(cadence, tz, april)
+    before = seasons.season_at(cadence, tz, april - timedelta(microseconds=1))
+
+    assert found is not None
+    assert before is not None
+    assert (found.id, found.starts, before.id, before.ends) == ("2026-q2", april, "2026-q1", april)
+    assert seasons.season_at(cadence, tz, local(2025, 12, 31, 23)) is None
+    assert seasons.season_at(cadence, tz, local(2126, 1, 2, 0)) is None
