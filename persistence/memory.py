@@ -637,7 +637,10 @@ class _Ledger(_Repo):
         for transfer in (*self.staged.transfers, *reversed(self.state.transfers)):
             if transfer.id == transfer_id:
                 return transfer
-        if not self.state.keep_history:
+        if not self.state.keep_history:  # an open hold or pending earning is still kept
+            for held in (*self.staged.holds.values(), *self.state.holds.values()):
+                if held is not None and held.id == transfer_id:
+                    return held
             raise HistoryNotKept(f"transfer {transfer_id}")
         return None
 
