@@ -109,15 +109,18 @@ def run_of(
     campaign: Campaign,
     record: CampaignRecord | None,
     applications: Sequence[Application],
+    *,
+    offers: bool = False,
 ) -> CampaignRun:
-    """The campaign's state machine over what the store holds: with quotas, the groups
-    of the applicants as the selection read them (stored with its audit record), which
-    the quotas of a freed place count by."""
+    """The campaign's state machine over what the store holds. For a change that may
+    offer a freed place (`offers`) under quotas, with the groups of the applicants as the
+    selection read them (stored with its audit record), which those quotas count by."""
     selection = None
     groups: dict[str, campaigns.Group] = {}
     if record is not None and record.audit is not None:
         selection = campaigns.audit_from_json(record.audit)
-        if (campaign.level_quotas or campaign.koc_quotas) and record.applicants is not None:
+        quotas = campaign.level_quotas or campaign.koc_quotas
+        if offers and quotas and record.applicants is not None:
             read = campaigns.applicants_from_json(record.applicants)
             groups = {a.member_id: campaigns.group_of(a) for a in read}
     return CampaignRun(
@@ -279,11 +282,16 @@ class _Locked:
     before: dict[str, tuple[ApplicationState, datetime | None]] = field(default_factory=dict)
 
 
-def _lock(uow: UnitOfWork, economy: Economy, campaign: Campaign) -> _Locked:
+def _lock(
+    uow: UnitOfWork, economy: Economy, campaign: Campaign, *, offers: bool = False
+) -> _Locked:
+    """The campaign under its row lock; `offers` for a change that may offer a freed
+    place (a decline, a lapse), which reads the groups the quotas count by."""
     record = uow.campaigns.lock(campaign.id)
     if record is None:
         raise InvalidTransition("campaign", campaign.id, "not open yet", "change")
-    run = run_of(economy, campaign, record, uow.campaigns.applications(campaign.id))
+    applications = uow.campaigns.applications(campaign.id)
+    run = run_of(economy, campaign, record, applications, offers=offers)
     before = {m: (a.state, a.offered_at) for m, a in run.applications.items()}
     return _Locked(record, run, before)
 
@@ -457,7 +465,7 @@ def decline_participation(
     require_aware(cmd.at, "at")
     campaign = campaign_of(economy, cmd.campaign_id)
     with uow:
-        locked = _lock(uow, economy, campaign)
+        locked = _lock(uow, economy, campaign, offers=True)
         made = _own(locked.run, campaign, cmd.member_id)
         offered = locked.run.decline(cmd.member_id, cmd.at)
         _save(uow, locked, "decline")
@@ -470,7 +478,7 @@ def lapse_places(uow: UnitOfWork, economy: Economy, campaign: Campaign, at: date
     """Places held past their deadline lapse and go down the waitlist (to those whose
     quotas have room); returns how many members were newly offered a place."""
     with uow:
-        locked = _lock(uow, economy, campaign)
+        locked = _lock(uow, economy, campaign, offers=True)
         offered = locked.run.lapse_due(at)
         if locked.run.version == 0:  # nothing lapsed
             return 0
