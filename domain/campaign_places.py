@@ -28,7 +28,7 @@ from domain.campaigns import (
     Selection,
     check_motivation,
     group_of,
-    next_offer,
+    next_offers,
 )
 from domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotEligible
 
@@ -240,22 +240,14 @@ class CampaignRun:
         room; one passed over stays waitlisted for a later place of their group, and a
         place nobody fits stays free."""
         assert self.selection is not None
-        offered: list[str] = []
-        room = self.room()
-        while self.places_left() > 0:
-            gone = frozenset(
-                m
-                for m, a in self.applications.items()
-                if a.state is not ApplicationState.WAITLISTED
-            )
-            nxt = next_offer(self.selection.waitlist, gone, groups=self.groups, room=room)
-            if nxt is None:
-                break
-            self.applications[nxt].state = ApplicationState.OFFERED
-            self.applications[nxt].offered_at = at
-            if room is not None:
-                room.take(self._group(nxt))
-            offered.append(nxt)
+        waiting = {
+            m for m, a in self.applications.items() if a.state is ApplicationState.WAITLISTED
+        }
+        offered = next_offers(self.selection.waitlist, waiting, self.places_left(),
+                              groups=self.groups, room=self.room())  # fmt: skip
+        for member_id in offered:
+            self.applications[member_id].state = ApplicationState.OFFERED
+            self.applications[member_id].offered_at = at
         return offered
 
     def _group(self, member_id: str) -> Group:

@@ -18,13 +18,14 @@ Orders, each total (ties are broken, never left to the store's row order):
 Places are filled walking the order; an applicant whose level or KOC tier quota is full
 is passed over (waitlisted, in order) so a later applicant of another group can take the
 place. Everyone not chosen is on the waitlist, in the order walked. A place freed later
-goes to the first on the waitlist whose quotas still have room (`Room`, `next_offer`)."""
+goes to the first on the waitlist whose quotas still have room (`Room`, `next_offers`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -332,6 +333,34 @@ def verify(
     )
 
 
+def next_offers(
+    waitlist: Sequence[str],
+    waiting: AbstractSet[str],
+    free: int,
+    *,
+    groups: Mapping[str, Group] | None = None,
+    room: Room | None = None,
+) -> list[str]:
+    """Who is offered `free` freed places: walking the waitlist in order, each member still
+    `waiting` whose level and KOC tier quotas have `room` (by their `groups` as the
+    selection read them), taking it. One passed over for a full quota stays on the
+    waitlist for a later place; places nobody fits stay free. One pass, in order."""
+    offered: list[str] = []
+    for member_id in waitlist:
+        if len(offered) >= free:
+            break
+        if member_id not in waiting:
+            continue
+        if room is not None:
+            group = (groups or {}).get(member_id)
+            assert group is not None, f"no group recorded for waitlisted {member_id!r}"
+            if not room.fits(group):
+                continue
+            room.take(group)
+        offered.append(member_id)
+    return offered
+
+
 def next_offer(
     waitlist: Sequence[str],
     passed: frozenset[str],
@@ -340,18 +369,10 @@ def next_offer(
     room: Room | None = None,
 ) -> str | None:
     """The first on the waitlist not yet offered a place (declined, lapsed or offered)
-    whose level and KOC tier quotas have `room` (by their `groups` as the selection read
-    them). One passed over for a full quota stays on the waitlist for a later place."""
-    for member_id in waitlist:
-        if member_id in passed:
-            continue
-        if room is None:
-            return member_id
-        group = (groups or {}).get(member_id)
-        assert group is not None, f"no group recorded for waitlisted {member_id!r}"
-        if room.fits(group):
-            return member_id
-    return None
+    whose quotas have `room` (left as it is)."""
+    left = None if room is None else Room(dict(room.level_left), dict(room.koc_left))
+    found = next_offers(waitlist, set(waitlist) - passed, 1, groups=groups, room=left)
+    return found[0] if found else None
 
 
 def check_motivation(text: str) -> str:

@@ -20,6 +20,7 @@ from domain.campaigns import (
     commitment,
     ineligibility,
     next_offer,
+    next_offers,
     seed_matches,
     select,
     verify,
@@ -198,6 +199,17 @@ def test_the_next_offer_skips_those_whose_quota_has_no_room_counting_the_places_
     assert next_offer(("w1", "w2", "w3"), frozenset({"w2", "w3"}), groups=groups, room=room) is (
         None
     )
+
+
+def test_free_places_are_offered_in_one_pass_each_to_the_next_who_fits() -> None:
+    waitlist = ("w1", "w2", "w3", "w4", "w5")
+    groups = {m: ("regular" if m in {"w1", "w2", "w4"} else "legend", None) for m in waitlist}
+    room = Room.of({"regular": 1})
+
+    offered = next_offers(waitlist, {"w1", "w2", "w3", "w4"}, 3, groups=groups, room=room)
+
+    assert offered == ["w1", "w3"]  # w2 and w4 are over the regular quota; w5 not waiting
+    assert next_offers(waitlist, set(waitlist), 2) == ["w1", "w2"]  # no quotas: in order
 
 
 def test_the_selection_and_later_offers_count_quotas_alike() -> None:
