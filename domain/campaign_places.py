@@ -2,7 +2,7 @@
 
     UPCOMING -> OPEN (window open: apply, withdraw) -> SELECTING (window closed) ->
     RUNNING (selected: confirm, decline; lapsed or declined places offered down the
-    waitlist) -> CLOSED.
+    waitlist, to the first whose level and KOC tier quotas have room) -> CLOSED.
 
 Applications: APPLIED -> WITHDRAWN (before selection only) | INELIGIBLE (no longer
 eligible when the selection runs) | SELECTED | WAITLISTED;
@@ -15,12 +15,21 @@ passes the time; `version` counts the writes for a conditional save."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from domain.campaigns import Selection, check_motivation, next_offer
+from domain.campaigns import (
+    Applicant,
+    Group,
+    Room,
+    Selection,
+    check_motivation,
+    group_of,
+    next_offers,
+)
 from domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotEligible
 
 
@@ -45,6 +54,7 @@ class ApplicationState(StrEnum):
 
 
 HOLDING = frozenset({ApplicationState.SELECTED, ApplicationState.OFFERED})
+TAKEN = HOLDING | {ApplicationState.CONFIRMED}  # a place held, offered or confirmed
 PASSED = frozenset({ApplicationState.DECLINED, ApplicationState.LAPSED})
 
 
@@ -108,6 +118,9 @@ class CampaignRun:
     commitment: str | None = None  # SHA-256 of the lottery seed, published at opening
     applications: dict[str, Application] = field(default_factory=dict)
     selection: Selection | None = None
+    level_quotas: dict[str, int] = field(default_factory=dict)  # at most N places per level
+    koc_quotas: dict[str, int] = field(default_factory=dict)  # at most N per KOC tier
+    groups: dict[str, Group] = field(default_factory=dict)  # as the selection read them
     closed: bool = False
     version: int = 0
 
@@ -152,7 +165,11 @@ class CampaignRun:
         """The applications the selection draws from (withdrawn ones are out)."""
         return [a for a in self.applications.values() if a.state is ApplicationState.APPLIED]
 
-    def record_selection(self, selection: Selection, at: datetime) -> None:
+    def record_selection(
+        self, selection: Selection, at: datetime, applicants: Sequence[Applicant] = ()
+    ) -> None:
+        """Record the selection of the pool; `applicants` are the records it read, whose
+        groups the quotas of later offers count by."""
         if self.selection is not None:
             raise InvalidTransition("campaign", self.id, "running", "select again")
         if self.state(at) is not CampaignState.SELECTING:
@@ -162,6 +179,7 @@ class CampaignRun:
             selection.waitlist
         ), "the selection covers exactly the pool"
         self.selection = selection
+        self.groups = {a.member_id: group_of(a) for a in applicants}
         for member_id in selection.chosen:
             self.applications[member_id].state = ApplicationState.SELECTED
             self.applications[member_id].offered_at = at
@@ -179,49 +197,63 @@ class CampaignRun:
         self.version += 1
         return made
 
-    def decline(self, member_id: str, at: datetime) -> str | None:
-        """Decline a held place; returns the member offered it next, if any."""
+    def decline(self, member_id: str, at: datetime) -> list[str]:
+        """Decline a held place; returns the members offered a free place now (usually
+        the one next on the waitlist whose quotas have room; none when nobody fits)."""
         made = self._own(member_id)
         if made.state not in HOLDING:
             raise InvalidTransition("application", member_id, made.state.value, "decline")
         made.state = ApplicationState.DECLINED
         self.version += 1
-        return self._offer_next(at)
+        return self._offer_free(at)
 
     def lapse_due(self, at: datetime) -> list[str]:
         """Places held past their deadline lapse and go down the waitlist; returns the
-        members newly offered a place."""
-        offered: list[str] = []
-        for made in list(self.applications.values()):
+        members newly offered a place, in waitlist order."""
+        lapsed = False
+        for made in self.applications.values():
             if made.state in HOLDING and self._deadline(made) <= at:
                 made.state = ApplicationState.LAPSED
                 self.version += 1
-                nxt = self._offer_next(at)
-                if nxt is not None:
-                    offered.append(nxt)
-        return offered
+                lapsed = True
+        return self._offer_free(at) if lapsed else []
 
     def taken(self) -> int:
         """Places held or confirmed: never more than `places`."""
-        held = HOLDING | {ApplicationState.CONFIRMED}
-        count = sum(1 for a in self.applications.values() if a.state in held)
+        count = sum(1 for a in self.applications.values() if a.state in TAKEN)
         assert count <= self.places, "a campaign never holds more places than it has"
         return count
 
     def places_left(self) -> int:
         return self.places - self.taken()
 
-    def _offer_next(self, at: datetime) -> str | None:
-        assert self.selection is not None
-        gone = frozenset(
-            m for m, a in self.applications.items() if a.state is not ApplicationState.WAITLISTED
-        )
-        nxt = next_offer(self.selection.waitlist, gone)
-        if nxt is None or self.places_left() <= 0:
+    def room(self) -> Room | None:
+        """What the quotas leave, counting the places held, offered or confirmed by their
+        holders' groups as the selection read them; None without quotas."""
+        if not self.level_quotas and not self.koc_quotas:
             return None
-        self.applications[nxt].state = ApplicationState.OFFERED
-        self.applications[nxt].offered_at = at
-        return nxt
+        held = [self._group(m) for m, a in self.applications.items() if a.state in TAKEN]
+        return Room.of(self.level_quotas, self.koc_quotas, held)
+
+    def _offer_free(self, at: datetime) -> list[str]:
+        """Offer every free place, each to the first still waitlisted whose quotas have
+        room; one passed over stays waitlisted for a later place of their group, and a
+        place nobody fits stays free."""
+        assert self.selection is not None
+        waiting = {
+            m for m, a in self.applications.items() if a.state is ApplicationState.WAITLISTED
+        }
+        offered = next_offers(self.selection.waitlist, waiting, self.places_left(),
+                              groups=self.groups, room=self.room())  # fmt: skip
+        for member_id in offered:
+            self.applications[member_id].state = ApplicationState.OFFERED
+            self.applications[member_id].offered_at = at
+        return offered
+
+    def _group(self, member_id: str) -> Group:
+        group = self.groups.get(member_id)
+        assert group is not None, f"no group recorded for {member_id!r} at the selection"
+        return group
 
     def _deadline(self, made: Application) -> datetime:
         assert made.offered_at is not None, "a held place has an offer time"

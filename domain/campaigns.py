@@ -17,13 +17,15 @@ Orders, each total (ties are broken, never left to the store's row order):
 
 Places are filled walking the order; an applicant whose level or KOC tier quota is full
 is passed over (waitlisted, in order) so a later applicant of another group can take the
-place. Everyone not chosen is on the waitlist, in the order walked."""
+place. Everyone not chosen is on the waitlist, in the order walked. A place freed later
+goes to the first on the waitlist whose quotas still have room (`Room`, `next_offers`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -97,6 +99,48 @@ class Selection:
     scores: Mapping[str, int]
     chosen: tuple[str, ...]
     waitlist: tuple[str, ...]
+
+
+Group = tuple[str, str | None]  # an applicant's level id and KOC tier, as the selection read them
+
+
+def group_of(who: Applicant) -> Group:
+    return who.level_id, who.koc_tier
+
+
+@dataclass(slots=True)
+class Room:
+    """Places left under the level and KOC tier quotas; a level or tier without a quota
+    has no cap. The selection and every later offer count with the same rule."""
+
+    level_left: dict[str, int]
+    koc_left: dict[str, int]
+
+    @classmethod
+    def of(
+        cls,
+        level_quotas: Mapping[str, int] | None = None,
+        koc_quotas: Mapping[str, int] | None = None,
+        held: Iterable[Group] = (),
+    ) -> Room:
+        """The room left once the places `held` (by their holders' groups) are counted."""
+        room = cls(dict(level_quotas or {}), dict(koc_quotas or {}))
+        for group in held:
+            room.take(group)
+        return room
+
+    def fits(self, group: Group) -> bool:
+        level, tier = group
+        level_full = self.level_left.get(level, 1) <= 0
+        tier_full = tier is not None and self.koc_left.get(tier, 1) <= 0
+        return not (level_full or tier_full)
+
+    def take(self, group: Group) -> None:
+        level, tier = group
+        if level in self.level_left:
+            self.level_left[level] -= 1
+        if tier is not None and tier in self.koc_left:
+            self.koc_left[tier] -= 1
 
 
 def ineligibility(rules: Eligibility, who: Applicant, at: datetime) -> Ineligible | None:
@@ -212,22 +256,16 @@ def fill(
     if not 0 <= places <= places_max:
         raise InvalidInput("places", f"must be 0 to {places_max}")
     by_id = {a.member_id: a for a in applicants}
-    level_left = dict(level_quotas or {})
-    koc_left = dict(koc_quotas or {})
+    room = Room.of(level_quotas, koc_quotas)
     chosen: list[str] = []
     waitlist: list[str] = []
     for member_id in ordered:
-        who = by_id[member_id]
-        level_full = level_left.get(who.level_id, 1) <= 0
-        tier_full = who.koc_tier is not None and koc_left.get(who.koc_tier, 1) <= 0
-        if len(chosen) >= places or level_full or tier_full:
+        group = group_of(by_id[member_id])
+        if len(chosen) >= places or not room.fits(group):
             waitlist.append(member_id)
             continue
         chosen.append(member_id)
-        if who.level_id in level_left:
-            level_left[who.level_id] -= 1
-        if who.koc_tier is not None and who.koc_tier in koc_left:
-            koc_left[who.koc_tier] -= 1
+        room.take(group)
     assert len(chosen) <= places, "never more chosen than places"
     return tuple(chosen), tuple(waitlist)
 
@@ -295,12 +333,46 @@ def verify(
     )
 
 
-def next_offer(waitlist: Sequence[str], passed: frozenset[str]) -> str | None:
-    """The first on the waitlist not yet offered a place (declined, lapsed or offered)."""
+def next_offers(
+    waitlist: Sequence[str],
+    waiting: AbstractSet[str],
+    free: int,
+    *,
+    groups: Mapping[str, Group] | None = None,
+    room: Room | None = None,
+) -> list[str]:
+    """Who is offered `free` freed places: walking the waitlist in order, each member still
+    `waiting` whose level and KOC tier quotas have `room` (by their `groups` as the
+    selection read them), taking it. One passed over for a full quota stays on the
+    waitlist for a later place; places nobody fits stay free. One pass, in order."""
+    offered: list[str] = []
     for member_id in waitlist:
-        if member_id not in passed:
-            return member_id
-    return None
+        if len(offered) >= free:
+            break
+        if member_id not in waiting:
+            continue
+        if room is not None:
+            group = (groups or {}).get(member_id)
+            assert group is not None, f"no group recorded for waitlisted {member_id!r}"
+            if not room.fits(group):
+                continue
+            room.take(group)
+        offered.append(member_id)
+    return offered
+
+
+def next_offer(
+    waitlist: Sequence[str],
+    passed: frozenset[str],
+    *,
+    groups: Mapping[str, Group] | None = None,
+    room: Room | None = None,
+) -> str | None:
+    """The first on the waitlist not yet offered a place (declined, lapsed or offered)
+    whose quotas have `room` (left as it is)."""
+    left = None if room is None else Room(dict(room.level_left), dict(room.koc_left))
+    found = next_offers(waitlist, set(waitlist) - passed, 1, groups=groups, room=left)
+    return found[0] if found else None
 
 
 def check_motivation(text: str) -> str:

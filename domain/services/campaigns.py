@@ -109,11 +109,20 @@ def run_of(
     campaign: Campaign,
     record: CampaignRecord | None,
     applications: Sequence[Application],
+    *,
+    offers: bool = False,
 ) -> CampaignRun:
-    """The campaign's state machine over what the store holds."""
+    """The campaign's state machine over what the store holds. For a change that may
+    offer a freed place (`offers`) under quotas, with the groups of the applicants as the
+    selection read them (stored with its audit record), which those quotas count by."""
     selection = None
+    groups: dict[str, campaigns.Group] = {}
     if record is not None and record.audit is not None:
         selection = campaigns.audit_from_json(record.audit)
+        quotas = campaign.level_quotas or campaign.koc_quotas
+        if offers and quotas and record.applicants is not None:
+            read = campaigns.applicants_from_json(record.applicants)
+            groups = {a.member_id: campaigns.group_of(a) for a in read}
     return CampaignRun(
         campaign.id,
         campaign.places,
@@ -123,6 +132,9 @@ def run_of(
         applications={a.member_id: a for a in applications},
         selection=selection,
         closed=record.closed if record is not None else False,
+        level_quotas=dict(campaign.level_quotas),
+        koc_quotas=dict(campaign.koc_quotas),
+        groups=groups,
     )
 
 
@@ -270,11 +282,16 @@ class _Locked:
     before: dict[str, tuple[ApplicationState, datetime | None]] = field(default_factory=dict)
 
 
-def _lock(uow: UnitOfWork, economy: Economy, campaign: Campaign) -> _Locked:
+def _lock(
+    uow: UnitOfWork, economy: Economy, campaign: Campaign, *, offers: bool = False
+) -> _Locked:
+    """The campaign under its row lock; `offers` for a change that may offer a freed
+    place (a decline, a lapse), which reads the groups the quotas count by."""
     record = uow.campaigns.lock(campaign.id)
     if record is None:
         raise InvalidTransition("campaign", campaign.id, "not open yet", "change")
-    run = run_of(economy, campaign, record, uow.campaigns.applications(campaign.id))
+    applications = uow.campaigns.applications(campaign.id)
+    run = run_of(economy, campaign, record, applications, offers=offers)
     before = {m: (a.state, a.offered_at) for m, a in run.applications.items()}
     return _Locked(record, run, before)
 
@@ -362,7 +379,7 @@ def select_campaign_participants(
             level_quotas=dict(campaign.level_quotas),
             koc_quotas=dict(campaign.koc_quotas),
         )
-        run.record_selection(selection, cmd.at)
+        run.record_selection(selection, cmd.at, applicants)
         record.selected_at = cmd.at
         record.audit = campaigns.audit_json(selection)
         record.applicants = campaigns.applicants_json(applicants)
@@ -443,24 +460,25 @@ def confirm_participation(
 def decline_participation(
     cmd: DeclineParticipation, uow: UnitOfWork, economy: Economy
 ) -> Application:
-    """A member holding a place declines it; it goes to the next on the waitlist."""
+    """A member holding a place declines it; it goes to the first on the waitlist whose
+    level and KOC tier quotas have room (or stays free when nobody fits)."""
     require_aware(cmd.at, "at")
     campaign = campaign_of(economy, cmd.campaign_id)
     with uow:
-        locked = _lock(uow, economy, campaign)
+        locked = _lock(uow, economy, campaign, offers=True)
         made = _own(locked.run, campaign, cmd.member_id)
-        nxt = locked.run.decline(cmd.member_id, cmd.at)
+        offered = locked.run.decline(cmd.member_id, cmd.at)
         _save(uow, locked, "decline")
-        uow.events.extend(_offered(campaign, [nxt] if nxt is not None else [], cmd.at))
+        uow.events.extend(_offered(campaign, offered, cmd.at))
         uow.commit()
     return made
 
 
 def lapse_places(uow: UnitOfWork, economy: Economy, campaign: Campaign, at: datetime) -> int:
-    """Places held past their deadline lapse and go down the waitlist; returns how many
-    members were newly offered a place."""
+    """Places held past their deadline lapse and go down the waitlist (to those whose
+    quotas have room); returns how many members were newly offered a place."""
     with uow:
-        locked = _lock(uow, economy, campaign)
+        locked = _lock(uow, economy, campaign, offers=True)
         offered = locked.run.lapse_due(at)
         if locked.run.version == 0:  # nothing lapsed
             return 0

@@ -4,7 +4,9 @@ verifiable from its stored audit record, confirmation paying once through the le
 (a CAMPAIGN source) with the assigned task and the mall reward, waitlist promotion after
 a decline and after a missed confirmation, and the abuse paths (applying twice, after
 the window, confirming someone else's place, withdrawing after selection, re-running
-the selection). On PostgreSQL: places and the single selection under concurrency."""
+the selection). A freed place keeps the level quota: it goes to the first waitlisted
+whose group has room. On PostgreSQL: places, quotas and the single selection under
+concurrency."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from domain.commands import (
     SubmitTask,
     WithdrawApplication,
 )
+from domain.economy import Economy
 from domain.errors import (
     AlreadyExists,
     IdempotencyKeyReused,
@@ -136,61 +139,62 @@ OP = "op:ana"
 class Campaigns:
     """The real services on one store, with short verbs."""
 
-    def __init__(self, store: StoreFactory) -> None:
+    def __init__(self, store: StoreFactory, economy: Economy = ECONOMY) -> None:
         self.store = store
+        self.economy = economy
         self._keys = itertools.count(1)
         self._seeds = itertools.count(1)
-        services.sync_rewards(store(), ECONOMY)
+        services.sync_rewards(store(), self.economy)
 
     def join(self, handle: str, level: str | None = "regular") -> str:
         member = services.register_member(RegisterMember(handle, handle, OPENS), self.store(),
-                                          ECONOMY)  # fmt: skip
+                                          self.economy)  # fmt: skip
         if level is not None:
             cmd = LockLevel(member.id, level, "test setup", OP, OPENS)
-            services.lock_level(cmd, self.store(), ECONOMY)
+            services.lock_level(cmd, self.store(), self.economy)
         return member.id
 
     def open(self, campaign: str = "trial", seed: str = SEED) -> str | None:
         cmd = OpenCampaign(campaign, seed, OPENS)
-        return campaigns.open_campaign(cmd, self.store(), ECONOMY).commitment
+        return campaigns.open_campaign(cmd, self.store(), self.economy).commitment
 
     def apply(
         self, member: str, campaign: str = "trial", at: datetime = OPENS, key: str | None = None
     ) -> ApplicationState:
         cmd = ApplyToCampaign(member, campaign, "I travel a lot", key or f"k{next(self._keys)}",
                               at)  # fmt: skip
-        return campaigns.apply_to_campaign(cmd, self.store(), ECONOMY).state
+        return campaigns.apply_to_campaign(cmd, self.store(), self.economy).state
 
     def withdraw(self, member: str, campaign: str = "trial", at: datetime = OPENS) -> None:
         cmd = WithdrawApplication(member, campaign, at)
-        campaigns.withdraw_application(cmd, self.store(), ECONOMY)
+        campaigns.withdraw_application(cmd, self.store(), self.economy)
 
     def select(
         self, campaign: str = "trial", at: datetime = CLOSES, members: tuple[str, ...] = ()
     ) -> Selection:
         cmd = SelectCampaignParticipants(campaign, OP, at, members)
-        return campaigns.select_campaign_participants(cmd, self.store(), ECONOMY)
+        return campaigns.select_campaign_participants(cmd, self.store(), self.economy)
 
     def confirm(self, member: str, campaign: str = "trial", at: datetime = CLOSES) -> None:
         cmd = ConfirmParticipation(member, campaign, at)
-        campaigns.confirm_participation(cmd, self.store(), ECONOMY)
+        campaigns.confirm_participation(cmd, self.store(), self.economy)
 
     def decline(self, member: str, campaign: str = "trial", at: datetime = CLOSES) -> None:
         cmd = DeclineParticipation(member, campaign, at)
-        campaigns.decline_participation(cmd, self.store(), ECONOMY)
+        campaigns.decline_participation(cmd, self.store(), self.economy)
 
     def review(self, at: datetime) -> campaigns.CampaignReview:
         def seed() -> str:
             return f"review-seed-number-{next(self._seeds):04d}"
 
-        return campaigns.review_campaigns(self.store, ECONOMY, at, seed)
+        return campaigns.review_campaigns(self.store, self.economy, at, seed)
 
     def state(self, member: str, campaign: str = "trial") -> ApplicationState | None:
-        found = campaigns.application_of(campaign, member, self.store(), ECONOMY)
+        found = campaigns.application_of(campaign, member, self.store(), self.economy)
         return found.state if found is not None else None
 
     def view(self, campaign: str = "trial", at: datetime = CLOSES) -> campaigns.CampaignView:
-        return campaigns.campaign_view(campaign, self.store(), ECONOMY, at)
+        return campaigns.campaign_view(campaign, self.store(), self.economy, at)
 
     def balance(self, member: str) -> int:
         with self.store() as uow:
@@ -604,3 +608,113 @@ def test_parallel_applications_are_each_taken_once(sql_store: SqlStore) -> None:
     assert sum(1 for r in results if r is ApplicationState.APPLIED) == 20
     assert sum(1 for r in results if isinstance(r, AlreadyExists)) == 1
     assert world.view(at=OPENS).applications == 20
+
+
+QUOTA_ECONOMY = economy_from(
+    """
+[rules.post]
+kind = "post"
+points = 10
+
+[[campaigns]]
+id = "mix"
+description = "Not only regulars."
+opens = 2026-03-02T10:00:00
+closes = 2026-03-09T10:00:00
+places = 3
+selection = "first_come"
+confirm_days = 2
+quotas = { levels = { regular = 2 } }
+""",
+    levels=LEVELS,
+)
+
+
+def mixed(store: StoreFactory, *people: tuple[str, str]) -> tuple[Campaigns, dict[str, str]]:
+    """The `mix` campaign with `people` (handle, level) applying in that order, selected:
+    first come, at most two regulars among the three places."""
+    world = Campaigns(store, QUOTA_ECONOMY)
+    ids = {handle: world.join(handle, level) for handle, level in people}
+    world.open("mix")
+    for n, member in enumerate(ids.values()):
+        world.apply(member, "mix", at=OPENS + timedelta(minutes=n))
+    world.select("mix")
+    return world, ids
+
+
+FIVE = (("r1", "regular"), ("r2", "regular"), ("s1", "star"), ("r3", "regular"), ("s2", "star"))
+
+
+def test_a_declined_place_goes_to_the_first_waitlisted_whose_level_quota_has_room(
+    store: StoreFactory,
+) -> None:
+    world, m = mixed(store, *FIVE)
+    later = CLOSES + timedelta(hours=5)
+    uow = store()
+
+    campaigns.decline_participation(DeclineParticipation(m["s1"], "mix", later), uow,
+                                    QUOTA_ECONOMY)  # fmt: skip
+
+    assert world.state(m["r3"], "mix") is ApplicationState.WAITLISTED  # a third regular
+    assert world.state(m["s2"], "mix") is ApplicationState.OFFERED
+    assert [e for e in uow.events if isinstance(e, PlaceOffered)] == [
+        PlaceOffered(m["s2"], "mix", later + timedelta(days=2), later)
+    ]
+    world.decline(m["r1"], "mix", at=later)  # a regular place comes free: the skipped one
+    assert world.state(m["r3"], "mix") is ApplicationState.OFFERED
+    assert world.view("mix").places_left == 0
+    verified = campaigns.verify_campaign("mix", world.store(), QUOTA_ECONOMY)
+    assert verified.ok, verified.message
+
+
+def test_a_lapsed_place_keeps_the_level_quota_at_the_review(store: StoreFactory) -> None:
+    world, m = mixed(store, *FIVE)
+    world.confirm(m["r1"], "mix")
+    world.confirm(m["r2"], "mix")
+
+    done = world.review(CLOSES + timedelta(days=2))
+
+    assert done.offered == 1
+    assert world.state(m["s1"], "mix") is ApplicationState.LAPSED
+    assert world.state(m["s2"], "mix") is ApplicationState.OFFERED
+    assert world.state(m["r3"], "mix") is ApplicationState.WAITLISTED
+
+
+def test_a_place_nobody_waitlisted_fits_stays_free(store: StoreFactory) -> None:
+    world, m = mixed(store, ("r1", "regular"), ("r2", "regular"), ("s1", "star"),
+                     ("r3", "regular"), ("r4", "regular"))  # fmt: skip
+
+    world.decline(m["s1"], "mix")
+
+    assert world.state(m["r3"], "mix") is ApplicationState.WAITLISTED
+    assert world.state(m["r4"], "mix") is ApplicationState.WAITLISTED
+    assert world.view("mix").places_left == 1
+    world.confirm(m["r1"], "mix")
+    world.confirm(m["r2"], "mix")
+    view = world.view("mix")
+    assert (view.state, view.places_left) == (CampaignState.CLOSED, 1)
+
+
+def test_parallel_declines_and_confirms_never_break_the_level_quota(sql_store: SqlStore) -> None:
+    people = [(f"r{i}", "regular") for i in range(2)] + [("s0", "star")]
+    people += [(f"w{i}", "regular" if i < 4 else "star") for i in range(8)]  # regulars first
+    world, m = mixed(sql_store, *people)
+    later = CLOSES + timedelta(hours=1)
+    waitlisted = [m[h] for h, _ in people[3:]]
+
+    calls: list[Callable[[], None]] = [
+        partial(world.decline, m["s0"], "mix", later),
+        partial(world.decline, m["r0"], "mix", later),
+    ]
+    calls += [partial(world.confirm, w, "mix", later) for w in waitlisted]
+    in_parallel(calls)
+
+    held = (ApplicationState.SELECTED, ApplicationState.OFFERED, ApplicationState.CONFIRMED)
+    regulars = {m[h] for h, level in people if level == "regular"}
+    with sql_store() as uow:
+        taking = [a.member_id for a in uow.campaigns.applications("mix") if a.state in held]
+        record = uow.campaigns.get("mix")
+    assert record is not None
+    assert len(taking) == record.taken <= 3
+    assert sum(1 for t in taking if t in regulars) <= 2
+    assert m["r1"] in taking

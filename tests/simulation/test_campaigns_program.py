@@ -1,8 +1,9 @@
 """Campaigns in the simulator: members of archetypes with a campaign interest apply, the
 review draws the lottery once the window closes, the selected confirm (paid points count
-in the flows as "campaign") or decline, places never exceed the campaign's, the summary
-shows oversubscription and who got the places, and a replay of the command stream through
-the SQL store ends with the same applications, selection and balances."""
+in the flows as "campaign") or decline, places and quotas are never exceeded (freed
+places included), the summary shows oversubscription and who got the places, and a
+replay of the command stream through the SQL store ends with the same applications,
+selection and balances."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def test_an_early_trial_is_oversubscribed_selected_once_and_paid_in_the_flows() 
     assert trial["points"] == 100 * trial["confirmed"]
     assert sum(trial["by_level"].values()) == trial["confirmed"]
     assert sum(trial["by_tier"].values()) == trial["confirmed"]
+    assert trial["by_tier"].get("senior", 0) <= 1  # the quota holds for places freed later
     assert run.campaigns["winners"] == trial["confirmed"]
     issued = sum(p for (flow, source, _), p in run.flows.items()
                  if (flow, source) == ("issued", "campaign"))  # fmt: skip

@@ -1,7 +1,9 @@
 """A campaign's applications and places as specifications: the window in the economy's
 zone, withdrawal, one application each, selection once, confirmation, and the waitlist
-taking declined and lapsed places in order."""
+taking declined and lapsed places in order, each to the first whose level and KOC tier
+quotas have room."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,9 +101,9 @@ def test_selection_before_the_window_closes_is_refused() -> None:
 
 def test_a_declined_place_goes_to_the_first_on_the_waitlist() -> None:
     run = selected(campaign(places=2), 5)
-    assert run.decline("m0", CLOSED_AT) == "m2"
+    assert run.decline("m0", CLOSED_AT) == ["m2"]
     assert run.applications["m2"].state is ApplicationState.OFFERED
-    assert run.decline("m2", CLOSED_AT) == "m3"
+    assert run.decline("m2", CLOSED_AT) == ["m3"]
     assert run.places_left() == 0
 
 
@@ -137,7 +139,7 @@ def test_confirming_twice_is_refused_and_places_are_never_exceeded() -> None:
 
 def test_an_exhausted_waitlist_leaves_the_place_free() -> None:
     run = selected(campaign(places=2), 2)
-    assert run.decline("m0", CLOSED_AT) is None
+    assert run.decline("m0", CLOSED_AT) == []
     assert run.places_left() == 1
 
 
@@ -160,3 +162,123 @@ def test_an_applicant_no_longer_eligible_is_left_out_of_the_draw_before_it_runs(
     after = selected(campaign(), 2)
     with pytest.raises(InvalidTransition):
         after.exclude("m0")
+
+
+Person = tuple[str, str, str | None]  # member, level, KOC tier
+
+
+def quota_run(
+    places: int,
+    people: Sequence[Person],
+    level_quotas: dict[str, int] | None = None,
+    koc_quotas: dict[str, int] | None = None,
+) -> CampaignRun:
+    """A first-come campaign selected from `people` in order, under the quotas."""
+    run = CampaignRun("trial", places, WINDOW, 3, level_quotas=level_quotas or {},
+                      koc_quotas=koc_quotas or {})  # fmt: skip
+    for i, (member, _, _) in enumerate(people):
+        run.apply(member, "", OPEN_AT + timedelta(minutes=i))
+    applied = {a.member_id: a.applied_at for a in run.pool()}
+    pool = [Record(m, applied[m], level_id=lv, koc_tier=t) for m, lv, t in people]
+    record = select(SelectionMethod.FIRST_COME, pool, places, level_quotas=run.level_quotas,
+                    koc_quotas=run.koc_quotas)  # fmt: skip
+    run.record_selection(record, CLOSED_AT, pool)
+    return run
+
+
+REGULARS_AND_LEGENDS: list[Person] = [
+    ("r1", "regular", None),
+    ("r2", "regular", None),
+    ("l1", "legend", None),
+    ("r3", "regular", None),
+    ("l2", "legend", None),
+]
+
+
+def test_a_declined_place_skips_a_waitlisted_member_whose_level_quota_is_full() -> None:
+    run = quota_run(3, REGULARS_AND_LEGENDS, level_quotas={"regular": 2})
+    assert run.selection is not None
+    assert (run.selection.chosen, run.selection.waitlist) == (("r1", "r2", "l1"), ("r3", "l2"))
+
+    assert run.decline("l1", CLOSED_AT) == ["l2"]  # r3 would be a third regular
+
+    assert run.applications["r3"].state is ApplicationState.WAITLISTED
+    assert run.places_left() == 0
+
+
+def test_a_skipped_member_gets_a_later_place_of_their_own_group() -> None:
+    run = quota_run(3, REGULARS_AND_LEGENDS, level_quotas={"regular": 2})
+    run.decline("l1", CLOSED_AT)
+
+    assert run.decline("r1", CLOSED_AT) == ["r3"]
+    assert run.applications["r3"].state is ApplicationState.OFFERED
+
+
+def test_a_lapsed_place_skips_a_waitlisted_member_whose_quota_is_full() -> None:
+    run = quota_run(3, REGULARS_AND_LEGENDS, level_quotas={"regular": 2})
+    run.confirm("r1", CLOSED_AT)
+    run.confirm("r2", CLOSED_AT)
+
+    assert run.lapse_due(CLOSED_AT + timedelta(days=3)) == ["l2"]
+    assert run.applications["l1"].state is ApplicationState.LAPSED
+    assert run.applications["r3"].state is ApplicationState.WAITLISTED
+
+
+def test_a_place_nobody_on_the_waitlist_fits_stays_free() -> None:
+    people: list[Person] = [
+        ("r1", "regular", None),
+        ("r2", "regular", None),
+        ("l1", "legend", None),
+        ("r3", "regular", None),
+        ("r4", "regular", None),
+    ]
+    run = quota_run(3, people, level_quotas={"regular": 2})
+
+    assert run.decline("l1", CLOSED_AT) == []
+    assert run.places_left() == 1
+    assert run.applications["r3"].state is ApplicationState.WAITLISTED
+    assert run.decline("r2", CLOSED_AT) == ["r3"]  # one regular place back, not two
+    assert run.places_left() == 1
+    assert run.applications["r4"].state is ApplicationState.WAITLISTED
+
+
+def test_a_pending_offer_counts_against_its_quota() -> None:
+    people: list[Person] = [
+        ("r1", "regular", None),
+        ("l1", "legend", None),
+        ("l2", "legend", None),
+        ("r2", "regular", None),
+        ("r3", "regular", None),
+    ]
+    run = quota_run(3, people, level_quotas={"regular": 2})
+    assert run.decline("l1", CLOSED_AT) == ["r2"]
+
+    assert run.decline("l2", CLOSED_AT) == []  # r1 holds, r2 is offered: regular is full
+    assert run.applications["r3"].state is ApplicationState.WAITLISTED
+
+
+def test_the_koc_tier_quota_is_kept_on_a_freed_place() -> None:
+    people: list[Person] = [
+        ("a", "regular", "gold"),
+        ("b", "legend", None),
+        ("c", "legend", "gold"),
+        ("d", "legend", "silver"),
+    ]
+    run = quota_run(2, people, koc_quotas={"gold": 1})
+
+    assert run.decline("b", CLOSED_AT) == ["d"]  # c would be a second gold
+    assert run.applications["c"].state is ApplicationState.WAITLISTED
+
+
+def test_places_left_free_are_offered_once_a_holder_frees_both_quotas() -> None:
+    people: list[Person] = [
+        ("a", "regular", "gold"),
+        ("b", "legend", None),
+        ("c", "regular", None),
+        ("d", "legend", "gold"),
+    ]
+    run = quota_run(2, people, level_quotas={"regular": 1}, koc_quotas={"gold": 1})
+
+    assert run.decline("b", CLOSED_AT) == []  # c: regular is full; d: gold is full
+    assert run.decline("a", CLOSED_AT) == ["c", "d"]  # both places, in waitlist order
+    assert run.places_left() == 0

@@ -10,6 +10,7 @@ from domain.campaigns import (
     Applicant,
     Eligibility,
     Ineligible,
+    Room,
     SelectionMethod,
     Weights,
     applicants_digest,
@@ -19,6 +20,7 @@ from domain.campaigns import (
     commitment,
     ineligibility,
     next_offer,
+    next_offers,
     seed_matches,
     select,
     verify,
@@ -183,6 +185,41 @@ def test_a_declined_or_lapsed_place_goes_to_the_next_on_the_waitlist_in_order() 
     assert next_offer(waitlist, frozenset()) == "w1"
     assert next_offer(waitlist, frozenset({"w1"})) == "w2"
     assert next_offer(waitlist, frozenset({"w1", "w2", "w3"})) is None
+
+
+def test_the_next_offer_skips_those_whose_quota_has_no_room_counting_the_places_held() -> None:
+    groups = {"w1": ("regular", "gold"), "w2": ("regular", None), "w3": ("legend", None)}
+    held = [("regular", None), ("legend", "gold")]  # confirmed or offered, as selected
+    room = Room.of({"regular": 2}, {"gold": 1}, held)
+
+    assert next_offer(("w1", "w2", "w3"), frozenset(), groups=groups, room=room) == "w2"
+    room.take(groups["w2"])
+    assert next_offer(("w1", "w2", "w3"), frozenset({"w2"}), groups=groups, room=room) == "w3"
+    room.take(groups["w3"])
+    assert next_offer(("w1", "w2", "w3"), frozenset({"w2", "w3"}), groups=groups, room=room) is (
+        None
+    )
+
+
+def test_free_places_are_offered_in_one_pass_each_to_the_next_who_fits() -> None:
+    waitlist = ("w1", "w2", "w3", "w4", "w5")
+    groups = {m: ("regular" if m in {"w1", "w2", "w4"} else "legend", None) for m in waitlist}
+    room = Room.of({"regular": 1})
+
+    offered = next_offers(waitlist, {"w1", "w2", "w3", "w4"}, 3, groups=groups, room=room)
+
+    assert offered == ["w1", "w3"]  # w2 and w4 are over the regular quota; w5 not waiting
+    assert next_offers(waitlist, set(waitlist), 2) == ["w1", "w2"]  # no quotas: in order
+
+
+def test_the_selection_and_later_offers_count_quotas_alike() -> None:
+    room = Room.of({"newcomer": 1}, {"gold": 1})
+    assert room.fits(("newcomer", None))
+    assert room.fits(("expert", "gold"))
+    room.take(("newcomer", "gold"))
+    assert not room.fits(("newcomer", None))
+    assert not room.fits(("expert", "gold"))
+    assert room.fits(("expert", "silver"))  # no quota on silver or expert: no cap
 
 
 def test_the_digest_does_not_depend_on_the_order_applications_come_back_in() -> None:
