@@ -209,6 +209,8 @@ class Referral:
     qualified_at: datetime | None = None
     outcome: RewardOutcome | None = None  # what the referrer's reward became on qualifying
     reward_transfer_id: str | None = None  # the referrer's earning (pending while held)
+    qualifying_activity_id: str | None = None  # the activity that qualified the invitee
+    welcome_transfer_id: str | None = None  # the invitee's welcome earning
 
     def state(self, program: ReferralProgram, now: datetime) -> InviteeState:
         return invitee_state(program, self.joined_at, self.qualified_at, now)
@@ -238,13 +240,64 @@ def qualify(
     at: datetime,
     rewarded_in_window: int,
     flagged: bool,
+    activity_id: str | None = None,
 ) -> Referral | None:
     """The referral once this activity qualifies the invitee, with the reward's outcome;
     None when it does not (another kind, out of time, or qualified already: once only)."""
     if referral.qualified_at is not None or not qualifies(program, referral.joined_at, kind, at):
         return None
     return replace(
-        referral, qualified_at=at, outcome=reward_outcome(program, rewarded_in_window, flagged)
+        referral,
+        qualified_at=at,
+        outcome=reward_outcome(program, rewarded_in_window, flagged),
+        qualifying_activity_id=activity_id,
+    )
+
+
+def qualified_by(
+    program: ReferralProgram, referral: Referral, activity_id: str, kind: str, occurred_at: datetime
+) -> bool:
+    """Whether this activity is the one that qualified the invitee (a referral qualified
+    before the activity was kept: the qualifying kind's activity at the qualifying instant)."""
+    if referral.qualified_at is None:
+        return False
+    if referral.qualifying_activity_id is not None:
+        return referral.qualifying_activity_id == activity_id
+    return kind in program.qualifying_kinds and occurred_at == referral.qualified_at
+
+
+class RewardTakeBack(StrEnum):
+    """What reversing the qualifying activity does to the referrer's reward."""
+
+    NOTHING = "nothing"  # nothing was paid (capped) or an operator reversed it already
+    VOID = "void"  # still pending (held for review): voided, never confirmed
+    REVERSE = "reverse"  # available (paid, or held then confirmed): taken back, debt if spent
+
+
+def reward_take_back(referral: Referral) -> RewardTakeBack:
+    if referral.reward_transfer_id is None:
+        return RewardTakeBack.NOTHING
+    match referral.outcome:
+        case RewardOutcome.HELD:
+            return RewardTakeBack.VOID
+        case RewardOutcome.PAY | RewardOutcome.CONFIRMED:
+            return RewardTakeBack.REVERSE
+        case _:
+            return RewardTakeBack.NOTHING
+
+
+def unqualify(referral: Referral) -> Referral:
+    """The referral once its qualifying activity is reversed: not qualified any more (the
+    invitee is waiting again inside the time limit, else expired; a later qualifying
+    action in time may qualify them again), counting neither toward the cap nor as a
+    qualified invitee for the farming signal."""
+    return replace(
+        referral,
+        qualified_at=None,
+        outcome=None,
+        reward_transfer_id=None,
+        qualifying_activity_id=None,
+        welcome_transfer_id=None,
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain import earning, idempotency, ledger, levels
+from domain import earning, idempotency, ledger, levels, reversal
 from domain import referrals as dr
 from domain.calendar import day_number, require_aware
 from domain.economy import Economy
@@ -197,7 +197,7 @@ def on_activity(
     if kind in program.qualifying_kinds and at < member.joined_at + 2 * timedelta(
         days=program.within_days
     ):
-        events += _qualify(uow, economy, program, member, kind, at)
+        events += _qualify(uow, economy, program, member, activity_id, kind, at)
     if kind == program.purchase_kind and subject_id is not None and amount:
         _pay_commission(uow, program, member, activity_id, subject_id, amount, at)
     return events
@@ -225,6 +225,7 @@ def _qualify(
     economy: Economy,
     program: ReferralProgram,
     member: Member,
+    activity_id: str,
     kind: str,
     at: datetime,
 ) -> list[Event]:
@@ -236,14 +237,19 @@ def _qualify(
     referrer = member_for_update(uow, referral.referrer_id)  # serialises the cap's count
     flagged = farming_flagged(uow, program, referrer.id, at)
     rewarded = uow.referrals.rewarded_since(referrer.id, dr.cap_window_start(program, at))
-    done = dr.qualify(program, referral, kind, at, rewarded, flagged)
+    done = dr.qualify(program, referral, kind, at, rewarded, flagged, activity_id)
     assert done is not None, "a qualifying action in time qualifies"
     assert done.outcome is not None, "a qualified referral has its reward's outcome"
     outcome = done.outcome
     ids = (uow.next_id("trf"), uow.next_id("trf"))
     transfers = dr.qualifying_rewards(program, ids, referrer.id, member.id, outcome, at)
     reward = next((t for t in transfers if t.id == ids[0]), None)
-    done = replace(done, reward_transfer_id=reward.id if reward is not None else None)
+    welcome = next((t for t in transfers if t.id == ids[1]), None)
+    done = replace(
+        done,
+        reward_transfer_id=reward.id if reward is not None else None,
+        welcome_transfer_id=welcome.id if welcome is not None else None,
+    )
     if not uow.referrals.update(done, None):
         return []  # qualified meanwhile: once only
     for transfer in transfers:
@@ -330,6 +336,105 @@ def refund(uow: UnitOfWork, record: ActivityRecord, at: datetime) -> bool:
     voided = dr.refund_commission(uow.next_id("trf"), pending, at)
     assert uow.ledger.post(voided), "a pending commission is voided once"
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Unqualified:
+    """What reversing an invitee's qualifying activity took back."""
+
+    referral: Referral  # as it stood qualified
+    referrer: Member  # locked, its counts moved back and saved
+    take_back: dr.RewardTakeBack  # what became of the referrer's reward
+    referrer_points: int  # the referrer's reward voided or taken back (0: none was paid)
+    referrer_debt: int  # of which the referrer had spent (now owed)
+    welcome_points: int  # the invitee's welcome taken back
+    welcome_debt: int
+    events: tuple[Event, ...]
+
+
+def unqualify(
+    uow: UnitOfWork,
+    economy: Economy,
+    invitee: Member,
+    record: ActivityRecord,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> Unqualified | None:
+    """The invitee's qualifying activity is reversed (inside the reversal's unit of work,
+    the invitee locked): the referrer's reward is voided while held, else taken back (the
+    spent part as debt), the welcome is taken back the same way, and the referral is not
+    qualified any more (waiting again inside the time limit, else expired), once: a
+    conditional update on the stored outcome. None when the activity did not qualify."""
+    program = economy.referrals
+    if program is None:
+        return None
+    found = uow.referrals.get(invitee.id)
+    if found is None or not dr.qualified_by(
+        program, found, record.id, record.kind, record.occurred_at
+    ):
+        return None
+    referrer = member_for_update(uow, found.referrer_id)
+    referral = uow.referrals.get(invitee.id)  # read again under the referrer's lock
+    assert referral is not None, "a referral stays"
+    if referral != found or not uow.referrals.update(dr.unqualify(referral), referral.outcome):
+        return None  # decided or reversed meanwhile
+    assert referral.qualified_at is not None, "a qualified referral has its time"
+    day = day_number(referral.qualified_at, economy.timezone)
+    source = ledger.Source(ledger.SourceKind.OPERATOR, actor)
+    events: list[Event] = []
+    take_back = dr.reward_take_back(referral)
+    points = debt = 0
+    if referral.reward_transfer_id is not None and take_back is not dr.RewardTakeBack.NOTHING:
+        original = uow.ledger.transfer(referral.reward_transfer_id)
+        assert original is not None, f"referral of {invitee.id} names a missing transfer"
+        points = sum(p.amount for p in original.postings if p.account.owner_id == referrer.id)
+        if take_back is dr.RewardTakeBack.VOID:
+            voided = ledger.void_pending(uow.next_id("trf"), original, at, reason)
+            assert uow.ledger.post(voided), "a held reward is voided once"
+        else:
+            debt, lost = _take_back(uow, economy, referrer, original, day, source, reason, at)
+            events += lost
+        events.append(ReferralRewardDecided(
+            referrer.id, invitee.id, RewardOutcome.REVERSED.value, points, at))  # fmt: skip
+    welcome = welcome_debt = 0
+    if referral.welcome_transfer_id is not None:
+        original = uow.ledger.transfer(referral.welcome_transfer_id)
+        assert original is not None, f"referral of {invitee.id} names a missing welcome"
+        welcome = sum(p.amount for p in original.postings if p.account.owner_id == invitee.id)
+        welcome_debt, lost = _take_back(uow, economy, invitee, original, day, source, reason, at)
+        events += lost
+    audit(uow, actor, "reverse_referral_qualification", referrer.id, at,
+          f"invitee {invitee.id}, {record.id} reversed: referrer {take_back.value} -{points}"
+          f" ({debt} as debt), welcome -{welcome} ({welcome_debt} as debt): {reason}")  # fmt: skip
+    uow.members.save(referrer)
+    return Unqualified(
+        referral, referrer, take_back, points, debt, welcome, welcome_debt, tuple(events)
+    )
+
+
+def _take_back(
+    uow: UnitOfWork,
+    economy: Economy,
+    member: Member,
+    original: ledger.Transfer,
+    day: int,
+    source: ledger.Source,
+    reason: str,
+    at: datetime,
+) -> tuple[int, list[Event]]:
+    """An available referral earning taken back from the member (the spent part as debt
+    later earnings repay), uncounted from lifetime, the review window and qualifying
+    points (a demotion below the level); the debt and the level's change."""
+    available = uow.ledger.balance(ledger.available_account(member.id))
+    back = ledger.reverse_earning(
+        uow.next_id("trf"), original, member.id, available, at, source, reason
+    )
+    assert uow.ledger.post(back), "a reversal takes no more than is available"
+    debt = -sum(p.amount for p in back.postings if p.account == ledger.debt_account(member.id))
+    points = sum(p.amount for p in original.postings if p.account.owner_id == member.id)
+    reversal.unearn(economy, member, points, day)
+    return debt, list(reversal.demote_if_below(economy, member, at))
 
 
 def _confirm(uow: UnitOfWork, member_ids: Sequence[str], pending_id: str, at: datetime) -> None:

@@ -121,6 +121,9 @@ def _undo(
     if record.kind in economy.counted_kinds and _accepted(economy, record):
         counts = member.progress.kind_counts
         counts[record.kind] = max(counts.get(record.kind, 0) - 1, 0)
+    # The referrer is locked (when the activity qualified the invitee) before a commission
+    # row is: the review's confirmation locks payees, then their commission rows.
+    events.extend(_referral_back(uow, economy, member, record, cmd))
     referral_services.refund(uow, record, cmd.at)  # a refunded purchase pays no commission
     others = _others(uow, economy, member, record)
     events.extend(_notes_back(uow, economy, member, record, others, cmd.at))
@@ -132,6 +135,22 @@ def _undo(
         record.id, member.id, cmd.reason, cmd.actor, cmd.at, transfer_id, record.points, debt
     )
     return done, events
+
+
+def _referral_back(
+    uow: UnitOfWork, economy: Economy, member: Member, record: ActivityRecord, cmd: ReverseActivity
+) -> list[Event]:
+    """The invitee's qualifying activity reversed: the referral rewards come back and the
+    referrer loses the honors they no longer reach (the invitee's are judged after)."""
+    undone = referral_services.unqualify(
+        uow, economy, member, record, cmd.actor, cmd.reason, cmd.at
+    )
+    if undone is None:
+        return []
+    lost = _revoke_lost_honors(uow, economy, undone.referrer, cmd)
+    if lost:
+        uow.members.save(undone.referrer)
+    return [*undone.events, *lost]
 
 
 def _quests_back(

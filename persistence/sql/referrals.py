@@ -36,12 +36,16 @@ IDENTITY_INSERT = (
 )
 REFERRAL_INSERT = (
     "INSERT INTO referrals (invitee_id, referrer_id, joined_at, qualified_at, outcome,"
-    " reward_transfer_id) VALUES (:invitee_id, :referrer_id, :joined_at, :qualified_at,"
-    " :outcome, :reward_transfer_id) ON CONFLICT DO NOTHING RETURNING invitee_id"
+    " reward_transfer_id, qualifying_activity_id, welcome_transfer_id) VALUES (:invitee_id,"
+    " :referrer_id, :joined_at, :qualified_at, :outcome, :reward_transfer_id,"
+    " :qualifying_activity_id, :welcome_transfer_id) ON CONFLICT DO NOTHING"
+    " RETURNING invitee_id"
 )
 REFERRAL_UPDATE = (
     "UPDATE referrals SET qualified_at = :qualified_at, outcome = :outcome,"
-    " reward_transfer_id = :reward_transfer_id WHERE invitee_id = :invitee_id"
+    " reward_transfer_id = :reward_transfer_id, qualifying_activity_id ="
+    " :qualifying_activity_id, welcome_transfer_id = :welcome_transfer_id"
+    " WHERE invitee_id = :invitee_id"
 )
 COMMISSION_INSERT = (
     "INSERT INTO referral_commissions (activity_id, buyer_id, order_id, amount, at, due_at,"
@@ -69,6 +73,8 @@ def referral_to_row(referral: Referral) -> Row:
         "qualified_at": referral.qualified_at,
         "outcome": referral.outcome.value if referral.outcome is not None else None,
         "reward_transfer_id": referral.reward_transfer_id,
+        "qualifying_activity_id": referral.qualifying_activity_id,
+        "welcome_transfer_id": referral.welcome_transfer_id,
     }
 
 
@@ -81,6 +87,8 @@ def referral_from_row(row: Row) -> Referral:
         row["qualified_at"],
         outcome,
         row["reward_transfer_id"],
+        row["qualifying_activity_id"],
+        row["welcome_transfer_id"],
     )
     assert (referral.qualified_at is None) == (referral.outcome is None), (
         f"referral of {referral.invitee_id}: an outcome exactly when qualified"

@@ -639,6 +639,8 @@ class ReferralRow(SQLModel, table=True):
     qualified_at: datetime | None = _instant(nullable=True)
     outcome: str | None = _text(nullable=True)
     reward_transfer_id: str | None = _text(nullable=True)
+    qualifying_activity_id: str | None = _text(nullable=True)
+    welcome_transfer_id: str | None = _text(nullable=True)
 
 
 class ReferralCommissionRow(SQLModel, table=True):

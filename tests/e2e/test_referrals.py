@@ -128,6 +128,35 @@ def test_commission_is_pending_two_levels_up_and_a_refund_voids_it(api: Api) -> 
     assert view(api, top)["points"]["pending"] == 0
 
 
+def test_reversing_the_qualifying_post_takes_the_rewards_back(api: Api) -> None:
+    ana = api.register("ref")
+    ben = invite(api, ana)
+    result = api.record(ben, "post", subjectId="spam-note")
+    assert view(api, ana)["points"]["available"] == 300
+    variables = {
+        "input": {
+            "activityId": result["activity"]["id"],
+            "reason": "spam",
+            "idempotencyKey": secrets.token_hex(8),
+        }
+    }
+    reversed_ = api.data(REVERSE, variables, api.operator)["reverseActivity"]
+    assert reversed_["__typename"] == "ReverseActivityPayload", reversed_
+    again = api.data(REVERSE, variables, api.operator)["reverseActivity"]  # a replay
+    assert again["__typename"] == "ReverseActivityPayload", again
+    shown = view(api, ana)
+    assert shown["points"]["available"] == 0
+    [edge] = shown["referrals"]["edges"]
+    assert (edge["node"]["state"], edge["node"]["outcome"]) == ("WAITING", None)
+    assert view(api, ben)["points"]["available"] == 0  # the post and the welcome
+    api.record(ben, "post", subjectId="next-note")  # in the post rule's cooldown: no
+    assert view(api, ana)["points"]["available"] == 0
+    bought = api.record(ben, "purchase", subjectId="order-9", attributes={"amount": 200_000})
+    assert bought["__typename"] == "RecordActivityPayload", bought  # qualifies again, once
+    assert view(api, ana)["points"] == {"available": 300, "pending": 100}
+    assert view(api, ben)["points"]["available"] == 100  # the welcome (the purchase pends)
+
+
 def test_a_purchase_without_its_amount_is_refused_naming_the_field(api: Api) -> None:
     ana = api.register("buyer")
     result = api.record(ana, "purchase", subjectId="order-2")

@@ -20,6 +20,7 @@ from domain.referrals import (
     ReferralProgram,
     ReferralRefusal,
     RewardOutcome,
+    RewardTakeBack,
     check_referral,
     commission,
     commission_due,
@@ -27,13 +28,16 @@ from domain.referrals import (
     farming_flagged,
     invitee_state,
     normalise_code,
+    qualified_by,
     qualifies,
     qualify,
     qualifying_rewards,
     referral_code,
     refund_commission,
     reward_outcome,
+    reward_take_back,
     self_purchase_savings,
+    unqualify,
     upline,
 )
 
@@ -241,6 +245,43 @@ def test_a_refund_voids_the_commission_at_every_level() -> None:
     assert voided.kind is TransferKind.VOID
     assert voided.pending_id == "t1"
     assert balances(pending, voided) == {}
+
+
+def test_the_qualifying_activity_is_the_one_kept_or_the_one_at_the_qualifying_instant() -> None:
+    at = JOINED + timedelta(days=3)
+    done = qualify(PROGRAM, Referral("bob", "alice", JOINED), "purchase", at, 0, False, "act1")
+    assert done is not None
+    assert done.qualifying_activity_id == "act1"
+    assert qualified_by(PROGRAM, done, "act1", "purchase", at)
+    assert not qualified_by(PROGRAM, done, "act2", "purchase", at)  # same instant, not it
+    legacy = Referral("bob", "alice", JOINED, at, RewardOutcome.PAY, "trf1")  # kept no activity
+    assert qualified_by(PROGRAM, legacy, "any", "purchase", at)
+    assert not qualified_by(PROGRAM, legacy, "any", "purchase", at + timedelta(seconds=1))
+    assert not qualified_by(PROGRAM, legacy, "any", "post", at)  # not a qualifying kind
+    assert not qualified_by(PROGRAM, Referral("bob", "alice", JOINED), "act1", "purchase", at)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "transfer", "expected"),
+    [
+        (RewardOutcome.PAY, "trf1", RewardTakeBack.REVERSE),
+        (RewardOutcome.CONFIRMED, "trf1", RewardTakeBack.REVERSE),
+        (RewardOutcome.HELD, "trf1", RewardTakeBack.VOID),
+        (RewardOutcome.REVERSED, "trf1", RewardTakeBack.NOTHING),  # an operator voided it
+        (RewardOutcome.CAPPED, None, RewardTakeBack.NOTHING),
+        (RewardOutcome.PAY, None, RewardTakeBack.NOTHING),  # the program pays no referrer
+    ],
+)
+def test_reversing_the_qualifying_activity_takes_back_what_the_reward_became(
+    outcome: RewardOutcome, transfer: str | None, expected: RewardTakeBack
+) -> None:
+    at = JOINED + timedelta(days=3)
+    referral = Referral("bob", "alice", JOINED, at, outcome, transfer, "act1", "trf2")
+    assert reward_take_back(referral) is expected
+    back = unqualify(referral)
+    assert back == Referral("bob", "alice", JOINED)  # waiting again: qualifies again once
+    assert back.state(PROGRAM, at) is InviteeState.WAITING
+    assert back.state(PROGRAM, JOINED + timedelta(days=30)) is InviteeState.EXPIRED
 
 
 @pytest.mark.parametrize(
