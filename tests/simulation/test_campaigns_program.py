@@ -7,18 +7,12 @@ selection and balances."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from domain.campaign_places import ApplicationState
 from domain.economy import parse_economy
 from domain.services import campaigns as campaign_services
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.replay import final_state, replay
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 
@@ -66,16 +60,6 @@ def test_an_early_trial_is_oversubscribed_selected_once_and_paid_in_the_flows() 
     assert record.taken <= 3
     verified = campaign_services.verify_campaign("product_trial", sim.store(), economy)
     assert verified.ok, verified.message
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_run_ends_with_the_same_applications_and_selection(sql_url: str) -> None:

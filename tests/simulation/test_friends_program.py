@@ -6,21 +6,17 @@ replay of the command stream through the SQL store ends in the same state."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from domain.economy import parse_economy
 from domain.ports import UnitOfWork
 from domain.services import team_help
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.charts import SCALES
 from simulation.engine import member_id
 from simulation.replay import final_state, replay
 from simulation.report import _friends_table, _source_title
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 ECONOMY = economy_text()
@@ -69,16 +65,6 @@ def test_instances_fill_or_expire_and_their_points_are_in_the_flows() -> None:
     assert paid == flowed > 0
     issued = sum(p for (flow, _, _), p in run.flows.items() if flow == "issued")
     assert issued == run.daily["issued"][-1]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_run_ends_with_the_same_instances(sql_url: str) -> None:

@@ -6,24 +6,19 @@ same memberships and balances."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from domain.economy import parse_economy
 from domain.model import AwardLine
 from domain.services import membership as membership_services
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.membership_program import MULTIPLIED, multiplier_extra
 from simulation.population import parse_population
 from simulation.replay import final_state, replay
 from simulation.report import render
 from simulation.runner import daily_bands, summarize
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 
@@ -115,16 +110,6 @@ def test_the_paid_members_add_up_to_the_ledger_and_show_in_the_report() -> None:
 
     assert "Paid membership: Fan club member" in html
     assert "active paid members (mean)" in html
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_run_ends_with_the_same_memberships(sql_url: str) -> None:

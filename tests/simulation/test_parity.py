@@ -4,31 +4,15 @@ tiers, honors and stock as the simulation on the in-memory store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from domain.economy import parse_economy
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.replay import final_state, replay
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 # Expiry after one month, so the replay also exercises expiry and its reviews.
 ECONOMY = economy_text(expiry__after_months=1, rewards__sticker_pack__stock=6,
                        rewards__sticker_pack__price=20)  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_simulation_ends_in_the_same_state_on_the_sql_store(sql_url: str) -> None:

@@ -6,9 +6,7 @@ referral points, the report shows it, and a replay through the SQL store ends th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +14,12 @@ import pytest
 from domain import services
 from domain.economy import parse_economy
 from domain.referrals import Referral
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.population import PopulationInvalid, parse_population
 from simulation.replay import final_state, replay
 from simulation.report import render
 from simulation.runner import daily_bands, summarize
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 
@@ -133,16 +130,6 @@ def _kept(referral: Referral | None) -> Referral | None:
 
 def _named(store_id: str | None) -> str | None:
     return None if store_id is None else "named"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_run_ends_with_the_same_referrals(sql_url: str) -> None:

@@ -5,18 +5,12 @@ command stream through the SQL store ends with the same holdings and honors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from domain.economy import parse_economy
 from domain.roles import RoleState
 from domain.services import roles as role_services
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.replay import final_state, replay
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 
@@ -46,16 +40,6 @@ def test_members_step_forward_for_roles_within_their_seats() -> None:
     assert run.mentors["paired"] > 0
     assert run.mentors["credited"] <= run.mentors["paired"]
     assert run.roles["advisory_council"]["nominated"] >= run.roles["advisory_council"]["appointed"]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_a_replayed_run_ends_with_the_same_role_holdings(sql_url: str) -> None:

@@ -8,8 +8,6 @@ store ends in the same state."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
-from pathlib import Path
 from statistics import median
 from typing import Any
 
@@ -18,11 +16,10 @@ import pytest
 from domain import services
 from domain.commands import RecordActivity
 from domain.economy import parse_economy
-from persistence.sql import SqlStore, migrate
+from persistence.sql import SqlStore
 from simulation.engine import member_id
 from simulation.population import PopulationInvalid, parse_population
 from simulation.replay import final_state, replay
-from tests.integration.databases import migrated_sqlite, postgres_schema
 from tests.simulation.builders import ROOT, experiment, simulation
 
 RETAIL = (ROOT / "economies" / "retail_membership.toml").read_text(encoding="utf-8")
@@ -39,16 +36,6 @@ def clientele(**shares: float) -> dict[str, Any]:
 def busy_clientele() -> dict[str, Any]:
     """Enough loyal shoppers and big spenders that a short run climbs the whole ladder."""
     return clientele(browser=0.2, regular=0.3, loyal=0.3, big_spender=0.2)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield migrated_sqlite(tmp_path)
-        return
-    with postgres_schema() as url:
-        migrate(url)
-        yield url
 
 
 def test_shoppers_climb_the_spend_ladder_and_the_review_brings_some_down() -> None:
