@@ -13,9 +13,10 @@ and the scores."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated, cast
+from typing import Annotated, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -40,7 +41,9 @@ from api.types import Member
 from domain import campaign_places as dp
 from domain import commands as c
 from domain.campaigns import Selection
+from domain.economy import Economy
 from domain.errors import DomainError
+from domain.ports import UnitOfWork
 from domain.services import campaigns as services
 
 
@@ -403,6 +406,29 @@ class CampaignQueries:
             return None
 
 
+# the commands a member gives about their own application or place
+OwnPlace = TypeVar(
+    "OwnPlace", c.WithdrawApplication, c.ConfirmParticipation, c.DeclineParticipation
+)
+
+
+async def _own_place(
+    info: Info,
+    input: CampaignInput,
+    command: Callable[[str, str, datetime], OwnPlace],
+    service: Callable[[OwnPlace, UnitOfWork, Economy], dp.Application],
+) -> CampaignApplicationResult:
+    """The viewer acts on their own application or place (withdraw, confirm, decline)."""
+
+    async def act() -> CampaignApplicationPayload:
+        campaign_id = str(input.campaign_id)
+        cmd = command(viewer_member(info), campaign_id, info.context.runtime.clock())
+        made = await info.context.runtime.command(service, cmd)
+        return await _application(info, campaign_id, made)
+
+    return cast(CampaignApplicationResult, await attempt(info, act))
+
+
 @strawberry.type
 class CampaignMutations:
     @mutation(permissions=[IsMember], description="Apply to a campaign while its window is open.")
@@ -424,15 +450,7 @@ class CampaignMutations:
     async def withdraw_application(
         self, info: Info, input: CampaignInput
     ) -> CampaignApplicationResult:
-        async def act() -> CampaignApplicationPayload:
-            campaign_id = str(input.campaign_id)
-            cmd = c.WithdrawApplication(
-                viewer_member(info), campaign_id, info.context.runtime.clock()
-            )
-            made = await info.context.runtime.command(services.withdraw_application, cmd)
-            return await _application(info, campaign_id, made)
-
-        return cast(CampaignApplicationResult, await attempt(info, act))
+        return await _own_place(info, input, c.WithdrawApplication, services.withdraw_application)
 
     @mutation(
         permissions=[IsOperator],
@@ -462,26 +480,10 @@ class CampaignMutations:
     async def confirm_participation(
         self, info: Info, input: CampaignInput
     ) -> CampaignApplicationResult:
-        async def act() -> CampaignApplicationPayload:
-            campaign_id = str(input.campaign_id)
-            cmd = c.ConfirmParticipation(
-                viewer_member(info), campaign_id, info.context.runtime.clock()
-            )
-            made = await info.context.runtime.command(services.confirm_participation, cmd)
-            return await _application(info, campaign_id, made)
-
-        return cast(CampaignApplicationResult, await attempt(info, act))
+        return await _own_place(info, input, c.ConfirmParticipation, services.confirm_participation)
 
     @mutation(permissions=[IsMember], description="Decline one's place: the waitlist moves up.")
     async def decline_participation(
         self, info: Info, input: CampaignInput
     ) -> CampaignApplicationResult:
-        async def act() -> CampaignApplicationPayload:
-            campaign_id = str(input.campaign_id)
-            cmd = c.DeclineParticipation(
-                viewer_member(info), campaign_id, info.context.runtime.clock()
-            )
-            made = await info.context.runtime.command(services.decline_participation, cmd)
-            return await _application(info, campaign_id, made)
-
-        return cast(CampaignApplicationResult, await attempt(info, act))
+        return await _own_place(info, input, c.DeclineParticipation, services.decline_participation)
