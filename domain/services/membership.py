@@ -64,17 +64,25 @@ def expire_memberships(
         if not page:
             return expired
         for found in page:
-            with uow_factory() as uow:
-                member_for_update(uow, found.member_id)
-                now = uow.memberships.get(found.member_id)
-                if now is None or not dm.due_to_expire(now, as_of):
-                    continue  # renewed (or recorded) since the page was read
-                uow.memberships.save(replace(now, expired=True))
-                event = MembershipExpired(now.member_id, now.tier_id, now.until, as_of)
-                uow.events.append(event)
-                uow.commit()
+            event = _expire(uow_factory, found.member_id, as_of)
+            if event is not None:
                 expired.append(event)
         after = page[-1].member_id
+
+
+def _expire(uow_factory: UowFactory, member_id: str, as_of: datetime) -> MembershipExpired | None:
+    """One member's ended period recorded, or None when it was renewed (or recorded) since
+    the page was read."""
+    with uow_factory() as uow:
+        member_for_update(uow, member_id)
+        now = uow.memberships.get(member_id)
+        if now is None or not dm.due_to_expire(now, as_of):
+            return None
+        uow.memberships.save(replace(now, expired=True))
+        event = MembershipExpired(now.member_id, now.tier_id, now.until, as_of)
+        uow.events.append(event)
+        uow.commit()
+        return event
 
 
 def membership_of(uow: UnitOfWork, member_id: str) -> Membership | None:

@@ -467,28 +467,38 @@ def confirm_commissions(
         if not page:
             return confirmed
         for found in page:
-            with uow_factory() as uow:
-                payees = sorted({s.member_id for s in found.shares})
-                locked = {ident: member_for_update(uow, ident) for ident in payees}
-                now = uow.referrals.commission(found.activity_id)
-                if now is None or now.state is not CommissionState.PENDING:
-                    continue  # refunded since the page was read
-                done = replace(now, state=CommissionState.CONFIRMED)
-                if not uow.referrals.update_commission(done, CommissionState.PENDING):
-                    continue
-                assert now.transfer_id is not None, "a pending commission has its earning"
-                _confirm(uow, payees, now.transfer_id, as_of)
-                day = day_number(now.due_at, economy.timezone)
-                events: list[Event] = []
-                for ident in payees:
-                    points = sum(s.points for s in now.shares if s.member_id == ident)
-                    events += _earned(uow, economy, locked[ident], points, day,
-                                      f"commission:{now.activity_id}", now.due_at)  # fmt: skip
-                    uow.members.save(locked[ident])
-                uow.events.extend(events)
-                uow.commit()
-                confirmed.append(ConfirmedCommission(done, tuple(events)))
+            done = _confirm_commission(uow_factory, economy, found, as_of)
+            if done is not None:
+                confirmed.append(done)
         after = page[-1].activity_id
+
+
+def _confirm_commission(
+    uow_factory: UowFactory, economy: Economy, found: PurchaseCommission, as_of: datetime
+) -> ConfirmedCommission | None:
+    """One due commission confirmed, or None when it was refunded (or confirmed) since the
+    page was read."""
+    with uow_factory() as uow:
+        payees = sorted({s.member_id for s in found.shares})
+        locked = {ident: member_for_update(uow, ident) for ident in payees}
+        now = uow.referrals.commission(found.activity_id)
+        if now is None or now.state is not CommissionState.PENDING:
+            return None
+        done = replace(now, state=CommissionState.CONFIRMED)
+        if not uow.referrals.update_commission(done, CommissionState.PENDING):
+            return None
+        assert now.transfer_id is not None, "a pending commission has its earning"
+        _confirm(uow, payees, now.transfer_id, as_of)
+        day = day_number(now.due_at, economy.timezone)
+        events: list[Event] = []
+        for ident in payees:
+            points = sum(s.points for s in now.shares if s.member_id == ident)
+            events += _earned(uow, economy, locked[ident], points, day,
+                              f"commission:{now.activity_id}", now.due_at)  # fmt: skip
+            uow.members.save(locked[ident])
+        uow.events.extend(events)
+        uow.commit()
+        return ConfirmedCommission(done, tuple(events))
 
 
 @dataclass(frozen=True, slots=True)

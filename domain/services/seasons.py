@@ -59,8 +59,9 @@ def snapshot_seasons(
         if season.ends > as_of:
             continue
         with uow_factory() as uow:
-            if uow.seasons.snapshot(season.id) is not None:
-                continue
+            kept = uow.seasons.snapshot(season.id) is not None
+        if kept:
+            continue
         fame = hall_of_fame(uow_factory(), economy, ds.snapshot_size_max)
         with uow_factory() as uow:
             top = uow.seasons.top(season.id, ds.snapshot_size_max)

@@ -158,16 +158,18 @@ def join_friend_quest(
             if previous is not None:
                 return _stored(uow, previous.result_id)
             instance = _stored(uow, found.id)
-            if not set(instance.participants) <= set(locked_ids):
-                continue  # somebody joined before the locks were taken: lock them too
-            if cmd.team:
-                events = _join_team(uow, economy, instance, locked, member, cmd.at)
-            else:
-                events = _help(uow, economy, instance, locked, member, cmd.at)
-            remember(uow, scope, cmd.idempotency_key, cmd, f"{kind.value}_instance", instance.id)
-            uow.events.extend(events)
-            uow.commit()
-            return instance
+            # somebody joined before the locks were taken: lock them too, on the next attempt
+            if set(instance.participants) <= set(locked_ids):
+                if cmd.team:
+                    events = _join_team(uow, economy, instance, locked, member, cmd.at)
+                else:
+                    events = _help(uow, economy, instance, locked, member, cmd.at)
+                remember(
+                    uow, scope, cmd.idempotency_key, cmd, f"{kind.value}_instance", instance.id
+                )
+                uow.events.extend(events)
+                uow.commit()
+                return instance
     raise InvalidTransition(f"{kind.value} instance", code, "busy", "join")
 
 
