@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -325,15 +325,14 @@ class EconomyIssue:
         return f"{where}: {location}: {self.message}" if location else f"{where}: {self.message}"
 
 
-@dataclass(eq=False)
 class EconomyInvalid(DomainError):
     """The economy file cannot be used; `issues` lists every problem found."""
 
-    issues: list[EconomyIssue] = field(default_factory=list)
     code = "ECONOMY_INVALID"
 
-    def __post_init__(self) -> None:
-        Exception.__init__(self, "\n".join(str(i) for i in self.issues))
+    def __init__(self, issues: list[EconomyIssue] | None = None) -> None:
+        self.issues: list[EconomyIssue] = list(issues or [])
+        super().__init__("\n".join(str(i) for i in self.issues))
 
 
 class RoleSeatsTaken(DomainError):
