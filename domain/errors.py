@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import ClassVar
 
 
 class DomainError(Exception):
     """A state a user (member, operator, designer) can cause. Never a bug of ours."""
 
-    code: str = "DOMAIN_ERROR"
+    code: ClassVar[str] = "DOMAIN_ERROR"
 
     @property
     def message(self) -> str:

@@ -82,16 +82,16 @@ def _check_role(
     if role.nominated_by and role.entry != "nomination":
         r.problem(table, "nominated_by", "only a role entered by nomination names nominators")
     for key in ("honor", "mentor_honor"):
-        honor_id = getattr(role, key)
-        if honor_id is None:
+        named: str | None = getattr(role, key)
+        if named is None:
             continue
-        honor = honors.get(honor_id)
+        honor = honors.get(named)
         if honor is None:
-            r.problem(table, key, f"names unknown honor {honor_id!r}")
+            r.problem(table, key, f"names unknown honor {named!r}")
         elif not honor.manual:
-            r.problem(table, key, f"honor {honor_id!r} must be manual (manual = true)")
+            r.problem(table, key, f"honor {named!r} must be manual (manual = true)")
         elif honor.max_holders is not None and honor.max_holders < role.seats:
-            r.problem(table, key, f"honor {honor_id!r} has {honor.max_holders} seats, fewer "
+            r.problem(table, key, f"honor {named!r} has {honor.max_holders} seats, fewer "
                       f"than the role's {role.seats}")  # fmt: skip
     if role.mentees == 0:
         for key in ("mentee_level", "mentor_honor"):
