@@ -21,7 +21,7 @@ import copy
 import heapq
 import itertools
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
@@ -189,7 +189,8 @@ class MemoryState:
     claimed_codes: dict[str, str] = field(default_factory=dict)
     redemptions: dict[str, Redemption] = field(default_factory=dict)
     honors: dict[str, HonorAward] = field(default_factory=dict)
-    quests: dict[tuple[str, str, int], QuestProgress] = field(default_factory=dict)
+    # (quest, instance) -> member -> progress: a closed period goes in one step
+    quests: dict[tuple[str, int], dict[str, QuestProgress]] = field(default_factory=dict)
     quest_places: dict[tuple[str, int], int] = field(default_factory=dict)
     tasks: dict[str, TaskAssignment] = field(default_factory=dict)
     contest_scores: dict[tuple[str, int, str], ContestScore] = field(default_factory=dict)
@@ -223,6 +224,7 @@ class MemoryState:
     folded_transfers: int = 0
     folded_kinds: set[TransferKind] = field(default_factory=set)
     unbalanced: list[str] = field(default_factory=list)  # ids of transfers not summing to 0
+    forgotten_quests: set[tuple[str, int]] = field(default_factory=set)  # (quest, instance)
 
     def entry_totals(self) -> dict[Account, int]:
         """The sum of every account's entries (folded ones included)."""
@@ -370,7 +372,12 @@ class _Staged:
         s.redemptions.update(self.redemptions)
         s.honors.update(self.honors)
         if self.quests:
-            s.quests.update(self.quests)
+            periods = s.quests
+            for (member_id, quest_id, instance), progress in self.quests.items():
+                period = periods.get((quest_id, instance))
+                if period is None:
+                    period = periods[(quest_id, instance)] = {}
+                period[member_id] = progress
             s.quest_places.update(self.quest_places)
         s.tasks.update(self.tasks)
         if self.contest_scores or self.contest_settled:
@@ -419,6 +426,24 @@ class MemoryStore:
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
+
+    def forget_quest_periods(self, closed: Callable[[str, int], bool]) -> int:
+        """Drop the quest progress of every period (quest id, instance) that `closed`
+        says is over, so closed periods stop holding memory: no rule reads them again (an
+        activity advances only the period open when it arrives, a claim only the current
+        one), and a later read of one (a reversal's step back, a member's quest history)
+        raises `HistoryNotKept`. Only for a store without history; the caller (the
+        simulator, which knows the clock) decides what is closed. Returns the records
+        dropped."""
+        s = self.state
+        if s.keep_history:
+            raise ValueError("a store keeping its history keeps every quest period")
+        gone = [period for period in s.quests if closed(*period)]
+        dropped = 0
+        for period in gone:
+            dropped += len(s.quests.pop(period))
+            s.forgotten_quests.add(period)
+        return dropped
 
 
 class _Transaction:
@@ -903,7 +928,12 @@ class _Quests(_Repo):
         staged = self.staged.quests.get(key)
         if staged is not None:
             return staged
-        found = self.state.quests.get(key)
+        period = self.state.quests.get((quest_id, instance))
+        if period is None:
+            if (quest_id, instance) in self.state.forgotten_quests:
+                raise HistoryNotKept(f"quest progress of {quest_id}@{instance}, a closed period")
+            return None
+        found = period.get(member_id)
         return replace(found) if found is not None else None  # a copy: rollback drops edits
 
     def add(self, progress: QuestProgress) -> None:
@@ -917,7 +947,13 @@ class _Quests(_Repo):
     def list_for_member(
         self, member_id: str, after: tuple[str, int] | None, limit: int
     ) -> list[QuestProgress]:
-        mine = {k: v for k, v in self.state.quests.items() if k[0] == member_id}
+        if self.state.forgotten_quests:
+            raise HistoryNotKept(f"the quest history of {member_id}")
+        mine = {
+            (member_id, quest_id, instance): period[member_id]
+            for (quest_id, instance), period in self.state.quests.items()
+            if member_id in period
+        }
         mine.update({k: v for k, v in self.staged.quests.items() if k[0] == member_id})
         keys = sorted(mine, key=lambda k: (k[1], -k[2]))
         if after is not None:

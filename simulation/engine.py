@@ -61,7 +61,7 @@ from domain.model import (
     QuestCompleted,
     ReferralQualified,
 )
-from domain.quests import QuestState, instance_of, is_open
+from domain.quests import QuestState, instance_ends, instance_of, is_open
 from persistence.memory import MemoryStore
 from simulation.campaigns_program import CampaignsProgram
 from simulation.friends_program import FriendsProgram
@@ -555,6 +555,8 @@ class Simulation:
             yield env.timeout(day + AT_METRICS - env.now)
             self._churn(day, visitors)
             self._metrics(day)
+            if not self.store.state.keep_history and self.economy.quests:
+                self._forget_closed_quests(day)
             rejected = sum(self.errors.values())
             _end_of_day(cycles_possible=rejected != rejected_before)
             rejected_before = rejected
@@ -1461,6 +1463,23 @@ class Simulation:
                 self.pending.pop(mi, None)
             if result.events:
                 self._events(mi, result.events, day)
+
+    def _forget_closed_quests(self, day: int) -> None:
+        """The store drops the quest progress of periods closed for longer than any
+        refund may reach back (a refund steps back the quests of its purchase's period,
+        and comes before the purchase's points confirm, inside the longest
+        `pending_days`): no rule reads them again, and the store refuses a read of one
+        (`HistoryNotKept`) rather than answer it wrongly."""
+        reach = timedelta(days=max(self.pending_days.values(), default=0) + 1)
+        now = self.at(day + 1, 0)
+        economy, tz = self.economy, self.tz
+
+        def closed(quest_id: str, instance: int) -> bool:
+            quest = economy.quest(quest_id)
+            ends = instance_ends(quest, instance, tz) if quest is not None else None
+            return ends is not None and ends + reach <= now
+
+        self.store.forget_quest_periods(closed)
 
     def _pending_days(self, lines: tuple[AwardLine, ...]) -> int:
         """How long an activity's points pend: the longest `pending_days` of the rules
