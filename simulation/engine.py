@@ -1433,7 +1433,7 @@ class Simulation:
         its return window, before its points are confirmed (without a return window, a
         purchase that earned points is never refunded: its points may be spent by then)."""
         record = result.record
-        if (member_id(mi), services.SPEND_COUNTED, record.id) not in self.store.state.subjects:
+        if not self.store.state.subjects.has(member_id(mi), services.SPEND_COUNTED, record.id):
             return  # no amount, or an order counted before: it counted nothing
         amount = record.attributes[self.economy.level_review.amount_attribute]
         self.spend["purchases"] += 1

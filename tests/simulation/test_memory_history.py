@@ -137,6 +137,11 @@ def test_a_run_without_history_ends_as_a_run_keeping_everything() -> None:
     assert folded.store.state.transfer_count() == kept.store.state.transfer_count() > 0
     assert folded.store.state.transfers == []
     assert ledger_problems(folded.store.state) == []
+    # closed quest periods are gone from the store without history, and only from it
+    assert folded.store.state.forgotten_quests
+    assert not kept.store.state.forgotten_quests
+    assert set(folded.store.state.quests) < set(kept.store.state.quests)
+    assert len(folded.store.state.subjects) == len(kept.store.state.subjects) > 0
 
 
 def test_the_simulator_keeps_no_history_unless_asked() -> None:
