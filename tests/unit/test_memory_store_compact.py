@@ -1,5 +1,6 @@
 """The simulator's store holds what the rules read for ever in compact form (issue 11,
-bounded memory): subject marks as small ints, and no quest progress of closed periods.
+bounded memory): subject marks as 64-bit ints in sorted arrays, and no quest progress
+of closed periods.
 Compact must never mean wrong: every mark answers as a plain set of triples would, and
 a read of a dropped quest period is refused by name."""
 
