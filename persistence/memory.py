@@ -13,7 +13,10 @@ balances), and activity records (except those of open pending earnings, which th
 confirmation reads) and idempotency records are dropped. Such a store trusts its caller
 never to reuse an idempotency key after the unit of work that used it (the simulator
 numbers its keys), and refuses the reads of dropped history (`HistoryNotKept`): entries,
-transfers, leaderboards over transfers, activities (reversals, task evidence)."""
+transfers, leaderboards over transfers, activities (reversals, task evidence). Its caller
+may also drop the quest progress of closed periods (`MemoryStore.forget_quest_periods`),
+whose reads are refused the same way. Subject marks, which both stores keep for ever,
+are held compactly (`SubjectMarks`)."""
 
 from __future__ import annotations
 
