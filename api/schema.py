@@ -24,7 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
-from api.cost import QueryCost
+from api.cost import CostCache, QueryCost
 from api.errors import classify, is_unexpected
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
@@ -75,6 +75,7 @@ def build_schema(
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
+    costs = CostCache()  # shared by the requests, as the parser and validation caches
     prepared: dict[str, DocumentNode] = {}  # trusted documents, filled once the schema exists
     caches: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
@@ -86,7 +87,7 @@ def build_schema(
         *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
-        lambda: QueryCost(cost_max),  # after validation: the nodes asked for (api/cost.py)
+        lambda: QueryCost(cost_max, costs),  # after validation: the nodes asked for (api/cost.py)
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
         OperationChoice,
     ]
