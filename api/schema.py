@@ -26,6 +26,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from api.cost import CostCache, QueryCost
 from api.errors import classify, is_unexpected
+from api.lean import install as install_lean
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.operation_checks import OperationChoice
@@ -63,8 +64,10 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings, *, tracer_provider: TracerProvider | None = None
+    settings: Settings, *, tracer_provider: TracerProvider | None = None, lean: bool = True
 ) -> strawberry.Schema:
+    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`; the
+    schema is the same either way, and so are the answers)."""
     tokens = settings.query_tokens_max
     cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
@@ -106,6 +109,8 @@ def build_schema(
         trusted = TrustedDocuments.load(settings.trusted_documents_path)
         prepared.update(trusted.prepared(schema._schema, rules))
     schema.hide_suggestions = not settings.introspection_enabled
+    if lean:
+        install_lean(schema._schema)
     return schema
 
 
