@@ -20,6 +20,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -42,6 +43,16 @@ def operation_cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
 ) -> int:
+    return _cost_of(schema, document, operation_name, variables)[0]
+
+
+def _cost_of(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> tuple[int, bool]:
+    """The cost, and whether it depends on the variables (a count given by one)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -52,13 +63,43 @@ def operation_cost(
         if operation_name is None or (op.name is not None and op.name.value == operation_name)
     ]
     if not chosen:
-        return 0
+        return 0, False
     operation = chosen[0]
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return 0
+        return 0, False
     walker = _Walker(schema, fragments, dict(variables or {}))
-    return walker.selection_cost(root, operation.selection_set, 1, 0)
+    return walker.selection_cost(root, operation.selection_set, 1, 0), walker.read_variables
+
+
+class CostCache:
+    """Costs that depend only on the document, by document and operation name: a document
+    the parser cache (or the trusted documents) hands out again is the same object, so a
+    repeated operation is one lookup instead of a walk. A cost that reads a variable is
+    computed each time. Holds the documents it keys on (their ids stay theirs)."""
+
+    size_max = 1024  # as many as the parser and validation caches keep
+
+    def __init__(self) -> None:
+        self._costs: dict[tuple[int, str | None], tuple[DocumentNode, int]] = {}
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        key = (id(document), operation_name)
+        known = self._costs.get(key)
+        if known is not None and known[0] is document:
+            return known[1]
+        cost, read_variables = _cost_of(schema, document, operation_name, variables)
+        if not read_variables:
+            if len(self._costs) >= self.size_max:
+                self._costs.clear()
+            self._costs[key] = (document, cost)
+        return cost
 
 
 class _Walker:
@@ -71,6 +112,7 @@ class _Walker:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.read_variables = False  # whether a count came from a variable
 
     def selection_cost(
         self, parent: GraphQLNamedType, selections: SelectionSetNode, multiplier: int, depth: int
@@ -122,6 +164,8 @@ class _Walker:
             return None
         given = {a.name.value: a for a in node.arguments or () if a.name.value in declared}
         for name, argument in given.items():
+            if not isinstance(argument.value, IntValueNode):
+                self.read_variables = True  # a variable (anything else is invalid)
             value = value_from_ast(argument.value, field.args[name].type, self.variables)
             if isinstance(value, int) and value >= 0:
                 return value
@@ -134,10 +178,11 @@ class _Walker:
 class QueryCost(SchemaExtension):
     """Computes the cost once the document is valid; refuses the request over the ceiling."""
 
-    def __init__(self, maximum: int) -> None:
+    def __init__(self, maximum: int, cache: CostCache | None = None) -> None:
         super().__init__()
         assert maximum > 0, "a cost ceiling is positive"
         self.maximum = maximum
+        self.cache = cache if cache is not None else CostCache()
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
@@ -145,7 +190,7 @@ class QueryCost(SchemaExtension):
         # validation cache or the trusted documents (earlier in the list) gave their verdict.
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            self.cost = operation_cost(
+            self.cost = self.cache.cost(
                 context.schema._schema,
                 context.graphql_document,
                 context.operation_name,

@@ -3,8 +3,10 @@ validates values; this only reshapes them)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -152,6 +154,24 @@ def record_activity(
         idempotency_key=data.idempotency_key,
         subject_id=data.subject_id,
         attributes=attributes(data.attributes, f"{prefix}attributes"),
+        caller=caller,
+        at=at,
+    )
+
+
+def record_activity_of(
+    data: Mapping[str, Any], caller: str, field: str = "", *, at: datetime
+) -> RecordActivity:
+    """As `record_activity`, from the input as GraphQL coerced it (`api.lean`): a dict by
+    the schema's field names, the scalars already parsed (a GlobalID, a datetime)."""
+    prefix = f"{field}." if field else ""
+    return RecordActivity(
+        member_id=ids.node_id(data["memberId"], "Member", f"{prefix}memberId"),
+        kind=data["kind"],
+        occurred_at=data["occurredAt"],
+        idempotency_key=data["idempotencyKey"],
+        subject_id=data.get("subjectId"),
+        attributes=attributes(data.get("attributes"), f"{prefix}attributes"),
         caller=caller,
         at=at,
     )

@@ -271,7 +271,7 @@ LockLevelResult = Annotated[
 ]
 
 
-def _activity_payload(result: ActivityResult) -> RecordActivityPayload:
+def activity_payload(result: ActivityResult) -> RecordActivityPayload:
     record = result.record
     return RecordActivityPayload(
         activity=Activity(
@@ -343,7 +343,7 @@ class Mutation(
         async def act() -> RecordActivityPayload:
             cmd = i.record_activity(input, caller(info), at=info.context.runtime.clock())
             result = await info.context.runtime.record_activity(cmd)
-            return _activity_payload(result)
+            return activity_payload(result)
 
         return cast(RecordActivityResult, await attempt(info, act))
 
@@ -372,7 +372,7 @@ class Mutation(
                         RecordActivityResult,
                         user_error(outcome)
                         if isinstance(outcome, DomainError)
-                        else _activity_payload(outcome),
+                        else activity_payload(outcome),
                     )
                 )
             return RecordActivitiesPayload(results=results)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 from strawberry.permission import BasePermission
 
 from api.auth import Role, Viewer
-from api.context import Info
+from api.context import Context, Info
 from api.errors import FORBIDDEN, unauthenticated
 
 
@@ -31,9 +31,14 @@ def can_see(viewer: Viewer | None, owner_id: str) -> bool:
 
 
 def _viewer(info: Info) -> Viewer:
-    viewer = info.context.viewer
+    return viewer_of(info.context)
+
+
+def viewer_of(context: Context) -> Viewer:
+    """The viewer the token names; UNAUTHENTICATED when there is none."""
+    viewer = context.viewer
     if viewer is None:
-        reason = info.context.auth_error
+        reason = context.auth_error
         raise unauthenticated(reason) if reason else unauthenticated()
     return viewer
 
@@ -43,7 +48,17 @@ class _Roles(BasePermission):
     error_extensions: ClassVar[dict[str, object]] = {"code": FORBIDDEN}  # type: ignore[misc]
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return _viewer(info).role in self.roles
+        return self.allows(info.context)
+
+    def allows(self, context: Context) -> bool:
+        return viewer_of(context).role in self.roles
+
+    def require(self, context: Context) -> Viewer:
+        """As strawberry checks it on a field: the viewer, else the same error raised."""
+        viewer = viewer_of(context)
+        if viewer.role not in self.roles:
+            self.on_unauthorized()
+        return viewer
 
 
 class IsAuthenticated(_Roles):

@@ -34,7 +34,7 @@ from api.roles import RoleQueries
 from api.seasons import SeasonQueries, honors_of, members_of, season_view
 from api.settings import page_size_max
 from api.tasks import TaskQueries
-from api.types import HonorAward, Member, Reward
+from api.types import HonorAward, Member, Reward, member_reads
 from domain import services
 from domain.commands import RecordActivity
 from domain.errors import DomainError
@@ -144,7 +144,10 @@ class Query(
         viewer = info.context.viewer
         assert viewer is not None, "guarded by IsMember"
         assert viewer.member_id is not None, "guarded by IsMember"
-        found = await info.context.loaders.members.load(viewer.member_id)
+        honors, pages = member_reads(info, viewer.member_id)
+        found = await info.context.loaders.member_with(
+            viewer.member_id, honors=honors, ledger_pages=pages
+        )
         return Member.of(found) if found else None
 
     @field(permissions=[IsOperator], description="Any member (operators).")

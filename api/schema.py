@@ -24,8 +24,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
-from api.cost import QueryCost
+from api.cost import CostCache, QueryCost
 from api.errors import classify, is_unexpected
+from api.lean import install as install_lean
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.operation_checks import OperationChoice
@@ -63,8 +64,10 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings, *, tracer_provider: TracerProvider | None = None
+    settings: Settings, *, tracer_provider: TracerProvider | None = None, lean: bool = True
 ) -> strawberry.Schema:
+    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`; the
+    schema is the same either way, and so are the answers)."""
     tokens = settings.query_tokens_max
     cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
@@ -75,6 +78,7 @@ def build_schema(
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
+    costs = CostCache()  # shared by the requests, as the parser and validation caches
     prepared: dict[str, DocumentNode] = {}  # trusted documents, filled once the schema exists
     caches: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
@@ -86,7 +90,7 @@ def build_schema(
         *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
-        lambda: QueryCost(cost_max),  # after validation: the nodes asked for (api/cost.py)
+        lambda: QueryCost(cost_max, costs),  # after validation: the nodes asked for (api/cost.py)
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
         OperationChoice,
     ]
@@ -105,6 +109,8 @@ def build_schema(
         trusted = TrustedDocuments.load(settings.trusted_documents_path)
         prepared.update(trusted.prepared(schema._schema, rules))
     schema.hide_suggestions = not settings.introspection_enabled
+    if lean:
+        install_lean(schema._schema)
     return schema
 
 

@@ -14,6 +14,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from enum import Enum
 from typing import Any
 
+from graphql import (
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+)
 from strawberry import relay
 from strawberry.extensions import FieldExtension
 
@@ -51,6 +58,39 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type | Enum):
         for f in dataclasses.fields(value):
             yield from _strings(getattr(value, f.name), f"{path}.{_camel(f.name)}")
+
+
+def _coerced_strings(
+    value: object, type_: GraphQLInputType, path: str
+) -> Iterator[tuple[str, str]]:
+    """As `_strings`, over an argument as graphql-core coerced it: input objects are dicts
+    by the schema's field names (in the schema's order, which is the input class's), so
+    the type says which dicts are input objects and which are JSON values."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if value is None:
+        return
+    if isinstance(type_, GraphQLList) and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _coerced_strings(item, type_.of_type, f"{path}[{index}]")
+    elif isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, field in type_.fields.items():
+            if name in value:
+                yield from _coerced_strings(value[name], field.type, f"{path}.{name}")
+    else:
+        yield from _strings(value, path)
+
+
+def refused_coerced(arguments: dict[str, Any], field: GraphQLField) -> tuple[str, str] | None:
+    """`refused_argument` of a field's arguments before strawberry converts them (the lean
+    resolvers of `api.lean`): the same first refusal, by the same path."""
+    for name, argument in field.args.items():
+        if name in arguments:
+            for path, text in _coerced_strings(arguments[name], argument.type, name):
+                free = _leaf(path) in free_text_fields
+                if has_control(text, free_text=free):
+                    return path, control_reason(free)
+    return None
 
 
 def refused_argument(kwargs: dict[str, Any]) -> tuple[str, str] | None:

@@ -803,6 +803,15 @@ async def _in_process(
         figures.append(
             await timed_async(f"graphql-core execute {label}, pre-validated", calls, core_call)
         )
+
+    def redemption(n: int) -> dict[str, Any]:
+        return {"input": {"rewardId": reward, "idempotencyKey": f"gn-{n}"}}
+
+    for label, document, variables, who in [
+        *pairs[2:],
+        ("redeemReward", REDEEM, redemption, member_viewer),
+    ]:
+        figures += await against_noop(label, calls, execute, document, variables, who)
     figures += await group_commit_pairs(store, runtime, command, calls)
     figures += [
         await timed_async(
@@ -825,6 +834,45 @@ async def _in_process(
         ),
     ]
     return figures
+
+
+async def against_noop(
+    label: str,
+    calls: int,
+    execute: Callable[[str, dict[str, Any], Viewer | None], Awaitable[None]],
+    document: str,
+    variables: Variables,
+    who: Who,
+) -> list[tuple[str, float]]:
+    """`calls` of an operation and as many no-op mutations, in blocks of 10 in turn so
+    that both see the same load: CPU per call of the process (all threads) and of the
+    event-loop thread (what one worker's GIL serialises), each with its ratio to the
+    no-op's (the no-op's CPU over the operation's: the in-process analogue of x ceiling)."""
+    spent = {"op": [0.0, 0.0], "noop": [0.0, 0.0]}
+
+    async def block(key: str, start: int) -> None:
+        cpu, loop = time.process_time(), time.thread_time()
+        for n in range(start, start + 10):
+            if key == "op":
+                await execute(document, variables(-200_000 - n), who(n))
+            else:
+                await execute(NOOP, {}, None)
+        spent[key][0] += time.process_time() - cpu
+        spent[key][1] += time.thread_time() - loop
+
+    starts = range(0, max(calls, 10), 10)
+    for start in starts:
+        await block("noop", start)
+        await block("op", start)
+    calls = 10 * len(starts)
+    (op_cpu, op_loop), (noop_cpu, noop_loop) = spent["op"], spent["noop"]
+    return [
+        (
+            f"{label}, in turn with the no-op: calls per CPU s (x{noop_cpu / op_cpu:.3f})",
+            calls / op_cpu,
+        ),
+        (f"  the same, event-loop thread only (x{noop_loop / op_loop:.3f})", calls / op_loop),
+    ]
 
 
 async def group_commit_pairs(

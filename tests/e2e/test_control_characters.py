@@ -10,8 +10,12 @@ import secrets
 from typing import Any
 
 import pytest
+from strawberry.types.base import StrawberryObjectDefinition
 
 from api.auth import utc_now
+from api.schema import build_schema
+from api.settings import Settings
+from api.text_checks import RefuseControlCharacters
 from tests.e2e.conftest import ADJUST, RECORD, REGISTER, Api, global_id
 
 CONTROLS = ["\x00", "\x1b", "\x7f", "\x85"]
@@ -212,3 +216,24 @@ def test_a_lone_surrogate_in_the_body_is_a_400_and_registers_nobody(api: Api) ->
     assert response.status_code == 400
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["BAD_REQUEST"]
     assert again["registerMember"]["__typename"] == "RegisterMemberPayload"
+
+
+def test_every_field_with_arguments_checks_them_and_only_those() -> None:
+    """Fields made with `api.fields.field` carry the check exactly when they take
+    arguments (on one without, it would only be another layer to run); the lean mutations
+    (`api.lean`) check their arguments themselves, as `test_lean_mutations` shows."""
+    schema = build_schema(Settings())
+    unchecked, needless = [], []
+    for named in schema.schema_converter.type_map.values():
+        definition = named.definition
+        if not isinstance(definition, StrawberryObjectDefinition):
+            continue
+        for f in definition.fields:
+            checked = any(isinstance(e, RefuseControlCharacters) for e in f.extensions)
+            if f.base_resolver is not None and f.arguments and not checked:
+                unchecked.append(f"{definition.name}.{f.python_name}")
+            if checked and not f.arguments:
+                needless.append(f"{definition.name}.{f.python_name}")
+
+    assert unchecked == []
+    assert needless == []

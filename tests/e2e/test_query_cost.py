@@ -10,7 +10,7 @@ import httpx
 import pytest
 from graphql import parse
 
-from api.cost import operation_cost
+from api.cost import CostCache, operation_cost
 from api.schema import build_schema
 from api.settings import Settings
 from tests.e2e.conftest import Api, e2e_settings, live_server
@@ -86,3 +86,30 @@ def test_a_query_over_the_ceiling_is_refused_before_execution(api: Api) -> None:
     error = body["errors"][0]
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert error["extensions"]["cost"] == 200
+
+
+def test_a_cost_is_kept_per_document_only_when_no_variable_gives_a_count() -> None:
+    schema = build_schema(Settings())._schema
+    cache = CostCache()
+    fixed = parse("{ rewards(first: 50) { edges { node { id } } } }")
+    by_variable = parse("query($n: Int!) { rewards(first: $n) { edges { node { id } } } }")
+
+    assert cache.cost(schema, fixed, None, {}) == cache.cost(schema, fixed, None, {}) == 50
+    assert cache.cost(schema, by_variable, None, {"n": 3}) == 3
+    assert cache.cost(schema, by_variable, None, {"n": 70}) == 70
+    assert (
+        cache.cost(schema, parse("{ rewards(first: 9) { pageInfo { hasNextPage } } }"), None, {})
+        == 9
+    )
+
+
+def test_the_same_document_is_limited_by_each_request_variables(api: Api) -> None:
+    query = "query($n: Int!) { rewards(first: $n) { edges { node { id } } } }"
+    allowed = api.post(query, {"n": 40})
+    refused = api.post(query, {"n": cost_max + 1})
+    again = api.post(query, {"n": 40})
+
+    assert allowed["extensions"]["cost"]["requestedNodes"] == 40
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert again == allowed
