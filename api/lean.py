@@ -44,7 +44,7 @@ from api.auth import utc_now
 from api.context import Context
 from api.errors import invalid_input, user_error
 from api.loaders import Loaders
-from api.mutations import RecordActivitiesPayload, RedeemRewardPayload, activity_payload
+from api.mutations import RedeemRewardPayload, activity_payload, record_batch
 from api.permissions import IsMember, IsService
 from api.text_checks import refused_coerced
 from api.types import Redemption
@@ -81,15 +81,22 @@ def _with_global_id(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {**data, name: _global_id(data[name])}
 
 
+def _refusal(field: GraphQLField, arguments: Mapping[str, Any], data: object) -> object | None:
+    """`InvalidInput` for the first control character in the arguments (the input with its
+    global ids decoded), else None."""
+    refused = refused_coerced({**arguments, "input": data}, field)
+    return None if refused is None else invalid_input(*refused)
+
+
 def _record_activity(field: GraphQLField) -> LeanResolver:
     async def resolve(_root: object, info: GraphQLResolveInfo[Context], **arguments: Any) -> object:
         # In strawberry's order: arguments converted, then the permission, then the text.
         data = _with_global_id(arguments["input"], "memberId")
         context = info.context
         principal = _service.require(context).principal
-        refused = refused_coerced({**arguments, "input": data}, field)
-        if refused is not None:
-            return invalid_input(*refused)
+        refusal = _refusal(field, arguments, data)
+        if refusal is not None:
+            return refusal
 
         async def act() -> object:
             runtime = context.runtime
@@ -106,30 +113,18 @@ def _record_activities(field: GraphQLField) -> LeanResolver:
         items = [_with_global_id(item, "memberId") for item in arguments["input"]]
         context = info.context
         principal = _service.require(context).principal
-        refused = refused_coerced({**arguments, "input": items}, field)
-        if refused is not None:
-            return invalid_input(*refused)
+        refusal = _refusal(field, arguments, items)
+        if refusal is not None:
+            return refusal
 
         async def act() -> object:
             runtime = context.runtime
             at = runtime.clock()
-            commands: list[c.RecordActivity | DomainError] = []
-            for index, item in enumerate(items):
-                try:
-                    commands.append(i.record_activity_of(item, principal, f"input[{index}]", at=at))
-                except DomainError as error:
-                    commands.append(error)
-            valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
-            done = iter(await runtime.command(services.record_activities, valid))
-            results: list[object] = []
-            for cmd in commands:
-                outcome = cmd if isinstance(cmd, DomainError) else next(done)
-                results.append(
-                    user_error(outcome)
-                    if isinstance(outcome, DomainError)
-                    else activity_payload(outcome)
-                )
-            return RecordActivitiesPayload(results=results)  # type: ignore[arg-type]
+            return await record_batch(
+                runtime,
+                items,
+                lambda item, field: i.record_activity_of(item, principal, field, at=at),
+            )
 
         return await _attempt(context, act)
 
@@ -141,9 +136,9 @@ def _redeem_reward(field: GraphQLField) -> LeanResolver:
         data = _with_global_id(arguments["input"], "rewardId")
         context = info.context
         viewer = _member.require(context)
-        refused = refused_coerced({**arguments, "input": data}, field)
-        if refused is not None:
-            return invalid_input(*refused)
+        refusal = _refusal(field, arguments, data)
+        if refusal is not None:
+            return refusal
 
         async def act() -> object:
             assert viewer.member_id is not None, "a member token names its member"

@@ -4,7 +4,7 @@ back as the mutation's own error types (mapped in `api.errors.user_error`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar, cast
 
@@ -51,6 +51,7 @@ from api.queries import AwardLine
 from api.quest_types import QuestProgress, progress_type
 from api.referrals import ReferralMutations
 from api.roles import RoleMutations
+from api.runtime import Runtime
 from api.tasks import TaskMutations
 from api.team_help import FriendQuestMutations
 from api.types import HonorAward, Member, Redemption
@@ -298,6 +299,37 @@ def activity_payload(result: ActivityResult) -> RecordActivityPayload:
     )
 
 
+Item = TypeVar("Item")
+
+
+async def record_batch(
+    runtime: Runtime, items: Sequence[Item], build: Callable[[Item, str], c.RecordActivity]
+) -> RecordActivitiesPayload:
+    """`recordActivities` of both paths (this one and `api.lean`): each item built into its
+    command (`build(item, "input[i]")`; an item that cannot be is refused alone), the valid
+    ones recorded in one batch, each result in the item's place."""
+    commands: list[c.RecordActivity | DomainError] = []
+    for index, item in enumerate(items):
+        try:
+            commands.append(build(item, f"input[{index}]"))
+        except DomainError as error:
+            commands.append(error)
+    valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
+    done = iter(await runtime.command(services.record_activities, valid))
+    results: list[RecordActivityResult] = []
+    for cmd in commands:
+        outcome = cmd if isinstance(cmd, DomainError) else next(done)
+        results.append(
+            cast(
+                RecordActivityResult,
+                user_error(outcome)
+                if isinstance(outcome, DomainError)
+                else activity_payload(outcome),
+            )
+        )
+    return RecordActivitiesPayload(results=results)
+
+
 def _quest_payload(info: Info, progress: DomainQuestProgress) -> QuestPayload:
     economy = info.context.runtime.economy
     quest = economy.quest(progress.quest_id)
@@ -355,27 +387,11 @@ class Mutation(
         self, info: Info, input: list[i.RecordActivityInput]
     ) -> RecordActivitiesResult:
         async def act() -> RecordActivitiesPayload:
-            commands: list[c.RecordActivity | DomainError] = []
-            at = info.context.runtime.clock()
-            for index, item in enumerate(input):
-                try:
-                    commands.append(i.record_activity(item, caller(info), f"input[{index}]", at=at))
-                except DomainError as error:
-                    commands.append(error)
-            valid = [cmd for cmd in commands if isinstance(cmd, c.RecordActivity)]
-            done = iter(await info.context.runtime.command(services.record_activities, valid))
-            results: list[RecordActivityResult] = []
-            for cmd in commands:
-                outcome = cmd if isinstance(cmd, DomainError) else next(done)
-                results.append(
-                    cast(
-                        RecordActivityResult,
-                        user_error(outcome)
-                        if isinstance(outcome, DomainError)
-                        else activity_payload(outcome),
-                    )
-                )
-            return RecordActivitiesPayload(results=results)
+            runtime, principal = info.context.runtime, caller(info)
+            at = runtime.clock()
+            return await record_batch(
+                runtime, input, lambda item, field: i.record_activity(item, principal, field, at=at)
+            )
 
         return cast(RecordActivitiesResult, await attempt(info, act))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -84,22 +84,27 @@ def _coerced_strings(
 def refused_coerced(arguments: dict[str, Any], field: GraphQLField) -> tuple[str, str] | None:
     """`refused_argument` of a field's arguments before strawberry converts them (the lean
     resolvers of `api.lean`): the same first refusal, by the same path."""
-    for name, argument in field.args.items():
-        if name in arguments:
-            for path, text in _coerced_strings(arguments[name], argument.type, name):
-                free = _leaf(path) in free_text_fields
-                if has_control(text, free_text=free):
-                    return path, control_reason(free)
-    return None
+    return _first_refused(
+        text
+        for name, argument in field.args.items()
+        if name in arguments
+        for text in _coerced_strings(arguments[name], argument.type, name)
+    )
 
 
 def refused_argument(kwargs: dict[str, Any]) -> tuple[str, str] | None:
     """(argument path, reason) for the first string that may not be stored, else None."""
-    for name, value in kwargs.items():
-        for path, text in _strings(value, _camel(name)):
-            free = _leaf(path) in free_text_fields
-            if has_control(text, free_text=free):
-                return path, control_reason(free)
+    return _first_refused(
+        text for name, value in kwargs.items() for text in _strings(value, _camel(name))
+    )
+
+
+def _first_refused(strings: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """(path, reason) of the first (path, text) that may not be stored, else None."""
+    for path, text in strings:
+        free = _leaf(path) in free_text_fields
+        if has_control(text, free_text=free):
+            return path, control_reason(free)
     return None
 
 
