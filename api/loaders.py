@@ -61,6 +61,7 @@ class Reads:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._pending: list[tuple[Read, asyncio.Future[Any]]] = []
+        self._running: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     def read(self, read: Callable[[UnitOfWork], V]) -> Awaitable[V]:
         loop = asyncio.get_running_loop()
@@ -73,7 +74,13 @@ class Reads:
     def _start(self) -> None:
         pending, self._pending = self._pending, []
         task = asyncio.ensure_future(self._run(pending))
-        task.add_done_callback(_retrieved)
+        self._running.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled():
+            task.exception()  # handed to the futures already
 
     async def _run(self, pending: list[tuple[Read, asyncio.Future[Any]]]) -> None:
         reads = [read for read, _ in pending]
@@ -89,11 +96,6 @@ class Reads:
         for (_, future), value in zip(pending, found, strict=True):
             if not future.done():  # its request may have been cancelled meanwhile
                 future.set_result(value)
-
-
-def _retrieved(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()  # handed to the futures already
 
 
 def _loader(reads: Reads, batch: Callable[[UnitOfWork, Sequence[K]], list[V]]) -> DataLoader[K, V]:
