@@ -2,7 +2,10 @@
 API's hot path), on one thread or several. Prints figures; asserts nothing.
 
     python -m benchmarks.bench_store [--database URL] [--activities N] [--runs R]
-                                            [--threads T] [--referrals]
+                                            [--threads T] [--referrals] [--batch B]
+
+--batch B records B activities per `record_activities` call (one transaction, as
+`recordActivities` and group commit do), members in turn, instead of one per transaction.
 
 --referrals also runs every activity through an economy with a referral program, each
 member an invitee inside the time limit (the reactor's worst case: its lookup on every
@@ -60,7 +63,7 @@ members_count = 100
 
 
 def one_run(
-    url: str, activities: int, threads: int = 1, economy: Economy = ECONOMY
+    url: str, activities: int, threads: int = 1, economy: Economy = ECONOMY, batch: int = 1
 ) -> tuple[float, float]:
     """Activities per second (wall clock) and this process's CPU ms per activity. Thread t
     records the activities of members t, t + threads, ... so threads never share a member.
@@ -86,8 +89,14 @@ def one_run(
         ]  # fmt: skip
 
         def work(first: int) -> None:
-            for cmd in commands[first::threads]:
-                services.record_activity(cmd, store(), economy)
+            mine = commands[first::threads]
+            if batch == 1:
+                for cmd in mine:
+                    services.record_activity(cmd, store(), economy)
+                return
+            for start in range(0, len(mine), batch):
+                results = services.record_activities(mine[start : start + batch], store(), economy)
+                assert all(isinstance(r, services.ActivityResult) for r in results)
 
         started, cpu_started = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -101,14 +110,15 @@ def one_run(
 
 
 def sqlite_run(
-    activities: int, threads: int = 1, economy: Economy = ECONOMY
+    activities: int, threads: int = 1, economy: Economy = ECONOMY, batch: int = 1
 ) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as directory:
-        return one_run(f"sqlite:///{Path(directory) / 'bench.db'}", activities, threads, economy)
+        url = f"sqlite:///{Path(directory) / 'bench.db'}"
+        return one_run(url, activities, threads, economy, batch)
 
 
 def postgres_run(
-    base: str, activities: int, threads: int = 1, economy: Economy = ECONOMY
+    base: str, activities: int, threads: int = 1, economy: Economy = ECONOMY, batch: int = 1
 ) -> tuple[float, float]:
     schema = f"hl_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(normalize_url(base), poolclass=sa.pool.NullPool)
@@ -116,7 +126,8 @@ def postgres_run(
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
         url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        return one_run(url.render_as_string(hide_password=False), activities, threads, economy)
+        url_text = url.render_as_string(hide_password=False)
+        return one_run(url_text, activities, threads, economy, batch)
     finally:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
@@ -130,6 +141,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--referrals", action="store_true", help="also under a referral program")
+    parser.add_argument("--batch", type=int, default=1, help="activities per transaction")
     args = parser.parse_args()
     results = []
     referred = []
@@ -137,8 +149,8 @@ def main() -> None:
 
     def run(economy: Economy) -> tuple[float, float]:
         if postgres:
-            return postgres_run(args.database, args.activities, args.threads, economy)
-        return sqlite_run(args.activities, args.threads, economy)
+            return postgres_run(args.database, args.activities, args.threads, economy, args.batch)
+        return sqlite_run(args.activities, args.threads, economy, args.batch)
 
     for _ in range(args.runs):  # the two economies alternate, so drift hits both alike
         results.append(run(ECONOMY))
@@ -148,11 +160,12 @@ def main() -> None:
     rates = [rate for rate, _ in results]
     runs = ", ".join(f"{r:,.0f}" for r in rates)
     cpu = statistics.median(ms for _, ms in results)
+    what = "record_activity" if args.batch == 1 else f"record_activities x{args.batch}"
     print(
-        f"record_activity on {kind}, {args.threads} thread(s), "
+        f"{what} on {kind}, {args.threads} thread(s), "
         f"{args.activities} activities x {args.runs} runs: "
-        f"median {statistics.median(rates):,.0f}/s (runs: {runs}); "
-        f"client CPU {cpu:.2f} ms per activity"
+        f"median {statistics.median(rates):,.0f} activities/s (runs: {runs}); "
+        f"client CPU {cpu * 1000:.0f} us per activity"
     )
     if referred:
         rate = statistics.median(r for r, _ in referred)

@@ -688,6 +688,9 @@ class _Members(_Repo):
             self.staged.members[member_id] = member
         return member
 
+    def get_many_for_update(self, member_ids: Sequence[str]) -> list[Member]:
+        return [m for m in (self.get_for_update(i) for i in member_ids) if m is not None]
+
     def get_many(self, member_ids: Sequence[str]) -> list[Member]:
         return [m for m in (self.get(i) for i in member_ids) if m is not None]
 
@@ -1182,6 +1185,9 @@ class _Seasons(_Repo):
 class _Idempotency(_Repo):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self.staged.idempotency.get((scope, key)) or self.state.idempotency.get((scope, key))
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
+        return {pair: record for pair in keys if (record := self.get(*pair)) is not None}
 
     def add(self, record: IdempotencyRecord) -> None:
         assert self.get(record.scope, record.key) is None, "idempotency keys are unique"

@@ -11,6 +11,7 @@ from domain.calendar import require_aware
 from domain.commands import (
     RecordActivity,
     batch_size_max,
+    idempotency_key_length_max,
 )
 from domain.economy import Economy
 from domain.errors import (
@@ -187,10 +188,17 @@ def record_activities(
         raise InvalidInput("activities", f"at most {batch_size_max} activities per batch")
     results: list[ActivityResult | DomainError] = []
     with uow:
-        # Lock every member up front in one global order: two batches naming the same
-        # members in different orders would otherwise deadlock on row locks.
-        for member_id in sorted({cmd.member_id for cmd in cmds}):
-            uow.members.get_for_update(member_id)
+        # Lock every member up front in one global order (two batches naming the same
+        # members in different orders would otherwise deadlock on row locks), then read
+        # the batch's idempotency keys: one statement each, not one per activity.
+        uow.members.get_many_for_update(sorted({cmd.member_id for cmd in cmds}))
+        uow.idempotency.get_many(
+            [
+                (idempotency.scope(cmd.caller, idempotency.RECORD_ACTIVITY, cmd.member_id), key)
+                for cmd in cmds
+                if 0 < len(key := cmd.idempotency_key) <= idempotency_key_length_max
+            ]
+        )
         for cmd in cmds:
             try:
                 _validate_activity(cmd, economy)

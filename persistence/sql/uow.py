@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, Self
 
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
@@ -64,6 +67,7 @@ from persistence.sql.raw import (
     SQLITE,
     Dialect,
     Params,
+    columns,
     insert_sql,
     select_list,
     update_sql,
@@ -76,6 +80,84 @@ from persistence.sql.team_help import SqlFriendQuests
 
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
+MemberKey = tuple[Any, ...]  # what a save may change only by its own statement (see save)
+
+# --- the write buffer ---------------------------------------------------------------------
+
+
+POSTGRES_DIALECT: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _postgres_type(column: sa.Column[Any]) -> str:
+    return str(column.type.compile(dialect=POSTGRES_DIALECT))
+
+
+def _recordset(table: sa.Table, names: Sequence[str], extra: str = "") -> str:
+    """`json_to_recordset` of rows of `table` with these columns (and `extra` ones)."""
+    typed = ", ".join(f"{n} {_postgres_type(table.columns[n])}" for n in names)
+    return f"json_to_recordset(%(rows)s::json) AS r({typed}{extra})"
+
+
+class BufferedInsert:
+    """An append-only insert the unit of work may delay and send with others of its kind:
+    executemany on SQLite, one `INSERT ... SELECT FROM json_to_recordset` on PostgreSQL
+    (rows in the order they were queued, so serial keys keep that order). `checked`:
+    every queued row must be written (a conflict ignored by `tail` would be a bug)."""
+
+    def __init__(
+        self, table: sa.Table, *, skip: Iterable[str] = (), tail: str = "", checked: bool = False
+    ) -> None:
+        self.table = table
+        self.names = columns(table, skip=skip)
+        self.checked = checked
+        self.sqlite = insert_sql(table, skip=skip, tail=tail)
+        listed = ", ".join(self.names)
+        self.postgres = (
+            f"INSERT INTO {table.name} ({listed}) SELECT {listed}"
+            f" FROM {_recordset(table, self.names)}{tail}"
+        )
+
+
+MEMBER_UPDATE_MANY = (  # PostgreSQL: each member's last save, with the version it read
+    "UPDATE members AS m SET "
+    + ", ".join(f"{n} = r.{n}" for n in columns(t.members, skip=["id"]))
+    + f" FROM {_recordset(t.members, columns(t.members), ', expected BIGINT')}"
+    " WHERE m.id = r.id AND m.version = r.expected"
+)
+
+
+def _postgres_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        assert value.utcoffset() is not None, "naive datetime in a buffered row"
+    return value
+
+
+def _json_rows(rows: Sequence[Row]) -> str:
+    return orjson.dumps([{k: _postgres_value(v) for k, v in row.items()} for row in rows]).decode()
+
+
+class WriteBuffer:
+    """Writes of one transaction not sent yet: rows per statement kind, in queue order, and
+    each member's last save. Kinds are sent in the order they were first queued (a row's
+    foreign keys name rows queued before it), before any statement that could see them."""
+
+    def __init__(self) -> None:
+        self.inserts: dict[BufferedInsert, list[Row]] = {}
+        self.member_saves: dict[str, Row] = {}  # member id -> row with `expected` version
+        self.entry_sums: dict[tuple[str, str, str], int] = {}  # queued ledger amounts
+        self.marks: set[tuple[str, str, str]] = set()  # queued rewarded subjects
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.member_saves)
+
+    def add(self, kind: BufferedInsert, row: Row) -> None:
+        self.inserts.setdefault(kind, []).append(row)
+
+    def clear(self) -> None:
+        self.inserts.clear()
+        self.member_saves.clear()
+        self.entry_sums.clear()
+        self.marks.clear()
 
 
 class SqlStore:
@@ -119,6 +201,11 @@ class SqlUnitOfWork:
         self.commit_sent = False  # once a COMMIT left: retrying the work could repeat it
         self.identity: dict[str, Member] = {}  # members locked or written in this transaction
         self.known_notes: dict[tuple[str, str], Note] = {}  # notes read or written in it
+        # Idempotency records of keys looked up by `get_many` (None: not used) or added in
+        # this transaction; every key of a locked member is answered from here.
+        self.known_keys: dict[tuple[str, str], IdempotencyRecord | None] = {}
+        self.member_keys: dict[str, MemberKey] = {}  # handle, name, join date as locked
+        self.buffered = WriteBuffer()
         self.events: list[Event] = []
         self.members = _Members(self)
         self.ledger = _Ledger(self)
@@ -205,10 +292,52 @@ class SqlUnitOfWork:
         self._conn = self.engine.connect()
         self._cursor = self._driver().cursor()
 
-    def run(self, sql: str, params: Params | None = None, *, write: bool = False) -> Any:
+    def run(
+        self, sql: str, params: Params | None = None, *, write: bool = False, flush: bool = True
+    ) -> Any:
+        """Run one statement. The buffered writes are sent first unless `flush` is False:
+        a statement that can neither see them nor need them (a foreign key) says so."""
         cursor = self._begin(write)
+        if flush and self.buffered:
+            self.flush()
         cursor.execute(self.dialect.sql(sql), self.dialect.encode(params or {}))
         return cursor
+
+    def buffer(self, kind: BufferedInsert, row: Row) -> None:
+        """Queue an append-only insert; it is sent by `flush`, with the others of its kind."""
+        self._begin(write=True)  # SQLite: the write lock is taken where the write was asked
+        self.buffered.add(kind, row)
+
+    def flush(self) -> None:
+        """Send the buffered writes: one statement per kind, in the order queued."""
+        buffered = self.buffered
+        if not buffered:
+            return
+        inserts = list(buffered.inserts.items())
+        saves = list(buffered.member_saves.values())
+        buffered.clear()
+        for kind, rows in inserts:
+            what = f"a buffered row of {kind.table.name} was not written"
+            self._send(kind.sqlite, kind.postgres, rows, kind.checked, what)
+        if saves:
+            self._send(MEMBER_UPDATE, MEMBER_UPDATE_MANY, saves, True, "a member changed under us")
+
+    def _send(
+        self, sqlite_sql: str, postgres_sql: str, rows: list[Row], checked: bool, what: str
+    ) -> None:
+        count = len(rows)
+        if self.dialect.sqlite:
+            cursor = self._cursor
+            cursor.executemany(sqlite_sql, [SQLITE.encode(r) for r in rows])
+            assert not checked or cursor.rowcount == count, what
+            return
+        params = {"rows": _json_rows(rows)}
+        if not checked:
+            self._cursor.execute(postgres_sql, params)
+            return
+        cursor = self._driver().cursor()  # its row count is read at commit (see run_checked)
+        cursor.execute(postgres_sql, params)
+        self._pending.append((cursor, lambda c: bool(c.rowcount == count), what))
 
     def run_checked(self, sql: str, params: Params, ok: Callable[[Any], bool], what: str) -> None:
         """A write whose outcome `ok` must hold (an invariant of ours, so an assert). On
@@ -218,6 +347,7 @@ class SqlUnitOfWork:
             assert ok(self.run(sql, params, write=True)), what
             return
         self._begin(write=True)
+        self.flush()
         assert self._conn is not None
         cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(self.dialect.sql(sql), self.dialect.encode(params))
@@ -240,30 +370,35 @@ class SqlUnitOfWork:
 
     def run_many(self, sql: str, rows: Sequence[Params]) -> None:
         cursor = self._begin(True)
+        self.flush()
         cursor.executemany(self.dialect.sql(sql), [self.dialect.encode(r) for r in rows])
 
-    def one(self, sql: str, params: Params | None = None, *, write: bool = False) -> Row | None:
-        cursor = self.run(sql, params, write=write)
+    def one(
+        self, sql: str, params: Params | None = None, *, write: bool = False, flush: bool = True
+    ) -> Row | None:
+        cursor = self.run(sql, params, write=write, flush=flush)
         row = cursor.fetchone()
         if row is None:
             return None
         return self.dialect.decode([d[0] for d in cursor.description], row)
 
-    def all(self, sql: str, params: Params | None = None) -> list[Row]:
-        cursor = self.run(sql, params)
+    def all(self, sql: str, params: Params | None = None, *, flush: bool = True) -> list[Row]:
+        cursor = self.run(sql, params, flush=flush)
         rows = cursor.fetchall()  # first: in pipeline mode the description comes with the rows
         names = [d[0] for d in cursor.description]
         return [self.dialect.decode(names, row) for row in rows]
 
-    def scalar(self, sql: str, params: Params | None = None) -> Any:
-        row = self.run(sql, params).fetchone()
+    def scalar(self, sql: str, params: Params | None = None, *, flush: bool = True) -> Any:
+        row = self.run(sql, params, flush=flush).fetchone()
         return None if row is None else row[0]
 
-    def any_of(self, column: str, values: Sequence[str]) -> tuple[str, dict[str, Any]]:
-        """`column` is one of `values`: a condition and its parameters."""
+    def any_of(
+        self, column: str, values: Sequence[str], name: str = "any"
+    ) -> tuple[str, dict[str, Any]]:
+        """`column` is one of `values`: a condition and its parameters (named after `name`)."""
         if not self.dialect.sqlite:
-            return f"{column} = ANY(:any_values)", {"any_values": list(values)}
-        names = [f"any_{i}" for i in range(len(values))]
+            return f"{column} = ANY(:{name}_values)", {f"{name}_values": list(values)}
+        names = [f"{name}_{i}" for i in range(len(values))]
         placeholders = ", ".join(f":{n}" for n in names)
         return f"{column} IN ({placeholders})", dict(zip(names, values, strict=True))
 
@@ -309,6 +444,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._conn is not None and self._conn.in_transaction():
             try:
+                self.flush()
                 self._verify_pending()
                 self.commit_sent = True
                 self._conn.commit()
@@ -320,6 +456,7 @@ class SqlUnitOfWork:
         self._committed_events = len(self.events)
 
     def rollback(self) -> None:
+        self.buffered.clear()  # never sent: nothing of it reaches the database
         self._drop_pending()
         if self._conn is not None and (self._broken or self._conn.in_transaction()):
             try:
@@ -334,6 +471,9 @@ class SqlUnitOfWork:
         self._mode = "idle"
         self.identity.clear()
         self.known_notes.clear()
+        self.known_keys.clear()
+        self.member_keys.clear()
+        self.buffered.clear()
 
 
 class _Repo:
@@ -345,15 +485,17 @@ def _one_row(cursor: Any) -> bool:
     return bool(cursor.rowcount == 1)
 
 
-def _returned_row(cursor: Any) -> bool:
-    return cursor.fetchone() is not None
-
-
 # --- members ------------------------------------------------------------------------------
 
 MEMBER = f"SELECT {select_list(t.members)} FROM members"
 MEMBER_INSERT = insert_sql(t.members, tail=" ON CONFLICT DO NOTHING RETURNING id")
 MEMBER_UPDATE = update_sql(t.members, ["id"], where=" AND version = :expected")
+
+
+def _member_key(row: Row) -> MemberKey:
+    """The columns of a member row a save may change only by a statement of its own, sent
+    at once as always: a new handle may collide with another member's (a unique key)."""
+    return (row["handle"], row["handle_key"], row["display_name"], row["joined_at"])
 
 
 class _Members(_Repo):
@@ -365,12 +507,14 @@ class _Members(_Repo):
                 raise AlreadyExists("member handle", member.handle)
             raise AlreadyExists("member", member.id)
         uow.identity[member.id] = member
+        uow.member_keys[member.id] = _member_key(mapping.member_to_row(member))
 
     def get(self, member_id: str) -> Member | None:
         known = self.uow.identity.get(member_id)
         if known is not None:
             return known
-        row = self.uow.one(f"{MEMBER} WHERE id = :id", {"id": member_id})
+        # Unbuffered: a member saved in this transaction is answered from `identity`.
+        row = self.uow.one(f"{MEMBER} WHERE id = :id", {"id": member_id}, flush=False)
         return mapping.member_from_row(row) if row is not None else None
 
     def get_for_update(self, member_id: str) -> Member | None:
@@ -380,12 +524,29 @@ class _Members(_Repo):
         if known is not None:
             return known
         sql = f"{MEMBER} WHERE id = :id{uow.dialect.for_update}"
-        row = uow.one(sql, {"id": member_id}, write=True)
+        row = uow.one(sql, {"id": member_id}, write=True, flush=False)
         if row is None:
             return None
+        return self._locked(row)
+
+    def _locked(self, row: Row) -> Member:
         member = mapping.member_from_row(row)
-        uow.identity[member_id] = member
+        self.uow.identity[member.id] = member
+        self.uow.member_keys[member.id] = _member_key(row)
         return member
+
+    def get_many_for_update(self, member_ids: Sequence[str]) -> list[Member]:
+        """One statement locks them all, in id order (the global order of every batch)."""
+        uow = self.uow
+        uow._begin(write=True)
+        wanted = sorted(i for i in set(member_ids) if i not in uow.identity)
+        if wanted:
+            condition, params = uow.any_of("id", wanted)
+            sql = f"{MEMBER} WHERE {condition} ORDER BY id{uow.dialect.for_update}"
+            for row in uow.all(sql, params, flush=False):
+                self._locked(row)
+        found = (uow.identity.get(i) for i in member_ids)
+        return [m for m in found if m is not None]
 
     def get_many(self, member_ids: Sequence[str]) -> list[Member]:
         identity = self.uow.identity
@@ -393,7 +554,7 @@ class _Members(_Repo):
         loaded: dict[str, Member] = {}
         if wanted:
             condition, params = self.uow.any_of("id", wanted)
-            rows = self.uow.all(f"{MEMBER} WHERE {condition}", params)
+            rows = self.uow.all(f"{MEMBER} WHERE {condition}", params, flush=False)
             loaded = {r["id"]: mapping.member_from_row(r) for r in rows}
         found = (identity.get(i) or loaded.get(i) for i in member_ids)
         return [m for m in found if m is not None]
@@ -407,11 +568,24 @@ class _Members(_Repo):
         return mapping.member_from_row(row) if row is not None else None
 
     def save(self, member: Member) -> None:
+        """A locked member whose handle, name and join date are unchanged is saved with the
+        buffered writes (its last save only, checked against the version it was locked
+        at); any other save is sent at once, as its own checked statement."""
         uow = self.uow
         member.version += 1
         values = mapping.member_to_row(member)
-        values["expected"] = member.version - 1
-        uow.run_checked(MEMBER_UPDATE, values, _one_row, f"member {member.id} changed under us")
+        key = _member_key(values)
+        saves = uow.buffered.member_saves
+        if uow.member_keys.get(member.id) == key:
+            uow._begin(write=True)
+            earlier = saves.get(member.id)
+            values["expected"] = member.version - 1 if earlier is None else earlier["expected"]
+            saves[member.id] = values
+        else:
+            values["expected"] = member.version - 1
+            uow.run_checked(MEMBER_UPDATE, values, _one_row, f"member {member.id} changed under us")
+            if member.id in uow.member_keys:  # locked: later saves may be buffered again
+                uow.member_keys[member.id] = key
         uow.identity[member.id] = member
 
     def ids(self, after_id: str | None, limit: int) -> list[str]:
@@ -448,9 +622,9 @@ CREDIT = (
     " ON CONFLICT (owner_kind, owner_id, bucket)"
     " DO UPDATE SET balance = accounts.balance + excluded.balance"
 )
-TRANSFER_INSERT = insert_sql(t.transfers)
 LINKING_INSERT = insert_sql(t.transfers, tail=" ON CONFLICT (pending_id) DO NOTHING RETURNING id")
-ENTRY_INSERT = insert_sql(t.ledger_entries, skip=["seq"])
+TRANSFER_BUFFERED = BufferedInsert(t.transfers)
+ENTRY_BUFFERED = BufferedInsert(t.ledger_entries, skip=["seq"])
 TRANSFERS = f"SELECT {select_list(t.transfers)} FROM transfers"
 ENTRIES = (
     "SELECT e.seq, e.transfer_id, t.kind, e.owner_kind, e.owner_id, e.bucket, e.amount,"
@@ -499,24 +673,29 @@ class _Ledger(_Repo):
 
         def undo() -> None:  # put back this transfer's debits: nothing written
             for debit in done:
-                uow.run(UNDO_DEBIT, debit, write=True)
+                uow.run(UNDO_DEBIT, debit, write=True, flush=False)
 
+        # Cached balances are never buffered, and no buffered row is needed by them.
         for posting in (p for p in guarded if p.amount < 0):
             debit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
-            if uow.run(DEBIT, debit, write=True).fetchone() is None:
+            if uow.run(DEBIT, debit, write=True, flush=False).fetchone() is None:
                 undo()
                 return False
             done.append(debit)
         row = mapping.transfer_to_row(transfer)
-        if transfer.pending_id is None:
-            uow.run(TRANSFER_INSERT, row, write=True)
+        if transfer.pending_id is None:  # append-only: buffered
+            uow.buffer(TRANSFER_BUFFERED, row)
         elif uow.run(LINKING_INSERT, row, write=True).fetchone() is None:
             undo()  # the hold was already settled or voided
             return False
         for posting in (p for p in guarded if p.amount > 0):
             credit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
-            uow.run(CREDIT, credit, write=True)
-        uow.run_many(ENTRY_INSERT, mapping.postings_to_rows(transfer))
+            uow.run(CREDIT, credit, write=True, flush=False)
+        sums = uow.buffered.entry_sums
+        for entry in mapping.postings_to_rows(transfer):
+            uow.buffer(ENTRY_BUFFERED, entry)
+            key = (entry["owner_kind"], entry["owner_id"], entry["bucket"])
+            sums[key] = sums.get(key, 0) + entry["amount"]
         return True
 
     def balance(self, account: Account) -> int:
@@ -532,14 +711,19 @@ class _Ledger(_Repo):
         for owner_kind, owners in cached.items():
             condition, params = uow.any_of("owner_id", sorted(owners))
             params["owner_kind"] = owner_kind.value
-            for row in uow.all(f"{CACHED_BALANCES} AND {condition}", params):
+            for row in uow.all(f"{CACHED_BALANCES} AND {condition}", params, flush=False):
                 account = mapping.account_from_row({**row, "owner_kind": owner_kind})
                 if account in found:
                     found[account] = mapping.balance_from_row(account, row["balance"])
         for account in (a for a in found if a.may_go_negative):
             # System accounts have no cached row (it would be one hot row for every
             # transaction): their balance is derived from the entries when asked.
-            found[account] = int(uow.scalar(SYSTEM_BALANCE, mapping.account_to_row(account)))
+            # The entries sent so far, and those buffered (summed as they were queued).
+            key = mapping.account_to_row(account)
+            queued = uow.buffered.entry_sums.get(
+                (key["owner_kind"], key["owner_id"], key["bucket"]), 0
+            )
+            found[account] = int(uow.scalar(SYSTEM_BALANCE, key, flush=False)) + queued
         return found
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
@@ -614,7 +798,7 @@ class _Ledger(_Repo):
 
 # --- activities ---------------------------------------------------------------------------
 
-ACTIVITY_INSERT = insert_sql(t.activities)
+ACTIVITY_BUFFERED = BufferedInsert(t.activities)
 ACTIVITY = f"SELECT {select_list(t.activities)} FROM activities WHERE id = :id"
 ACTIVITIES_OF_SUBJECT = (
     f"SELECT {select_list(t.activities)} FROM activities WHERE member_id = :member_id"
@@ -624,24 +808,28 @@ SUBJECT = (
     "SELECT 1 FROM rewarded_subjects"
     " WHERE member_id = :member_id AND rule_id = :rule_id AND subject_id = :subject_id"
 )
-SUBJECT_INSERT = insert_sql(t.rewarded_subjects, tail=" ON CONFLICT DO NOTHING")
+SUBJECT_BUFFERED = BufferedInsert(t.rewarded_subjects, tail=" ON CONFLICT DO NOTHING")
 
 
 class _Activities(_Repo):
     def add(self, record: ActivityRecord) -> None:
-        self.uow.run(ACTIVITY_INSERT, mapping.activity_to_row(record), write=True)
+        self.uow.buffer(ACTIVITY_BUFFERED, mapping.activity_to_row(record))
 
     def get(self, activity_id: str) -> ActivityRecord | None:
         row = self.uow.one(ACTIVITY, {"id": activity_id})
         return mapping.activity_from_row(row) if row is not None else None
 
     def subject_rewarded(self, member_id: str, rule_id: str, subject_id: str) -> bool:
+        """A mark buffered in this transaction answers at once; any other is in the table."""
+        if (member_id, rule_id, subject_id) in self.uow.buffered.marks:
+            return True
         params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
-        return self.uow.one(SUBJECT, params) is not None
+        return self.uow.one(SUBJECT, params, flush=False) is not None
 
     def mark_subject(self, member_id: str, rule_id: str, subject_id: str) -> None:
         params = {"member_id": member_id, "rule_id": rule_id, "subject_id": subject_id}
-        self.uow.run(SUBJECT_INSERT, params, write=True)
+        self.uow.buffer(SUBJECT_BUFFERED, params)
+        self.uow.buffered.marks.add((member_id, rule_id, subject_id))
 
     def for_subject(self, member_id: str, kind: str, subject_id: str) -> list[ActivityRecord]:
         params = {"member_id": member_id, "kind": kind, "subject_id": subject_id}
@@ -671,7 +859,8 @@ class _Notes(_Repo):
         if known is not None:
             return known
         sql = f"{NOTES} WHERE member_id = :member_id AND note_id = :note_id"
-        row = self.uow.one(sql, {"member_id": member_id, "note_id": note_id})
+        params = {"member_id": member_id, "note_id": note_id}
+        row = self.uow.one(sql, params, flush=False)  # notes are never buffered
         if row is None:
             return None
         note = mapping.note_from_row(row)
@@ -957,21 +1146,53 @@ KEY = (
     f"SELECT {select_list(t.idempotency_keys)} FROM idempotency_keys"
     " WHERE scope = :scope AND key = :key"
 )
-KEY_INSERT = insert_sql(t.idempotency_keys, tail=" ON CONFLICT DO NOTHING RETURNING key")
+KEYS = f"SELECT {select_list(t.idempotency_keys)} FROM idempotency_keys"
+KEYS_OF_SQLITE = f"{KEYS} WHERE (scope, key) IN (VALUES {{pairs}})"
+KEYS_OF_POSTGRES = (
+    f"{KEYS} WHERE (scope, key) IN"
+    " (SELECT * FROM unnest(CAST(:scopes AS TEXT[]), CAST(:keys AS TEXT[])))"
+)
+# The member lock serializes every use of a member's keys, so a key written twice is a bug
+# of ours: the check fails and the unit of work rolls back, nothing is written twice.
+KEY_BUFFERED = BufferedInsert(t.idempotency_keys, tail=" ON CONFLICT DO NOTHING", checked=True)
 AUDIT = f"SELECT {select_list(t.audit_entries)} FROM audit_entries"
 AUDIT_INSERT = insert_sql(t.audit_entries, skip=["seq"])
 
 
 class _Idempotency(_Repo):
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        row = self.uow.one(KEY, {"scope": scope, "key": key})
+        known = self.uow.known_keys
+        if (scope, key) in known:
+            return known[(scope, key)]
+        # Unbuffered: a key added in this transaction is known.
+        row = self.uow.one(KEY, {"scope": scope, "key": key}, flush=False)
         return mapping.idempotency_from_row(row) if row is not None else None
 
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
+        uow = self.uow
+        known = uow.known_keys
+        wanted = [k for k in dict.fromkeys(keys) if k not in known]
+        if wanted:
+            if uow.dialect.sqlite:
+                names = range(len(wanted))
+                sql = KEYS_OF_SQLITE.format(pairs=", ".join(f"(:s{i}, :k{i})" for i in names))
+                params: dict[str, Any] = {}
+                for i, (scope, key) in enumerate(wanted):
+                    params[f"s{i}"], params[f"k{i}"] = scope, key
+            else:
+                sql = KEYS_OF_POSTGRES
+                params = {"scopes": [s for s, _ in wanted], "keys": [k for _, k in wanted]}
+            found = {
+                (r["scope"], r["key"]): mapping.idempotency_from_row(r)
+                for r in uow.all(sql, params, flush=False)
+            }
+            for pair in wanted:
+                known[pair] = found.get(pair)
+        return {pair: record for pair in keys if (record := known.get(pair)) is not None}
+
     def add(self, record: IdempotencyRecord) -> None:
-        # The member lock serializes every use of a member's keys, so a duplicate here is
-        # a bug of ours; the unit of work rolls back and nothing is written twice.
-        what = f"idempotency key {record.scope}/{record.key} inserted twice"
-        self.uow.run_checked(KEY_INSERT, mapping.idempotency_to_row(record), _returned_row, what)
+        self.uow.buffer(KEY_BUFFERED, mapping.idempotency_to_row(record))
+        self.uow.known_keys[(record.scope, record.key)] = record
 
 
 REVERSAL = f"SELECT {select_list(t.reversals)} FROM reversals WHERE activity_id = :id"
