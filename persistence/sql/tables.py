@@ -21,6 +21,7 @@ from domain.ledger import NEGATIVE_ALLOWED as NEGATIVE_ALLOWED_KINDS
 from persistence.sql.types import UtcDateTime, big_id
 
 FREE_CODE = sa.text("redemption_id IS NULL")
+MEMBER_DEBT = sa.text("owner_kind = 'member' AND bucket = 'debt'")
 NEGATIVE_ALLOWED = sorted(NEGATIVE_ALLOWED_KINDS)
 NON_NEGATIVE = (  # the CHECK on the accounts that may not go negative
     "balance >= 0 OR owner_kind IN (" + ", ".join(f"'{k}'" for k in NEGATIVE_ALLOWED) + ")"
@@ -122,6 +123,12 @@ class LedgerEntryRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_ledger_entries_owner", "owner_kind", "owner_id", "seq"),
         sa.Index("ix_ledger_entries_transfer", "transfer_id"),
+        sa.Index(
+            "ix_ledger_entries_debt",
+            "owner_id",
+            sqlite_where=MEMBER_DEBT,
+            postgresql_where=MEMBER_DEBT,
+        ),
         sa.CheckConstraint("amount <> 0", name="ck_ledger_entries_amount"),
     )
 

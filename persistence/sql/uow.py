@@ -41,6 +41,7 @@ from domain.ledger import (
     Source,
     Transfer,
     TransferKind,
+    debt_account,
 )
 from domain.model import (
     ActivityRecord,
@@ -81,6 +82,7 @@ from persistence.sql.team_help import SqlFriendQuests
 Mode = Literal["idle", "read", "write"]
 Row = dict[str, Any]
 MemberKey = tuple[Any, ...]  # what a save may change only by its own statement (see save)
+AccountKey = tuple[str, str, str]  # owner kind, owner id, bucket
 
 # --- the write buffer ---------------------------------------------------------------------
 
@@ -144,11 +146,12 @@ class WriteBuffer:
     def __init__(self) -> None:
         self.inserts: dict[BufferedInsert, list[Row]] = {}
         self.member_saves: dict[str, Row] = {}  # member id -> row with `expected` version
-        self.entry_sums: dict[tuple[str, str, str], int] = {}  # queued ledger amounts
+        self.entry_sums: dict[AccountKey, int] = {}  # queued ledger amounts
+        self.credits: dict[AccountKey, int] = {}  # queued credits of cached balances, summed
         self.marks: set[tuple[str, str, str]] = set()  # queued rewarded subjects
 
     def __bool__(self) -> bool:
-        return bool(self.inserts or self.member_saves)
+        return bool(self.inserts or self.member_saves or self.credits)
 
     def add(self, kind: BufferedInsert, row: Row) -> None:
         self.inserts.setdefault(kind, []).append(row)
@@ -157,6 +160,7 @@ class WriteBuffer:
         self.inserts.clear()
         self.member_saves.clear()
         self.entry_sums.clear()
+        self.credits.clear()
         self.marks.clear()
 
 
@@ -205,6 +209,7 @@ class SqlUnitOfWork:
         # this transaction; every key of a locked member is answered from here.
         self.known_keys: dict[tuple[str, str], IdempotencyRecord | None] = {}
         self.member_keys: dict[str, MemberKey] = {}  # handle, name, join date as locked
+        self.known_debts: dict[str, int] = {}  # debt balances of locked members, kept current
         self.buffered = WriteBuffer()
         self.events: list[Event] = []
         self.members = _Members(self)
@@ -315,10 +320,16 @@ class SqlUnitOfWork:
             return
         inserts = list(buffered.inserts.items())
         saves = list(buffered.member_saves.values())
+        credits = [
+            {"owner_kind": k, "owner_id": o, "bucket": b, "amount": amount}
+            for (k, o, b), amount in buffered.credits.items()
+        ]
         buffered.clear()
         for kind, rows in inserts:
             what = f"a buffered row of {kind.table.name} was not written"
             self._send(kind.sqlite, kind.postgres, rows, kind.checked, what)
+        if credits:  # one row per account: an upsert may touch a row once per statement
+            self._send(CREDIT, CREDIT_MANY, credits, False, "")
         if saves:
             self._send(MEMBER_UPDATE, MEMBER_UPDATE_MANY, saves, True, "a member changed under us")
 
@@ -473,6 +484,7 @@ class SqlUnitOfWork:
         self.known_notes.clear()
         self.known_keys.clear()
         self.member_keys.clear()
+        self.known_debts.clear()
         self.buffered.clear()
 
 
@@ -622,6 +634,20 @@ CREDIT = (
     " ON CONFLICT (owner_kind, owner_id, bucket)"
     " DO UPDATE SET balance = accounts.balance + excluded.balance"
 )
+CREDIT_MANY = (  # PostgreSQL: the buffered credits, one row per account
+    "INSERT INTO accounts (owner_kind, owner_id, bucket, balance)"
+    " SELECT owner_kind, owner_id, bucket, amount FROM json_to_recordset(%(rows)s::json)"
+    " AS r(owner_kind VARCHAR, owner_id VARCHAR, bucket VARCHAR, amount BIGINT)"
+    " ON CONFLICT (owner_kind, owner_id, bucket)"
+    " DO UPDATE SET balance = accounts.balance + excluded.balance"
+)
+# The debts of members, summed over the partial index of debt entries (migration 0020):
+# the bucket and owner kind are literals so that both databases may use it.
+DEBTS = (
+    "SELECT owner_id, COALESCE(SUM(amount), 0) AS balance FROM ledger_entries"
+    f" WHERE owner_kind = '{OwnerKind.MEMBER.value}' AND bucket = '{Bucket.DEBT.value}'"
+    " AND {condition} GROUP BY owner_id"
+)
 LINKING_INSERT = insert_sql(t.transfers, tail=" ON CONFLICT (pending_id) DO NOTHING RETURNING id")
 TRANSFER_BUFFERED = BufferedInsert(t.transfers)
 ENTRY_BUFFERED = BufferedInsert(t.ledger_entries, skip=["seq"])
@@ -675,10 +701,12 @@ class _Ledger(_Repo):
             for debit in done:
                 uow.run(UNDO_DEBIT, debit, write=True, flush=False)
 
-        # Cached balances are never buffered, and no buffered row is needed by them.
+        # A debit checks the balance in the table: the account's buffered credits first.
+        credits = uow.buffered.credits
         for posting in (p for p in guarded if p.amount < 0):
             debit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
-            if uow.run(DEBIT, debit, write=True, flush=False).fetchone() is None:
+            queued = (debit["owner_kind"], debit["owner_id"], debit["bucket"]) in credits
+            if uow.run(DEBIT, debit, write=True, flush=queued).fetchone() is None:
                 undo()
                 return False
             done.append(debit)
@@ -688,14 +716,19 @@ class _Ledger(_Repo):
         elif uow.run(LINKING_INSERT, row, write=True).fetchone() is None:
             undo()  # the hold was already settled or voided
             return False
-        for posting in (p for p in guarded if p.amount > 0):
-            credit = {**mapping.account_to_row(posting.account), "amount": posting.amount}
-            uow.run(CREDIT, credit, write=True, flush=False)
-        sums = uow.buffered.entry_sums
+        for posting in (p for p in guarded if p.amount > 0):  # summed per account
+            account = mapping.account_to_row(posting.account)
+            key = (account["owner_kind"], account["owner_id"], account["bucket"])
+            credits[key] = credits.get(key, 0) + posting.amount
+        sums, debts = uow.buffered.entry_sums, uow.known_debts
         for entry in mapping.postings_to_rows(transfer):
             uow.buffer(ENTRY_BUFFERED, entry)
             key = (entry["owner_kind"], entry["owner_id"], entry["bucket"])
             sums[key] = sums.get(key, 0) + entry["amount"]
+        for posting in transfer.postings:
+            owner = posting.account.owner_id
+            if posting.account == debt_account(owner) and owner in debts:
+                debts[owner] += posting.amount
         return True
 
     def balance(self, account: Account) -> int:
@@ -708,6 +741,7 @@ class _Ledger(_Repo):
         for account in found:
             if not account.may_go_negative:
                 cached.setdefault(account.owner_kind, set()).add(account.owner_id)
+        credits = uow.buffered.credits
         for owner_kind, owners in cached.items():
             condition, params = uow.any_of("owner_id", sorted(owners))
             params["owner_kind"] = owner_kind.value
@@ -715,7 +749,16 @@ class _Ledger(_Repo):
                 account = mapping.account_from_row({**row, "owner_kind": owner_kind})
                 if account in found:
                     found[account] = mapping.balance_from_row(account, row["balance"])
+        if credits:  # plus this transaction's queued credits
+            for account in (a for a in found if not a.may_go_negative):
+                key = mapping.account_to_row(account)
+                found[account] += credits.get(
+                    (key["owner_kind"], key["owner_id"], key["bucket"]), 0
+                )
         for account in (a for a in found if a.may_go_negative):
+            if account == debt_account(account.owner_id) and account.owner_id in uow.member_keys:
+                found[account] = self._debt(account.owner_id)
+                continue
             # System accounts have no cached row (it would be one hot row for every
             # transaction): their balance is derived from the entries when asked.
             # The entries sent so far, and those buffered (summed as they were queued).
@@ -725,6 +768,25 @@ class _Ledger(_Repo):
             )
             found[account] = int(uow.scalar(SYSTEM_BALANCE, key, flush=False)) + queued
         return found
+
+    def _debt(self, member_id: str) -> int:
+        """A locked member's debt. Every write of a member's debt happens under its lock,
+        so the first read of one reads all the locked members' debts at once, and this
+        transaction's postings keep them current (`post`)."""
+        uow = self.uow
+        debts = uow.known_debts
+        if member_id not in debts:
+            wanted = sorted(i for i in uow.member_keys if i not in debts)
+            condition, params = uow.any_of("owner_id", wanted)
+            found = {
+                r["owner_id"]: int(r["balance"])
+                for r in uow.all(DEBTS.format(condition=condition), params, flush=False)
+            }
+            sums = uow.buffered.entry_sums
+            member, debt = OwnerKind.MEMBER.value, Bucket.DEBT.value
+            for owner in wanted:  # the table's entries and the buffered ones
+                debts[owner] = found.get(owner, 0) + sums.get((member, owner, debt), 0)
+        return debts[member_id]
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         """Newest first; keyset pagination on `seq`. One index range across the member's

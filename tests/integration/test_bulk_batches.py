@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from domain import idempotency, services
+from domain import idempotency, ledger, services
 from domain.commands import RecordActivity
 from domain.errors import DomainError, IdempotencyKeyReused
 from domain.ledger import (
@@ -216,6 +216,15 @@ def test_reads_inside_the_unit_of_work_see_its_buffered_writes(sql_store: SqlSto
         "adj-1",
         "a debt",
     )
+    repay = Transfer(
+        "trf-repay",
+        TransferKind.ADJUST,
+        (Posting(available_account(member_id), -2), Posting(debt_account(member_id), 2)),
+        DEFAULT_AT,
+        source,
+        "adj-2",
+        "a repayment",
+    )
     record = ActivityRecord("act-y", member_id, "post", DEFAULT_AT, None, {}, 0, (), None)
     key = IdempotencyRecord("scope", "k", "f", "activity", "act-y")
     version = services.get_member(member_id, sql_store()).version
@@ -225,6 +234,13 @@ def test_reads_inside_the_unit_of_work_see_its_buffered_writes(sql_store: SqlSto
         assert uow.ledger.balance(debt_account(member_id)) == -5  # buffered entries count
         assert uow.ledger.balance(available_account(member_id)) == 5
         assert [e.amount for e in uow.ledger.entries(member_id, None, 10)] == [5, -5]
+        # A debit sees the buffered credit; the debt read first then follows the postings.
+        assert not uow.ledger.post(
+            ledger.adjust("trf-big", member_id, -6, DEFAULT_AT, "op", "a", "")
+        )
+        assert uow.ledger.post(repay)
+        assert uow.ledger.balance(debt_account(member_id)) == -3
+        assert uow.ledger.balance(available_account(member_id)) == 3
         found = uow.ledger.transfer("trf-debt")
         assert found is not None
         assert found.postings == owe.postings
@@ -244,7 +260,8 @@ def test_reads_inside_the_unit_of_work_see_its_buffered_writes(sql_store: SqlSto
         assert [m.id for m in uow.members.at_levels([member.level_id], 10)] == ids
         uow.commit()
     with sql_store() as uow:
-        assert uow.ledger.balance(debt_account(member_id)) == -5
+        assert uow.ledger.balance(debt_account(member_id)) == -3
+        assert uow.ledger.balance(available_account(member_id)) == 3
         assert uow.activities.get("act-y") == record
         assert uow.idempotency.get_many([("scope", "k"), ("scope", "none")]) == {
             ("scope", "k"): uow.idempotency.get("scope", "k")

@@ -22,7 +22,7 @@ from persistence.sql.engine import make_engine
 from persistence.sql.migrate import alembic_config, head_revisions
 from tests.integration.databases import postgres_schema, sqlite_url
 
-HEAD = "0019_referral_reversals"  # the one head every migration chain ends in
+HEAD = "0020_debt_entries"  # the one head every migration chain ends in
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
