@@ -320,9 +320,9 @@ class SqlUnitOfWork:
             return
         inserts = list(buffered.inserts.items())
         saves = list(buffered.member_saves.values())
-        credits = [
+        credits = [  # in key order: concurrent batches take the account rows' locks alike
             {"owner_kind": k, "owner_id": o, "bucket": b, "amount": amount}
-            for (k, o, b), amount in buffered.credits.items()
+            for (k, o, b), amount in sorted(buffered.credits.items())
         ]
         buffered.clear()
         for kind, rows in inserts:
@@ -642,9 +642,11 @@ CREDIT_MANY = (  # PostgreSQL: the buffered credits, one row per account
     " DO UPDATE SET balance = accounts.balance + excluded.balance"
 )
 # The debts of members, summed over the partial index of debt entries (migration 0020):
-# the bucket and owner kind are literals so that both databases may use it.
+# the bucket and owner kind are literals so that both databases may use it (SQLite, which
+# has no statistics, is told to: it would prefer the wider index of all entries).
+DEBTS_INDEX = " INDEXED BY ix_ledger_entries_debt"
 DEBTS = (
-    "SELECT owner_id, COALESCE(SUM(amount), 0) AS balance FROM ledger_entries"
+    "SELECT owner_id, COALESCE(SUM(amount), 0) AS balance FROM ledger_entries{indexed}"
     f" WHERE owner_kind = '{OwnerKind.MEMBER.value}' AND bucket = '{Bucket.DEBT.value}'"
     " AND {condition} GROUP BY owner_id"
 )
@@ -778,9 +780,10 @@ class _Ledger(_Repo):
         if member_id not in debts:
             wanted = sorted(i for i in uow.member_keys if i not in debts)
             condition, params = uow.any_of("owner_id", wanted)
+            sql = DEBTS.replace("{indexed}", DEBTS_INDEX if uow.dialect.sqlite else "")
             found = {
                 r["owner_id"]: int(r["balance"])
-                for r in uow.all(DEBTS.format(condition=condition), params, flush=False)
+                for r in uow.all(sql.format(condition=condition), params, flush=False)
             }
             sums = uow.buffered.entry_sums
             member, debt = OwnerKind.MEMBER.value, Bucket.DEBT.value
