@@ -49,7 +49,7 @@ OPT_LEVEL = "2"  # mypyc's (and the C compiler's) optimisation level, MYPYC_OPT_
 # any of them can change what mypyc generated, so each is part of the key.
 SOURCE_PACKAGES: tuple[str, ...] = ("domain", "persistence")
 MANIFEST = "manifest.json"
-BUILD_FORMAT = "1"  # bump when tools/build_accel.py changes how it compiles (a new key)
+BUILD_FORMAT = "2"  # bump when tools/build_accel.py changes how it compiles (a new key)
 
 
 class AccelUnavailable(ImportError):

@@ -44,9 +44,19 @@ def _module_path(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
+def groups(modules: tuple[str, ...]) -> list[tuple[list[str], str]]:
+    """mypyc's compilation groups: one shared library per top-level package (domain, the
+    memory store), so their C compiles in parallel while each group carries the mypyc
+    runtime once (one group per module compiled it eleven times: a third of the build)."""
+    by_package: dict[str, list[str]] = {}
+    for module in modules:
+        by_package.setdefault(module.split(".", 1)[0], []).append(str(_module_path(module)))
+    return [(paths, f"honorloop_accel_{package}") for package, paths in by_package.items()]
+
+
 def compile_modules(modules: tuple[str, ...], opt_level: str, jobs: int, target: Path) -> None:
-    """mypyc: C for the modules (one extension each, `separate`, so they compile in
-    parallel), then the C compiler, extensions written under `target/lib`."""
+    """mypyc: C for the modules in `groups`, then the C compiler (one extension per
+    group and a small shim per module, `jobs` at a time), written under `target/lib`."""
     from mypyc.build import mypycify
     from setuptools import setup  # type: ignore[import-untyped]  # no stubs in the venv
 
@@ -60,7 +70,7 @@ def compile_modules(modules: tuple[str, ...], opt_level: str, jobs: int, target:
             extensions = mypycify(
                 ["--config-file", str(work / "mypy.ini"), *(str(_module_path(m)) for m in modules)],
                 opt_level=opt_level,
-                separate=True,
+                separate=groups(modules),
                 target_dir=str(work / "c"),
             )
             setup(
