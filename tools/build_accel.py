@@ -44,7 +44,7 @@ def _module_path(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def groups(modules: tuple[str, ...]) -> list[tuple[list[str], str]]:
+def groups(modules: tuple[str, ...]) -> list[tuple[list[str], str | None]]:
     """mypyc's compilation groups: one shared library per top-level package (domain, the
     memory store), so their C compiles in parallel while each group carries the mypyc
     runtime once (one group per module compiled it eleven times: a third of the build)."""
