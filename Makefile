@@ -116,3 +116,21 @@ bench-levels: $(STAMP) ## What spend-driven levels cost record_activity (memory 
 .PHONY: bench-api
 bench-api: $(STAMP) ## API req/s, p50/p95/p99 under wrk as ratios to a no-op mutation on the same stack, plus in-process calls/s (SQLite; PostgreSQL if HONORLOOP_TEST_POSTGRES_URL; needs wrk)
 	$(BIN)/python -m benchmarks.bench_api $(BENCH_API_ARGS)
+
+# The optional compiled accelerator (issue 11; tools/accel.py). `make test` and `make run`
+# never need it: the pure-Python packages are the reference.
+ACCEL_JOBS ?= 2                      # parallel C compiles of `make accel`
+ACCEL_TESTS ?= tests/unit tests/simulation/test_parity.py tests/simulation/test_determinism.py tests/simulation/test_accel.py
+
+.PHONY: accel
+accel: $(STAMP) ## Compile the hot domain modules with mypyc into .accel/ (cached by source hash); HONORLOOP_ACCEL=1 imports them
+	$(BIN)/python -m tools.build_accel --jobs $(ACCEL_JOBS)
+
+.PHONY: accel-clean
+accel-clean: ## Remove the compiled builds and their import hook (back to the pure packages only)
+	rm -rf .accel
+	rm -f $(VENV)/lib/python*/site-packages/honorloop_accel.pth $(VENV)/lib/python*/site-packages/_honorloop_accel.py
+
+.PHONY: test-accel
+test-accel: accel ## Build the accelerator, then run tests/unit, the simulator's parity specs and tests/simulation/test_accel.py on the compiled modules
+	HONORLOOP_ACCEL=1 $(BIN)/python -m pytest -q -n $(ACCEL_JOBS) --dist loadfile $(ACCEL_TESTS)

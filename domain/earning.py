@@ -6,7 +6,7 @@ explain (services.explain_activity); `apply` writes a plan into the member's pro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -75,7 +75,10 @@ def check_activity(
         known = ", ".join(sorted(economy.activity_kinds))
         raise InvalidInput("kind", f"unknown activity kind {kind!r} (known: {known})")
     bounds = economy.attribute_bounds
-    for name, value in attributes.items():
+    # Read as objects: the values are checked here, so no int may be assumed (compiled,
+    # a typed loop would raise TypeError on a non-int before the check could name it).
+    unchecked: Mapping[str, object] = attributes
+    for name, value in unchecked.items():
         if type(value) is not int:  # not bool, not float: a whole number, compared exactly
             raise InvalidInput(f"attributes.{name}", f"must be a whole number, got {value!r}")
         if not 0 <= value <= bounds.get(name, attribute_value_max):

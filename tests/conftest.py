@@ -7,6 +7,12 @@ import os
 
 from hypothesis import settings
 
+from tests import compiled
+
 settings.register_profile("honorloop", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "honorloop"))
+
+
+def pytest_configure() -> None:
+    compiled.configure()  # HONORLOOP_ACCEL=1 without the compiled modules stops the run
