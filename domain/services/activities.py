@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from domain import earning, idempotency, koc, ledger, membership
 from domain.calendar import require_aware
@@ -36,8 +36,7 @@ from domain.services._support import (
 from domain.services.pipeline import REACTORS, Recorded
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityResult:
+class ActivityResult(NamedTuple):
     record: ActivityRecord
     events: tuple[Event, ...]
     replayed: bool = False

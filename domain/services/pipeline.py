@@ -10,8 +10,8 @@ gains no branch per feature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from domain import koc, levels, roles
 from domain.commands import RecordActivity
@@ -25,8 +25,7 @@ from domain.services import roles as role_services
 from domain.services._support import grant_automatic
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(NamedTuple):
     """An activity once its points are posted: what every reactor gets. `member` is the
     locked member, whose state the reactors may move; it is saved after the last one."""
 
