@@ -72,6 +72,7 @@ SYSTEM_ACCOUNTS = (ISSUANCE, ADJUSTMENT, REDEMPTION, EXPIRY)
 # same tuple is reused (a dict lookup hits on identity before comparing).
 _available: dict[str, Account] = {}
 _held: dict[str, Account] = {}
+_debt: dict[str, Account] = {}
 _interned_max = 100_000  # members (~35 MB at most); past that, accounts are built afresh
 
 
@@ -98,8 +99,14 @@ def pending_account(member_id: str) -> Account:
 
 
 def debt_account(member_id: str) -> Account:
-    """A member's debt: never above zero; later earnings repay it before anything else."""
-    return Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
+    """A member's debt: never above zero; later earnings repay it before anything else
+    (read for every activity that pays: interned like the available account)."""
+    found = _debt.get(member_id)
+    if found is None:
+        found = Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
+        if len(_debt) < _interned_max:
+            _debt[member_id] = found
+    return found
 
 
 def member_accounts(member_id: str) -> tuple[Account, ...]:
@@ -148,8 +155,9 @@ class Source(NamedTuple):
     id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
+    """One leg of a transfer (a tuple: two are built for every activity that pays)."""
+
     account: Account
     amount: int  # positive credits the account, negative debits it
 
