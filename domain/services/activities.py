@@ -33,7 +33,7 @@ from domain.services._support import (
     remember,
     replayed,
 )
-from domain.services.pipeline import REACTORS, Recorded
+from domain.services.pipeline import Recorded, reactors_for
 
 
 class ActivityResult(NamedTuple):
@@ -130,7 +130,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
             if fire.rule.once_per_subject:
                 uow.activities.mark_subject(member.id, fire.rule.id, cmd.subject_id)
     recorded = Recorded(member, cmd, activity_id, plan, points)
-    for react in REACTORS:
+    for react in reactors_for(economy, cmd.kind):
         events.extend(react(uow, economy, recorded))
     record = ActivityRecord(
         activity_id,
