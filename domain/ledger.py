@@ -162,8 +162,7 @@ class Posting(NamedTuple):
     amount: int  # positive credits the account, negative debits it
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+class _TransferFields(NamedTuple):
     id: str
     kind: TransferKind
     postings: tuple[Posting, ...]
@@ -173,14 +172,34 @@ class Transfer:
     memo: str = ""
     pending_id: str | None = None  # the hold this transfer settles or voids
 
-    def __post_init__(self) -> None:
-        amounts = [p.amount for p in self.postings]
+
+class Transfer(_TransferFields):
+    """A balanced set of postings. A named tuple (one is built for every activity that
+    pays), checked as it is built: postings that sum to zero, none of zero, and a hold or
+    pending earning named exactly by the transfers that settle or void one."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        id: str,
+        kind: TransferKind,
+        postings: tuple[Posting, ...],
+        at: datetime,
+        source: Source,
+        reference: str,
+        memo: str = "",
+        pending_id: str | None = None,
+    ) -> Transfer:
+        self = tuple.__new__(cls, (id, kind, postings, at, source, reference, memo, pending_id))
+        amounts = [p.amount for p in postings]
         assert amounts, f"a transfer without postings: {self}"
         assert sum(amounts) == 0, f"unbalanced transfer {self}"
         assert 0 not in amounts, f"zero posting in {self}"
-        assert (self.pending_id is not None) == (self.kind in LINKING_KINDS), (
+        assert (pending_id is not None) == (kind in LINKING_KINDS), (
             f"only a settle or a void names a hold: {self}"
         )
+        return self
 
     @property
     def amount(self) -> int:
