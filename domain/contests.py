@@ -105,16 +105,9 @@ def state_of(
 
 
 def concerns(economy: Economy, contest: Contest, kind: str) -> bool:
-    """Whether an activity of `kind` can move the contest's scores."""
-    if contest.metric == "count":
-        return kind == contest.kind
-    if contest.metric == "points":
-        return any(
-            (rule := economy.rule(rule_id)) is not None and rule.kind == kind
-            for rule_id in contest.rules
-        )
-    koc = economy.koc
-    return koc is not None and (kind in koc.note_kinds or kind == koc.metrics_kind)
+    """Whether an activity of `kind` can move the contest's scores (see
+    `Economy.contests_by_kind`, derived once from each contest's metric)."""
+    return contest in economy.contests_by_kind.get(kind, ())
 
 
 def score(

@@ -7,8 +7,8 @@ explain (services.explain_activity); `apply` writes a plan into the member's pro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from domain import membership
 from domain.calendar import bucket, day_number, epoch_seconds, month_index
@@ -21,8 +21,7 @@ DAILY_CAP = "daily_cap"
 balance_max = 2**62  # lifetime earnings (and so every balance) stay below; bigint holds 2^63
 
 
-@dataclass(frozen=True, slots=True)
-class Fire:
+class Fire(NamedTuple):
     """A rule that fired (even for 0 points after a cap): its counters move."""
 
     rule: Rule
@@ -30,21 +29,18 @@ class Fire:
     streak_length: int
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
+    """An activity as the rules judge it (a named tuple: one is built per activity)."""
+
     day: int
     at_seconds: int
     evaluation: Evaluation
     fires: tuple[Fire, ...]
     # How long the activity's points wait in the pending bucket: the longest
     # `pending_days` of the rules that paid it (0: available at once). One activity's
-    # points pend together, in one pending earning. Derived from `fires` once, here: the
-    # pipeline reads it several times per activity.
-    pending_days: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        days = max((f.rule.pending_days for f in self.fires if f.points > 0), default=0)
-        object.__setattr__(self, "pending_days", days)
+    # points pend together, in one pending earning. Derived from `fires` once, by
+    # `evaluate`: the pipeline reads it several times per activity.
+    pending_days: int
 
 
 def counter_key(rule_id: str, period: str) -> str:
@@ -183,6 +179,7 @@ def evaluate(
     lines: list[AwardLine] = []
     limits: list[LimitStatus] = []
     fires: list[Fire] = []
+    pending_days = 0
     for rule in _chosen_rules(economy, kind, attributes):
         base = rule.base_points(attributes)
         blocked: str | None = None
@@ -250,9 +247,12 @@ def evaluate(
         reason = "; ".join(reasons) if reasons else "awarded"
         lines.append(AwardLine(rule.id, base, bonus, points, reason, streak_length))
         fires.append(Fire(rule, points, streak_length))
+        if points > 0 and rule.pending_days > pending_days:
+            pending_days = rule.pending_days
     if daily_cap is not None and with_limits:
         limits.append(LimitStatus(DAILY_CAP, "day", None, daily_cap, 0, cap_used))
-    return Plan(day, now_s, Evaluation(tuple(lines), tuple(limits)), tuple(fires))
+    evaluation = Evaluation(tuple(lines), tuple(limits))
+    return Plan(day, now_s, evaluation, tuple(fires), pending_days)
 
 
 def _count(

@@ -72,6 +72,7 @@ SYSTEM_ACCOUNTS = (ISSUANCE, ADJUSTMENT, REDEMPTION, EXPIRY)
 # same tuple is reused (a dict lookup hits on identity before comparing).
 _available: dict[str, Account] = {}
 _held: dict[str, Account] = {}
+_debt: dict[str, Account] = {}
 _interned_max = 100_000  # members (~35 MB at most); past that, accounts are built afresh
 
 
@@ -98,8 +99,14 @@ def pending_account(member_id: str) -> Account:
 
 
 def debt_account(member_id: str) -> Account:
-    """A member's debt: never above zero; later earnings repay it before anything else."""
-    return Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
+    """A member's debt: never above zero; later earnings repay it before anything else
+    (read for every activity that pays: interned like the available account)."""
+    found = _debt.get(member_id)
+    if found is None:
+        found = Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
+        if len(_debt) < _interned_max:
+            _debt[member_id] = found
+    return found
 
 
 def member_accounts(member_id: str) -> tuple[Account, ...]:
@@ -148,14 +155,14 @@ class Source(NamedTuple):
     id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
+    """One leg of a transfer (a tuple: two are built for every activity that pays)."""
+
     account: Account
     amount: int  # positive credits the account, negative debits it
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+class _TransferFields(NamedTuple):
     id: str
     kind: TransferKind
     postings: tuple[Posting, ...]
@@ -165,14 +172,34 @@ class Transfer:
     memo: str = ""
     pending_id: str | None = None  # the hold this transfer settles or voids
 
-    def __post_init__(self) -> None:
-        amounts = [p.amount for p in self.postings]
+
+class Transfer(_TransferFields):
+    """A balanced set of postings. A named tuple (one is built for every activity that
+    pays), checked as it is built: postings that sum to zero, none of zero, and a hold or
+    pending earning named exactly by the transfers that settle or void one."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        id: str,
+        kind: TransferKind,
+        postings: tuple[Posting, ...],
+        at: datetime,
+        source: Source,
+        reference: str,
+        memo: str = "",
+        pending_id: str | None = None,
+    ) -> Transfer:
+        self = tuple.__new__(cls, (id, kind, postings, at, source, reference, memo, pending_id))
+        amounts = [p.amount for p in postings]
         assert amounts, f"a transfer without postings: {self}"
         assert sum(amounts) == 0, f"unbalanced transfer {self}"
         assert 0 not in amounts, f"zero posting in {self}"
-        assert (self.pending_id is not None) == (self.kind in LINKING_KINDS), (
+        assert (pending_id is not None) == (kind in LINKING_KINDS), (
             f"only a settle or a void names a hold: {self}"
         )
+        return self
 
     @property
     def amount(self) -> int:

@@ -101,6 +101,15 @@ def new_progress(quest: Quest, member_id: str, instance: int, at: datetime) -> Q
     )
 
 
+def may_advance(quest: Quest, kind: str, attributes: Attributes) -> bool:
+    """Whether any step of the quest matches the activity: if none does, `advance` moves
+    nothing whatever the progress, so the progress need not be read."""
+    for step in quest.steps:  # noqa: SIM110 (no generator: asked per activity)
+        if step.matches(kind, attributes):
+            return True
+    return False
+
+
 def advance(quest: Quest, progress: QuestProgress, kind: str, attributes: Attributes) -> bool:
     """Count one activity toward every unfinished step it matches (only the first
     unfinished step when the quest is ordered). True if anything moved."""
@@ -143,4 +152,9 @@ def retreat(quest: Quest, progress: QuestProgress, kind: str, attributes: Attrib
 
 
 def steps_done(quest: Quest, progress: QuestProgress) -> bool:
-    return all(d >= s.count for d, s in zip(progress.done, quest.steps, strict=True))
+    steps, done = quest.steps, progress.done
+    assert len(done) == len(steps), f"quest {quest.id}: progress on {len(done)} steps"
+    for index, step in enumerate(steps):  # noqa: SIM110 (no generator: asked per activity)
+        if done[index] < step.count:
+            return False
+    return True

@@ -77,19 +77,41 @@ def started_by(seasons: Seasons, tz: ZoneInfo, at: datetime) -> list[Season]:
     return out
 
 
+# (id of the seasons, zone, local day) -> (those seasons, the cadence season of that day's
+# month): asked per activity, so a day's answer is kept (the seasons are held, so their
+# id cannot be reused by other seasons while the entry lives).
+_cadence_by_day: dict[tuple[int, ZoneInfo, int], tuple[Seasons, Season | None]] = {}
+_cadence_days_kept_max = 100_000
+
+
+def _cadence_candidate(seasons: Seasons, tz: ZoneInfo, day: date) -> Season | None:
+    """The cadence season of local day `day`'s month, if it is among the listed ones."""
+    assert seasons.every is not None, "a cadence"
+    assert seasons.starts is not None, "the reader requires a cadence's start"
+    first = local_date(seasons.starts, tz)
+    months = (day.year - first.year) * 12 + day.month - first.month
+    index = months // _MONTHS[seasons.every]
+    if 0 <= index < seasons_listed_max:
+        return _cadence_season(seasons, index, tz)
+    return None
+
+
 def season_at(seasons: Seasons, tz: ZoneInfo, at: datetime) -> Season | None:
     """The season `at` falls in (asked per activity). A cadence's season is found from
     `at`'s local month, one cached season read, not every season since the first; what
     that does not settle (before the first season, past the listed ones, a boundary moved
     by a time-zone gap) is scanned as before."""
     if seasons.every is not None and seasons.starts is not None:
-        first, day = local_date(seasons.starts, tz), local_date(at, tz)
-        months = (day.year - first.year) * 12 + day.month - first.month
-        index = months // _MONTHS[seasons.every]
-        if 0 <= index < seasons_listed_max:
-            season = _cadence_season(seasons, index, tz)
-            if season.starts <= at < season.ends:
-                return season
+        day = local_date(at, tz)
+        key = (id(seasons), tz, day.toordinal())
+        kept = _cadence_by_day.get(key)
+        if kept is None or kept[0] is not seasons:
+            kept = (seasons, _cadence_candidate(seasons, tz, day))
+            if len(_cadence_by_day) < _cadence_days_kept_max:
+                _cadence_by_day[key] = kept
+        season = kept[1]
+        if season is not None and season.starts <= at < season.ends:
+            return season
     found = started_by(seasons, tz, at)
     return found[-1] if found and found[-1].ends > at else None
 

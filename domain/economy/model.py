@@ -582,6 +582,8 @@ class Economy:
     quests_by_kind: dict[str, tuple[Quest, ...]] = field(init=False, repr=False, compare=False)
     # Kinds with a rule some paid tier multiplies: only their activities read the tier.
     multiplied_kinds: frozenset[str] = field(init=False, repr=False, compare=False)
+    # The contests an activity of each kind can move (in file order): others skip them all.
+    contests_by_kind: dict[str, tuple[Contest, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kind: dict[str, list[Rule]] = {}
@@ -627,6 +629,12 @@ class Economy:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)  # frozen: set once, here
+        concerned = {c.id: self._concerned_kinds(c) for c in self.contests}
+        by_contest_kind = {
+            kind: tuple(c for c in self.contests if kind in concerned[c.id])
+            for kind in sorted({k for kinds in concerned.values() for k in kinds})
+        }
+        object.__setattr__(self, "contests_by_kind", by_contest_kind)
         ranks = {level.id: level.rank for level in reversed(self.levels)}  # the first id wins
         checks = tuple(self._honor_check(h, ranks) for h in self.honors if not h.manual)
         object.__setattr__(self, "honor_checks", checks)
@@ -637,6 +645,18 @@ class Economy:
         by_spend = any(level.by_spend for level in self.levels)
         spend_kind = self.level_review.purchase_kind if by_spend else None
         object.__setattr__(self, "spend_kind", spend_kind)
+
+    def _concerned_kinds(self, contest: Contest) -> frozenset[str]:
+        """The activity kinds that can move the contest's scores: its `kind` (count), its
+        rules' kinds (points), or the KOC program's note and metrics kinds (interactions)."""
+        if contest.metric == "count":
+            return frozenset({contest.kind} if contest.kind is not None else ())
+        if contest.metric == "points":
+            rules = (self._rules_by_id.get(rule_id) for rule_id in contest.rules)
+            return frozenset(rule.kind for rule in rules if rule is not None)
+        if self.koc is None:
+            return frozenset()
+        return frozenset({*self.koc.note_kinds, self.koc.metrics_kind})
 
     def _honor_check(self, honor: Honor, level_ranks: Mapping[str, int]) -> HonorCheck:
         thresholds = tuple(sorted(t.at for t in honor.tiers)) if honor.tiers else (1,)

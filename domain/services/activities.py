@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from domain import earning, idempotency, koc, ledger, membership
 from domain.calendar import require_aware
@@ -34,11 +34,10 @@ from domain.services._support import (
     remember,
     replayed,
 )
-from domain.services.pipeline import REACTORS, Recorded
+from domain.services.pipeline import Recorded, reactors_for
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityResult:
+class ActivityResult(NamedTuple):
     record: ActivityRecord
     events: tuple[Event, ...]
     replayed: bool = False
@@ -132,7 +131,7 @@ def _record(cmd: RecordActivity, uow: UnitOfWork, economy: Economy) -> ActivityR
             if fire.rule.once_per_subject:
                 uow.activities.mark_subject(member.id, fire.rule.id, cmd.subject_id)
     recorded = Recorded(member, cmd, activity_id, plan, points)
-    for react in REACTORS:
+    for react in reactors_for(economy, cmd.kind):
         events.extend(react(uow, economy, recorded))
     record = ActivityRecord(
         activity_id,

@@ -72,10 +72,13 @@ def on_activity(
 ) -> list[Event]:
     """Move the member's score in every open contest this activity concerns. Runs under
     the member's lock, so reading and writing the member's own score row is safe."""
+    concerned = economy.contests_by_kind.get(kind)
+    if not concerned:  # no contest counts this kind: nothing to read
+        return []
     fired = tuple(fires)
     day = day_number(at, economy.timezone)
-    for contest in economy.contests:
-        if not contests.is_open(contest, at) or not contests.concerns(economy, contest, kind):
+    for contest in concerned:
+        if not contests.is_open(contest, at):
             continue
         if not _eligible(economy, contest, member):
             continue

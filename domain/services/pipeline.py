@@ -10,8 +10,8 @@ gains no branch per feature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from domain import koc, levels, roles
 from domain.commands import RecordActivity
@@ -25,8 +25,7 @@ from domain.services import roles as role_services
 from domain.services._support import grant_automatic
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(NamedTuple):
     """An activity once its points are posted: what every reactor gets. `member` is the
     locked member, whose state the reactors may move; it is saved after the last one."""
 
@@ -246,3 +245,51 @@ REACTORS: tuple[Reactor, ...] = (
 """In order: quests see the KOC tier the activity caused; honors come after, so they see
 the level reached through the activity's points, its quests' rewards and a referral's
 welcome."""
+
+
+def _always(economy: Economy, kind: str) -> bool:
+    return True
+
+
+def _koc_kind(economy: Economy, kind: str) -> bool:
+    program = economy.koc
+    return program is not None and (kind in program.note_kinds or kind == program.metrics_kind)
+
+
+def _referral_kind(economy: Economy, kind: str) -> bool:
+    program = economy.referrals
+    return program is not None and (
+        kind in program.qualifying_kinds or kind == program.purchase_kind
+    )
+
+
+REACTS_TO: dict[Reactor, Callable[[Economy, str], bool]] = {
+    levels_reactor: _always,
+    koc_reactor: _koc_kind,
+    quests_reactor: lambda economy, kind: kind in economy.quests_by_kind,
+    referrals_reactor: _referral_kind,
+    honors_reactor: _always,
+    contests_reactor: lambda economy, kind: kind in economy.contests_by_kind,
+    seasons_reactor: lambda economy, kind: economy.seasons is not None,
+    mentors_reactor: lambda economy, kind: bool(economy.roles),
+}
+"""Per reactor, whether it can do anything at all for an activity of a kind in an economy
+(it returns no events and moves nothing otherwise): a cheap test on the economy alone. A
+reactor not named here is always called."""
+
+# (id of the economy, kind) -> (that economy, the reactors for the kind): the reactors are
+# chosen once per kind (the economy is held, so its id is not reused while the entry lives)
+_chosen: dict[tuple[int, str], tuple[Economy, tuple[Reactor, ...]]] = {}
+_chosen_kept_max = 10_000
+
+
+def reactors_for(economy: Economy, kind: str) -> tuple[Reactor, ...]:
+    """The reactors of `REACTORS`, in order, that can act on an activity of `kind`."""
+    key = (id(economy), kind)
+    kept = _chosen.get(key)
+    if kept is None or kept[0] is not economy:
+        chosen = tuple(r for r in REACTORS if REACTS_TO.get(r, _always)(economy, kind))
+        kept = (economy, chosen)
+        if len(_chosen) < _chosen_kept_max:
+            _chosen[key] = kept
+    return kept[1]

@@ -42,6 +42,7 @@ from domain.quests import (
     instance_ends,
     instance_of,
     is_open,
+    may_advance,
     new_progress,
     steps_done,
 )
@@ -116,8 +117,8 @@ def on_activity(
     events: list[Event] = []
     day = day_number(at, economy.timezone)
     for quest in quests:
-        if not is_open(quest, at):
-            continue
+        if not is_open(quest, at) or not may_advance(quest, kind, attributes):
+            continue  # closed, or no step matches (a post without the photos a step asks)
         instance = instance_of(quest, day)
         closes = instance_ends(quest, instance, economy.timezone)
         if closes is not None and received >= closes:
