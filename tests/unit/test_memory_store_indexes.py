@@ -179,12 +179,14 @@ def _apply(uow: MemoryUnitOfWork, op: tuple[object, ...], n: int) -> None:
                     )
                 )
         case ("join", str(ident), str(member), int(day)):
-            found = uow.friend_quests.get(ident)
-            if found is not None and member not in found.participants:
-                assert uow.friend_quests.save(replace(found, members=(*found.members, member)))
+            instance = uow.friend_quests.get(ident)
+            if instance is not None and member not in instance.participants:
+                assert uow.friend_quests.save(
+                    replace(instance, members=(*instance.members, member))
+                )
                 uow.friend_quests.add_participation(
                     Participation(
-                        ident, member, FriendQuestKind.HELP, "q", len(found.members), day, AT
+                        ident, member, FriendQuestKind.HELP, "q", len(instance.members), day, AT
                     )
                 )
         case ("commit",):
