@@ -318,6 +318,14 @@ class MemoryState:
     folded_kinds: set[TransferKind] = field(default_factory=set)
     unbalanced: list[str] = field(default_factory=list)  # ids of transfers not summing to 0
     forgotten_quests: set[tuple[str, int]] = field(default_factory=set)  # (quest, instance)
+    # Indexes kept on commit, so that a read about one member costs what that member has,
+    # not what the whole store has (the simulator makes these reads every day):
+    pending_by_member: dict[str, dict[Source, Transfer]] = field(default_factory=dict)
+    redemptions_by_member: dict[str, list[str]] = field(default_factory=dict)  # -> ids
+    honors_by_member: dict[str, list[str]] = field(default_factory=dict)  # -> award ids
+    honor_holders: dict[str, dict[str, int]] = field(default_factory=dict)  # -> member -> active
+    friend_quests_by_member: dict[str, set[str]] = field(default_factory=dict)  # -> ids
+    helps: dict[tuple[str, int], int] = field(default_factory=dict)  # (member, day) -> helps
 
     def entry_totals(self) -> dict[Account, int]:
         """The sum of every account's entries (folded ones included)."""
@@ -399,11 +407,20 @@ class _Staged:
         else:
             self._fold()
         if self.holds:
+            holds, by_member = s.holds, s.pending_by_member
             for source, hold in self.holds.items():
-                if hold is None:
-                    s.holds.pop(source, None)
-                else:
-                    s.holds[source] = hold
+                old = holds.pop(source, None)
+                if old is not None and is_pending_earning(old):
+                    for member_id in old.member_ids:
+                        mine = by_member[member_id]
+                        del mine[source]
+                        if not mine:
+                            del by_member[member_id]
+                if hold is not None:
+                    holds[source] = hold
+                    if is_pending_earning(hold):
+                        for member_id in hold.member_ids:
+                            by_member.setdefault(member_id, {})[source] = hold
 
     def _append_history(self) -> None:
         s = self.state
@@ -445,6 +462,31 @@ class _Staged:
                     if record is not None:
                         s.activities[record.id] = record
 
+    def _apply_redemptions(self) -> None:
+        s = self.state
+        redemptions, by_member = s.redemptions, s.redemptions_by_member
+        for redemption_id, redemption in self.redemptions.items():
+            if redemption_id not in redemptions:
+                by_member.setdefault(redemption.member_id, []).append(redemption_id)
+            redemptions[redemption_id] = redemption
+
+    def _apply_honors(self) -> None:
+        s = self.state
+        honors, by_member, holders = s.honors, s.honors_by_member, s.honor_holders
+        for award_id, award in self.honors.items():
+            old = honors.get(award_id)
+            if old is None:
+                by_member.setdefault(award.member_id, []).append(award_id)
+            elif old.active:
+                counts = holders[old.honor_id]
+                counts[old.member_id] -= 1
+                if not counts[old.member_id]:
+                    del counts[old.member_id]
+            if award.active:
+                counts = holders.setdefault(award.honor_id, {})
+                counts[award.member_id] = counts.get(award.member_id, 0) + 1
+            honors[award_id] = award
+
     def apply(self) -> None:
         s = self.state
         self._apply_state()
@@ -462,8 +504,10 @@ class _Staged:
         for redemption_id, (reward_id, code) in self.claims.items():
             s.codes[reward_id].remove(code)
             s.claimed_codes[redemption_id] = code
-        s.redemptions.update(self.redemptions)
-        s.honors.update(self.honors)
+        if self.redemptions:
+            self._apply_redemptions()
+        if self.honors:
+            self._apply_honors()
         if self.quests:
             periods = s.quests
             for (member_id, quest_id, instance), progress in self.quests.items():
@@ -489,6 +533,13 @@ class _Staged:
             s.friend_quests.update(self.friend_quests)
             s.friend_codes.update({i.code: i.id for i in self.friend_quests.values()})
             s.participations.extend(self.participations)
+            by_member, helps = s.friend_quests_by_member, s.helps
+            for friend_quest in self.friend_quests.values():
+                for member_id in (friend_quest.starter_id, *friend_quest.members):
+                    by_member.setdefault(member_id, set()).add(friend_quest.id)
+            for p in self.participations:
+                if p.kind is FriendQuestKind.HELP:
+                    helps[(p.member_id, p.day)] = helps.get((p.member_id, p.day), 0) + 1
         for transfer in self.transfers:
             if transfer.kind is TransferKind.REVERSE:
                 s.undone.add(transfer.reference)
@@ -769,13 +820,15 @@ class _Ledger(_Repo):
         return {i for i in transfer_ids if i in self.state.undone}
 
     def open_pending(self, member_id: str) -> list[Transfer]:
-        opened = {**self.state.holds, **self.staged.holds}
-        found = [
-            t
-            for t in opened.values()
-            if t is not None and is_pending_earning(t) and member_id in t.member_ids
-        ]
-        return sorted(found, key=lambda t: t.id)
+        """The member's open pending earnings: the committed ones from the index, as this
+        unit of work left them (closed, or opened)."""
+        opened = dict(self.state.pending_by_member.get(member_id, {}))
+        for source, t in self.staged.holds.items():
+            if t is None or not is_pending_earning(t) or member_id not in t.member_ids:
+                opened.pop(source, None)
+            else:
+                opened[source] = t
+        return sorted(opened.values(), key=lambda t: t.id)
 
     def entries(self, member_id: str, after_seq: int | None, limit: int) -> list[LedgerEntry]:
         if not self.state.keep_history:
@@ -955,24 +1008,24 @@ class _Redemptions(_Repo):
     def save(self, redemption: Redemption) -> None:
         self.staged.redemptions[redemption.id] = redemption
 
-    def _all(self) -> dict[str, Redemption]:
-        return {**self.state.redemptions, **self.staged.redemptions}
+    def _mine(self, member_id: str) -> list[Redemption]:
+        """The member's redemptions as this unit of work sees them (through the index)."""
+        staged, committed = self.staged.redemptions, self.state.redemptions
+        found = [staged.get(i) or committed[i]
+                 for i in self.state.redemptions_by_member.get(member_id, ())]  # fmt: skip
+        found.extend(r for i, r in staged.items()
+                     if r.member_id == member_id and i not in committed)  # fmt: skip
+        return found
 
     def active_quantity(self, member_id: str, reward_id: str) -> int:
         return sum(
             r.quantity
-            for r in self._all().values()
-            if r.member_id == member_id
-            and r.reward_id == reward_id
-            and r.status is not RedemptionStatus.CANCELLED
+            for r in self._mine(member_id)
+            if r.reward_id == reward_id and r.status is not RedemptionStatus.CANCELLED
         )
 
     def list_for_member(self, member_id: str, after_id: str | None, limit: int) -> list[Redemption]:
-        mine = sorted(
-            (r for r in self._all().values() if r.member_id == member_id),
-            key=lambda r: r.id,
-            reverse=True,
-        )
+        mine = sorted(self._mine(member_id), key=lambda r: r.id, reverse=True)
         return [r for r in mine if after_id is None or r.id < after_id][:limit]
 
 
@@ -986,24 +1039,38 @@ class _Honors(_Repo):
     def save(self, award: HonorAward) -> None:
         self.staged.honors[award.id] = award
 
+    def _mine(self, member_id: str) -> list[HonorAward]:
+        """The member's awards in commit order, then the new ones of this unit of work
+        (the order of the store's merged view), through the index."""
+        staged, committed = self.staged.honors, self.state.honors
+        found = [staged.get(i) or committed[i]
+                 for i in self.state.honors_by_member.get(member_id, ())]  # fmt: skip
+        found.extend(a for i, a in staged.items()
+                     if a.member_id == member_id and i not in committed)  # fmt: skip
+        return found
+
     def active(self, member_id: str, honor_id: str) -> HonorAward | None:
-        return next(
-            (
-                a
-                for a in self._all().values()
-                if a.member_id == member_id and a.honor_id == honor_id and a.active
-            ),
-            None,
-        )
+        return next((a for a in self._mine(member_id) if a.honor_id == honor_id and a.active), None)
 
     def list_for_member(self, member_id: str) -> list[HonorAward]:
-        return sorted((a for a in self._all().values() if a.member_id == member_id),
-                      key=lambda a: a.id)  # fmt: skip
+        return sorted(self._mine(member_id), key=lambda a: a.id)
 
     def holders(self, honor_id: str) -> int:
-        return len(
-            {a.member_id for a in self._all().values() if a.honor_id == honor_id and a.active}
-        )
+        """Members holding the honor: the committed count, moved by this unit of work's
+        awards of it (granted, revoked)."""
+        counts = self.state.honor_holders.get(honor_id, {})
+        change: dict[str, int] = {}
+        for award_id, award in self.staged.honors.items():
+            if award.honor_id != honor_id:
+                continue
+            old = self.state.honors.get(award_id)
+            moved = award.active - (old is not None and old.active)
+            change[award.member_id] = change.get(award.member_id, 0) + moved
+        held = len(counts)
+        for member_id, moved in change.items():
+            before = counts.get(member_id, 0)
+            held += (before + moved > 0) - (before > 0)
+        return held
 
     def take_seat(self, honor_id: str, seats: int | None) -> bool:
         # One unit of work at a time runs on this store, so counting the holders is the
@@ -1577,8 +1644,15 @@ class _FriendQuests(_Repo):
     def _all(self) -> dict[str, FriendQuestInstance]:
         return {**self.state.friend_quests, **self.staged.friend_quests}
 
-    def _participations(self) -> list[Participation]:
-        return [*self.state.participations, *self.staged.participations]
+    def _mine(self, member_id: str) -> list[FriendQuestInstance]:
+        """The instances the member started or is in, as this unit of work sees them: the
+        committed ones through the index (which names every instance the member was ever
+        in), the staged ones by a scan."""
+        staged, committed = self.staged.friend_quests, self.state.friend_quests
+        ids = set(self.state.friend_quests_by_member.get(member_id, ()))
+        ids.update(staged)
+        found = (staged.get(i) or committed[i] for i in ids)
+        return [i for i in found if i.starter_id == member_id or member_id in i.members]
 
     def add(self, instance: FriendQuestInstance) -> None:
         assert self._read(instance.id) is None, f"instance {instance.id} exists"
@@ -1616,7 +1690,7 @@ class _FriendQuests(_Repo):
     ) -> int:
         return sum(
             1
-            for i in self._all().values()
+            for i in self._mine(member_id)
             if i.quest_id == quest_id
             and i.state in states
             and not (i.state is InstanceState.OPEN and i.deadline < at)
@@ -1624,21 +1698,17 @@ class _FriendQuests(_Repo):
         )
 
     def helps_on_day(self, member_id: str, day: int) -> int:
-        return sum(
+        staged = sum(
             1
-            for p in self._participations()
+            for p in self.staged.participations
             if p.member_id == member_id and p.day == day and p.kind is FriendQuestKind.HELP
         )
+        return self.state.helps.get((member_id, day), 0) + staged
 
     def for_member(
         self, member_id: str, after_id: str | None, limit: int
     ) -> list[FriendQuestInstance]:
-        found = [
-            i
-            for i in self._all().values()
-            if (i.starter_id == member_id or member_id in i.members)
-            and (after_id is None or i.id > after_id)
-        ]
+        found = [i for i in self._mine(member_id) if after_id is None or i.id > after_id]
         return [replace(i) for i in sorted(found, key=lambda i: i.id)[:limit]]
 
     def due(self, at: datetime, after_id: str | None, limit: int) -> list[FriendQuestInstance]:
