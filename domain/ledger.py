@@ -76,22 +76,22 @@ _debt: dict[str, Account] = {}
 _interned_max = 100_000  # members (~35 MB at most); past that, accounts are built afresh
 
 
-def available_account(member_id: str) -> Account:
-    found = _available.get(member_id)
+def _interned(cache: dict[str, Account], member_id: str, bucket: Bucket) -> Account:
+    """The member's account in `bucket`, one object per member while the cache has room."""
+    found = cache.get(member_id)
     if found is None:
-        found = Account(OwnerKind.MEMBER, member_id, Bucket.AVAILABLE)
-        if len(_available) < _interned_max:
-            _available[member_id] = found
+        found = Account(OwnerKind.MEMBER, member_id, bucket)
+        if len(cache) < _interned_max:
+            cache[member_id] = found
     return found
+
+
+def available_account(member_id: str) -> Account:
+    return _interned(_available, member_id, Bucket.AVAILABLE)
 
 
 def held_account(member_id: str) -> Account:
-    found = _held.get(member_id)
-    if found is None:
-        found = Account(OwnerKind.MEMBER, member_id, Bucket.HELD)
-        if len(_held) < _interned_max:
-            _held[member_id] = found
-    return found
+    return _interned(_held, member_id, Bucket.HELD)
 
 
 def pending_account(member_id: str) -> Account:
@@ -101,12 +101,7 @@ def pending_account(member_id: str) -> Account:
 def debt_account(member_id: str) -> Account:
     """A member's debt: never above zero; later earnings repay it before anything else
     (read for every activity that pays: interned like the available account)."""
-    found = _debt.get(member_id)
-    if found is None:
-        found = Account(OwnerKind.MEMBER, member_id, Bucket.DEBT)
-        if len(_debt) < _interned_max:
-            _debt[member_id] = found
-    return found
+    return _interned(_debt, member_id, Bucket.DEBT)
 
 
 def member_accounts(member_id: str) -> tuple[Account, ...]:

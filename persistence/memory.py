@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
-from typing import Self, overload
+from typing import Self, TypeVar, overload
 
 from domain.campaign_places import HOLDING, Application, ApplicationState, CampaignRecord
 from domain.contests import ContestScore, Standing, rank_key
@@ -81,6 +81,7 @@ from domain.team_help import (
 )
 
 MEMBER = OwnerKind.MEMBER
+_R = TypeVar("_R")  # a record kind read through a per-member index
 
 
 class HistoryNotKept(LookupError):
@@ -675,6 +676,20 @@ _KNOWN_MEMBER = ("id", "handle", "display_name", "joined_at", "level_id", "quali
 _FAST_CLONE = _PROGRESS_FIELDS == _KNOWN_PROGRESS and _MEMBER_FIELDS == _KNOWN_MEMBER
 
 
+def _through_index(
+    staged: dict[str, _R],
+    committed: dict[str, _R],
+    indexed: Iterable[str],
+    is_mine: Callable[[_R], bool],
+) -> list[_R]:
+    """Records as a unit of work sees them through a per-member index of committed ids:
+    those the index names (a staged version first), in its order, then the staged records
+    new in this unit of work (the index cannot know them yet) that `is_mine` accepts."""
+    found = [staged.get(i) or committed[i] for i in indexed]
+    found.extend(r for i, r in staged.items() if i not in committed and is_mine(r))
+    return found
+
+
 def _clone_known(member: Member) -> Member:
     """The fast path for the fields this module knows: every container in `Progress`
     holds immutable values (ints, strings, tuples of ints), so shallow copies isolate."""
@@ -1010,12 +1025,12 @@ class _Redemptions(_Repo):
 
     def _mine(self, member_id: str) -> list[Redemption]:
         """The member's redemptions as this unit of work sees them (through the index)."""
-        staged, committed = self.staged.redemptions, self.state.redemptions
-        found = [staged.get(i) or committed[i]
-                 for i in self.state.redemptions_by_member.get(member_id, ())]  # fmt: skip
-        found.extend(r for i, r in staged.items()
-                     if r.member_id == member_id and i not in committed)  # fmt: skip
-        return found
+        return _through_index(
+            self.staged.redemptions,
+            self.state.redemptions,
+            self.state.redemptions_by_member.get(member_id, ()),
+            lambda r: r.member_id == member_id,
+        )
 
     def active_quantity(self, member_id: str, reward_id: str) -> int:
         return sum(
@@ -1042,12 +1057,12 @@ class _Honors(_Repo):
     def _mine(self, member_id: str) -> list[HonorAward]:
         """The member's awards in commit order, then the new ones of this unit of work
         (the order of the store's merged view), through the index."""
-        staged, committed = self.staged.honors, self.state.honors
-        found = [staged.get(i) or committed[i]
-                 for i in self.state.honors_by_member.get(member_id, ())]  # fmt: skip
-        found.extend(a for i, a in staged.items()
-                     if a.member_id == member_id and i not in committed)  # fmt: skip
-        return found
+        return _through_index(
+            self.staged.honors,
+            self.state.honors,
+            self.state.honors_by_member.get(member_id, ()),
+            lambda a: a.member_id == member_id,
+        )
 
     def active(self, member_id: str, honor_id: str) -> HonorAward | None:
         return next((a for a in self._mine(member_id) if a.honor_id == honor_id and a.active), None)
