@@ -27,6 +27,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.cost import CostCache, QueryCost
 from api.errors import classify, is_unexpected
 from api.lean import install as install_lean
+from api.lean_reads import lean_executor
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.operation_checks import OperationChoice
@@ -66,8 +67,9 @@ class Schema(strawberry.Schema):
 def build_schema(
     settings: Settings, *, tracer_provider: TracerProvider | None = None, lean: bool = True
 ) -> strawberry.Schema:
-    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`; the
-    schema is the same either way, and so are the answers)."""
+    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`) and plain
+    selections completed by plan (`api.lean_reads`); the schema is the same either way,
+    and so are the answers."""
     tokens = settings.query_tokens_max
     cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
@@ -104,6 +106,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=lean_executor() if lean else None,
     )
     if settings.trusted_documents_only:
         trusted = TrustedDocuments.load(settings.trusted_documents_path)
