@@ -38,9 +38,11 @@ and one without it and compares the whole answers, errors included."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, Final, cast
 
+import strawberry
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -63,10 +65,16 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from graphql.type import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString
+from strawberry.exceptions import (
+    PermissionReturnedAwaitableInSyncContextError,
+    PermissionReturnedNonBooleanError,
+)
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 Info = GraphQLResolveInfo[Any]
 Complete = Callable[[Any, Info], Any]
@@ -393,3 +401,140 @@ def _int(type_: GraphQLLeafType, is_awaitable: Callable[[Any], bool]) -> Complet
         return coerce(value)  # out of range: it raises, and graphql-core reports it
 
     return complete
+
+
+# --- resolver fields ----------------------------------------------------------------------
+
+StrawberryInfo = strawberry.Info[Any, Any]
+
+
+def install_field_resolvers(schema: strawberry.Schema) -> None:
+    """Lean resolvers for the fields strawberry answers with a resolver function of no
+    arguments behind, at most, permission classes (`Member.points`, `level`, `honors`,
+    `MemberLevel.progressToNext`, `Query.viewer`, ...): the same function called with the
+    same `Info`, after the same checks. Strawberry's own resolver for such a field converts
+    no arguments, maps them through every extension and builds a chain of partials around
+    the permission check on every call; here the call is direct. Mutations and
+    subscriptions keep theirs (`api.lean` has the ledger mutations'); a field with arguments,
+    another extension or an exception handler keeps strawberry's."""
+    if schema.schema_converter._exception_handler_specs:
+        return
+    info_class: type[StrawberryInfo] = schema.config.info_class
+    graphql_schema = schema._schema
+    skipped = {graphql_schema.mutation_type, graphql_schema.subscription_type}
+    for named in graphql_schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named in skipped:
+            continue
+        if named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            lean = _lean_resolver(field, info_class)
+            if lean is not None:
+                field.resolve = lean
+
+
+def _lean_resolver(
+    field: GraphQLField, info_class: type[StrawberryInfo]
+) -> Callable[..., Any] | None:
+    definition = (field.extensions or {}).get(_BACKREF)
+    if not isinstance(definition, StrawberryField) or field.args or definition.arguments:
+        return None
+    resolver = definition.base_resolver
+    if (
+        type(definition).get_result is not StrawberryField.get_result
+        or definition.is_subscription
+        or type(resolver) is not StrawberryResolver
+        or not inspect.isfunction(resolver.wrapped_func)
+        or inspect.isasyncgenfunction(resolver.wrapped_func)
+    ):
+        return None
+    permissions = _permissions(definition)
+    if permissions is None:
+        return None
+    call = _call(resolver)
+    if definition.is_async:
+        return _async_resolver(definition, info_class, permissions, call)
+    return _sync_resolver(definition, info_class, permissions, call)
+
+
+def _permissions(definition: StrawberryField) -> list[BasePermission] | None:
+    """The field's permissions when its extensions are only strawberry's permission
+    extension, unchanged, raising on refusal; else None."""
+    found: list[BasePermission] = []
+    for extension in definition.extensions:
+        kind = type(extension)
+        if (
+            kind is not PermissionExtension
+            or not isinstance(extension, PermissionExtension)
+            or extension.fail_silently
+            or not extension.supports_sync
+        ):
+            return None
+        found.extend(extension.permissions)
+    return found
+
+
+def _call(resolver: StrawberryResolver[Any]) -> Callable[[Any, StrawberryInfo], Any]:
+    """The resolver called as strawberry calls it: the source as `self` (or by its root or
+    parent parameter's name), the info by its parameter's name."""
+    function = cast(Callable[..., Any], resolver.wrapped_func)  # a function: checked
+    as_self = resolver.self_parameter is not None
+    by_name = [
+        p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+    ]
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def call(source: Any, info: StrawberryInfo) -> Any:
+        kwargs: dict[str, Any] = dict.fromkeys(by_name, source)
+        if info_name is not None:
+            kwargs[info_name] = info
+        return function(source, **kwargs) if as_self else function(**kwargs)
+
+    return call
+
+
+def _sync_resolver(
+    definition: StrawberryField,
+    info_class: type[StrawberryInfo],
+    permissions: list[BasePermission],
+    call: Callable[[Any, StrawberryInfo], Any],
+) -> Callable[..., Any]:
+    def resolve(source: Any, info: Info) -> Any:
+        strawberry_info = info_class(_raw_info=info, _field=definition)
+        for permission in permissions:  # as PermissionExtension.resolve
+            allowed = permission.has_permission(source, strawberry_info)
+            if inspect.isawaitable(allowed):
+                if inspect.iscoroutine(allowed):
+                    allowed.close()
+                raise PermissionReturnedAwaitableInSyncContextError(permission)
+            if not isinstance(allowed, bool):
+                raise PermissionReturnedNonBooleanError(permission, allowed)
+            if not allowed:
+                return permission.on_unauthorized()
+        return call(source, strawberry_info)
+
+    return resolve
+
+
+def _async_resolver(
+    definition: StrawberryField,
+    info_class: type[StrawberryInfo],
+    permissions: list[BasePermission],
+    call: Callable[[Any, StrawberryInfo], Any],
+) -> Callable[..., Any]:
+    async def resolve(source: Any, info: Info) -> Any:
+        strawberry_info = info_class(_raw_info=info, _field=definition)
+        for permission in permissions:  # as PermissionExtension.resolve_async
+            allowed = permission.has_permission(source, strawberry_info)
+            if inspect.isawaitable(allowed):
+                allowed = await allowed
+            if not isinstance(allowed, bool):
+                if inspect.iscoroutine(allowed):
+                    allowed.close()
+                raise PermissionReturnedNonBooleanError(permission, allowed)
+            if not allowed:
+                return permission.on_unauthorized()
+        result = call(source, strawberry_info)
+        return await result if inspect.isawaitable(result) else result
+
+    return resolve

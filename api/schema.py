@@ -27,7 +27,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.cost import CostCache, QueryCost
 from api.errors import classify, is_unexpected
 from api.lean import install as install_lean
-from api.lean_reads import lean_executor
+from api.lean_reads import install_field_resolvers, lean_executor
 from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.operation_checks import OperationChoice
@@ -114,6 +114,7 @@ def build_schema(
     schema.hide_suggestions = not settings.introspection_enabled
     if lean:
         install_lean(schema._schema)
+        install_field_resolvers(schema)
     return schema
 
 
