@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import graphql
 import hypothesis_graphql as hg
@@ -23,13 +23,15 @@ import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
+from strawberry.permission import BasePermission
 
 from api.app import load_economy, open_sql_store
 from api.auth import Role, Viewer, utc_now
 from api.context import Context
 from api.economy_types import GuideIndex
 from api.events import Broker
-from api.lean_reads import LeanExecutor, lean_executor
+from api.fields import field
+from api.lean_reads import LeanExecutor, install_field_resolvers, lean_executor
 from api.loaders import Loaders
 from api.runtime import Runtime, db_executor
 from api.schema import build_schema
@@ -552,3 +554,92 @@ def test_the_executor_answers_odd_values_as_graphql_core_does(
         answers.append({"data": result.data, "errors": [e.formatted for e in result.errors or ()]})
 
     assert answers[0] == answers[1], case
+
+
+# --- the direct resolvers, on permissions that allow, refuse or answer oddly ---------------
+
+
+class Allow(BasePermission):
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return True
+
+
+class Refuse(BasePermission):
+    message = "refused"
+    error_extensions: ClassVar[dict[str, object]] = {"code": "FORBIDDEN"}  # type: ignore[misc]
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class Odd(BasePermission):
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return "yes"  # type: ignore[return-value]
+
+
+@strawberry.type
+class Guarded:
+    size: int
+
+    @field(permissions=[Allow])
+    def allowed(self, info: strawberry.Info) -> int:
+        return self.size + len(info.path.as_list())
+
+    @field(permissions=[Allow, Refuse])
+    def refused(self) -> int | None:
+        return self.size
+
+    @field(permissions=[Odd])
+    def odd(self) -> int | None:
+        return self.size
+
+    @field(permissions=[Allow])
+    async def allowed_later(self, info: strawberry.Info) -> int:
+        return self.size * 2
+
+    @field(permissions=[Refuse, Allow])
+    async def refused_later(self) -> int:
+        return self.size
+
+    @field(permissions=[Odd])
+    async def odd_later(self) -> int | None:
+        return self.size
+
+    @strawberry.field
+    def fails(self) -> int | None:
+        raise ValueError("resolver failed")
+
+
+GUARDED_QUERY = """
+{ guarded { size allowed refused odd allowedLater oddLater fails }
+  more: guarded { refusedLater } }
+"""
+
+
+def _guarded_schema(lean: bool) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def guarded(self) -> list[Guarded] | None:
+            return [Guarded(size=1), Guarded(size=2)]
+
+    schema = strawberry.Schema(query=Query)
+    if lean:
+        install_field_resolvers(schema)
+    return schema
+
+
+def test_direct_resolvers_check_permissions_as_strawberry_does() -> None:
+    lean_schema = _guarded_schema(True)
+    guarded = lean_schema._schema.type_map["Guarded"]
+    assert isinstance(guarded, graphql.GraphQLObjectType)
+    assert guarded.fields["allowedLater"].resolve.__qualname__.startswith("_async_resolver")
+
+    answers: list[dict[str, Any]] = []
+    for schema in (lean_schema, _guarded_schema(False)):
+        result = asyncio.run(schema.execute(GUARDED_QUERY))
+        answers.append({"data": result.data, "errors": [e.formatted for e in result.errors or ()]})
+
+    assert answers[0] == answers[1]
+    assert answers[0]["data"] is not None
+    assert answers[0]["data"]["more"] is None  # a refused non-null field nulls its parent
