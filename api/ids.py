@@ -26,8 +26,15 @@ def node_id(value: relay.GlobalID, type_name: str, field: str) -> str:
     return value.node_id
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_cursor(kind: str, value: str | int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+    """`base64.urlsafe_b64encode` of "kind:value", without its two layers of Python calls
+    (a page of 20 entries encodes 20 cursors)."""
+    return (
+        binascii.b2a_base64(f"{kind}:{value}".encode(), newline=False).translate(_URLSAFE).decode()
+    )
 
 
 def decode_cursor(kind: str, cursor: str | None) -> str | None:

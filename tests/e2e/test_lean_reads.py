@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from strawberry.permission import BasePermission
 
+from api import ids
 from api.app import load_economy, open_sql_store
 from api.auth import Role, Viewer, utc_now
 from api.context import Context
@@ -643,3 +644,10 @@ def test_direct_resolvers_check_permissions_as_strawberry_does() -> None:
     assert answers[0] == answers[1]
     assert answers[0]["data"] is not None
     assert answers[0]["data"]["more"] is None  # a refused non-null field nulls its parent
+
+
+@given(kind=st.sampled_from(["ledger", "redemption", "quest"]), value=st.text() | st.integers())
+def test_cursors_are_urlsafe_base64_of_kind_and_value(kind: str, value: str | int) -> None:
+    expected = base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+    assert ids.encode_cursor(kind, value) == expected
