@@ -1,0 +1,152 @@
+"""Benchmark: the CPU of the benchmark's viewer query (`ViewerLedger`: points, level, two
+honors, the last 20 ledger entries) in-process on SQLite, through a schema with the lean
+read path (`api.lean_reads`) and one without (`build_schema(..., lean=False)`), and the
+no-op mutation, in blocks of 20 calls in turn so that all three see the same load.
+
+    python -m benchmarks.bench_viewer [--members M] [--rounds R] [--database-url URL]
+
+On SQLite (a fresh file), or on PostgreSQL when `--database-url` names one (a schema of
+its own, dropped afterwards).
+
+Prints, for each, CPU per call of the process (all threads: the database thread's read
+too) and of the event-loop thread (what one worker's GIL serialises), and the ratio to the
+no-op's (the in-process analogue of "x ceiling"). Run from another tree
+(`PYTHONPATH=/tmp/base python -m benchmarks.bench_viewer` with this file copied) to
+compare commits: where that tree has no lean read path both schemas answer its way.
+Asserts nothing but that every answer is error-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import strawberry
+
+from api.auth import Role, Viewer
+from api.context import Context
+from api.economy_types import GuideIndex
+from api.events import Broker
+from api.loaders import Loaders
+from api.runtime import Runtime, db_executor
+from api.schema import build_schema
+from api.settings import Settings
+from benchmarks.bench_api import (
+    BENCH_KIND,
+    NOOP,
+    SECRET,
+    VIEWER_LEDGER,
+    bench_economy_text,
+    postgres_url,
+    sqlite_url,
+)
+from domain import services
+from domain.commands import AdjustPoints, GrantHonor, RecordActivity, RegisterMember
+from domain.economy import parse_economy
+from domain.guide import build_guide
+from persistence.sql import SqlStore, migrate
+
+entries_per_member = 25  # activities recorded per member, besides its opening adjustment
+block_calls = 20  # calls of one kind before switching to the next
+
+
+def seed(store: SqlStore, members: int, economy: Any) -> list[str]:
+    at = datetime.now(UTC)
+    ids = []
+    for n in range(members):
+        member = services.register_member(RegisterMember(f"v{n}", "Bench", at), store(), economy)
+        give = AdjustPoints(member.id, 1_000_000, "benchmark", "ops", f"give-{n}", at)
+        services.adjust_points(give, store(), economy)
+        for k in range(entries_per_member):
+            key = f"a{n}-{k}"
+            cmd = RecordActivity(member.id, BENCH_KIND, at, key, key, at=at)
+            services.record_activity(cmd, store(), economy)
+        for honor in ("honorary_moderator", "mentor"):
+            grant = GrantHonor(member.id, honor, "benchmark", "ops", at)
+            services.grant_honor(grant, store(), economy)
+        ids.append(member.id)
+    return ids
+
+
+async def measure(runtime: Runtime, members: list[str], rounds: int) -> dict[str, list[float]]:
+    settings = runtime.settings
+    schemas: dict[str, strawberry.Schema] = {
+        "lean": build_schema(settings),
+        "plain": build_schema(settings, lean=False),
+    }
+
+    async def call(kind: str, n: int) -> None:
+        if kind == "no-op":
+            schema, document, viewer = schemas["lean"], NOOP, None
+        else:
+            schema, document = schemas[kind], VIEWER_LEDGER
+            viewer = Viewer(members[n % len(members)], Role.MEMBER)
+        context = Context(runtime, Loaders.create(runtime), viewer=viewer)
+        result = await schema.execute(document, {}, context_value=context)
+        assert not result.errors, result.errors
+
+    kinds = ("no-op", "plain", "lean")
+    for kind in kinds:  # warm-up: caches, plans, the connection pool
+        for n in range(block_calls):
+            await call(kind, n)
+    spent = {kind: [0.0, 0.0] for kind in kinds}  # process CPU, event-loop thread CPU
+    for round_ in range(rounds):
+        for kind in kinds:
+            process, thread = time.process_time(), time.thread_time()
+            for n in range(block_calls):
+                await call(kind, round_ * block_calls + n)
+            spent[kind][0] += time.process_time() - process
+            spent[kind][1] += time.thread_time() - thread
+    return spent
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=20, help="members (20)")
+    parser.add_argument("--rounds", type=int, default=40, help="blocks of each kind (40)")
+    parser.add_argument("--database-url", help="a PostgreSQL URL (default: a SQLite file)")
+    args = parser.parse_args(argv)
+    economy = parse_economy(bench_economy_text(), "bench.toml")
+    with contextlib.ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        opened = postgres_url(args.database_url) if args.database_url else None
+        url = stack.enter_context(opened or sqlite_url(directory, "viewer.db"))
+        print("PostgreSQL" if opened else "SQLite")
+        migrate(url)
+        store = SqlStore(url)
+        executor = db_executor()
+        try:
+            members = seed(store, args.members, economy)
+            settings = Settings(jwt_secret=SECRET, bench_noop=True)
+            guide = GuideIndex(build_guide(economy))
+            runtime = Runtime(settings, economy, guide, store, Broker(), executor)
+            spent = asyncio.run(measure(runtime, members, args.rounds))
+        finally:
+            executor.shutdown(wait=True)
+            store.dispose()
+    calls = args.rounds * block_calls
+    noop_process, noop_thread = spent["no-op"]
+    print(f"{'per call, µs CPU':<32} {'process':>9} {'x no-op':>8} {'loop':>9} {'x no-op':>8}")
+    for kind, label in (
+        ("no-op", "no-op mutation"),
+        ("plain", "viewer, without the lean path"),
+        ("lean", "viewer, lean read path"),
+    ):
+        process, thread = spent[kind]
+        print(
+            f"{label:<32} {process / calls * 1e6:>9.0f} {noop_process / process:>8.3f}"
+            f" {thread / calls * 1e6:>9.0f} {noop_thread / thread:>8.3f}"
+        )
+    lean, plain = spent["lean"], spent["plain"]
+    ratios = f"process {lean[0] / plain[0]:.3f}, event-loop thread {lean[1] / plain[1]:.3f}"
+    print(f"lean / plain: {ratios}")
+
+
+if __name__ == "__main__":
+    main()
