@@ -4,6 +4,13 @@ read path (`api.lean_reads`) and one without (`build_schema(..., lean=False)`), 
 no-op mutation, in blocks of 20 calls in turn so that all three see the same load.
 
     python -m benchmarks.bench_viewer [--members M] [--rounds R] [--database-url URL]
+    valgrind --tool=callgrind --separate-threads=yes \
+        python -m benchmarks.bench_viewer --callgrind N
+
+With `--callgrind N` (under valgrind's callgrind) it instead runs N viewer calls through
+the schema as built by default after a warm-up, with callgrind's counters zeroed before
+and dumped after (`callgrind_control`), so that dump holds the N calls only: the
+instructions per call, which the machine's load does not move.
 
 On SQLite (a fresh file), or on PostgreSQL when `--database-url` names one (a schema of
 its own, dropped afterwards).
@@ -21,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -74,6 +83,30 @@ def seed(store: SqlStore, members: int, economy: Any) -> list[str]:
     return ids
 
 
+def callgrind(action: str) -> None:
+    """Tell callgrind about this process; blocking on purpose: nothing else is running."""
+    command = ["callgrind_control", action, str(os.getpid())]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+async def instructions(runtime: Runtime, members: list[str], calls: int) -> None:
+    schema = build_schema(runtime.settings)
+
+    async def call(n: int) -> None:
+        viewer = Viewer(members[n % len(members)], Role.MEMBER)
+        context = Context(runtime, Loaders.create(runtime), viewer=viewer)
+        result = await schema.execute(VIEWER_LEDGER, {}, context_value=context)
+        assert not result.errors, result.errors
+
+    for n in range(30):  # warm-up: caches, plans, the connection pool
+        await call(n)
+    callgrind("--zero")
+    for n in range(calls):
+        await call(n)
+    callgrind("--dump=viewer")
+    print(f"{calls} viewer calls dumped (callgrind part 1)")
+
+
 async def measure(runtime: Runtime, members: list[str], rounds: int) -> dict[str, list[float]]:
     settings = runtime.settings
     schemas: dict[str, strawberry.Schema] = {
@@ -111,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=20, help="members (20)")
     parser.add_argument("--rounds", type=int, default=40, help="blocks of each kind (40)")
     parser.add_argument("--database-url", help="a PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--callgrind", type=int, metavar="N", help="N calls for callgrind")
     args = parser.parse_args(argv)
     economy = parse_economy(bench_economy_text(), "bench.toml")
     with contextlib.ExitStack() as stack:
@@ -126,6 +160,9 @@ def main(argv: list[str] | None = None) -> None:
             settings = Settings(jwt_secret=SECRET, bench_noop=True)
             guide = GuideIndex(build_guide(economy))
             runtime = Runtime(settings, economy, guide, store, Broker(), executor)
+            if args.callgrind:
+                asyncio.run(instructions(runtime, members, args.callgrind))
+                return
             spent = asyncio.run(measure(runtime, members, args.rounds))
         finally:
             executor.shutdown(wait=True)
