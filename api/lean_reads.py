@@ -10,8 +10,9 @@ deep to reach `getattr`), checks the result for awaitables, then completes it th
 and two thirds of the viewer's event-loop time (docs/performance.md).
 
 Here, when graphql-core is about to complete an object or a list whose selection is plain
-all the way down, the whole value is completed by a plan made once per request for that
-selection: for each response key, the attribute to read and how to complete what it holds.
+all the way down, the whole value is completed by a plan made once for that selection (per
+operation, or per request when the operation has directives: `Plans`): for each response
+key, the attribute to read and how to complete what it holds.
 A selection is plain when every field in it, and in the objects under it, is a strawberry
 basic field (an attribute: no resolver, permission or field extension, so nothing strawberry
 would run but `getattr`), takes no arguments, and returns a scalar, an enum, a list of
@@ -34,7 +35,10 @@ The answers are graphql-core's own, by construction and by fallback:
 It is off when a schema extension resolves fields (tracing's spans are per resolver),
 under `@defer` (a deferred fragment is delivered apart), and for lists when the schema
 knows `@stream`. `tests/e2e/test_lean_reads.py` runs read queries through a schema with
-and one without it and compares the whole answers, errors included."""
+and one without it and compares the whole answers, errors included.
+
+The fields that do have a resolver, but no arguments and nothing around it but permission
+classes, are called directly (`install_field_resolvers`, below)."""
 
 from __future__ import annotations
 
