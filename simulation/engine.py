@@ -1484,9 +1484,14 @@ class Simulation:
     def _pending_days(self, lines: tuple[AwardLine, ...]) -> int:
         """How long an activity's points pend: the longest `pending_days` of the rules
         that paid it (0 in most economies, where no rule pends)."""
-        if not self.pending_days:
+        pending_days = self.pending_days
+        if not pending_days:
             return 0
-        return max((self.pending_days.get(x.rule_id, 0) for x in lines if x.points > 0), default=0)
+        longest = 0  # a plain loop: a generator under max() cost 1% of a run here
+        for line in lines:
+            if line.points > 0:
+                longest = max(longest, pending_days.get(line.rule_id, 0))
+        return longest
 
     def _confirmed(self, mi: int, as_of: datetime) -> None:
         """The member's pending earnings the review confirmed (those due by `as_of`)
