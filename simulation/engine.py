@@ -783,24 +783,26 @@ class Simulation:
         ids = self.ids
         subject_draw = self.rng.attributes.random(len(who))
         notes: list[tuple[int, int]] = []  # (command position, member)
+        seq = self.seq  # counted here and written back: once per activity otherwise
         for i, (mi, ki, sec) in enumerate(
             zip(who.tolist(), kind_of.tolist(), seconds.tolist(), strict=True)
         ):
             spec = specs[ki]
-            self.seq += 1
+            seq += 1
             subject: str | None = None
             if spec.subject == "note":
-                subject = f"n{self.seq}"
+                subject = f"n{seq}"
                 notes.append((i, mi))
             elif spec.subject == "unique":
-                subject = f"u{self.seq}"
+                subject = f"u{seq}"
             elif spec.subject == "pool":
                 subject = f"{spec.kind}:{int(subject_draw[i] * spec.pool_size)}"
             when = base + timedelta(seconds=sec)
             cmds.append(  # it arrives as it happens: the request's time is its own
-                RecordActivity(ids[mi], kinds[ki], when, f"a{self.seq}", subject, attrs[i], at=when)
+                RecordActivity(ids[mi], kinds[ki], when, f"a{seq}", subject, attrs[i], at=when)
             )
             members.append(mi)
+        self.seq = seq
         recorded = self._record(cmds, members, day)
         notes = [(pos, mi) for pos, mi in notes if recorded[pos]]  # a rejected note never ran
         if notes:
@@ -898,35 +900,36 @@ class Simulation:
         recorded: list[bool] = []
         m = self.m
         economy = self.economy
+        spend_kind = economy.spend_kind
         for start in range(0, len(cmds), batch_size_max):
             batch = cmds[start : start + batch_size_max]
             results = services.record_activities(batch, self.store(), economy)
             self._log("activities", batch)
             chunk = zip(batch, members[start : start + batch_size_max], results, strict=True)
             for cmd, mi, result in chunk:
-                recorded.append(not isinstance(result, DomainError))
                 if isinstance(result, DomainError):
+                    recorded.append(False)
                     self.errors[result.code] = self.errors.get(result.code, 0) + 1
                     continue
+                recorded.append(True)
                 self.activity_count += 1
                 if by_members:
                     self.today_active.add(mi)
-                points = result.record.points
-                wait = self._pending_days(result.record.lines) if points else 0
-                if result.record.kind == economy.spend_kind and not result.replayed:
+                record = result.record
+                points = record.points
+                wait = self._pending_days(record.lines) if points and self.pending_days else 0
+                if record.kind == spend_kind and not result.replayed:
                     self._purchased(mi, result, cmd.idempotency_key, wait, day)
                 if wait:  # confirmed by a review once due (domain.services.pending)
-                    due = result.record.occurred_at + timedelta(days=wait)
-                    entry = (due, points, result.record.lines, result.record.id)
+                    due = record.occurred_at + timedelta(days=wait)
+                    entry = (due, points, record.lines, record.id)
                     self.pending.setdefault(mi, []).append(entry)
                 elif points:
                     m.available[mi] += points
                     m.earned[mi] += points
-                    self._flow_issued(mi, result.record.lines)
+                    self._flow_issued(mi, record.lines)
                     if self.paid:
-                        self.membership_program.extra_points += multiplier_extra(
-                            result.record.lines
-                        )
+                        self.membership_program.extra_points += multiplier_extra(record.lines)
                 if result.events:
                     self._pipeline_events(mi, result.events, day)
         return recorded
