@@ -23,8 +23,21 @@ def require_aware(value: datetime, field_name: str) -> datetime:
     return value
 
 
+# The last moment converted, as (moment, zone, local date): recording an activity asks
+# for the local day of the same `occurred_at` three times (the rules, the quests, the
+# seasons), and a zone conversion costs more than all the rest of the question. Compared
+# by identity: the entry holds its moment, so no other object can take its id, and a
+# datetime never changes. One tuple, replaced whole, so a reader never sees half of one.
+_last_local: list[tuple[datetime, ZoneInfo, date] | None] = [None]
+
+
 def local_date(at: datetime, tz: ZoneInfo) -> date:
-    return at.astimezone(tz).date()
+    last = _last_local[0]
+    if last is not None and last[0] is at and last[1] is tz:
+        return last[2]
+    local = at.astimezone(tz).date()
+    _last_local[0] = (at, tz, local)
+    return local
 
 
 def day_number(at: datetime, tz: ZoneInfo) -> int:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gc
 
-from tests.simulation.builders import economy_text, experiment, simulation
+import pytest
+
+from simulation import engine
+from tests.simulation.builders import busy_population, economy_text, experiment, simulation
 
 
 def test_a_run_leaves_the_collector_enabled_and_nothing_frozen() -> None:
@@ -34,3 +37,32 @@ def test_a_run_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_only_a_rejected_activity_leaves_cycles_for_the_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day's end collects only when `services.record_activities` rejected an activity
+    (its error's traceback holds the list the error is in). Every other refusal is raised
+    and caught and leaves nothing to collect: so on each day the run would not collect,
+    a collection finds no unreachable object."""
+    days: list[tuple[bool, int]] = []
+
+    def end_of_day(cycles_possible: bool) -> None:
+        days.append((cycles_possible, gc.collect()))
+        gc.freeze()
+
+    # given a busy community whose members are refused things (rewards out of stock, ...)
+    sim = simulation(experiment(economy_text(), busy_population(), members=600, days=30))
+    monkeypatch.setattr(engine, "_end_of_day", end_of_day)
+    gc.collect()  # what earlier tests left
+
+    # when it runs, every day's end collecting
+    sim.run()
+
+    # then refusals happened, and no day the run skips had anything to collect
+    assert sum(sim.errors.values()) > sim.rejected_activities
+    assert len(days) == 30
+    assert [found for possible, found in days if not possible] == [0] * sum(
+        not possible for possible, _ in days
+    )

@@ -3,6 +3,7 @@ moment however often it is asked (the answer is kept, within a bound)."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,3 +37,22 @@ def test_the_days_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert len(calendar._starts) == 3
     assert starts[-1] == datetime(2026, 1, 10, tzinfo=tz)
+
+
+def test_the_last_conversion_kept_answers_as_a_fresh_one() -> None:
+    """`local_date` keeps its last answer for the same moment object and zone: asked in
+    any order, about moments equal or not, in several zones, it answers as a conversion
+    made afresh."""
+    rng = random.Random(11)
+    zones = [ZoneInfo(zone) for zone in ZONES]
+    utc = ZoneInfo("UTC")
+    moments = [
+        datetime(2026, 12, 31, 15, 0, tzinfo=utc) + timedelta(minutes=37 * i) for i in range(60)
+    ]
+    moments += [
+        datetime.fromtimestamp(m.timestamp(), tz=utc) for m in moments
+    ]  # equal, other objects
+    for _ in range(3_000):
+        at, tz = rng.choice(moments), rng.choice(zones)
+        assert calendar.local_date(at, tz) == at.astimezone(tz).date()
+        assert day_number(at, tz) == at.astimezone(tz).date().toordinal()

@@ -5,6 +5,9 @@ commission two levels up and never three, and distributors' self-purchase saving
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,6 +73,15 @@ def test_a_code_is_deterministic_for_member_and_key_and_unrelated_between_neighb
     assert len(a) == 10
     assert a.isalnum()
     assert a.isupper()
+
+
+def test_a_code_is_the_first_fifty_bits_of_the_member_ids_hmac_in_base32() -> None:
+    """The code as first specified (the HMAC object's whole digest, all of it in base32,
+    cut to ten characters), against the one-shot digest of ten bytes the module uses."""
+    for key in (b"edge-secret", b"", bytes(range(64))):
+        for member_id in ("m-1", "m0000001", "ana", "人", *(f"m{n}" for n in range(300))):
+            digest = hmac.new(key, member_id.encode(), hashlib.sha256).digest()
+            assert referral_code(member_id, key) == base64.b32encode(digest).decode()[:10]
 
 
 def test_codes_are_read_case_insensitively_without_spaces_or_dashes() -> None:
