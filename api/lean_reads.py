@@ -43,7 +43,7 @@ classes, are called directly (`install_field_resolvers`, below)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final, cast
 
 import strawberry
@@ -73,12 +73,16 @@ from strawberry.exceptions import (
     PermissionReturnedAwaitableInSyncContextError,
     PermissionReturnedNonBooleanError,
 )
+from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import StrawberryMaybe, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+
+from api.text_checks import RefuseControlCharacters
 
 Info = GraphQLResolveInfo[Any]
 Complete = Callable[[Any, Info], Any]
@@ -167,12 +171,9 @@ class LeanExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if self._lean and position_context is None:
-            complete = self._plan(return_type, field_details_list)
-            if complete is not None:
-                try:
-                    return complete(result, info)
-                except Exception:  # graphql-core answers it again, error and all
-                    pass
+            completed = self._by_plan(return_type, field_details_list, info, result)
+            if completed is not _NOT_PLANNED:
+                return completed
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -187,15 +188,25 @@ class LeanExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if self._lean_lists and position_context is None:
-            complete = self._plan(return_type, field_details_list)
-            if complete is not None:
-                try:
-                    return complete(result, info)
-                except Exception:  # graphql-core answers it again, error and all
-                    pass
+            completed = self._by_plan(return_type, field_details_list, info, result)
+            if completed is not _NOT_PLANNED:
+                return completed
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _by_plan(
+        self, type_: GraphQLOutputType, details: FieldDetailsList, info: Info, result: Any
+    ) -> Any:
+        """The value completed by its selection's plan, or `_NOT_PLANNED` when the selection
+        is not plain or the plan gave up: then graphql-core completes it, error and all."""
+        complete = self._plan(type_, details)
+        if complete is None:
+            return _NOT_PLANNED
+        try:
+            return complete(result, info)
+        except Exception:  # graphql-core answers it again, error and all
+            return _NOT_PLANNED
 
     # --- plans ---------------------------------------------------------------------------
 
@@ -410,63 +421,118 @@ def _int(type_: GraphQLLeafType, is_awaitable: Callable[[Any], bool]) -> Complet
 # --- resolver fields ----------------------------------------------------------------------
 
 StrawberryInfo = strawberry.Info[Any, Any]
+Call = Callable[[Any, StrawberryInfo, dict[str, Any]], Any]
+Step = BasePermission | RefuseControlCharacters  # one check before the resolver, in order
+
+_PLAIN_ARGUMENTS: Final = frozenset({int, str, bool, float, strawberry.ID})
+"""Argument types whose values strawberry's `convert_arguments` passes on unchanged (the
+built-in scalars: `convert_argument` returns a scalar's value as graphql-core coerced it)."""
 
 
 def install_field_resolvers(schema: strawberry.Schema) -> None:
-    """Lean resolvers for the fields strawberry answers with a resolver function of no
-    arguments behind, at most, permission classes (`Member.points`, `level`, `honors`,
-    `MemberLevel.progressToNext`, `Query.viewer`, ...): the same function called with the
-    same `Info`, after the same checks. Strawberry's own resolver for such a field converts
-    no arguments, maps them through every extension and builds a chain of partials around
-    the permission check on every call; here the call is direct. Mutations and
-    subscriptions keep theirs (`api.lean` has the ledger mutations'); a field with arguments,
-    another extension or an exception handler keeps strawberry's."""
+    """Lean resolvers for the fields strawberry answers with a resolver function (or a
+    classmethod, as relay's `id`) whose arguments, if any, are built-in scalars, behind at
+    most permission classes and the control-character check (`Member.points`, `level`,
+    `honors`, `id`, `ledgerEntries(first:, after:)`, `Query.viewer`, ...): the same
+    function called with the same `Info` and arguments, after the same checks in the same
+    order. Strawberry's own resolver for such a field converts the arguments, maps them
+    through every extension and builds a chain of partials around the checks on every
+    call; here the call is direct. Mutations and subscriptions keep theirs (`api.lean` has
+    the ledger mutations'); a field with an argument of another type, another extension
+    or an exception handler keeps strawberry's."""
     if schema.schema_converter._exception_handler_specs:
         return
     info_class: type[StrawberryInfo] = schema.config.info_class
     graphql_schema = schema._schema
     skipped = {graphql_schema.mutation_type, graphql_schema.subscription_type}
+    registry = schema.schema_converter.scalar_registry
     for named in graphql_schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named in skipped:
             continue
         if named.name.startswith("__"):
             continue
         for field in named.fields.values():
-            lean = _lean_resolver(field, info_class)
+            lean = _lean_resolver(field, info_class, schema.config, registry)
             if lean is not None:
                 field.resolve = lean
 
 
 def _lean_resolver(
-    field: GraphQLField, info_class: type[StrawberryInfo]
+    field: GraphQLField,
+    info_class: type[StrawberryInfo],
+    config: StrawberryConfig,
+    registry: Mapping[object, object],
 ) -> Callable[..., Any] | None:
     definition = (field.extensions or {}).get(_BACKREF)
-    if not isinstance(definition, StrawberryField) or field.args or definition.arguments:
+    if not isinstance(definition, StrawberryField):
         return None
     resolver = definition.base_resolver
     if (
         type(definition).get_result is not StrawberryField.get_result
         or definition.is_subscription
         or type(resolver) is not StrawberryResolver
-        or not inspect.isfunction(resolver.wrapped_func)
-        or inspect.isasyncgenfunction(resolver.wrapped_func)
+        or not _plain_function(resolver.wrapped_func)
+        or inspect.isasyncgenfunction(resolver._unbound_wrapped_func)
     ):
         return None
-    permissions = _permissions(definition)
-    if permissions is None:
+    names = _argument_names(definition, config, registry)
+    steps = _steps(definition)
+    if names is None or steps is None or len(names) != len(field.args):
         return None
+    checked = any(isinstance(step, RefuseControlCharacters) for step in steps)
+    if checked and (resolver.parent_parameter is not None or resolver.root_parameter is not None):
+        return None  # strawberry's check would also walk the source passed as root
     call = _call(resolver)
     if definition.is_async:
-        return _async_resolver(definition, info_class, permissions, call)
-    return _sync_resolver(definition, info_class, permissions, call)
+        return _async_resolver(definition, info_class, names, steps, call)
+    return _sync_resolver(definition, info_class, names, steps, call)
 
 
-def _permissions(definition: StrawberryField) -> list[BasePermission] | None:
-    """The field's permissions when its extensions are only strawberry's permission
-    extension, unchanged, raising on refusal; else None."""
-    found: list[BasePermission] = []
-    for extension in definition.extensions:
+def _plain_function(wrapped: object) -> bool:
+    """A function, or a classmethod bound to its type (as `StrawberryResolver.bind` leaves
+    relay's `Node.id`)."""
+    if inspect.isfunction(wrapped):
+        return True
+    return (
+        inspect.ismethod(wrapped)
+        and isinstance(wrapped.__self__, type)
+        and inspect.isfunction(wrapped.__func__)
+    )
+
+
+def _argument_names(
+    definition: StrawberryField, config: StrawberryConfig, registry: Mapping[object, object]
+) -> tuple[tuple[str, str], ...] | None:
+    """(GraphQL name, Python name) of each argument, in strawberry's order, when each is a
+    built-in scalar (or an optional one, not a `Maybe`); else None."""
+    names: list[tuple[str, str]] = []
+    for argument in definition.arguments:
+        type_ = argument.type
+        if isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
+            type_ = type_.of_type
+        if type_ not in _PLAIN_ARGUMENTS or type_ not in registry:
+            return None
+        if argument.python_name is None:
+            return None
+        names.append((config.name_converter.from_argument(argument), argument.python_name))
+    return tuple(names)
+
+
+def _steps(definition: StrawberryField) -> list[Step] | None:
+    """The checks strawberry's chain of field extensions runs before the resolver, in the
+    order it runs them (the last extension outermost), when the extensions are only
+    strawberry's permission extension (raising on refusal, sync-capable) and
+    `RefuseControlCharacters` as a query field has it, unchanged; else None."""
+    found: list[Step] = []
+    for extension in reversed(definition.extensions):
         kind = type(extension)
+        if kind.map_arguments is not FieldExtension.map_arguments:
+            return None
+        if kind is RefuseControlCharacters and isinstance(extension, RefuseControlCharacters):
+            if extension.as_union:
+                return None
+            found.append(extension)
+            continue
         if (
             kind is not PermissionExtension
             or not isinstance(extension, PermissionExtension)
@@ -478,9 +544,10 @@ def _permissions(definition: StrawberryField) -> list[BasePermission] | None:
     return found
 
 
-def _call(resolver: StrawberryResolver[Any]) -> Callable[[Any, StrawberryInfo], Any]:
+def _call(resolver: StrawberryResolver[Any]) -> Call:
     """The resolver called as strawberry calls it: the source as `self` (or by its root or
-    parent parameter's name), the info by its parameter's name."""
+    parent parameter's name), the info by its parameter's name, the arguments by their
+    Python names."""
     function = cast(Callable[..., Any], resolver.wrapped_func)  # a function: checked
     as_self = resolver.self_parameter is not None
     by_name = [
@@ -488,8 +555,9 @@ def _call(resolver: StrawberryResolver[Any]) -> Callable[[Any, StrawberryInfo], 
     ]
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
-    def call(source: Any, info: StrawberryInfo) -> Any:
-        kwargs: dict[str, Any] = dict.fromkeys(by_name, source)
+    def call(source: Any, info: StrawberryInfo, kwargs: dict[str, Any]) -> Any:
+        for name in by_name:
+            kwargs[name] = source
         if info_name is not None:
             kwargs[info_name] = info
         return function(source, **kwargs) if as_self else function(**kwargs)
@@ -500,22 +568,29 @@ def _call(resolver: StrawberryResolver[Any]) -> Callable[[Any, StrawberryInfo], 
 def _sync_resolver(
     definition: StrawberryField,
     info_class: type[StrawberryInfo],
-    permissions: list[BasePermission],
-    call: Callable[[Any, StrawberryInfo], Any],
+    names: tuple[tuple[str, str], ...],
+    steps: list[Step],
+    call: Call,
 ) -> Callable[..., Any]:
-    def resolve(source: Any, info: Info) -> Any:
+    def resolve(source: Any, info: Info, **arguments: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=definition)
-        for permission in permissions:  # as PermissionExtension.resolve
-            allowed = permission.has_permission(source, strawberry_info)
+        kwargs = {python: arguments[name] for name, python in names if name in arguments}
+        for step in steps:
+            if isinstance(step, RefuseControlCharacters):  # as its resolve
+                refusal = step.refusal(kwargs)
+                if refusal is not None:
+                    return refusal
+                continue
+            allowed = step.has_permission(source, strawberry_info)  # as PermissionExtension's
             if inspect.isawaitable(allowed):
                 if inspect.iscoroutine(allowed):
                     allowed.close()
-                raise PermissionReturnedAwaitableInSyncContextError(permission)
+                raise PermissionReturnedAwaitableInSyncContextError(step)
             if not isinstance(allowed, bool):
-                raise PermissionReturnedNonBooleanError(permission, allowed)
+                raise PermissionReturnedNonBooleanError(step, allowed)
             if not allowed:
-                return permission.on_unauthorized()
-        return call(source, strawberry_info)
+                return step.on_unauthorized()
+        return call(source, strawberry_info, kwargs)
 
     return resolve
 
@@ -523,22 +598,29 @@ def _sync_resolver(
 def _async_resolver(
     definition: StrawberryField,
     info_class: type[StrawberryInfo],
-    permissions: list[BasePermission],
-    call: Callable[[Any, StrawberryInfo], Any],
+    names: tuple[tuple[str, str], ...],
+    steps: list[Step],
+    call: Call,
 ) -> Callable[..., Any]:
-    async def resolve(source: Any, info: Info) -> Any:
+    async def resolve(source: Any, info: Info, **arguments: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=definition)
-        for permission in permissions:  # as PermissionExtension.resolve_async
-            allowed = permission.has_permission(source, strawberry_info)
+        kwargs = {python: arguments[name] for name, python in names if name in arguments}
+        for step in steps:
+            if isinstance(step, RefuseControlCharacters):  # as its resolve_async
+                refusal = step.refusal(kwargs)
+                if refusal is not None:
+                    return refusal
+                continue
+            allowed = step.has_permission(source, strawberry_info)  # as PermissionExtension's
             if inspect.isawaitable(allowed):
                 allowed = await allowed
             if not isinstance(allowed, bool):
                 if inspect.iscoroutine(allowed):
                     allowed.close()
-                raise PermissionReturnedNonBooleanError(permission, allowed)
+                raise PermissionReturnedNonBooleanError(step, allowed)
             if not allowed:
-                return permission.on_unauthorized()
-        result = call(source, strawberry_info)
+                return step.on_unauthorized()
+        result = call(source, strawberry_info, kwargs)
         return await result if inspect.isawaitable(result) else result
 
     return resolve

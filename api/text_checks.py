@@ -114,7 +114,9 @@ class RefuseControlCharacters(FieldExtension):
     def __init__(self, *, as_union: bool) -> None:
         self.as_union = as_union
 
-    def _refusal(self, kwargs: dict[str, Any]) -> object | None:
+    def refusal(self, kwargs: dict[str, Any]) -> object | None:
+        """None when the arguments (by their Python names) may pass; else the
+        `InvalidInput` to answer (`as_union`), or the `BAD_USER_INPUT` error raised."""
         refused = refused_argument(kwargs)
         if refused is None:
             return None
@@ -124,11 +126,11 @@ class RefuseControlCharacters(FieldExtension):
         raise bad_input(path, reason)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        refusal = self._refusal(kwargs)
+        refusal = self.refusal(kwargs)
         return refusal if refusal is not None else next_(source, info, **kwargs)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
-        refusal = self._refusal(kwargs)
+        refusal = self.refusal(kwargs)
         return refusal if refusal is not None else await next_(source, info, **kwargs)

@@ -1,10 +1,12 @@
 """End-to-end fixtures: a real uvicorn server on a free loopback port, one per test module
 and database (SQLite always; PostgreSQL when HONORLOOP_TEST_POSTGRES_URL is set, skipped
 with a message otherwise, and failed instead of skipped when HONORLOOP_REQUIRE_SERVICES=1),
-and a small GraphQL client over httpx."""
+and a small GraphQL client over httpx; and, for the specs of the lean paths, a schema with
+them and one without over one in-process runtime (`lean_paths`)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import secrets
@@ -19,12 +21,22 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 import uvicorn
 
 from api.app import Opened, create_app, load_economy, open_sql_store
-from api.auth import Role, mint_token, utc_now
+from api.auth import Role, Viewer, mint_token, utc_now
+from api.context import Context
+from api.economy_types import GuideIndex
+from api.events import Broker
+from api.loaders import Loaders
+from api.runtime import Runtime, db_executor
+from api.schema import build_schema
 from api.settings import Settings
+from domain import services
+from domain.commands import AdjustPoints, RegisterMember
 from domain.economy import Economy
+from domain.guide import build_guide
 from tests.integration.databases import postgres_schema
 
 REQUIRE_ENV = "HONORLOOP_REQUIRE_SERVICES"
@@ -324,3 +336,76 @@ def api(server: LiveServer) -> Iterator[Api]:
 def economy(server: LiveServer) -> Economy:
     """The economy the server runs (the sample plus the e2e rewards)."""
     return load_economy(server.settings.economy_path)
+
+
+@dataclass
+class LeanPaths:
+    """Both schemas, with the lean paths (`api.lean`, `api.lean_reads`) and without, over
+    one runtime, with two members that have points."""
+
+    lean: strawberry.Schema
+    plain: strawberry.Schema
+    runtime: Runtime
+    member: str  # raw id
+    other: str  # raw id of a second member
+
+    def run(
+        self, lean: bool, document: str, variables: dict[str, Any], viewer: Viewer | None
+    ) -> dict[str, Any]:
+        schema = self.lean if lean else self.plain
+        context = Context(self.runtime, Loaders.create(self.runtime), viewer=viewer)
+        result = asyncio.run(schema.execute(document, variables, context_value=context))
+        return {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
+
+    def pair(
+        self, document: str, variables: dict[str, Any], viewer: Viewer | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The lean answer and the plain one (for operations that write: each path once)."""
+        return self.run(True, document, variables, viewer), self.run(
+            False, document, variables, viewer
+        )
+
+    def same(
+        self, document: str, variables: dict[str, Any] | None = None, viewer: Viewer | None = None
+    ) -> dict[str, Any]:
+        """The lean answer, once it is known to be the plain one."""
+        lean = self.run(True, document, variables or {}, viewer)
+        plain = self.run(False, document, variables or {}, viewer)
+        assert lean == plain
+        return lean
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def lean_paths(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LeanPaths]:
+    """`LeanPaths` on a fresh database per module (SQLite, and PostgreSQL when set)."""
+    directory: Path = tmp_path_factory.mktemp("lean")
+    with database_url(request.param, directory) as url:
+        settings = e2e_settings(directory, url)
+        economy = load_economy(settings.economy_path)
+        opened = open_sql_store(settings, economy)
+        executor = db_executor()
+        try:
+            at = utc_now()
+            ids = []
+            for n in range(2):
+                member = services.register_member(
+                    RegisterMember(f"lean{n}-{secrets.token_hex(3)}", "Lean", at),
+                    opened.store(),
+                    economy,
+                )
+                services.adjust_points(
+                    AdjustPoints(member.id, 10_000, "setup", "ops", f"lean-give-{n}", at),
+                    opened.store(),
+                    economy,
+                )
+                ids.append(member.id)
+            guide = GuideIndex(build_guide(economy))
+            runtime = Runtime(settings, economy, guide, opened.store, Broker(), executor)
+            yield LeanPaths(
+                build_schema(settings), build_schema(settings, lean=False), runtime, *ids
+            )
+        finally:
+            executor.shutdown(wait=True)
+            opened.close()

@@ -5,29 +5,14 @@ replays through the other with the same payload. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import strawberry
 
-from api.app import load_economy, open_sql_store
 from api.auth import Role, Viewer, utc_now
-from api.context import Context
-from api.economy_types import GuideIndex
-from api.events import Broker
-from api.loaders import Loaders
-from api.runtime import Runtime, db_executor
-from api.schema import build_schema
-from domain import services
-from domain.commands import AdjustPoints, RegisterMember
-from domain.guide import build_guide
-from tests.e2e.conftest import DATABASES, database_url, e2e_settings
+from tests.e2e.conftest import LeanPaths
 
 RECORD = """
 mutation($input: RecordActivityInput!) {
@@ -84,67 +69,12 @@ def gid(type_name: str, node_id: str) -> str:
     return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
-@dataclass
-class Paths:
-    """Both schemas over one runtime, with a member that has points."""
-
-    lean: strawberry.Schema
-    plain: strawberry.Schema
-    runtime: Runtime
-    member: str  # raw id
-    other: str  # raw id of a second member
-
-    def run(
-        self, lean: bool, document: str, variables: dict[str, Any], viewer: Viewer | None
-    ) -> dict[str, Any]:
-        schema = self.lean if lean else self.plain
-        context = Context(self.runtime, Loaders.create(self.runtime), viewer=viewer)
-        result = asyncio.run(schema.execute(document, variables, context_value=context))
-        return {
-            "data": result.data,
-            "errors": [e.formatted for e in result.errors or ()],
-        }
-
-    def both(
-        self, document: str, variables: dict[str, Any], viewer: Viewer | None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        return (
-            self.run(True, document, variables, viewer),
-            self.run(False, document, variables, viewer),
-        )
+Paths = LeanPaths
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def paths(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Paths]:
-    directory: Path = tmp_path_factory.mktemp("lean")
-    with database_url(request.param, directory) as url:
-        settings = e2e_settings(directory, url)
-        economy = load_economy(settings.economy_path)
-        opened = open_sql_store(settings, economy)
-        executor = db_executor()
-        try:
-            at = utc_now()
-            ids = []
-            for n in range(2):
-                member = services.register_member(
-                    RegisterMember(f"lean{n}-{secrets.token_hex(3)}", "Lean", at),
-                    opened.store(),
-                    economy,
-                )
-                services.adjust_points(
-                    AdjustPoints(member.id, 10_000, "setup", "ops", f"lean-give-{n}", at),
-                    opened.store(),
-                    economy,
-                )
-                ids.append(member.id)
-            guide = GuideIndex(build_guide(economy))
-            runtime = Runtime(settings, economy, guide, opened.store, Broker(), executor)
-            yield Paths(build_schema(settings), build_schema(settings, lean=False), runtime, *ids)
-        finally:
-            executor.shutdown(wait=True)
-            opened.close()
+@pytest.fixture(scope="module")
+def paths(lean_paths: LeanPaths) -> LeanPaths:
+    return lean_paths
 
 
 SERVICE = Viewer("ingest", Role.SERVICE)
@@ -203,7 +133,7 @@ def test_a_recorded_activity_replays_through_the_other_path(paths: Paths) -> Non
     ],
 )
 def test_record_activity_refuses_alike(paths: Paths, case: str, changes: dict[str, Any]) -> None:
-    lean, plain = paths.both(RECORD, {"input": activity(paths, **changes)}, SERVICE)
+    lean, plain = paths.pair(RECORD, {"input": activity(paths, **changes)}, SERVICE)
 
     assert lean == plain, case
     assert lean["errors"] or lean["data"]["recordActivity"]["__typename"] != "RecordActivityPayload"
@@ -222,7 +152,7 @@ def test_record_activity_refuses_alike(paths: Paths, case: str, changes: dict[st
 def test_record_activity_denies_alike(
     paths: Paths, case: str, viewer: Viewer | None, changes: dict[str, Any]
 ) -> None:
-    lean, plain = paths.both(RECORD, {"input": activity(paths, **changes)}, viewer)
+    lean, plain = paths.pair(RECORD, {"input": activity(paths, **changes)}, viewer)
 
     assert lean == plain, case
     assert lean["data"] is None
@@ -239,7 +169,7 @@ def test_a_reused_key_with_another_payload_is_refused_alike(paths: Paths) -> Non
     assert first["data"]["recordActivity"]["__typename"] == "RecordActivityPayload"
 
     other = {"input": activity(paths, idempotencyKey=key, subjectId="another")}
-    lean, plain = paths.both(RECORD, other, SERVICE)
+    lean, plain = paths.pair(RECORD, other, SERVICE)
 
     assert lean == plain
     assert lean["data"]["recordActivity"]["__typename"] == "IdempotencyKeyReused"
@@ -282,7 +212,7 @@ def test_a_batch_refuses_alike(
 ) -> None:
     variables = {"input": [activity(paths, **changes) for changes in items]}
 
-    lean, plain = paths.both(RECORD_MANY, variables, viewer)
+    lean, plain = paths.pair(RECORD_MANY, variables, viewer)
 
     assert lean == plain, case
 
@@ -290,7 +220,7 @@ def test_a_batch_refuses_alike(
 def test_a_batch_over_the_limit_is_refused_alike(paths: Paths) -> None:
     variables = {"input": [activity(paths) for _ in range(101)]}
 
-    lean, plain = paths.both(RECORD_MANY, variables, SERVICE)
+    lean, plain = paths.pair(RECORD_MANY, variables, SERVICE)
 
     assert lean == plain
     assert lean["data"]["recordActivities"]["__typename"] == "InvalidInput"
@@ -342,7 +272,7 @@ def test_redeem_reward_refuses_alike(
         "ghost": Viewer("ghost", Role.MEMBER),
     }[who]
 
-    lean, plain = paths.both(REDEEM, redeem(reward, **changes), viewer)
+    lean, plain = paths.pair(REDEEM, redeem(reward, **changes), viewer)
 
     assert lean == plain, case
     assert lean["errors"] or lean["data"]["redeemReward"]["__typename"] != "RedeemRewardPayload"

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -26,28 +24,19 @@ from hypothesis_graphql import nodes
 from strawberry.permission import BasePermission
 
 from api import ids
-from api.app import load_economy, open_sql_store
 from api.auth import Role, Viewer, utc_now
-from api.context import Context
-from api.economy_types import GuideIndex
-from api.events import Broker
 from api.fields import field
 from api.lean_reads import LeanExecutor, install_field_resolvers, lean_executor
-from api.loaders import Loaders
-from api.runtime import Runtime, db_executor
-from api.schema import build_schema
 from domain import services
 from domain.commands import (
     AdjustPoints,
     GrantHonor,
     RecordActivity,
     RedeemReward,
-    RegisterMember,
     RevokeHonor,
 )
-from domain.guide import build_guide
 from loadtests.operations import OPERATIONS
-from tests.e2e.conftest import DATABASES, database_url, e2e_settings
+from tests.e2e.conftest import LeanPaths
 
 SCHEMA_SDL = graphql.build_schema(
     (Path(__file__).resolve().parents[2] / "schema.graphql").read_text(encoding="utf-8")
@@ -58,82 +47,29 @@ def gid(type_name: str, node_id: str) -> str:
     return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
-@dataclasses.dataclass
-class Paths:
-    """Both schemas over one runtime, with members that have a history."""
-
-    lean: strawberry.Schema
-    plain: strawberry.Schema
-    runtime: Runtime
-    member: str  # raw id: ~30 ledger entries, honors (one revoked), a redemption
-    other: str  # raw id of a second member
-
-    def run(
-        self, lean: bool, document: str, variables: dict[str, Any], viewer: Viewer | None
-    ) -> dict[str, Any]:
-        schema = self.lean if lean else self.plain
-        context = Context(self.runtime, Loaders.create(self.runtime), viewer=viewer)
-        result = asyncio.run(schema.execute(document, variables, context_value=context))
-        return {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
-
-    def both(
-        self, document: str, variables: dict[str, Any] | None = None, viewer: Viewer | None = None
-    ) -> dict[str, Any]:
-        """The lean answer, once it is known to be the plain one."""
-        lean = self.run(True, document, variables or {}, viewer)
-        plain = self.run(False, document, variables or {}, viewer)
-        assert lean == plain
-        return lean
+Paths = LeanPaths
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def paths(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Paths]:
-    directory: Path = tmp_path_factory.mktemp("lean-reads")
-    with database_url(request.param, directory) as url:
-        settings = e2e_settings(directory, url)
-        economy = load_economy(settings.economy_path)
-        opened = open_sql_store(settings, economy)
-        executor = db_executor()
-        try:
-            at = utc_now()
-            ids = []
-            for n in range(2):
-                member = services.register_member(
-                    RegisterMember(f"reads{n}-{secrets.token_hex(3)}", "Reads", at),
-                    opened.store(),
-                    economy,
-                )
-                services.adjust_points(
-                    AdjustPoints(member.id, 10_000, "setup", "ops", f"reads-give-{n}", at),
-                    opened.store(),
-                    economy,
-                )
-                ids.append(member.id)
-            first = ids[0]
-            for k in range(3):  # points, and the first_post honor
-                services.record_activity(
-                    RecordActivity(first, "post", at, f"reads-{k}", f"note-{k}", at=at),
-                    opened.store(),
-                    economy,
-                )
-            for k in range(25):
-                adjust = AdjustPoints(first, k + 1, "setup", "ops", f"reads-adjust-{k}", at)
-                services.adjust_points(adjust, opened.store(), economy)
-            for honor in ("honorary_moderator", "mentor"):
-                grant = GrantHonor(first, honor, "setup", "ops", at)
-                services.grant_honor(grant, opened.store(), economy)
-            revoke = RevokeHonor(first, "mentor", "setup", "ops", at + timedelta(seconds=1))
-            services.revoke_honor(revoke, opened.store(), economy)
-            redeem = RedeemReward(first, "sticker_pack", 1, "reads-redeem", at)
-            services.redeem_reward(redeem, opened.store(), economy)
-            guide = GuideIndex(build_guide(economy))
-            runtime = Runtime(settings, economy, guide, opened.store, Broker(), executor)
-            yield Paths(build_schema(settings), build_schema(settings, lean=False), runtime, *ids)
-        finally:
-            executor.shutdown(wait=True)
-            opened.close()
+@pytest.fixture(scope="module")
+def paths(lean_paths: LeanPaths) -> LeanPaths:
+    """`lean_paths` with a history for the first member: ~30 ledger entries, honors (one
+    revoked), a redemption."""
+    runtime, first, at = lean_paths.runtime, lean_paths.member, utc_now()
+    store, economy = runtime.store, runtime.economy
+    for k in range(3):  # points, and the first_post honor
+        record = RecordActivity(first, "post", at, f"reads-{k}", f"note-{k}", at=at)
+        services.record_activity(record, store(), economy)
+    for k in range(25):
+        adjust = AdjustPoints(first, k + 1, "setup", "ops", f"reads-adjust-{k}", at)
+        services.adjust_points(adjust, store(), economy)
+    for honor in ("honorary_moderator", "mentor"):
+        services.grant_honor(GrantHonor(first, honor, "setup", "ops", at), store(), economy)
+    revoke = RevokeHonor(first, "mentor", "setup", "ops", at + timedelta(seconds=1))
+    services.revoke_honor(revoke, store(), economy)
+    services.redeem_reward(
+        RedeemReward(first, "sticker_pack", 1, "reads-redeem", at), store(), economy
+    )
+    return lean_paths
 
 
 OPERATOR = Viewer("ops-1", Role.OPERATOR)
@@ -175,7 +111,7 @@ def member_viewer(paths: Paths, which: str = "member") -> Viewer:
 
 
 def test_the_benchmarks_viewer_query_answers_alike(paths: Paths) -> None:
-    answer = paths.both(OPERATIONS["ViewerLedger"], viewer=member_viewer(paths))
+    answer = paths.same(OPERATIONS["ViewerLedger"], viewer=member_viewer(paths))
 
     viewer = answer["data"]["viewer"]
     assert answer["errors"] == []
@@ -200,7 +136,7 @@ def test_every_field_of_a_member_answers_alike_for_everyone(paths: Paths, who: s
     """
     )
 
-    answer = paths.both(document, {"id": gid("Member", paths.member)}, viewer)
+    answer = paths.same(document, {"id": gid("Member", paths.member)}, viewer)
 
     assert answer["errors"], "each token is refused one root field or another"
 
@@ -213,7 +149,7 @@ def test_another_members_private_fields_are_refused_alike_inside_plain_answers(
       handle honors { id active } points { available } ledgerEntries { edges { node { seq } } }
     } } }
     """
-    answer = paths.both(
+    answer = paths.same(
         document, {"id": gid("Member", paths.member)}, member_viewer(paths, "other")
     )
 
@@ -235,7 +171,7 @@ def test_aliases_fragments_and_merged_fields_answer_alike(paths: Paths) -> None:
     fragment E on LedgerEntryEdge { cursor n: node { amount __typename } }
     fragment P on Points { reserved available }
     """
-    answer = paths.both(document, viewer=member_viewer(paths))
+    answer = paths.same(document, viewer=member_viewer(paths))
 
     assert list(answer["data"]["viewer"]["a"]["edges"][0]["n"]) == [
         "amount",
@@ -254,7 +190,7 @@ def test_skip_and_include_by_variables_answer_alike(paths: Paths, with_kind: boo
       ... on LedgerEntry @include(if: $k) { memo }
     } } } } }
     """
-    answer = paths.both(document, {"k": with_kind}, member_viewer(paths))
+    answer = paths.same(document, {"k": with_kind}, member_viewer(paths))
 
     node = answer["data"]["viewer"]["ledgerEntries"]["edges"][0]["node"]
     assert ("kind" in node) is with_kind
@@ -271,7 +207,7 @@ def test_pages_and_cursors_answer_alike(paths: Paths) -> None:
     after = None
     seen: list[int] = []
     while True:
-        answer = paths.both(page, {"first": 8, "after": after}, viewer)
+        answer = paths.same(page, {"first": 8, "after": after}, viewer)
         entries = answer["data"]["viewer"]["ledgerEntries"]
         seen += [e["node"]["seq"] for e in entries["edges"]]
         if not entries["pageInfo"]["hasNextPage"]:
@@ -281,8 +217,97 @@ def test_pages_and_cursors_answer_alike(paths: Paths) -> None:
     assert len(seen) > 24  # four pages
     assert seen == sorted(set(seen), reverse=True)  # newest first, none twice
     for first, after in [(0, None), (101, None), (-1, None), (3, "not a cursor"), (3, "")]:
-        refused = paths.both(page, {"first": first, "after": after}, viewer)
+        refused = paths.same(page, {"first": first, "after": after}, viewer)
         assert refused["errors"] or first == 0, (first, after)
+
+
+VIEWER_PAGES = """
+query($first: Int!, $after: String) { viewer { id
+  ledgerEntries(first: $first, after: $after) { edges { cursor node { seq } } }
+  redemptions(first: $first, after: $after) { edges { cursor node { id } } }
+  quests(first: $first, after: $after) { edges { cursor } }
+  friendQuests(first: $first, after: $after) { edges { cursor } }
+  referrals(first: $first, after: $after) { edges { cursor } }
+} }
+"""
+
+ANOTHER_MEMBERS_PAGES = """
+query($id: ID!, $first: Int!, $after: String) { member(id: $id) { id handle
+  ledgerEntries(first: $first, after: $after) { edges { node { seq } } }
+  redemptions(after: $after) { edges { cursor } }
+} }
+"""
+
+ROOT_FIELDS_WITH_ARGUMENTS = """
+query($first: Int!, $after: String, $id: ID) {
+  rewards(first: $first, after: $after, tier: $id) { edges { node { id } } }
+  lastRewards: rewards(last: $first, before: $after) { edges { node { id } } }
+  hallOfFame(first: $first, season: $id) { member { id } }
+  flaggedRoleHolders(first: $first) { __typename }
+  roleHallOfFame(first: $first) { __typename }
+  flaggedReferrers(first: $first, after: $id) { __typename }
+  heldReferrals(first: $first, after: $after) { edges { cursor } }
+}
+"""
+
+CAMPAIGN = "query($id: ID!) { campaign(id: $id) { __typename } }"
+
+# Control characters in a cursor or an id: the first refused, by name, after the permission.
+ARGUMENT_VALUES: list[dict[str, Any]] = [
+    {"first": 3, "after": None},
+    {"first": 3, "after": "nope"},
+    {"first": 3, "after": "nul\x00"},
+    {"first": 3, "after": "bell\x07", "id": "tier\x1b"},
+    {"first": 3, "id": "\x00"},
+    {"first": 101, "after": "\x00"},
+    {"first": -1, "after": None, "id": "merch"},
+    {"first": 0, "after": ids.encode_cursor("ledger", 5)},
+    {"first": 2, "after": ids.encode_cursor("ledger", "\x00")},
+]
+
+
+@pytest.mark.parametrize("values", range(len(ARGUMENT_VALUES)))
+@pytest.mark.parametrize("who", ["member", "other", "operator", "nobody"])
+def test_fields_with_arguments_answer_alike(paths: Paths, values: int, who: str) -> None:
+    """`ledgerEntries(first:, after:)`, the other pages, `id` and the root fields with
+    scalar arguments have direct resolvers too: pages, refused pages, control characters
+    (refused after the permission, naming the argument) and denials answer alike."""
+    viewer = {
+        "member": member_viewer(paths),
+        "other": member_viewer(paths, "other"),
+        "operator": OPERATOR,
+        "nobody": None,
+    }[who]
+    variables = dict(ARGUMENT_VALUES[values])
+    page_variables = {k: v for k, v in variables.items() if k != "id"}
+
+    paths.same(VIEWER_PAGES, page_variables, viewer)
+    paths.same(ANOTHER_MEMBERS_PAGES, {**page_variables, "id": gid("Member", paths.member)}, viewer)
+    paths.same(ROOT_FIELDS_WITH_ARGUMENTS, variables, viewer)
+    paths.same(CAMPAIGN, {"id": variables.get("id") or "nope"}, viewer)
+
+
+def test_fields_with_scalar_arguments_have_direct_resolvers(paths: Paths) -> None:
+    """The fields named in `install_field_resolvers` are the lean ones: the same answers
+    as above, without strawberry's argument conversion and chain of extensions."""
+    types = paths.lean._schema.type_map
+    for type_name, field_name in [
+        ("Member", "id"),
+        ("Member", "ledgerEntries"),
+        ("Member", "redemptions"),
+        ("Reward", "id"),
+        ("Redemption", "id"),
+        ("Query", "rewards"),
+        ("Query", "hallOfFame"),
+    ]:
+        found = types[type_name]
+        assert isinstance(found, graphql.GraphQLObjectType)
+        resolver = found.fields[field_name].resolve
+        assert resolver is not None
+        assert resolver.__qualname__.split(".")[0] in {"_sync_resolver", "_async_resolver"}, (
+            type_name,
+            field_name,
+        )
 
 
 PUBLIC_READS = [
@@ -306,11 +331,11 @@ PUBLIC_READS = [
 @pytest.mark.parametrize("who", ["member", "operator", "nobody"])
 def test_the_other_reads_answer_alike(paths: Paths, document: str, who: str) -> None:
     viewer = {"member": member_viewer(paths), "operator": OPERATOR, "nobody": None}[who]
-    paths.both(document, viewer=viewer)
+    paths.same(document, viewer=viewer)
 
 
 def test_a_redemption_through_node_answers_alike(paths: Paths) -> None:
-    found = paths.both(
+    found = paths.same(
         "{ viewer { redemptions { edges { node { id } } } } }", viewer=member_viewer(paths)
     )
     redemption = found["data"]["viewer"]["redemptions"]["edges"][0]["node"]["id"]
@@ -320,7 +345,7 @@ def test_a_redemption_through_node_answers_alike(paths: Paths) -> None:
     } } }
     """
     for viewer in (member_viewer(paths), member_viewer(paths, "other"), OPERATOR, None):
-        paths.both(document, {"id": redemption}, viewer)
+        paths.same(document, {"id": redemption}, viewer)
 
 
 def test_the_viewer_completes_its_entries_by_plan(
@@ -397,7 +422,7 @@ def test_generated_queries_answer_alike(paths: Paths, who: str) -> None:
     )
     @given(document=_documents(paths))
     def run(document: graphql.DocumentNode) -> None:
-        paths.both(graphql.print_ast(document), viewer=viewer)
+        paths.same(graphql.print_ast(document), viewer=viewer)
 
     run()
 
@@ -610,11 +635,63 @@ class Guarded:
     def fails(self) -> int | None:
         raise ValueError("resolver failed")
 
+    @field(permissions=[Refuse])
+    def refused_with(self, text: str | None = None) -> int | None:
+        return self.size
+
+    @field(permissions=[Allow])
+    def echo(
+        self,
+        info: strawberry.Info,
+        text: str = "d",
+        count: int | None = None,
+        flag: bool = False,
+        ratio: float = 0.5,
+        ident: strawberry.ID | None = None,
+    ) -> str | None:
+        return f"{self.size} {text!r} {count} {flag} {ratio} {ident!r} {info.path.key}"
+
+    @field(permissions=[Allow])
+    async def echo_later(self, first: int = 2, after: str | None = None) -> str | None:
+        return f"{self.size} {first} {after!r}"
+
+    @field()
+    def free(self, note: str = "") -> str | None:  # a free-text name: tabs and line breaks pass
+        return note
+
+    @field()
+    def with_root(self, root: Any, text: str = "r") -> str | None:  # keeps strawberry's resolver
+        return f"{text} {root.size}"
+
+    @field()
+    def raising(self, text: str = "") -> int | None:
+        raise ValueError(f"resolver failed on {text!r}")
+
+    @strawberry.field
+    @classmethod
+    def kind(cls, root: Any, info: strawberry.Info) -> str:
+        return f"{cls.__name__} {root.size} {info.path.key}"
+
 
 GUARDED_QUERY = """
-{ guarded { size allowed refused odd allowedLater oddLater fails }
-  more: guarded { refusedLater } }
+query($text: String, $count: Int, $ident: ID, $note: String) {
+  guarded { size allowed refused odd allowedLater oddLater fails }
+  more: guarded { refusedLater }
+  args: guarded {
+    refusedWith(text: $text) echo(text: $text, count: $count, ident: $ident)
+    defaults: echo echoLater(after: $text) e2: echoLater(first: $count)
+    free(note: $note) withRoot(text: $text) raising(text: $text) kind
+  }
+}
 """
+
+GUARDED_VARIABLES: list[dict[str, Any]] = [
+    {},
+    {"text": "t", "count": 3, "ident": "i", "note": "a\tb\nc"},
+    {"text": "t\x00", "count": None, "ident": "i", "note": "x"},
+    {"text": "t", "ident": "\x07", "note": "\x00"},
+    {"text": None, "count": 7, "ident": None, "note": None},
+]
 
 
 def _guarded_schema(lean: bool) -> strawberry.Schema:
@@ -630,20 +707,29 @@ def _guarded_schema(lean: bool) -> strawberry.Schema:
     return schema
 
 
-def test_direct_resolvers_check_permissions_as_strawberry_does() -> None:
+@pytest.mark.parametrize("variables", range(len(GUARDED_VARIABLES)))
+def test_direct_resolvers_check_permissions_as_strawberry_does(variables: int) -> None:
+    """Permissions that allow, refuse or answer oddly; scalar arguments given, defaulted
+    and null; control characters (after the permission, before the resolver), a free-text
+    argument, a root parameter (strawberry's resolver kept), a classmethod."""
     lean_schema = _guarded_schema(True)
     guarded = lean_schema._schema.type_map["Guarded"]
     assert isinstance(guarded, graphql.GraphQLObjectType)
     assert guarded.fields["allowedLater"].resolve.__qualname__.startswith("_async_resolver")
+    for name in ("refusedWith", "echo", "free", "raising", "kind"):
+        assert guarded.fields[name].resolve.__qualname__.startswith("_sync_resolver"), name
+    assert guarded.fields["echoLater"].resolve.__qualname__.startswith("_async_resolver")
+    assert not guarded.fields["withRoot"].resolve.__qualname__.startswith("_sync_resolver")
 
     answers: list[dict[str, Any]] = []
     for schema in (lean_schema, _guarded_schema(False)):
-        result = asyncio.run(schema.execute(GUARDED_QUERY))
+        result = asyncio.run(schema.execute(GUARDED_QUERY, GUARDED_VARIABLES[variables]))
         answers.append({"data": result.data, "errors": [e.formatted for e in result.errors or ()]})
 
     assert answers[0] == answers[1]
     assert answers[0]["data"] is not None
     assert answers[0]["data"]["more"] is None  # a refused non-null field nulls its parent
+    assert answers[0]["data"]["args"] is not None
 
 
 @given(kind=st.sampled_from(["ledger", "redemption", "quest"]), value=st.text() | st.integers())
