@@ -4,13 +4,17 @@ read path (`api.lean_reads`) and one without (`build_schema(..., lean=False)`), 
 no-op mutation, in blocks of 20 calls in turn so that all three see the same load.
 
     python -m benchmarks.bench_viewer [--members M] [--rounds R] [--database-url URL]
-    valgrind --tool=callgrind --separate-threads=yes \
+    valgrind --tool=callgrind --separate-threads=yes [--instr-atstart=no] \
         python -m benchmarks.bench_viewer --callgrind N
 
 With `--callgrind N` (under valgrind's callgrind) it instead runs N viewer calls through
 the schema as built by default after a warm-up, with callgrind's counters zeroed before
-and dumped after (`callgrind_control`), so that dump holds the N calls only: the
-instructions per call, which the machine's load does not move.
+and dumped after (`callgrind_control`), so that dump (part 1) holds the N calls only: the
+instructions per call, which the machine's load does not move. Then the same for N no-op
+mutations (part 2) and N `recordActivity` (part 3, as a service, group commit off), so
+the request pipeline every operation pays is counted too. With `--instr-atstart=no` the
+seeding runs uninstrumented (several times faster); instrumentation is switched on before
+the warm-up.
 
 On SQLite (a fresh file), or on PostgreSQL when `--database-url` names one (a schema of
 its own, dropped afterwards).
@@ -49,9 +53,11 @@ from api.settings import Settings
 from benchmarks.bench_api import (
     BENCH_KIND,
     NOOP,
+    RECORD,
     SECRET,
     VIEWER_LEDGER,
     bench_economy_text,
+    global_id,
     postgres_url,
     sqlite_url,
 )
@@ -89,22 +95,53 @@ def callgrind(action: str) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
+def record_variables(members: list[str], n: int, at: datetime, tag: str) -> dict[str, Any]:
+    """recordActivity's variables for call n: member n mod M, one date for every call (the
+    same instructions run after run), a key of its own."""
+    return {
+        "input": {
+            "memberId": global_id("Member", members[n % len(members)]),
+            "kind": BENCH_KIND,
+            "occurredAt": at.isoformat(),
+            "idempotencyKey": f"{tag}-{n}",
+            "subjectId": f"{tag}-{n}",
+        }
+    }
+
+
 async def instructions(runtime: Runtime, members: list[str], calls: int) -> None:
+    """Callgrind parts: 1 the viewer (as a member), 2 the no-op mutation, 3 recordActivity
+    (as a service, group commit off), `calls` each after 30 of warm-up."""
+    callgrind("--instr=on")  # for `--instr-atstart=no`: the seeding ran uninstrumented
     schema = build_schema(runtime.settings)
+    at = datetime.now(UTC)
+    service = Viewer("bench", Role.SERVICE)
 
-    async def call(n: int) -> None:
-        viewer = Viewer(members[n % len(members)], Role.MEMBER)
+    def operation(part: str, n: int) -> tuple[str, dict[str, Any], Viewer | None]:
+        if part == "viewer":
+            return VIEWER_LEDGER, {}, Viewer(members[n % len(members)], Role.MEMBER)
+        if part == "noop":
+            return NOOP, {}, None
+        return RECORD, record_variables(members, n, at, "cg"), service
+
+    async def call(part: str, n: int) -> None:
+        document, variables, viewer = operation(part, n)
         context = Context(runtime, Loaders.create(runtime), viewer=viewer)
-        result = await schema.execute(VIEWER_LEDGER, {}, context_value=context)
+        result = await schema.execute(document, variables, context_value=context)
         assert not result.errors, result.errors
+        if part == "record":
+            assert result.data is not None
+            answer = result.data["recordActivity"]
+            assert answer["__typename"] == "RecordActivityPayload", answer
 
-    for n in range(30):  # warm-up: caches, plans, the connection pool
-        await call(n)
-    callgrind("--zero")
-    for n in range(calls):
-        await call(n)
-    callgrind("--dump=viewer")
-    print(f"{calls} viewer calls dumped (callgrind part 1)")
+    for number, part in enumerate(("viewer", "noop", "record"), start=1):
+        for n in range(30):  # warm-up: caches, plans, the connection pool
+            await call(part, -1 - n)
+        callgrind("--zero")
+        for n in range(calls):
+            await call(part, n)
+        callgrind(f"--dump={part}")
+        print(f"{calls} {part} calls dumped (callgrind part {number})")
 
 
 async def measure(runtime: Runtime, members: list[str], rounds: int) -> dict[str, list[float]]:
