@@ -18,8 +18,8 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.extensions import ValidationCache as StrawberryValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
@@ -32,9 +32,11 @@ from api.metrics import MetricsExtension
 from api.mutations import Mutation
 from api.operation_checks import OperationChoice
 from api.persisted import TrustedDocuments, TrustedDocumentsExtension
+from api.pipeline import Pipeline
 from api.queries import Query
 from api.settings import Settings
 from api.subscriptions import Subscription
+from api.validation_cache import ValidationCache, Validations
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -67,9 +69,11 @@ class Schema(strawberry.Schema):
 def build_schema(
     settings: Settings, *, tracer_provider: TracerProvider | None = None, lean: bool = True
 ) -> strawberry.Schema:
-    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`) and plain
-    selections completed by plan (`api.lean_reads`); the schema is the same either way,
-    and so are the answers."""
+    """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`), plain
+    selections completed by plan and direct resolvers (`api.lean_reads`), validation
+    results found by document (`api.validation_cache`) and the schema extensions run as
+    one (`api.pipeline`); without it, strawberry's own way for each. The schema is the same
+    either way, and so are the answers."""
     tokens = settings.query_tokens_max
     cost_max = settings.query_cost_max
     # Validation rules are built once: the validation cache keys on the rule classes, and
@@ -81,14 +85,17 @@ def build_schema(
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     costs = CostCache()  # shared by the requests, as the parser and validation caches
+    validations = Validations(documents_cached_max)  # found by document (api/validation_cache.py)
     prepared: dict[str, DocumentNode] = {}  # trusted documents, filled once the schema exists
     caches: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=documents_cached_max),  # caches are shared per maxsize
-        lambda: ValidationCache(maxsize=documents_cached_max),
+        (lambda: ValidationCache(validations))
+        if lean
+        else (lambda: StrawberryValidationCache(maxsize=documents_cached_max)),
     ]
     if settings.trusted_documents_only:  # parsed and validated at startup instead
         caches = [lambda: TrustedDocumentsExtension(prepared)]
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+    parts: list[Callable[[], SchemaExtension]] = [
         *caches,
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: AddValidationRules(rules),
@@ -96,6 +103,11 @@ def build_schema(
         MetricsExtension,  # requests, latency and errors by code (api/metrics.py)
         OperationChoice,
     ]
+    # Run as one extension: the same hooks in the same order, without strawberry's context
+    # manager per hook and request (api/pipeline.py).
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = (
+        [lambda: Pipeline(parts)] if lean else list(parts)
+    )
     if tracer_provider is not None:
         from api.tracing import graphql_extension
 

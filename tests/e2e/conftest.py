@@ -355,7 +355,11 @@ class LeanPaths:
         schema = self.lean if lean else self.plain
         context = Context(self.runtime, Loaders.create(self.runtime), viewer=viewer)
         result = asyncio.run(schema.execute(document, variables, context_value=context))
-        return {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
+        return {
+            "data": result.data,
+            "errors": [e.formatted for e in result.errors or ()],
+            "extensions": result.extensions,
+        }
 
     def pair(
         self, document: str, variables: dict[str, Any], viewer: Viewer | None

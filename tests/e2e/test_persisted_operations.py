@@ -138,7 +138,9 @@ def test_trusted_documents_only_replaces_the_parser_and_validation_caches(
         Settings(trusted_documents_path=str(manifest), trusted_documents_only=True)
     )
 
-    names = {type(factory()).__name__ for factory in schema.extensions}
+    made = [factory() for factory in schema.extensions]
+    parts = [part for made_one in made for part in getattr(made_one, "parts", [made_one])]
+    names = {type(part).__name__ for part in parts}
     assert "TrustedDocumentsExtension" in names
     assert not names & {"ParserCache", "ValidationCache"}
 
