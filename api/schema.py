@@ -25,6 +25,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from api.cost import CostCache, QueryCost
+from api.datetimes import install as install_datetimes
 from api.errors import classify, is_unexpected
 from api.lean import install as install_lean
 from api.lean_reads import install_field_resolvers, lean_executor
@@ -71,8 +72,9 @@ def build_schema(
 ) -> strawberry.Schema:
     """`lean`: the ledger mutations answered by their lean resolvers (`api.lean`), plain
     selections completed by plan and direct resolvers (`api.lean_reads`), validation
-    results found by document (`api.validation_cache`) and the schema extensions run as
-    one (`api.pipeline`); without it, strawberry's own way for each. The schema is the same
+    results found by document (`api.validation_cache`), the schema extensions run as one
+    (`api.pipeline`) and `DateTime` input read without dateutil in its common shape
+    (`api.datetimes`); without it, strawberry's own way for each. The schema is the same
     either way, and so are the answers."""
     tokens = settings.query_tokens_max
     cost_max = settings.query_cost_max
@@ -127,6 +129,7 @@ def build_schema(
     if lean:
         install_lean(schema._schema)
         install_field_resolvers(schema)
+        install_datetimes(schema._schema)
     return schema
 
 
