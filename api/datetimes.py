@@ -29,7 +29,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition
 _COMMON: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?(Z|[+-]\d{2}:\d{2})?"
 )
-_STRAWBERRYS: Final = DateTimeDefinition.parse_value  # isoparse, wrapped
+_STRAWBERRYS: Final = DateTimeDefinition.parse_value  # isoparse, wrapped (not None)
 
 
 def fast_parser(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -62,7 +62,11 @@ def fast_parser(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def install(schema: GraphQLSchema) -> None:
-    """The schema's `DateTime`, when it is strawberry's, parses input by `fast_parser`."""
+    """The schema's `DateTime`, when it is strawberry's, reads input by `fast_parser`:
+    variables (`coerce_input_value`) and literals (its `parse_literal` calls that too),
+    and `parse_value`, the same function under graphql-core's older name."""
     scalar = schema.type_map.get("DateTime")
-    if isinstance(scalar, GraphQLScalarType) and scalar.parse_value is _STRAWBERRYS:
-        scalar.parse_value = fast_parser(scalar.parse_value)  # type: ignore[method-assign, assignment]
+    if isinstance(scalar, GraphQLScalarType) and scalar.coerce_input_value is _STRAWBERRYS:
+        fast = fast_parser(_STRAWBERRYS)
+        scalar.coerce_input_value = fast
+        scalar.parse_value = fast  # type: ignore[method-assign, assignment]

@@ -12,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 
+from api.auth import Role, Viewer
 from api.datetimes import fast_parser, install
 from api.schema import build_schema
 from api.settings import Settings
+from tests.e2e.conftest import LeanPaths
 
 strawberry_parse = DateTimeDefinition.parse_value
 assert strawberry_parse is not None
@@ -103,9 +105,37 @@ def test_the_lean_schema_reads_datetimes_by_the_fast_parser() -> None:
     lean_type, plain_type = (s._schema.type_map["DateTime"] for s in (lean, plain))
     assert isinstance(lean_type, GraphQLScalarType)
     assert isinstance(plain_type, GraphQLScalarType)
-    assert lean_type.parse_value.__qualname__.startswith("fast_parser")
-    assert plain_type.parse_value is strawberry_parse  # the schemas' scalars are their own
+    assert lean_type.coerce_input_value.__qualname__.startswith("fast_parser")
+    assert lean_type.parse_value is lean_type.coerce_input_value
+    assert plain_type.coerce_input_value is strawberry_parse  # each schema's scalar its own
     install(plain._schema)
-    assert plain_type.parse_value.__qualname__.startswith("fast_parser")
+    assert plain_type.coerce_input_value.__qualname__.startswith("fast_parser")
+    fast = plain_type.coerce_input_value
     install(plain._schema)  # only strawberry's parser is replaced: not twice
-    assert plain_type.parse_value.__closure__[0].cell_contents is strawberry_parse  # type: ignore[index]
+    assert plain_type.coerce_input_value is fast
+
+
+EXPLAIN = """
+query($input: ExplainActivityInput!) { explainActivity(input: $input) {
+  __typename ... on ActivityExplanation { points explanation } ... on UserError { message }
+  ... on InvalidInput { field reason }
+} }
+"""
+
+
+EXPLAIN_LITERAL = '{ explainActivity(input: {kind: "post", occurredAt: "@AT@"}) { __typename } }'
+
+
+@pytest.mark.parametrize("occurred_at", [c for c in CASES if isinstance(c, str)] + [None, 7])
+def test_datetimes_in_variables_and_literals_answer_alike(
+    lean_paths: LeanPaths, occurred_at: object
+) -> None:
+    """Through the lean schema and the plain one (strawberry's parser): the same answers
+    and errors, for variables and for literals."""
+    viewer = Viewer(lean_paths.member, Role.MEMBER)
+    variables = {"input": {"kind": "post", "occurredAt": occurred_at}}
+
+    lean_paths.same(EXPLAIN, variables, viewer)
+    if isinstance(occurred_at, str) and "\n" not in occurred_at:
+        literal = EXPLAIN_LITERAL.replace("@AT@", occurred_at)
+        lean_paths.same(literal, {}, viewer)
