@@ -37,8 +37,9 @@ under `@defer` (a deferred fragment is delivered apart), and for lists when the 
 knows `@stream`. `tests/e2e/test_lean_reads.py` runs read queries through a schema with
 and one without it and compares the whole answers, errors included.
 
-The fields that do have a resolver, but no arguments and nothing around it but permission
-classes, are called directly (`install_field_resolvers`, below)."""
+The fields that do have a resolver, with no arguments or only built-in scalar ones and
+nothing around it but permission classes and the control-character check, are called
+directly (`install_field_resolvers`, below)."""
 
 from __future__ import annotations
 
