@@ -26,8 +26,10 @@ from dateutil import tz  # type: ignore[import-untyped]  # strawberry's dependen
 from graphql import GraphQLScalarType, GraphQLSchema
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 
+_D: Final = "[0-9]"  # ASCII digits only (`\d` takes any Unicode digit): others go to isoparse
 _COMMON: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?(Z|[+-]\d{2}:\d{2})?"
+    f"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
+    f"(?:\\.{_D}{{3}}|\\.{_D}{{6}})?(Z|[+-]{_D}{{2}}:{_D}{{2}})?"
 )
 _STRAWBERRYS: Final = DateTimeDefinition.parse_value  # isoparse, wrapped (not None)
 

@@ -58,7 +58,8 @@ CASES = [
     "2026-12-04",
     "2026-12-04T01:02",
     "20261204T010203Z",
-    "０２０２-12-04T01:02:03Z",  # fullwidth digits: \\d matches them, fromisoformat does not
+    "０２０２-12-04T01:02:03Z",  # fullwidth digits: not the common shape
+    "\u0662\u0660\u0662\u0666-12-04T01:02:03Z",  # Arabic-Indic digits: likewise
     "2026-12-04T01:02:03Z\n",
     "",
     "not a date",
