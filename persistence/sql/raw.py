@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from persistence.sql import tables as t
 from persistence.sql.types import EPOCH, MICROSECOND
@@ -59,6 +60,51 @@ def update_sql(table: sa.Table, key: Sequence[str], *, where: str = "") -> str:
     sets = ", ".join(f"{n} = :{n}" for n in columns(table, skip=key))
     condition = " AND ".join(f"{k} = :{k}" for k in key)
     return f"UPDATE {table.name} SET {sets} WHERE {condition}{where}"
+
+
+POSTGRES_DIALECT: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def postgres_type(column: sa.Column[Any]) -> str:
+    return str(column.type.compile(dialect=POSTGRES_DIALECT))
+
+
+def recordset(table: sa.Table, names: Sequence[str], extra: str = "") -> str:
+    """`json_to_recordset` of rows of `table` with these columns (and `extra` ones)."""
+    typed = ", ".join(f"{n} {postgres_type(table.columns[n])}" for n in names)
+    return f"json_to_recordset(%(rows)s::json) AS r({typed}{extra})"
+
+
+class SummedUpsert:
+    """An upsert that adds an amount to a row's counter (creating the row if missing),
+    which the unit of work may delay: the amounts queued in a transaction are summed per
+    row and sent as one statement at the next flush (executemany on SQLite, one
+    `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` on PostgreSQL), rows in
+    key order, so that concurrent transactions take the rows' locks in the same order.
+    Only for counters that the hot path never reads without flushing first."""
+
+    def __init__(self, table: sa.Table, key: Sequence[str], amount: str) -> None:
+        self.table = table
+        self.key = tuple(key)
+        self.amount = amount
+        names = (*self.key, amount)
+        listed = ", ".join(names)
+        conflict = (
+            f" ON CONFLICT ({', '.join(self.key)})"
+            f" DO UPDATE SET {amount} = {table.name}.{amount} + excluded.{amount}"
+        )
+        placeholders = ", ".join(f":{n}" for n in names)
+        self.sqlite = f"INSERT INTO {table.name} ({listed}) VALUES ({placeholders}){conflict}"
+        self.postgres = (
+            f"INSERT INTO {table.name} ({listed}) SELECT {listed}"
+            f" FROM {recordset(table, names)}{conflict}"
+        )
+
+    def rows(self, sums: Mapping[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+        return [
+            {**dict(zip(self.key, key, strict=True)), self.amount: amount}
+            for key, amount in sorted(sums.items())
+        ]
 
 
 class Dialect:

@@ -28,7 +28,6 @@ from typing import Any, Literal, Self
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
@@ -68,8 +67,10 @@ from persistence.sql.raw import (
     SQLITE,
     Dialect,
     Params,
+    SummedUpsert,
     columns,
     insert_sql,
+    recordset,
     select_list,
     update_sql,
 )
@@ -85,19 +86,6 @@ MemberKey = tuple[Any, ...]  # what a save may change only by its own statement 
 AccountKey = tuple[str, str, str]  # owner kind, owner id, bucket
 
 # --- the write buffer ---------------------------------------------------------------------
-
-
-POSTGRES_DIALECT: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def _postgres_type(column: sa.Column[Any]) -> str:
-    return str(column.type.compile(dialect=POSTGRES_DIALECT))
-
-
-def _recordset(table: sa.Table, names: Sequence[str], extra: str = "") -> str:
-    """`json_to_recordset` of rows of `table` with these columns (and `extra` ones)."""
-    typed = ", ".join(f"{n} {_postgres_type(table.columns[n])}" for n in names)
-    return f"json_to_recordset(%(rows)s::json) AS r({typed}{extra})"
 
 
 class BufferedInsert:
@@ -116,14 +104,14 @@ class BufferedInsert:
         listed = ", ".join(self.names)
         self.postgres = (
             f"INSERT INTO {table.name} ({listed}) SELECT {listed}"
-            f" FROM {_recordset(table, self.names)}{tail}"
+            f" FROM {recordset(table, self.names)}{tail}"
         )
 
 
 MEMBER_UPDATE_MANY = (  # PostgreSQL: each member's last save, with the version it read
     "UPDATE members AS m SET "
     + ", ".join(f"{n} = r.{n}" for n in columns(t.members, skip=["id"]))
-    + f" FROM {_recordset(t.members, columns(t.members), ', expected BIGINT')}"
+    + f" FROM {recordset(t.members, columns(t.members), ', expected BIGINT')}"
     " WHERE m.id = r.id AND m.version = r.expected"
 )
 
@@ -149,9 +137,10 @@ class WriteBuffer:
         self.entry_sums: dict[AccountKey, int] = {}  # queued ledger amounts
         self.credits: dict[AccountKey, int] = {}  # queued credits of cached balances, summed
         self.marks: set[tuple[str, str, str]] = set()  # queued rewarded subjects
+        self.sums: dict[SummedUpsert, dict[tuple[Any, ...], int]] = {}  # queued counters
 
     def __bool__(self) -> bool:
-        return bool(self.inserts or self.member_saves or self.credits)
+        return bool(self.inserts or self.member_saves or self.credits or self.sums)
 
     def add(self, kind: BufferedInsert, row: Row) -> None:
         self.inserts.setdefault(kind, []).append(row)
@@ -162,6 +151,7 @@ class WriteBuffer:
         self.entry_sums.clear()
         self.credits.clear()
         self.marks.clear()
+        self.sums.clear()
 
 
 class SqlStore:
@@ -313,6 +303,12 @@ class SqlUnitOfWork:
         self._begin(write=True)  # SQLite: the write lock is taken where the write was asked
         self.buffered.add(kind, row)
 
+    def add_to(self, kind: SummedUpsert, key: tuple[Any, ...], amount: int) -> None:
+        """Queue `amount` for the counter of row `key`; sent summed by `flush`."""
+        self._begin(write=True)
+        sums = self.buffered.sums.setdefault(kind, {})
+        sums[key] = sums.get(key, 0) + amount
+
     def flush(self) -> None:
         """Send the buffered writes: one statement per kind, in the order queued."""
         buffered = self.buffered
@@ -324,12 +320,15 @@ class SqlUnitOfWork:
             {"owner_kind": k, "owner_id": o, "bucket": b, "amount": amount}
             for (k, o, b), amount in sorted(buffered.credits.items())
         ]
+        sums = [(kind, kind.rows(amounts)) for kind, amounts in buffered.sums.items()]
         buffered.clear()
         for kind, rows in inserts:
             what = f"a buffered row of {kind.table.name} was not written"
             self._send(kind.sqlite, kind.postgres, rows, kind.checked, what)
         if credits:  # one row per account: an upsert may touch a row once per statement
             self._send(CREDIT, CREDIT_MANY, credits, False, "")
+        for summed, rows in sums:  # one row per key, as the credits
+            self._send(summed.sqlite, summed.postgres, rows, False, "")
         if saves:
             self._send(MEMBER_UPDATE, MEMBER_UPDATE_MANY, saves, True, "a member changed under us")
 
