@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,31 +121,53 @@ class Dialect:
             return text
         return PARAMETER.sub(r"%(\1)s", text.replace("%", "%%"))
 
-    def encode(self, params: Params) -> dict[str, Any]:
-        out = dict(params)
+    def encode(self, params: Params) -> Params:
+        """The parameters as the driver takes them: `params` itself when no value needs
+        converting (the usual statement), else a converted copy."""
+        out: dict[str, Any] | None = None
         for name, value in params.items():
+            converted: Any
             if isinstance(value, datetime):
                 assert value.utcoffset() is not None, f"naive datetime in {name}"
-                out[name] = (value - EPOCH) // MICROSECOND if self.sqlite else value.astimezone(UTC)
+                converted = (value - EPOCH) // MICROSECOND if self.sqlite else value.astimezone(UTC)
             elif name in JSON_COLUMNS:
-                out[name] = orjson.dumps(value).decode()
-        return out
+                converted = orjson.dumps(value).decode()
+            else:
+                continue
+            if out is None:
+                out = dict(params)
+            out[name] = converted
+        return params if out is None else out
 
     def decode(self, names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-        out = dict(zip(names, row, strict=True))
-        for name in names:
-            value = out[name]
-            if value is None:
-                continue
-            if name in DATETIME_COLUMNS:
-                if self.sqlite:
+        return self.decoder(tuple(names))(row)
+
+    @functools.cache  # noqa: B019 - two instances per process, one per dialect
+    def decoder(self, names: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """Rows of these columns as dictionaries, instants and JSON documents decoded:
+        which columns need it is worked out once per list of columns."""
+        instants = tuple(n for n in names if n in DATETIME_COLUMNS)
+        documents = tuple(n for n in names if n in JSON_COLUMNS and n not in DATETIME_COLUMNS)
+        sqlite = self.sqlite
+
+        def decode(row: Sequence[Any]) -> dict[str, Any]:
+            out = dict(zip(names, row, strict=True))
+            for name in instants:
+                value = out[name]
+                if value is None:
+                    continue
+                if sqlite:
                     out[name] = EPOCH + int(value) * MICROSECOND
                 else:
                     assert value.tzinfo is not None, f"{name} came back without a time zone"
                     out[name] = value.astimezone(UTC)
-            elif name in JSON_COLUMNS and isinstance(value, str | bytes):
-                out[name] = orjson.loads(value)
-        return out
+            for name in documents:
+                value = out[name]
+                if isinstance(value, str | bytes):
+                    out[name] = orjson.loads(value)
+            return out
+
+        return decode
 
 
 SQLITE = Dialect(sqlite=True)

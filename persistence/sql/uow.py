@@ -424,13 +424,13 @@ class SqlUnitOfWork:
         row = cursor.fetchone()
         if row is None:
             return None
-        return self.dialect.decode([d[0] for d in cursor.description], row)
+        return self.dialect.decoder(tuple([d[0] for d in cursor.description]))(row)
 
     def all(self, sql: str, params: Params | None = None, *, flush: bool = True) -> list[Row]:
         cursor = self.run(sql, params, flush=flush)
         rows = cursor.fetchall()  # first: in pipeline mode the description comes with the rows
-        names = [d[0] for d in cursor.description]
-        return [self.dialect.decode(names, row) for row in rows]
+        decode = self.dialect.decoder(tuple([d[0] for d in cursor.description]))
+        return [decode(row) for row in rows]
 
     def scalar(self, sql: str, params: Params | None = None, *, flush: bool = True) -> Any:
         row = self.run(sql, params, flush=flush).fetchone()
