@@ -533,6 +533,19 @@ def _one_row(cursor: Any) -> bool:
 # --- members ------------------------------------------------------------------------------
 
 MEMBER = f"SELECT {select_list(t.members)} FROM members"
+# SQLite locks a member with its debt (see `_Ledger._debt`), sparing the debt's statement:
+# the write lock is the database's, taken before this statement's snapshot, so what it
+# sums is what the last writer committed. Not on PostgreSQL: after waiting for a row lock
+# a READ COMMITTED statement re-reads the locked row, not its subqueries, which would
+# answer from the snapshot taken before the previous holder committed.
+MEMBER_WITH_DEBT = (
+    f"SELECT {select_list(t.members)}, (SELECT COALESCE(SUM(e.amount), 0)"
+    " FROM ledger_entries AS e INDEXED BY ix_ledger_entries_debt"
+    f" WHERE e.owner_kind = '{OwnerKind.MEMBER.value}' AND e.bucket = '{Bucket.DEBT.value}'"
+    " AND e.owner_id = members.id) AS debt FROM members"
+)
+LOCK_MEMBER_SQLITE = f"{MEMBER_WITH_DEBT} WHERE id = :id"
+LOCK_MEMBER_POSTGRES = f"{MEMBER} WHERE id = :id FOR UPDATE"
 MEMBER_INSERT = insert_sql(t.members, tail=" ON CONFLICT DO NOTHING RETURNING id")
 MEMBER_UPDATE = update_sql(t.members, ["id"], where=" AND version = :expected")
 
@@ -568,16 +581,21 @@ class _Members(_Repo):
         known = uow.identity.get(member_id)
         if known is not None:
             return known
-        sql = f"{MEMBER} WHERE id = :id{uow.dialect.for_update}"
+        sql = LOCK_MEMBER_SQLITE if uow.dialect.sqlite else LOCK_MEMBER_POSTGRES
         row = uow.one(sql, {"id": member_id}, write=True, flush=False)
         if row is None:
             return None
         return self._locked(row)
 
     def _locked(self, row: Row) -> Member:
+        uow = self.uow
+        debt = row.pop("debt", None)
         member = mapping.member_from_row(row)
-        self.uow.identity[member.id] = member
-        self.uow.member_keys[member.id] = _member_key(row)
+        uow.identity[member.id] = member
+        uow.member_keys[member.id] = _member_key(row)
+        if debt is not None:  # SQLite: plus this transaction's buffered debt entries
+            key = (OwnerKind.MEMBER.value, member.id, Bucket.DEBT.value)
+            uow.known_debts[member.id] = int(debt) + uow.buffered.entry_sums.get(key, 0)
         return member
 
     def get_many_for_update(self, member_ids: Sequence[str]) -> list[Member]:
@@ -587,7 +605,8 @@ class _Members(_Repo):
         wanted = sorted(i for i in set(member_ids) if i not in uow.identity)
         if wanted:
             condition, params = uow.any_of("id", wanted)
-            sql = f"{MEMBER} WHERE {condition} ORDER BY id{uow.dialect.for_update}"
+            select = MEMBER_WITH_DEBT if uow.dialect.sqlite else MEMBER
+            sql = f"{select} WHERE {condition} ORDER BY id{uow.dialect.for_update}"
             for row in uow.all(sql, params, flush=False):
                 self._locked(row)
         found = (uow.identity.get(i) for i in member_ids)
