@@ -107,6 +107,10 @@ class SummedUpsert:
         ]
 
 
+def _unchanged(params: Params) -> Params:
+    return params
+
+
 class Dialect:
     """How to talk to one database through its driver (sqlite3 or psycopg)."""
 
@@ -138,6 +142,29 @@ class Dialect:
                 out = dict(params)
             out[name] = converted
         return params if out is None else out
+
+    @functools.cache  # noqa: B019 - two instances per process, one per dialect
+    def encoder(self, names: tuple[str, ...]) -> Callable[[Params], Params]:
+        """`encode` for parameters named `names` that are a table's columns: only the
+        columns of instants and of JSON documents are looked at (worked out once)."""
+        instants = tuple(n for n in names if n in DATETIME_COLUMNS)
+        documents = tuple(n for n in names if n in JSON_COLUMNS and n not in DATETIME_COLUMNS)
+        if not instants and not documents:
+            return _unchanged
+        sqlite = self.sqlite
+
+        def encode(params: Params) -> Params:
+            out = dict(params)
+            for name in instants:
+                value = out[name]
+                if isinstance(value, datetime):
+                    assert value.utcoffset() is not None, f"naive datetime in {name}"
+                    out[name] = (value - EPOCH) // MICROSECOND if sqlite else value.astimezone(UTC)
+            for name in documents:
+                out[name] = orjson.dumps(out[name]).decode()
+            return out
+
+        return encode
 
     def decode(self, names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
         return self.decoder(tuple(names))(row)

@@ -372,7 +372,8 @@ class SqlUnitOfWork:
         count = len(rows)
         if self.dialect.sqlite:
             cursor = self._cursor
-            cursor.executemany(sqlite_sql, [SQLITE.encode(r) for r in rows])
+            encoder = SQLITE.encoder  # rows of table columns (see `Dialect.encoder`)
+            cursor.executemany(sqlite_sql, [encoder(tuple(r))(r) for r in rows])
             assert not checked or cursor.rowcount == count, what
             return
         params = {"rows": _json_rows(rows)}
