@@ -263,6 +263,8 @@ class SqlUnitOfWork:
 
     def _begin(self, write: bool) -> Any:
         """The driver cursor, inside a transaction that may write if `write`."""
+        if self._mode == "write":  # the usual case: nothing to start (idle outside `with`)
+            return self._cursor
         assert self._entered, "use the unit of work inside `with uow:`"
         if self._conn is None:
             self._open()
