@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 import orjson
 import sqlalchemy as sa
@@ -188,6 +188,32 @@ class SqliteConnection:
         self.connection.close()
 
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A unit of work's repository, made by `make(uow)` on first access and kept in the
+    unit's `__dict__` (a non-data descriptor: later accesses never come back here)."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        repository = self.make(uow)
+        uow.__dict__[self.name] = repository
+        return repository
+
+
 class SqlStore:
     """Factory of units of work over one database; safe to share between threads."""
 
@@ -208,6 +234,29 @@ class SqlStore:
 
 
 class SqlUnitOfWork:
+    # Repositories are made when first asked for (then found in the instance's dict): a
+    # command asks for a handful of the 19, and making them all in `__init__` cost more
+    # than a tenth of an empty unit of work. (The lambdas: those classes come below.)
+    members = _Repository(lambda uow: _Members(uow))  # noqa: PLW0108 - defined below
+    ledger = _Repository(lambda uow: _Ledger(uow))  # noqa: PLW0108 - defined below
+    activities = _Repository(lambda uow: _Activities(uow))  # noqa: PLW0108 - defined below
+    notes = _Repository(lambda uow: _Notes(uow))  # noqa: PLW0108 - defined below
+    stock = _Repository(lambda uow: _Stock(uow))  # noqa: PLW0108 - defined below
+    redemptions = _Repository(lambda uow: _Redemptions(uow))  # noqa: PLW0108 - defined below
+    honors = _Repository(lambda uow: _Honors(uow))  # noqa: PLW0108 - defined below
+    quests = _Repository(lambda uow: _Quests(uow))  # noqa: PLW0108 - defined below
+    tasks = _Repository(SqlTasks)
+    contests = _Repository(SqlContests)
+    seasons = _Repository(SqlSeasons)
+    idempotency = _Repository(lambda uow: _Idempotency(uow))  # noqa: PLW0108 - defined below
+    audit = _Repository(lambda uow: _Audit(uow))  # noqa: PLW0108 - defined below
+    reversals = _Repository(lambda uow: _Reversals(uow))  # noqa: PLW0108 - defined below
+    roles = _Repository(SqlRoles)
+    campaigns = _Repository(SqlCampaigns)
+    friend_quests = _Repository(SqlFriendQuests)
+    memberships = _Repository(SqlMemberships)
+    referrals = _Repository(SqlReferrals)
+
     def __init__(
         self, engine: Engine, ids: IdGenerator, write_lock: threading.Lock | None = None
     ) -> None:
@@ -236,25 +285,6 @@ class SqlUnitOfWork:
         self.known_debts: dict[str, int] = {}  # debt balances of locked members, kept current
         self.buffered = WriteBuffer()
         self.events: list[Event] = []
-        self.members = _Members(self)
-        self.ledger = _Ledger(self)
-        self.activities = _Activities(self)
-        self.notes = _Notes(self)
-        self.stock = _Stock(self)
-        self.redemptions = _Redemptions(self)
-        self.honors = _Honors(self)
-        self.quests = _Quests(self)
-        self.tasks = SqlTasks(self)
-        self.contests = SqlContests(self)
-        self.seasons = SqlSeasons(self)
-        self.idempotency = _Idempotency(self)
-        self.audit = _Audit(self)
-        self.reversals = _Reversals(self)
-        self.roles = SqlRoles(self)
-        self.campaigns = SqlCampaigns(self)
-        self.friend_quests = SqlFriendQuests(self)
-        self.memberships = SqlMemberships(self)
-        self.referrals = SqlReferrals(self)
 
     # --- transaction control ----------------------------------------------------------------
 
