@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -61,6 +59,7 @@ from benchmarks.bench_api import (
     postgres_url,
     sqlite_url,
 )
+from benchmarks.callgrind import callgrind
 from domain import services
 from domain.commands import AdjustPoints, GrantHonor, RecordActivity, RegisterMember
 from domain.economy import parse_economy
@@ -87,12 +86,6 @@ def seed(store: SqlStore, members: int, economy: Any) -> list[str]:
             services.grant_honor(grant, store(), economy)
         ids.append(member.id)
     return ids
-
-
-def callgrind(action: str) -> None:
-    """Tell callgrind about this process; blocking on purpose: nothing else is running."""
-    command = ["callgrind_control", action, str(os.getpid())]
-    subprocess.run(command, check=True, capture_output=True)
 
 
 def record_variables(members: list[str], n: int, at: datetime, tag: str) -> dict[str, Any]:

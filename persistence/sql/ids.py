@@ -19,13 +19,15 @@ assert len(ALPHABET) == 32, "five bits per character"
 assert sorted(ALPHABET) == list(ALPHABET), "sorted, so ids sort like their numbers"
 
 
+# Every pair of digits, by the value of its 10 bits: an id is 8 look-ups, not 16 steps.
+_PAIRS = tuple(high + low for high in ALPHABET for low in ALPHABET)
+_PAIR_SHIFTS = tuple(range(5 * digits_count - 10, -1, -10))  # 70, 60, ..., 0
+
+
 def encode(value: int) -> str:
+    """16 base32 digits, most significant first."""
     assert 0 <= value < 1 << (5 * digits_count), f"{value} does not fit in 80 bits"
-    out = []
-    for _ in range(digits_count):
-        out.append(ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(out))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 class IdGenerator:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from persistence.sql import tables as t
 from persistence.sql.types import EPOCH, MICROSECOND
@@ -61,6 +62,55 @@ def update_sql(table: sa.Table, key: Sequence[str], *, where: str = "") -> str:
     return f"UPDATE {table.name} SET {sets} WHERE {condition}{where}"
 
 
+POSTGRES_DIALECT: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def postgres_type(column: sa.Column[Any]) -> str:
+    return str(column.type.compile(dialect=POSTGRES_DIALECT))
+
+
+def recordset(table: sa.Table, names: Sequence[str], extra: str = "") -> str:
+    """`json_to_recordset` of rows of `table` with these columns (and `extra` ones)."""
+    typed = ", ".join(f"{n} {postgres_type(table.columns[n])}" for n in names)
+    return f"json_to_recordset(%(rows)s::json) AS r({typed}{extra})"
+
+
+class SummedUpsert:
+    """An upsert that adds an amount to a row's counter (creating the row if missing),
+    which the unit of work may delay: the amounts queued in a transaction are summed per
+    row and sent as one statement at the next flush (executemany on SQLite, one
+    `INSERT ... SELECT FROM json_to_recordset ... ON CONFLICT` on PostgreSQL), rows in
+    key order, so that concurrent transactions take the rows' locks in the same order.
+    Only for counters that the hot path never reads without flushing first."""
+
+    def __init__(self, table: sa.Table, key: Sequence[str], amount: str) -> None:
+        self.table = table
+        self.key = tuple(key)
+        self.amount = amount
+        names = (*self.key, amount)
+        listed = ", ".join(names)
+        conflict = (
+            f" ON CONFLICT ({', '.join(self.key)})"
+            f" DO UPDATE SET {amount} = {table.name}.{amount} + excluded.{amount}"
+        )
+        placeholders = ", ".join(f":{n}" for n in names)
+        self.sqlite = f"INSERT INTO {table.name} ({listed}) VALUES ({placeholders}){conflict}"
+        self.postgres = (
+            f"INSERT INTO {table.name} ({listed}) SELECT {listed}"
+            f" FROM {recordset(table, names)}{conflict}"
+        )
+
+    def rows(self, sums: Mapping[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+        return [
+            {**dict(zip(self.key, key, strict=True)), self.amount: amount}
+            for key, amount in sorted(sums.items())
+        ]
+
+
+def _unchanged(params: Params) -> Params:
+    return params
+
+
 class Dialect:
     """How to talk to one database through its driver (sqlite3 or psycopg)."""
 
@@ -75,31 +125,76 @@ class Dialect:
             return text
         return PARAMETER.sub(r"%(\1)s", text.replace("%", "%%"))
 
-    def encode(self, params: Params) -> dict[str, Any]:
-        out = dict(params)
+    def encode(self, params: Params) -> Params:
+        """The parameters as the driver takes them: `params` itself when no value needs
+        converting (the usual statement), else a converted copy."""
+        out: dict[str, Any] | None = None
         for name, value in params.items():
+            converted: Any
             if isinstance(value, datetime):
                 assert value.utcoffset() is not None, f"naive datetime in {name}"
-                out[name] = (value - EPOCH) // MICROSECOND if self.sqlite else value.astimezone(UTC)
+                converted = (value - EPOCH) // MICROSECOND if self.sqlite else value.astimezone(UTC)
             elif name in JSON_COLUMNS:
-                out[name] = orjson.dumps(value).decode()
-        return out
+                converted = orjson.dumps(value).decode()
+            else:
+                continue
+            if out is None:
+                out = dict(params)
+            out[name] = converted
+        return params if out is None else out
+
+    @functools.cache  # noqa: B019 - two instances per process, one per dialect
+    def encoder(self, names: tuple[str, ...]) -> Callable[[Params], Params]:
+        """`encode` for parameters named `names` that are a table's columns: only the
+        columns of instants and of JSON documents are looked at (worked out once)."""
+        instants = tuple(n for n in names if n in DATETIME_COLUMNS)
+        documents = tuple(n for n in names if n in JSON_COLUMNS and n not in DATETIME_COLUMNS)
+        if not instants and not documents:
+            return _unchanged
+        sqlite = self.sqlite
+
+        def encode(params: Params) -> Params:
+            out = dict(params)
+            for name in instants:
+                value = out[name]
+                if isinstance(value, datetime):
+                    assert value.utcoffset() is not None, f"naive datetime in {name}"
+                    out[name] = (value - EPOCH) // MICROSECOND if sqlite else value.astimezone(UTC)
+            for name in documents:
+                out[name] = orjson.dumps(out[name]).decode()
+            return out
+
+        return encode
 
     def decode(self, names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-        out = dict(zip(names, row, strict=True))
-        for name in names:
-            value = out[name]
-            if value is None:
-                continue
-            if name in DATETIME_COLUMNS:
-                if self.sqlite:
+        return self.decoder(tuple(names))(row)
+
+    @functools.cache  # noqa: B019 - two instances per process, one per dialect
+    def decoder(self, names: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """Rows of these columns as dictionaries, instants and JSON documents decoded:
+        which columns need it is worked out once per list of columns."""
+        instants = tuple(n for n in names if n in DATETIME_COLUMNS)
+        documents = tuple(n for n in names if n in JSON_COLUMNS and n not in DATETIME_COLUMNS)
+        sqlite = self.sqlite
+
+        def decode(row: Sequence[Any]) -> dict[str, Any]:
+            out = dict(zip(names, row, strict=True))
+            for name in instants:
+                value = out[name]
+                if value is None:
+                    continue
+                if sqlite:
                     out[name] = EPOCH + int(value) * MICROSECOND
                 else:
                     assert value.tzinfo is not None, f"{name} came back without a time zone"
                     out[name] = value.astimezone(UTC)
-            elif name in JSON_COLUMNS and isinstance(value, str | bytes):
-                out[name] = orjson.loads(value)
-        return out
+            for name in documents:
+                value = out[name]
+                if isinstance(value, str | bytes):
+                    out[name] = orjson.loads(value)
+            return out
+
+        return decode
 
 
 SQLITE = Dialect(sqlite=True)

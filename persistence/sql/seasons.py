@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from domain.model import HonorAward
 from domain.seasons import FameRow, LeaderRow, SeasonSnapshot
+from persistence.sql import tables as t
+from persistence.sql.raw import SummedUpsert
 
 if TYPE_CHECKING:
     from persistence.sql.uow import SqlUnitOfWork
 
-ADD_POINTS = (
-    "INSERT INTO season_points (season_id, member_id, points)"
-    " VALUES (:season_id, :member_id, :points)"
-    " ON CONFLICT (season_id, member_id)"
-    " DO UPDATE SET points = season_points.points + excluded.points"
-)
+# Points are added with the unit of work's buffered writes, summed per member (a batch of
+# activities sends one statement, not one per activity); reads flush them first.
+POINTS_SUMMED = SummedUpsert(t.season_points, ["season_id", "member_id"], "points")
 TOP = (
     "SELECT member_id, points FROM season_points WHERE season_id = :season_id AND points > 0"
     " ORDER BY points DESC, member_id LIMIT :limit"
@@ -92,8 +91,7 @@ class SqlSeasons:
         self.uow = uow
 
     def add_points(self, season_id: str, member_id: str, points: int) -> None:
-        params = {"season_id": season_id, "member_id": member_id, "points": points}
-        self.uow.run(ADD_POINTS, params, write=True)
+        self.uow.add_to(POINTS_SUMMED, (season_id, member_id), points)
 
     def top(self, season_id: str, limit: int) -> list[tuple[str, int]]:
         rows = self.uow.all(TOP, {"season_id": season_id, "limit": limit})

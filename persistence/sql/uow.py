@@ -24,11 +24,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from domain.errors import AlreadyExists, DomainError
@@ -68,8 +67,10 @@ from persistence.sql.raw import (
     SQLITE,
     Dialect,
     Params,
+    SummedUpsert,
     columns,
     insert_sql,
+    recordset,
     select_list,
     update_sql,
 )
@@ -85,19 +86,6 @@ MemberKey = tuple[Any, ...]  # what a save may change only by its own statement 
 AccountKey = tuple[str, str, str]  # owner kind, owner id, bucket
 
 # --- the write buffer ---------------------------------------------------------------------
-
-
-POSTGRES_DIALECT: sa.Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def _postgres_type(column: sa.Column[Any]) -> str:
-    return str(column.type.compile(dialect=POSTGRES_DIALECT))
-
-
-def _recordset(table: sa.Table, names: Sequence[str], extra: str = "") -> str:
-    """`json_to_recordset` of rows of `table` with these columns (and `extra` ones)."""
-    typed = ", ".join(f"{n} {_postgres_type(table.columns[n])}" for n in names)
-    return f"json_to_recordset(%(rows)s::json) AS r({typed}{extra})"
 
 
 class BufferedInsert:
@@ -116,14 +104,14 @@ class BufferedInsert:
         listed = ", ".join(self.names)
         self.postgres = (
             f"INSERT INTO {table.name} ({listed}) SELECT {listed}"
-            f" FROM {_recordset(table, self.names)}{tail}"
+            f" FROM {recordset(table, self.names)}{tail}"
         )
 
 
 MEMBER_UPDATE_MANY = (  # PostgreSQL: each member's last save, with the version it read
     "UPDATE members AS m SET "
     + ", ".join(f"{n} = r.{n}" for n in columns(t.members, skip=["id"]))
-    + f" FROM {_recordset(t.members, columns(t.members), ', expected BIGINT')}"
+    + f" FROM {recordset(t.members, columns(t.members), ', expected BIGINT')}"
     " WHERE m.id = r.id AND m.version = r.expected"
 )
 
@@ -149,9 +137,10 @@ class WriteBuffer:
         self.entry_sums: dict[AccountKey, int] = {}  # queued ledger amounts
         self.credits: dict[AccountKey, int] = {}  # queued credits of cached balances, summed
         self.marks: set[tuple[str, str, str]] = set()  # queued rewarded subjects
+        self.sums: dict[SummedUpsert, dict[tuple[Any, ...], int]] = {}  # queued counters
 
     def __bool__(self) -> bool:
-        return bool(self.inserts or self.member_saves or self.credits)
+        return bool(self.inserts or self.member_saves or self.credits or self.sums)
 
     def add(self, kind: BufferedInsert, row: Row) -> None:
         self.inserts.setdefault(kind, []).append(row)
@@ -162,6 +151,67 @@ class WriteBuffer:
         self.entry_sums.clear()
         self.credits.clear()
         self.marks.clear()
+        self.sums.clear()
+
+
+class SqliteConnection:
+    """The part of SQLAlchemy's `Connection` the unit of work uses, directly on a pooled
+    sqlite3 connection: SQLite's transactions are the statements BEGIN [IMMEDIATE],
+    COMMIT and ROLLBACK on the driver (in autocommit mode, see `engine`), and going
+    through `Connection` for them (its transaction objects, events and result set-up of
+    the BEGIN) cost more instructions than the statements. The pool is SQLAlchemy's as
+    before (checkout and checkin events, reset on return, invalidation)."""
+
+    __slots__ = ("connection", "driver", "info")
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.raw_connection()
+        self.driver: sqlite3.Connection = self.connection.driver_connection  # type: ignore[assignment]
+        self.info: dict[str, str] = {}
+
+    def in_transaction(self) -> bool:
+        return self.driver.in_transaction
+
+    def begin(self) -> None:
+        self.driver.execute(self.info.pop(BEGIN_KEY, "BEGIN"))
+
+    def commit(self) -> None:
+        self.driver.commit()
+
+    def rollback(self) -> None:
+        self.driver.rollback()
+
+    def invalidate(self) -> None:
+        self.connection.invalidate()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A unit of work's repository, made by `make(uow)` on first access and kept in the
+    unit's `__dict__` (a non-data descriptor: later accesses never come back here)."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        repository = self.make(uow)
+        uow.__dict__[self.name] = repository
+        return repository
 
 
 class SqlStore:
@@ -184,6 +234,29 @@ class SqlStore:
 
 
 class SqlUnitOfWork:
+    # Repositories are made when first asked for (then found in the instance's dict): a
+    # command asks for a handful of the 19, and making them all in `__init__` cost more
+    # than a tenth of an empty unit of work. (The lambdas: those classes come below.)
+    members = _Repository(lambda uow: _Members(uow))  # noqa: PLW0108 - defined below
+    ledger = _Repository(lambda uow: _Ledger(uow))  # noqa: PLW0108 - defined below
+    activities = _Repository(lambda uow: _Activities(uow))  # noqa: PLW0108 - defined below
+    notes = _Repository(lambda uow: _Notes(uow))  # noqa: PLW0108 - defined below
+    stock = _Repository(lambda uow: _Stock(uow))  # noqa: PLW0108 - defined below
+    redemptions = _Repository(lambda uow: _Redemptions(uow))  # noqa: PLW0108 - defined below
+    honors = _Repository(lambda uow: _Honors(uow))  # noqa: PLW0108 - defined below
+    quests = _Repository(lambda uow: _Quests(uow))  # noqa: PLW0108 - defined below
+    tasks = _Repository(SqlTasks)
+    contests = _Repository(SqlContests)
+    seasons = _Repository(SqlSeasons)
+    idempotency = _Repository(lambda uow: _Idempotency(uow))  # noqa: PLW0108 - defined below
+    audit = _Repository(lambda uow: _Audit(uow))  # noqa: PLW0108 - defined below
+    reversals = _Repository(lambda uow: _Reversals(uow))  # noqa: PLW0108 - defined below
+    roles = _Repository(SqlRoles)
+    campaigns = _Repository(SqlCampaigns)
+    friend_quests = _Repository(SqlFriendQuests)
+    memberships = _Repository(SqlMemberships)
+    referrals = _Repository(SqlReferrals)
+
     def __init__(
         self, engine: Engine, ids: IdGenerator, write_lock: threading.Lock | None = None
     ) -> None:
@@ -192,7 +265,7 @@ class SqlUnitOfWork:
         self._holding_write_lock = False
         self.dialect: Dialect = SQLITE if is_sqlite(engine) else POSTGRES
         self._ids = ids
-        self._conn: Connection | None = None
+        self._conn: Connection | SqliteConnection | None = None
         self._cursor: Any = None
         self._pipeline: Any = None  # PostgreSQL: statements are sent without waiting
         self._pipeline_block: Any = None
@@ -212,25 +285,6 @@ class SqlUnitOfWork:
         self.known_debts: dict[str, int] = {}  # debt balances of locked members, kept current
         self.buffered = WriteBuffer()
         self.events: list[Event] = []
-        self.members = _Members(self)
-        self.ledger = _Ledger(self)
-        self.activities = _Activities(self)
-        self.notes = _Notes(self)
-        self.stock = _Stock(self)
-        self.redemptions = _Redemptions(self)
-        self.honors = _Honors(self)
-        self.quests = _Quests(self)
-        self.tasks = SqlTasks(self)
-        self.contests = SqlContests(self)
-        self.seasons = SqlSeasons(self)
-        self.idempotency = _Idempotency(self)
-        self.audit = _Audit(self)
-        self.reversals = _Reversals(self)
-        self.roles = SqlRoles(self)
-        self.campaigns = SqlCampaigns(self)
-        self.friend_quests = SqlFriendQuests(self)
-        self.memberships = SqlMemberships(self)
-        self.referrals = SqlReferrals(self)
 
     # --- transaction control ----------------------------------------------------------------
 
@@ -239,6 +293,8 @@ class SqlUnitOfWork:
 
     def _begin(self, write: bool) -> Any:
         """The driver cursor, inside a transaction that may write if `write`."""
+        if self._mode == "write":  # the usual case: nothing to start (idle outside `with`)
+            return self._cursor
         assert self._entered, "use the unit of work inside `with uow:`"
         if self._conn is None:
             self._open()
@@ -294,7 +350,7 @@ class SqlUnitOfWork:
             self._write_lock.release()
 
     def _open(self) -> None:
-        self._conn = self.engine.connect()
+        self._conn = SqliteConnection(self.engine) if self.dialect.sqlite else self.engine.connect()
         self._cursor = self._driver().cursor()
 
     def run(
@@ -313,6 +369,12 @@ class SqlUnitOfWork:
         self._begin(write=True)  # SQLite: the write lock is taken where the write was asked
         self.buffered.add(kind, row)
 
+    def add_to(self, kind: SummedUpsert, key: tuple[Any, ...], amount: int) -> None:
+        """Queue `amount` for the counter of row `key`; sent summed by `flush`."""
+        self._begin(write=True)
+        sums = self.buffered.sums.setdefault(kind, {})
+        sums[key] = sums.get(key, 0) + amount
+
     def flush(self) -> None:
         """Send the buffered writes: one statement per kind, in the order queued."""
         buffered = self.buffered
@@ -324,12 +386,15 @@ class SqlUnitOfWork:
             {"owner_kind": k, "owner_id": o, "bucket": b, "amount": amount}
             for (k, o, b), amount in sorted(buffered.credits.items())
         ]
+        sums = [(kind, kind.rows(amounts)) for kind, amounts in buffered.sums.items()]
         buffered.clear()
         for kind, rows in inserts:
             what = f"a buffered row of {kind.table.name} was not written"
             self._send(kind.sqlite, kind.postgres, rows, kind.checked, what)
         if credits:  # one row per account: an upsert may touch a row once per statement
             self._send(CREDIT, CREDIT_MANY, credits, False, "")
+        for summed, rows in sums:  # one row per key, as the credits
+            self._send(summed.sqlite, summed.postgres, rows, False, "")
         if saves:
             self._send(MEMBER_UPDATE, MEMBER_UPDATE_MANY, saves, True, "a member changed under us")
 
@@ -339,7 +404,8 @@ class SqlUnitOfWork:
         count = len(rows)
         if self.dialect.sqlite:
             cursor = self._cursor
-            cursor.executemany(sqlite_sql, [SQLITE.encode(r) for r in rows])
+            encoder = SQLITE.encoder  # rows of table columns (see `Dialect.encoder`)
+            cursor.executemany(sqlite_sql, [encoder(tuple(r))(r) for r in rows])
             assert not checked or cursor.rowcount == count, what
             return
         params = {"rows": _json_rows(rows)}
@@ -391,13 +457,13 @@ class SqlUnitOfWork:
         row = cursor.fetchone()
         if row is None:
             return None
-        return self.dialect.decode([d[0] for d in cursor.description], row)
+        return self.dialect.decoder(tuple([d[0] for d in cursor.description]))(row)
 
     def all(self, sql: str, params: Params | None = None, *, flush: bool = True) -> list[Row]:
         cursor = self.run(sql, params, flush=flush)
         rows = cursor.fetchall()  # first: in pipeline mode the description comes with the rows
-        names = [d[0] for d in cursor.description]
-        return [self.dialect.decode(names, row) for row in rows]
+        decode = self.dialect.decoder(tuple([d[0] for d in cursor.description]))
+        return [decode(row) for row in rows]
 
     def scalar(self, sql: str, params: Params | None = None, *, flush: bool = True) -> Any:
         row = self.run(sql, params, flush=flush).fetchone()
@@ -500,6 +566,19 @@ def _one_row(cursor: Any) -> bool:
 # --- members ------------------------------------------------------------------------------
 
 MEMBER = f"SELECT {select_list(t.members)} FROM members"
+# SQLite locks a member with its debt (see `_Ledger._debt`), sparing the debt's statement:
+# the write lock is the database's, taken before this statement's snapshot, so what it
+# sums is what the last writer committed. Not on PostgreSQL: after waiting for a row lock
+# a READ COMMITTED statement re-reads the locked row, not its subqueries, which would
+# answer from the snapshot taken before the previous holder committed.
+MEMBER_WITH_DEBT = (
+    f"SELECT {select_list(t.members)}, (SELECT COALESCE(SUM(e.amount), 0)"
+    " FROM ledger_entries AS e INDEXED BY ix_ledger_entries_debt"
+    f" WHERE e.owner_kind = '{OwnerKind.MEMBER.value}' AND e.bucket = '{Bucket.DEBT.value}'"
+    " AND e.owner_id = members.id) AS debt FROM members"
+)
+LOCK_MEMBER_SQLITE = f"{MEMBER_WITH_DEBT} WHERE id = :id"
+LOCK_MEMBER_POSTGRES = f"{MEMBER} WHERE id = :id FOR UPDATE"
 MEMBER_INSERT = insert_sql(t.members, tail=" ON CONFLICT DO NOTHING RETURNING id")
 MEMBER_UPDATE = update_sql(t.members, ["id"], where=" AND version = :expected")
 
@@ -535,16 +614,21 @@ class _Members(_Repo):
         known = uow.identity.get(member_id)
         if known is not None:
             return known
-        sql = f"{MEMBER} WHERE id = :id{uow.dialect.for_update}"
+        sql = LOCK_MEMBER_SQLITE if uow.dialect.sqlite else LOCK_MEMBER_POSTGRES
         row = uow.one(sql, {"id": member_id}, write=True, flush=False)
         if row is None:
             return None
         return self._locked(row)
 
     def _locked(self, row: Row) -> Member:
+        uow = self.uow
+        debt = row.pop("debt", None)
         member = mapping.member_from_row(row)
-        self.uow.identity[member.id] = member
-        self.uow.member_keys[member.id] = _member_key(row)
+        uow.identity[member.id] = member
+        uow.member_keys[member.id] = _member_key(row)
+        if debt is not None:  # SQLite: plus this transaction's buffered debt entries
+            key = (OwnerKind.MEMBER.value, member.id, Bucket.DEBT.value)
+            uow.known_debts[member.id] = int(debt) + uow.buffered.entry_sums.get(key, 0)
         return member
 
     def get_many_for_update(self, member_ids: Sequence[str]) -> list[Member]:
@@ -554,7 +638,8 @@ class _Members(_Repo):
         wanted = sorted(i for i in set(member_ids) if i not in uow.identity)
         if wanted:
             condition, params = uow.any_of("id", wanted)
-            sql = f"{MEMBER} WHERE {condition} ORDER BY id{uow.dialect.for_update}"
+            select = MEMBER_WITH_DEBT if uow.dialect.sqlite else MEMBER
+            sql = f"{select} WHERE {condition} ORDER BY id{uow.dialect.for_update}"
             for row in uow.all(sql, params, flush=False):
                 self._locked(row)
         found = (uow.identity.get(i) for i in member_ids)

@@ -14,6 +14,7 @@ from domain.commands import GrantHonor, RecordActivity, RegisterMember, ReverseA
 from domain.economy import Economy
 from domain.errors import NotFound
 from domain.seasons import LeaderRow
+from persistence.memory import MemoryStore
 from tests.integration.conftest import StoreFactory
 from tests.unit.builders import economy_from, local
 
@@ -138,3 +139,49 @@ def test_a_reversed_activity_leaves_its_seasons_count(seasons: Seasons) -> None:
     kept = seasons.view("2026-q1", Q1_END).snapshot
     assert kept is not None
     assert kept.leaderboard == (LeaderRow(1, bob, 20), LeaderRow(2, ann, 10))
+
+
+def _board(store: StoreFactory, season: str, ann: str) -> list[tuple[int, bool]]:
+    with store() as uow:
+        return [(points, member == ann) for member, points in uow.seasons.top(season, 10)]
+
+
+def test_a_batch_counts_season_points_as_recording_one_by_one_does(store: StoreFactory) -> None:
+    """The SQL store sums a transaction's season points per member and sends them with its
+    buffered writes: the boards after a batch (members interleaved, a replay, a quarter's
+    boundary inside it) are the boards after the same activities one by one."""
+    boards = []
+    for seasons in (Seasons(store), Seasons(MemoryStore())):
+        ann, bob = seasons.join("ann"), seasons.join("bob")
+        moments = [local(2026, 3, 31, 23, 50 + n) for n in range(5)] + [Q1_END]
+        members = [ann, bob, ann, bob, ann, ann]
+        cmds = [
+            RecordActivity(member, "post", at, f"k{n}", None, {}, at=at)
+            for n, (member, at) in enumerate(zip(members, moments, strict=True))
+        ]
+        cmds.append(cmds[0])  # a replay: no points
+        if seasons.store is store:
+            results = services.record_activities(cmds, store(), ECONOMY)
+            assert all(isinstance(r, services.ActivityResult) for r in results)
+        else:
+            for cmd in cmds:
+                services.record_activity(cmd, seasons.store(), ECONOMY)
+        q1, q2 = (_board(seasons.store, season, ann) for season in ("2026-q1", "2026-q2"))
+        boards.append((q1, q2))
+
+    assert boards[0] == boards[1]
+    assert boards[0] == ([(30, True), (20, False)], [(10, True)])
+
+
+def test_season_points_added_in_a_unit_of_work_are_on_its_board(store: StoreFactory) -> None:
+    seasons = Seasons(store)
+    ann, bob = seasons.join("ann"), seasons.join("bob")
+    with store() as uow:
+        uow.seasons.add_points("2026-q1", ann, 5)
+        uow.seasons.add_points("2026-q1", bob, 7)
+        uow.seasons.add_points("2026-q1", ann, 4)
+        inside = uow.seasons.top("2026-q1", 10)
+        uow.commit()
+
+    assert inside == [(ann, 9), (bob, 7)]
+    assert _board(store, "2026-q1", ann) == [(9, True), (7, False)]
