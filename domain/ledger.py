@@ -73,16 +73,20 @@ SYSTEM_ACCOUNTS = (ISSUANCE, ADJUSTMENT, REDEMPTION, EXPIRY)
 _available: dict[str, Account] = {}
 _held: dict[str, Account] = {}
 _debt: dict[str, Account] = {}
-_interned_max = 100_000  # members (~35 MB at most); past that, accounts are built afresh
+_interned_max = 100_000  # members per cache (~35 MB for the three at most)
 
 
 def _interned(cache: dict[str, Account], member_id: str, bucket: Bucket) -> Account:
-    """The member's account in `bucket`, one object per member while the cache has room."""
+    """The member's account in `bucket`, one object per member in the cache. A full cache
+    starts again empty (it no longer stops interning, which left every member past the
+    first 100,000 building its accounts afresh on each read): the members active since
+    are interned again at once, the memory stays bounded by `_interned_max`."""
     found = cache.get(member_id)
     if found is None:
         found = Account(OwnerKind.MEMBER, member_id, bucket)
-        if len(cache) < _interned_max:
-            cache[member_id] = found
+        if len(cache) >= _interned_max:
+            cache.clear()
+        cache[member_id] = found
     return found
 
 

@@ -147,6 +147,7 @@ class LedgerEntries(Sequence[LedgerEntry]):
 _DIGITS = "0123456789"
 _NUMBER_BITS = 40  # a subject's trailing number below 2**40 goes in a mark's int
 _CODES_MAX = 1 << 23  # codes below this keep a mark inside a signed 64-bit int
+_SPLITS_KEPT = 4096  # subjects split by `has` kept for the next `update` (a batch's worth)
 
 
 class SubjectMarks:
@@ -160,16 +161,20 @@ class SubjectMarks:
     subject stays a (member, rule, subject) triple in a set. About 9 bytes a mark, against
     some 170 for a tuple of three strings in one set."""
 
-    __slots__ = ("_by_member", "_codes", "_count", "_others")
+    __slots__ = ("_by_member", "_codes", "_count", "_others", "_split_seen")
 
     def __init__(self) -> None:
         self._by_member: dict[str, array[int]] = {}
         self._codes: dict[tuple[str, str], int] = {}  # (rule, text before the number)
         self._others: set[tuple[str, str, str]] = set()
         self._count = 0
+        # subjects `has` split since the last `update`: a subject is checked while its
+        # activity is recorded and marked when the batch commits, split once for both
+        self._split_seen: dict[str, tuple[str, int] | None] = {}
 
-    def _key(self, rule_id: str, subject_id: str, create: bool) -> int | None:
-        """The mark's int, or None: not encodable, or (`create` false) a code not made."""
+    def _split(self, subject_id: str) -> tuple[str, int] | None:
+        """(the text before the number, the number), or None if the subject has none
+        that fits a mark."""
         head = subject_id.rstrip(_DIGITS)
         tail = subject_id[len(head) :]
         if len(tail) > 1 and tail[0] == "0":  # leading zeros belong to the text
@@ -180,6 +185,22 @@ class SubjectMarks:
         value = int(tail)
         if value >> _NUMBER_BITS:
             return None
+        return head, value
+
+    def _key(self, rule_id: str, subject_id: str, create: bool) -> int | None:
+        """The mark's int, or None: not encodable, or (`create` false) a code not made."""
+        seen = self._split_seen
+        if subject_id in seen:
+            split = seen[subject_id]
+        else:
+            split = self._split(subject_id)
+            if not create:
+                if len(seen) >= _SPLITS_KEPT:
+                    seen.clear()
+                seen[subject_id] = split
+        if split is None:
+            return None
+        head, value = split
         code = self._codes.get((rule_id, head))
         if code is None:
             if not create or len(self._codes) >= _CODES_MAX:
@@ -222,6 +243,7 @@ class SubjectMarks:
     def update(self, marks: Iterable[tuple[str, str, str]]) -> None:
         for member_id, rule_id, subject_id in marks:
             self.add(member_id, rule_id, subject_id)
+        self._split_seen.clear()
 
     def __contains__(self, mark: object) -> bool:
         if not isinstance(mark, tuple) or len(mark) != 3:

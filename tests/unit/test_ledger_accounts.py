@@ -59,6 +59,28 @@ def test_an_account_is_a_value_and_a_members_accounts_are_interned() -> None:
     assert str(built) == "member:alice:available"
 
 
+def test_a_full_account_cache_starts_again_and_keeps_interning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `_interned_max` members the cache is emptied, not frozen: the members read
+    since are interned again (at a million members, 90% were built afresh on each read),
+    and it never holds more than the cap."""
+    monkeypatch.setattr(ledger, "_interned_max", 3)
+    monkeypatch.setattr(ledger, "_available", {})
+    first = [available_account(f"m{i}") for i in range(3)]
+    assert all(available_account(f"m{i}") is first[i] for i in range(3))
+
+    late = available_account("m3")  # the cache was full: it starts again with m3
+
+    assert available_account("m3") is late
+    assert len(ledger._available) == 1
+    for i in range(10):
+        available_account(f"n{i}")
+        assert len(ledger._available) <= 3
+    assert available_account("n9") is available_account("n9")
+    assert available_account("m0") == first[0]  # a value all the same
+
+
 def test_earning_issues_points_to_the_members_available_bucket() -> None:
     source = Source(SourceKind.RULE, "act_1")
 

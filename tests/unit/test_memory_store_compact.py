@@ -67,6 +67,34 @@ def test_marks_answer_exactly_as_a_set_of_triples(
         assert (mark in marks) == (mark in added), mark
 
 
+_MARK = st.tuples(st.sampled_from(["m1", "m2"]), st.sampled_from(["r", "s"]), _TEXT)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["has", "add", "update"]), st.lists(_MARK, max_size=4))))
+def test_marks_checked_then_committed_answer_as_a_set(
+    steps: list[tuple[str, list[tuple[str, str, str]]]],
+) -> None:
+    """As the store uses them: `has` while a batch records (its subjects' splits kept for
+    the commit), `update` on commit (which drops them), `add` alone; the answers stay
+    those of a set of triples whatever the order."""
+    marks = SubjectMarks()
+    plain: set[tuple[str, str, str]] = set()
+    for step, batch in steps:
+        if step == "has":
+            for mark in batch:
+                assert marks.has(*mark) == (mark in plain), mark
+        elif step == "add":
+            for mark in batch:
+                marks.add(*mark)
+                plain.add(mark)
+        else:
+            marks.update(batch)
+            plain.update(batch)
+        assert len(marks) == len(plain)
+    for mark in plain:
+        assert mark in marks
+
+
 def _progress(member_id: str, quest_id: str, instance: int) -> QuestProgress:
     return QuestProgress(member_id, quest_id, instance, (1,), QuestState.ACTIVE, AT)
 
