@@ -64,31 +64,33 @@ class DbThreads(Executor):
 
     def run(self, fn: Callable[..., R], *args: Any) -> asyncio.Future[R]:
         """`fn(*args)` in a worker thread: a future of the running loop for its outcome."""
-        if self._closed:
-            raise RuntimeError("cannot schedule new futures after shutdown")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
-        self._jobs.put((fn, args, loop, future))
-        if len(self._threads) < self._workers:
-            self._start()
+        with self._lock:  # a shutdown meanwhile (from another thread) comes before or after
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._jobs.put((fn, args, loop, future))
+            if len(self._threads) < self._workers:
+                self._start()
         return future
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Future[R]:
-        if self._closed:
-            raise RuntimeError("cannot schedule new futures after shutdown")
         future: Future[R] = Future()
-        self._jobs.put((lambda: fn(*args, **kwargs), (), None, future))
-        if len(self._threads) < self._workers:
-            self._start()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._jobs.put((lambda: fn(*args, **kwargs), (), None, future))
+            if len(self._threads) < self._workers:
+                self._start()
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._closed = True
             threads = list(self._threads)
-        if cancel_futures:
-            self._cancel_pending()
-        self._jobs.put(None)  # each worker passes it on to the next, then stops
+            if cancel_futures:
+                self._cancel_pending()
+            self._jobs.put(None)  # after every call queued; each worker passes it on, then stops
         if wait:
             for thread in threads:
                 thread.join()
@@ -105,12 +107,10 @@ class DbThreads(Executor):
                 _call_back(loop, future.cancel)
 
     def _start(self) -> None:
-        with self._lock:
-            if self._closed or len(self._threads) >= self._workers:
-                return
-            name = f"{self._name}_{len(self._threads)}"
-            thread = threading.Thread(target=self._work, name=name, daemon=True)
-            self._threads.append(thread)
+        """One more thread (under the lock: a shutdown finds every thread a call has)."""
+        name = f"{self._name}_{len(self._threads)}"
+        thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._threads.append(thread)
         thread.start()
 
     def _work(self) -> None:
