@@ -58,15 +58,10 @@ _service = IsService()
 _member = IsMember()
 
 
-async def _attempt(context: Context, act: Callable[[], Awaitable[object]]) -> object:
-    """`api.commanding.attempt` on the context: a domain error becomes its schema type,
-    and the loaders are renewed so the payload reads what the command wrote."""
-    try:
-        return await act()
-    except DomainError as error:
-        return user_error(error)
-    finally:
-        context.loaders = Loaders.create(context.runtime)
+# Each resolver is one coroutine: the command runs inside it in `api.commanding.attempt`'s
+# way (a domain error becomes its schema type, and the loaders are renewed so the payload
+# reads what the command wrote) rather than in a coroutine of its own awaited by another:
+# every resumption of the request's task passes through each coroutine frame on its stack.
 
 
 def _global_id(value: str) -> relay.GlobalID:
@@ -98,12 +93,14 @@ def _record_activity(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        async def act() -> object:
-            runtime = context.runtime
+        runtime = context.runtime
+        try:
             cmd = i.record_activity_of(data, principal, at=runtime.clock())
             return activity_payload(await runtime.record_activity(cmd))
-
-        return await _attempt(context, act)
+        except DomainError as error:
+            return user_error(error)
+        finally:
+            context.loaders = Loaders.create(runtime)
 
     return resolve
 
@@ -117,16 +114,18 @@ def _record_activities(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        async def act() -> object:
-            runtime = context.runtime
+        runtime = context.runtime
+        try:
             at = runtime.clock()
             return await record_batch(
                 runtime,
                 items,
                 lambda item, field: i.record_activity_of(item, principal, field, at=at),
             )
-
-        return await _attempt(context, act)
+        except DomainError as error:
+            return user_error(error)
+        finally:
+            context.loaders = Loaders.create(runtime)
 
     return resolve
 
@@ -140,7 +139,8 @@ def _redeem_reward(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        async def act() -> object:
+        runtime = context.runtime
+        try:
             assert viewer.member_id is not None, "a member token names its member"
             cmd = c.RedeemReward(
                 member_id=viewer.member_id,
@@ -150,12 +150,14 @@ def _redeem_reward(field: GraphQLField) -> LeanResolver:
                 at=utc_now(),
                 caller=viewer.principal,
             )
-            result = await context.runtime.command(services.redeem_reward, cmd)
+            result = await runtime.command(services.redeem_reward, cmd)
             return RedeemRewardPayload(
                 redemption=Redemption.of(result.redemption), replayed=result.replayed
             )
-
-        return await _attempt(context, act)
+        except DomainError as error:
+            return user_error(error)
+        finally:
+            context.loaders = Loaders.create(runtime)
 
     return resolve
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -20,6 +20,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import utc_now
+from api.db_threads import DbThreads
 from api.economy_types import GuideIndex
 from api.errors import database_unavailable
 from api.events import EventBroker
@@ -39,8 +40,10 @@ log = logging.getLogger("honorloop.api")
 db_threads_max = 8  # at most the SQL engine's pool_size (asserted where the app is built)
 
 
-def db_executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=db_threads_max, thread_name_prefix="honorloop-db")
+def db_executor() -> DbThreads:
+    """The database threads, which hand their results to the event loop directly
+    (`api.db_threads`)."""
+    return DbThreads(db_threads_max, "honorloop-db")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +91,13 @@ class Runtime:
         """`work` in a database thread; a database that stays unavailable is answered with a
         retryable error code (SERVICE_UNAVAILABLE or DATABASE_BUSY)."""
         try:
-            if self.executor is None:
+            executor = self.executor
+            if type(executor) is DbThreads:  # straight to the loop (api/db_threads.py)
+                return await executor.run(failures.run, self.store, work)
+            if executor is None:
                 return await run_in_threadpool(failures.run, self.store, work)
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, failures.run, self.store, work)
+            return await loop.run_in_executor(executor, failures.run, self.store, work)
         except failures.DatabaseUnavailable as error:
             log.warning("database unavailable: %s (%r)", error, error.__cause__)
             raise database_unavailable(error) from None

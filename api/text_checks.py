@@ -81,9 +81,46 @@ def _coerced_strings(
         yield from _strings(value, path)
 
 
+def _gather(value: object, found: list[str]) -> None:
+    """Every string `_strings` finds in `value` (and, under `_coerced_strings`, the field
+    names of input objects too, which are the schema's), without their paths."""
+    if isinstance(value, str):
+        found.append(value)
+    elif isinstance(value, relay.GlobalID):
+        found.append(value.type_name)
+        found.append(value.node_id)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                found.append(key)
+            _gather(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _gather(item, found)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type | Enum):
+        for f in dataclasses.fields(value):
+            _gather(getattr(value, f.name), found)
+
+
+def _none_refused(values: Iterable[object]) -> bool:
+    """True when no string in the values holds a character that any field refuses: then
+    there is no first refusal to find. The walk and one search of the strings joined (the
+    patterns match single characters, so joining makes no match) cost a fraction of
+    naming each string's path and searching each; False sends the caller to that walk."""
+    found: list[str] = []
+    try:
+        for value in values:
+            _gather(value, found)
+    except RecursionError:
+        return False  # the walk by paths decides, as it did before
+    return not has_control("".join(found))  # the stricter check of the two (domain.text)
+
+
 def refused_coerced(arguments: dict[str, Any], field: GraphQLField) -> tuple[str, str] | None:
     """`refused_argument` of a field's arguments before strawberry converts them (the lean
     resolvers of `api.lean`): the same first refusal, by the same path."""
+    if _none_refused(arguments[name] for name in field.args if name in arguments):
+        return None
     return _first_refused(
         text
         for name, argument in field.args.items()
@@ -94,6 +131,8 @@ def refused_coerced(arguments: dict[str, Any], field: GraphQLField) -> tuple[str
 
 def refused_argument(kwargs: dict[str, Any]) -> tuple[str, str] | None:
     """(argument path, reason) for the first string that may not be stored, else None."""
+    if _none_refused(kwargs.values()):
+        return None
     return _first_refused(
         text for name, value in kwargs.items() for text in _strings(value, _camel(name))
     )

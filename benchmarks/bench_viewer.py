@@ -1,7 +1,8 @@
 """Benchmark: the CPU of the benchmark's viewer query (`ViewerLedger`: points, level, two
 honors, the last 20 ledger entries) in-process on SQLite, through a schema with the lean
-read path (`api.lean_reads`) and one without (`build_schema(..., lean=False)`), and the
-no-op mutation, in blocks of 20 calls in turn so that all three see the same load.
+read path (`api.lean_reads`) and one without (`build_schema(..., lean=False)`), the
+no-op mutation and `recordActivity` (as a service, group commit off), in blocks of 20
+calls in turn so that all four see the same load.
 
     python -m benchmarks.bench_viewer [--members M] [--rounds R] [--database-url URL]
     valgrind --tool=callgrind --separate-threads=yes [--instr-atstart=no] \
@@ -144,20 +145,27 @@ async def measure(runtime: Runtime, members: list[str], rounds: int) -> dict[str
         "plain": build_schema(settings, lean=False),
     }
 
+    at = datetime.now(UTC)
+    service = Viewer("bench", Role.SERVICE)
+
     async def call(kind: str, n: int) -> None:
+        variables: dict[str, Any] = {}
         if kind == "no-op":
             schema, document, viewer = schemas["lean"], NOOP, None
+        elif kind == "record":
+            schema, document, viewer = schemas["lean"], RECORD, service
+            variables = record_variables(members, n, at, f"cpu{rounds}")
         else:
             schema, document = schemas[kind], VIEWER_LEDGER
             viewer = Viewer(members[n % len(members)], Role.MEMBER)
         context = Context(runtime, Loaders.create(runtime), viewer=viewer)
-        result = await schema.execute(document, {}, context_value=context)
+        result = await schema.execute(document, variables, context_value=context)
         assert not result.errors, result.errors
 
-    kinds = ("no-op", "plain", "lean")
+    kinds = ("no-op", "plain", "lean", "record")
     for kind in kinds:  # warm-up: caches, plans, the connection pool
         for n in range(block_calls):
-            await call(kind, n)
+            await call(kind, -1 - n)
     spent = {kind: [0.0, 0.0] for kind in kinds}  # process CPU, event-loop thread CPU
     for round_ in range(rounds):
         for kind in kinds:
@@ -204,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         ("no-op", "no-op mutation"),
         ("plain", "viewer, without the lean path"),
         ("lean", "viewer, lean read path"),
+        ("record", "recordActivity (as a service)"),
     ):
         process, thread = spent[kind]
         print(
