@@ -58,10 +58,15 @@ _service = IsService()
 _member = IsMember()
 
 
-# Each resolver is one coroutine: the command runs inside it in `api.commanding.attempt`'s
-# way (a domain error becomes its schema type, and the loaders are renewed so the payload
-# reads what the command wrote) rather than in a coroutine of its own awaited by another:
-# every resumption of the request's task passes through each coroutine frame on its stack.
+async def _attempt(context: Context, act: Callable[[], Awaitable[object]]) -> object:
+    """`api.commanding.attempt` on the context: a domain error becomes its schema type,
+    and the loaders are renewed so the payload reads what the command wrote."""
+    try:
+        return await act()
+    except DomainError as error:
+        return user_error(error)
+    finally:
+        context.loaders = Loaders.create(context.runtime)
 
 
 def _global_id(value: str) -> relay.GlobalID:
@@ -93,14 +98,12 @@ def _record_activity(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        runtime = context.runtime
-        try:
+        async def act() -> object:
+            runtime = context.runtime
             cmd = i.record_activity_of(data, principal, at=runtime.clock())
             return activity_payload(await runtime.record_activity(cmd))
-        except DomainError as error:
-            return user_error(error)
-        finally:
-            context.loaders = Loaders.create(runtime)
+
+        return await _attempt(context, act)
 
     return resolve
 
@@ -114,18 +117,16 @@ def _record_activities(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        runtime = context.runtime
-        try:
+        async def act() -> object:
+            runtime = context.runtime
             at = runtime.clock()
             return await record_batch(
                 runtime,
                 items,
                 lambda item, field: i.record_activity_of(item, principal, field, at=at),
             )
-        except DomainError as error:
-            return user_error(error)
-        finally:
-            context.loaders = Loaders.create(runtime)
+
+        return await _attempt(context, act)
 
     return resolve
 
@@ -139,8 +140,7 @@ def _redeem_reward(field: GraphQLField) -> LeanResolver:
         if refusal is not None:
             return refusal
 
-        runtime = context.runtime
-        try:
+        async def act() -> object:
             assert viewer.member_id is not None, "a member token names its member"
             cmd = c.RedeemReward(
                 member_id=viewer.member_id,
@@ -150,14 +150,12 @@ def _redeem_reward(field: GraphQLField) -> LeanResolver:
                 at=utc_now(),
                 caller=viewer.principal,
             )
-            result = await runtime.command(services.redeem_reward, cmd)
+            result = await context.runtime.command(services.redeem_reward, cmd)
             return RedeemRewardPayload(
                 redemption=Redemption.of(result.redemption), replayed=result.replayed
             )
-        except DomainError as error:
-            return user_error(error)
-        finally:
-            context.loaders = Loaders.create(runtime)
+
+        return await _attempt(context, act)
 
     return resolve
 
